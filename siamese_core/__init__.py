@@ -1,0 +1,16 @@
+"""Siamese Lab's core: data, models, losses, training, evaluation. Never imports streamlit.
+
+Importing the package is cheap: TensorFlow is imported only by the modules that need it
+(``models``, ``losses``, ``training``, ...), so the command line and light pages start fast.
+"""
+
+import os
+
+# TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise in a classroom; errors
+# still show. setdefault: a user who sets the variable keeps their choice.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .config import DIFFERENT, PRESETS, SAME, SiameseConfig  # noqa: E402
+
+__all__ = ["DIFFERENT", "PRESETS", "SAME", "SiameseConfig"]
+__version__ = "0.1.0"

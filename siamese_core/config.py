@@ -1,0 +1,188 @@
+"""The one configuration object of a Siamese experiment, its presets, and URL round-trip.
+
+Nothing here imports TensorFlow, so pages and the command line can read and validate a
+configuration before paying for the TensorFlow import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+# The label convention, stated once. The Keras example (seed 003) uses 1 for a pair of the
+# same digit; Hadsell et al. 2006 use the opposite. Everything in siamese_core uses these.
+SAME = 1
+DIFFERENT = 0
+
+DATASETS = ("auto", "mnist", "mnist-5k", "fashion-mnist")
+BRANCHES = ("mlp", "cnn", "matchnet")
+HEADS = ("distance", "matchnet")
+DISTANCES = ("euclidean", "cosine")
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+PAIR_PROTOCOLS = ("balanced", "keras-example")
+
+
+@dataclass(frozen=True)
+class SiameseConfig:
+    """Everything needed to build and train one Siamese network."""
+
+    dataset: str = "auto"  # full MNIST when it can be had, else the embedded 5,000 digits
+    branch: str = "mlp"  # the feature extractor; seed 003's MLP is the smallest that works
+    head: str = "distance"  # Euclidean distance + contrastive loss, as in seed 003
+    distance: str = "euclidean"  # cosine is offered to show a bounded alternative
+    shared: bool = True  # the whole point of a Siamese network; False shows the cost
+    embedding_dim: int = 128  # seed 003's last Dense layer
+    margin: float = 1.0  # seed 003's margin; distances of different digits pushed past it
+    optimizer: str = "rmsprop"  # seed 003's optimizer
+    learning_rate: float = 1e-3  # Keras's RMSprop default, as the example used
+    batch_size: int = 128  # seed 003
+    epochs: int = 20  # seed 003
+    pairs_per_epoch: int = 0  # 0: as many as the protocol gives (2 per image, balanced)
+    pair_protocol: str = "balanced"  # "keras-example" reproduces seed 003's create_pairs
+    resample_pairs: bool = True  # a fresh pair sample each epoch sees more combinations
+    held_out_classes: tuple[int, ...] = ()  # classes never trained on, for generalisation
+    seed: int = 0  # makes splits, pairs and initial weights reproducible
+    calibrate_threshold: bool = True  # pick the threshold on validation pairs, not 0.5
+    steps_per_execution: int = 1  # >1 is faster but coarsens pause/step/stop to that many
+    jit_compile: bool = False  # XLA; helps the CNN on some CPUs, measured in BENCHMARKS.md
+
+    def __post_init__(self) -> None:
+        problems = validate(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def replace(self, **changes: Any) -> SiameseConfig:
+        return dataclasses.replace(self, **changes)
+
+    # ---- URL query string -------------------------------------------------------------
+    def to_query(self) -> dict[str, str]:
+        """Only the fields that differ from the defaults, as strings."""
+        out = {}
+        default = SiameseConfig()
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value != getattr(default, f.name):
+                out[f.name] = _to_text(value)
+        return out
+
+    @classmethod
+    def from_query(
+        cls, params: dict[str, str], base: SiameseConfig | None = None
+    ) -> tuple[SiameseConfig, list[str]]:
+        """Parse a query string. Unknown keys and bad values are ignored with a note."""
+        config = base or cls()
+        notes: list[str] = []
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        for key, raw in params.items():
+            if key not in names:
+                continue  # other pages' keys share the query string
+            text = raw[-1] if isinstance(raw, list) else raw
+            try:
+                value = _from_text(getattr(config, key), str(text))
+                config = config.replace(**{key: value})
+            except (ValueError, TypeError) as exc:
+                notes.append(f"ignored {key}={text!r}: {exc}")
+        return config, notes
+
+
+def _to_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _from_text(current: Any, text: str) -> Any:
+    if isinstance(current, bool):
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError("expected 0 or 1")
+    if isinstance(current, int):
+        return int(text)
+    if isinstance(current, float):
+        return float(text)
+    if isinstance(current, tuple):
+        return tuple(sorted({int(t) for t in text.split(",") if t.strip()}))
+    return text
+
+
+def validate(c: SiameseConfig) -> list[str]:
+    """Every reason the configuration cannot be trained, as short sentences."""
+    p = []
+    for name, allowed in (
+        ("dataset", DATASETS),
+        ("branch", BRANCHES),
+        ("head", HEADS),
+        ("distance", DISTANCES),
+        ("optimizer", OPTIMIZERS),
+        ("pair_protocol", PAIR_PROTOCOLS),
+    ):
+        if getattr(c, name) not in allowed:
+            p.append(f"{name} must be one of {', '.join(allowed)}")
+    if not 2 <= c.embedding_dim <= 1024:
+        p.append("embedding_dim must be between 2 and 1024")
+    if not 0 < c.margin <= 100:
+        p.append("margin must be in (0, 100]")
+    if not 0 < c.learning_rate <= 100:
+        p.append("learning_rate must be in (0, 100]")
+    if not 2 <= c.batch_size <= 4096:
+        p.append("batch_size must be between 2 and 4096")
+    if not 1 <= c.epochs <= 500:
+        p.append("epochs must be between 1 and 500")
+    if not 0 <= c.pairs_per_epoch <= 2_000_000:
+        p.append("pairs_per_epoch must be between 0 and 2,000,000")
+    if any(not 0 <= k <= 9 for k in c.held_out_classes) or len(c.held_out_classes) > 8:
+        p.append("held_out_classes must be digits 0-9, at most 8 of them")
+    if not 1 <= c.steps_per_execution <= 1000:
+        p.append("steps_per_execution must be between 1 and 1000")
+    if c.seed < 0:
+        p.append("seed must be >= 0")
+    return p
+
+
+PRESETS: dict[str, SiameseConfig] = {
+    # Seed 003 exactly: MLP, Euclidean distance, contrastive loss (margin 1), RMSprop,
+    # batch 128, 20 epochs, the example's alternating pairs, a fixed threshold of 0.5.
+    "keras-example": SiameseConfig(
+        pair_protocol="keras-example", resample_pairs=False, calibrate_threshold=False
+    ),
+    # The fastest setup measured to reach the example's 97.2% (see BENCHMARKS.md).
+    "fast-mlp": SiameseConfig(
+        optimizer="adam", learning_rate=2e-3, batch_size=256, epochs=4, jit_compile=True
+    ),
+    # A small CNN that passes 99% test pair accuracy on full MNIST (see BENCHMARKS.md).
+    "cnn": SiameseConfig(
+        branch="cnn", embedding_dim=64, optimizer="adam", epochs=6, batch_size=128
+    ),
+    # Seed 000: MatchNet's feature network and its decision network (cross-entropy).
+    "matchnet": SiameseConfig(
+        branch="matchnet",
+        head="matchnet",
+        embedding_dim=512,
+        optimizer="adam",
+        learning_rate=1e-4,
+        batch_size=64,
+        epochs=3,
+    ),
+    # A classroom run: about a minute on a laptop, on whichever data set is in use.
+    "classroom": SiameseConfig(
+        branch="cnn", embedding_dim=32, optimizer="adam", epochs=5, pairs_per_epoch=8000
+    ),
+    # Never-seen digits: train on 0-7, then ask about 8 and 9.
+    "held-out-8-9": SiameseConfig(
+        branch="cnn",
+        embedding_dim=32,
+        optimizer="adam",
+        epochs=5,
+        pairs_per_epoch=20000,
+        held_out_classes=(8, 9),
+    ),
+    # Two-dimensional embeddings: the scatter plot needs no projection at all.
+    "2d-embedding": SiameseConfig(
+        branch="cnn", embedding_dim=2, optimizer="adam", epochs=6, pairs_per_epoch=20000
+    ),
+}

@@ -1,0 +1,218 @@
+"""Metrics of a Siamese model, as NumPy functions of scores and labels.
+
+A *score* is a dissimilarity: small means "same class". For a distance head it is the
+distance; for the matchnet head it is ``1 - p(same)``. A pair is called "same" when
+``score < threshold``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import SAME
+
+
+# ---- pair metrics --------------------------------------------------------------------------
+def accuracy_at(scores: np.ndarray, same: np.ndarray, threshold: float) -> float:
+    scores, same = np.ravel(scores), np.ravel(same) == SAME
+    return float(np.mean((scores < threshold) == same))
+
+
+def best_threshold(scores: np.ndarray, same: np.ndarray) -> tuple[float, float]:
+    """The threshold that maximises accuracy on these pairs, and that accuracy.
+
+    Every distinct midpoint between sorted scores is a candidate, evaluated in O(n log n)
+    with cumulative counts; ties go to the threshold nearest the middle of the best run.
+    """
+    s = np.ravel(scores).astype(np.float64)
+    y = np.ravel(same) == SAME
+    order = np.argsort(s, kind="stable")
+    s, y = s[order], y[order]
+    n = len(s)
+    if n == 0:
+        raise ValueError("no pairs to calibrate on")
+    # cut k: the k smallest scores are called "same". correct = positives below + negatives above
+    pos_below = np.r_[0, np.cumsum(y)]
+    neg_above = (~y).sum() - np.r_[0, np.cumsum(~y)]
+    correct = pos_below + neg_above
+    valid = np.r_[True, s[1:] > s[:-1], True]  # a cut between equal scores is impossible
+    correct = np.where(valid, correct, -1)
+    best = correct.max()
+    ks = np.flatnonzero(correct == best)
+    k = ks[len(ks) // 2]
+    if k == 0:
+        t = s[0] - 1e-6
+    elif k == n:
+        t = s[-1] + 1e-6
+    else:
+        t = (s[k - 1] + s[k]) / 2
+    return float(t), float(best / n)
+
+
+def confusion(scores, same, threshold) -> np.ndarray:
+    """[[TN, FP], [FN, TP]] with "positive" = same class (rows: truth, columns: prediction)."""
+    pred = np.ravel(scores) < threshold
+    truth = np.ravel(same) == SAME
+    return np.array(
+        [[np.sum(~truth & ~pred), np.sum(~truth & pred)], [np.sum(truth & ~pred), np.sum(truth & pred)]]
+    )
+
+
+def precision_recall(scores, same, threshold) -> tuple[float, float]:
+    (_, fp), (fn, tp) = confusion(scores, same, threshold)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return float(precision), float(recall)
+
+
+def roc_curve(scores, same) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(false positive rate, true positive rate, thresholds, AUC); "positive" = same class."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_curve as _roc
+
+    truth = np.ravel(same) == SAME
+    fpr, tpr, thr = _roc(truth, -np.ravel(scores))  # low score = positive
+    return fpr, tpr, -thr, float(roc_auc_score(truth, -np.ravel(scores)))
+
+
+# ---- retrieval -----------------------------------------------------------------------------
+def pairwise_distances(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
+    b = a if b is None else b
+    sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+    return np.sqrt(np.maximum(sq, 0.0))
+
+
+def retrieval_metrics(embeddings: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """precision@1 and MAP@R (Musgrave et al. 2020) with each point querying all others.
+
+    MAP@R: for a query with R other members of its class, look at its R nearest neighbours;
+    average, over the positions k <= R that hold a same-class neighbour, precision@k; divide
+    by R. 1.0 means every class is a tight cluster ranked ahead of all others.
+    """
+    d = pairwise_distances(embeddings.astype(np.float64))
+    np.fill_diagonal(d, np.inf)
+    labels = np.asarray(labels)
+    order = np.argsort(d, axis=1, kind="stable")
+    hits = labels[order] == labels[:, None]
+    p_at_1 = float(hits[:, 0].mean())
+    r = np.array([(labels == c).sum() - 1 for c in labels])
+    aps = []
+    for q in range(len(labels)):
+        if r[q] == 0:
+            continue
+        h = hits[q, : r[q]]
+        prec = np.cumsum(h) / np.arange(1, r[q] + 1)
+        aps.append(float((prec * h).sum() / r[q]))
+    return {"precision_at_1": p_at_1, "map_at_r": float(np.mean(aps)) if aps else 0.0}
+
+
+def one_shot_accuracy(
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    n_way: int = 5,
+    trials: int = 500,
+    seed: int = 0,
+    classes: tuple[int, ...] | None = None,
+) -> float:
+    """N-way one-shot accuracy: a query and one support example from each of N classes
+    (one of them the query's); correct when the nearest support has the query's class."""
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    pool = np.array(sorted(set(labels.tolist()) if classes is None else classes))
+    pool = np.array([c for c in pool if (labels == c).sum() >= 2])
+    n_way = min(n_way, len(pool))
+    if n_way < 2:
+        raise ValueError("one-shot needs at least two classes with two examples each")
+    by_class = {c: np.flatnonzero(labels == c) for c in pool}
+    correct = 0
+    for _ in range(trials):
+        chosen = rng.choice(pool, n_way, replace=False)
+        q_idx, first_support = rng.choice(by_class[chosen[0]], 2, replace=False)
+        support = [first_support] + [rng.choice(by_class[c]) for c in chosen[1:]]
+        d = np.linalg.norm(embeddings[support] - embeddings[q_idx], axis=1)
+        correct += int(np.argmin(d) == 0)
+    return correct / trials
+
+
+# ---- running a model -------------------------------------------------------------------------
+def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 2048):
+    """Dissimilarity scores of pairs (x[i], x[j]), shape (n,)."""
+    from .models import head_kind
+
+    out = []
+    for s in range(0, len(i), batch_size):
+        a, b = x[i[s : s + batch_size]], x[j[s : s + batch_size]]
+        out.append(np.asarray(model.predict_on_batch([a, b])))
+    y = np.concatenate(out) if out else np.zeros((0, 1))
+    if head_kind(model) == "matchnet":
+        return 1.0 - y[:, SAME]
+    return y[:, 0]
+
+
+def embed(model, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+    from .models import embedding_model
+
+    branch = embedding_model(model)
+    out = [np.asarray(branch.predict_on_batch(x[s : s + batch_size])) for s in range(0, len(x), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, branch.output.shape[-1]))
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the Evaluate page shows, computed once."""
+
+    scores: np.ndarray
+    same: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    threshold: float
+    accuracy: float
+    auc: float
+    precision_at_1: float
+    map_at_r: float
+    one_shot: float | None  # on held-out classes, when there are any
+
+    def as_dict(self) -> dict:
+        return {
+            "test_pair_accuracy": self.accuracy,
+            "threshold": self.threshold,
+            "auc": self.auc,
+            "precision_at_1": self.precision_at_1,
+            "map_at_r": self.map_at_r,
+            "one_shot_accuracy_held_out": self.one_shot,
+            "test_pairs": int(len(self.scores)),
+        }
+
+
+def evaluate(model, dataset, threshold: float, protocol: str = "balanced", seed: int = 0,
+             max_retrieval: int = 2000) -> Report:
+    """Test-set report: pair accuracy at ``threshold``, AUC, retrieval, one-shot."""
+    from .data import pairs_for
+
+    rng = np.random.default_rng(seed + 1)
+    test = dataset.test
+    pairs = pairs_for(protocol, test.y, 2 * len(test.y), rng)
+    scores = pair_scores(model, test.x, pairs.i, pairs.j)
+    same = pairs.label[:, 0]
+    _, _, _, auc = roc_curve(scores, same)
+    sub = rng.permutation(len(test.y))[:max_retrieval]
+    emb = embed(model, test.x[sub])
+    retrieval = retrieval_metrics(emb, test.y[sub])
+    one_shot = None
+    if dataset.held_out_classes:
+        held = np.isin(test.y[sub], dataset.held_out_classes)
+        if len(set(test.y[sub][held].tolist())) >= 2:
+            one_shot = one_shot_accuracy(emb[held], test.y[sub][held], n_way=5, seed=seed)
+    return Report(
+        scores=scores,
+        same=same,
+        i=pairs.i,
+        j=pairs.j,
+        threshold=float(threshold),
+        accuracy=accuracy_at(scores, same, threshold),
+        auc=auc,
+        one_shot=one_shot,
+        **retrieval,
+    )

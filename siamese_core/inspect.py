@@ -1,0 +1,299 @@
+"""The numbers and pictures of the Weight-sharing lab, all read off a built Keras model.
+
+``param_breakdown`` sums each component's own weights; because a shared branch is one
+object, its weights are counted once, and the total always equals ``model.count_params()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from .config import SiameseConfig
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str  # "branch", "branch_a", "branch_b" or "head"
+    role: str  # "branch" or "head"
+    trainable: int
+    non_trainable: int
+    used_by: tuple[str, ...]  # the model inputs whose data flows through it
+    object_id: int  # id() of the Keras object: equal ids mean one shared object
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    components: tuple[Component, ...]
+    total: int
+    trainable: int
+    non_trainable: int
+    shared: bool  # one branch object serves every input
+
+    @property
+    def branch(self) -> int:
+        """Parameters of one feature branch."""
+        return next(c.total for c in self.components if c.role == "branch")
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total,
+            "trainable": self.trainable,
+            "non_trainable": self.non_trainable,
+            "branch": self.branch,
+            "shared": self.shared,
+            "components": [
+                {
+                    "name": c.name,
+                    "role": c.role,
+                    "total": c.total,
+                    "trainable": c.trainable,
+                    "non_trainable": c.non_trainable,
+                    "used_by": list(c.used_by),
+                }
+                for c in self.components
+            ],
+        }
+
+
+def _count(weights) -> int:
+    return int(sum(np.prod(w.shape) for w in weights))
+
+
+def _sources(model: keras.Model, op) -> list[list[str]]:
+    """For each call of ``op`` inside ``model``, the names of the operations feeding it."""
+    names = {o.name for o in model.operations}
+    calls = []
+    for node in op._inbound_nodes:
+        srcs = [t._keras_history.operation.name for t in node.input_tensors]
+        if srcs and all(s in names for s in srcs):
+            calls.append(srcs)
+    return calls
+
+
+def param_breakdown(model: keras.Model) -> Breakdown:
+    """Parameters per component (each branch, then everything else as the head)."""
+    comps = []
+    head_t = head_n = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            used_by = tuple(s for call in _sources(model, layer) for s in call)
+            comps.append(
+                Component(
+                    layer.name,
+                    "branch",
+                    _count(layer.trainable_weights),
+                    _count(layer.non_trainable_weights),
+                    used_by,
+                    id(layer),
+                )
+            )
+        else:
+            head_t += _count(layer.trainable_weights)
+            head_n += _count(layer.non_trainable_weights)
+    comps.append(Component("head", "head", head_t, head_n, (), id(model)))
+    total = sum(c.total for c in comps)
+    branches = [c for c in comps if c.role == "branch"]
+    return Breakdown(
+        components=tuple(comps),
+        total=total,
+        trainable=sum(c.trainable for c in comps),
+        non_trainable=sum(c.non_trainable for c in comps),
+        shared=len(branches) == 1 and len(branches[0].used_by) > 1,
+    )
+
+
+# ---- architecture as DOT ------------------------------------------------------------------
+NL = "\\n"  # a line break inside a DOT label
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace('"', r"\"") + '"'
+
+
+def _layer_rows(sub: keras.Model) -> str:
+    rows = []
+    for layer in sub.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        n = layer.count_params()
+        rows.append(f"{layer.name} ({type(layer).__name__}){'  ' + format(n, ',') if n else ''}")
+    return "\\l".join(rows) + "\\l"
+
+
+def to_dot(model: keras.Model) -> str:
+    """Graphviz DOT of the model: a shared branch is ONE box with two incoming edges."""
+    lines = [
+        "digraph siamese {",
+        "  rankdir=TB; node [shape=box, style=rounded, fontname=Helvetica, fontsize=11];",
+    ]
+    for op in model.operations:
+        n = op.count_params() if hasattr(op, "count_params") and op.built else 0
+        if isinstance(op, keras.layers.InputLayer):
+            label = _q(op.name + NL + "28x28 uint8")
+            lines.append(f"  {_q(op.name)} [shape=oval, label={label}];")
+        elif isinstance(op, keras.Model):
+            calls = len(_sources(model, op))
+            title = f"{op.name}: {n:,} params" + (f"\\nshared, used {calls}x" if calls > 1 else "")
+            color = "#2e7d32" if calls > 1 else "#1565c0"
+            lines.append(
+                f"  {_q(op.name)} [label={_q(title + NL + _layer_rows(op))}, "
+                f'color="{color}", penwidth=2];'
+            )
+        else:
+            label = f"{op.name}\\n{type(op).__name__}" + (f"\\n{n:,} params" if n else "")
+            lines.append(f"  {_q(op.name)} [label={_q(label)}];")
+    for op in model.operations:
+        for call in _sources(model, op):
+            for src in call:
+                lines.append(f"  {_q(src)} -> {_q(op.name)};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# ---- generated Keras code -------------------------------------------------------------------
+_BRANCH_CODE = {
+    "mlp": """    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.1)(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dropout(0.1)(x)
+    x = layers.Dense({dim}, activation="relu")(x)""",
+    "cnn": """    x = layers.Reshape((28, 28, 1))(x)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(64, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dense({dim})(x)""",
+    "matchnet": """    x = layers.Reshape((28, 28, 1))(x)
+    x = layers.Conv2D(24, 3, padding="same", activation="relu")(x)
+    x = layers.MaxPooling2D(3)(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(96, 3, padding="valid", activation="relu")(x)
+    x = layers.Conv2D(96, 3, padding="valid", activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense({dim}, activation="relu")(x)""",
+}
+
+_DISTANCE_CODE = {
+    "euclidean": '''class EuclideanDistance(layers.Layer):
+    """A small layer instead of Lambda, so the model can be saved and loaded safely."""
+
+    def call(self, inputs):
+        a, b = inputs
+        s = ops.sum(ops.square(a - b), axis=1, keepdims=True)
+        return ops.sqrt(ops.maximum(s, keras.config.epsilon()))
+''',
+    "cosine": '''class CosineDistance(layers.Layer):
+    """1 - cos(a, b): a small layer instead of Lambda, so the model can be saved safely."""
+
+    def call(self, inputs):
+        a, b = inputs
+        eps = keras.config.epsilon()
+        a = a / ops.sqrt(ops.maximum(ops.sum(ops.square(a), axis=1, keepdims=True), eps))
+        b = b / ops.sqrt(ops.maximum(ops.sum(ops.square(b), axis=1, keepdims=True), eps))
+        return 1.0 - ops.sum(a * b, axis=1, keepdims=True)
+''',
+}
+
+
+def generated_code(config: SiameseConfig) -> str:
+    """Standalone Keras functional-API code building the same architecture."""
+    parts = [
+        "import keras",
+        "from keras import layers, ops",
+        "",
+        "",
+        "def feature_branch(name):",
+        '    inp = keras.Input((28, 28), dtype="uint8")',
+        "    x = layers.Rescaling(1.0 / 255)(inp)",
+        _BRANCH_CODE[config.branch].format(dim=config.embedding_dim),
+        "    return keras.Model(inp, x, name=name)",
+        "",
+        "",
+    ]
+    if config.head == "distance":
+        parts += [_DISTANCE_CODE[config.distance], ""]
+    parts += [
+        'input_a = keras.Input((28, 28), dtype="uint8", name="input_a")',
+        'input_b = keras.Input((28, 28), dtype="uint8", name="input_b")',
+    ]
+    if config.shared:
+        parts += [
+            "# ONE branch model, called twice: both inputs go through the same weights.",
+            'branch = feature_branch("branch")',
+            "emb_a = branch(input_a)",
+            "emb_b = branch(input_b)",
+        ]
+    else:
+        parts += [
+            "# TWO branch models: each input gets its own copy of every weight.",
+            'emb_a = feature_branch("branch_a")(input_a)',
+            'emb_b = feature_branch("branch_b")(input_b)',
+        ]
+    if config.head == "distance":
+        layer = "EuclideanDistance" if config.distance == "euclidean" else "CosineDistance"
+        parts += [f"out = {layer}()([emb_a, emb_b])"]
+    else:
+        parts += [
+            "x = layers.Concatenate()([emb_a, emb_b])",
+            'x = layers.Dense(1024, activation="relu")(x)',
+            'x = layers.Dense(1024, activation="relu")(x)',
+            'out = layers.Dense(2, activation="softmax")(x)',
+        ]
+    parts += [
+        'model = keras.Model([input_a, input_b], out, name="siamese")',
+        "model.summary()",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+MULTI_INPUT_CODE = {
+    True: '''# Right: instantiate the layers ONCE, then call the same objects on every input.
+stack = [
+    layers.Conv2D(64, 5, activation="relu", padding="same"),
+    layers.Conv2D(128, 4, activation="relu", padding="same"),
+    layers.Conv2D(256, 4, activation="relu", padding="same"),
+    layers.Conv2D(64, 1, activation="relu", padding="same"),
+    layers.MaxPooling2D(2, 2),
+    layers.Flatten(),
+    layers.Dense(512, activation="relu"),
+    layers.Reshape((1, 512)),
+]
+
+def apply(x):
+    for layer in stack:
+        x = layer(x)
+    return x
+
+inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
+x = layers.Concatenate(axis=1)([apply(i) for i in inputs])
+x = layers.LSTM(128)(x)
+model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
+''',
+    False: '''# Wrong: this function CREATES new layers every time it is called,
+# so each input gets its own copy of the whole stack.
+def create_base_network(x):
+    x = layers.Conv2D(64, 5, activation="relu", padding="same")(x)
+    x = layers.Conv2D(128, 4, activation="relu", padding="same")(x)
+    x = layers.Conv2D(256, 4, activation="relu", padding="same")(x)
+    x = layers.Conv2D(64, 1, activation="relu", padding="same")(x)
+    x = layers.MaxPooling2D(2, 2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(512, activation="relu")(x)
+    return layers.Reshape((1, 512))(x)
+
+inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
+x = layers.Concatenate(axis=1)([create_base_network(i) for i in inputs])
+x = layers.LSTM(128)(x)
+model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
+''',
+}

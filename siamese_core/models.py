@@ -1,0 +1,176 @@
+"""Feature branches, heads, the weight-sharing switch, and seed 004's N-input network.
+
+Every model takes uint8 images of shape (28, 28) and scales them inside the graph, so the
+data set is held once as uint8 and never copied to float.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from .config import SiameseConfig
+
+IMAGE_SHAPE = (28, 28)
+
+
+# ---- custom layers (registered, so .keras files load with safe_mode on) -------------------
+@keras.saving.register_keras_serializable(package="siamese_core")
+class EuclideanDistance(layers.Layer):
+    """||a - b||_2 per row, shape (batch, 1)."""
+
+    def call(self, inputs):
+        a, b = inputs
+        sum_square = ops.sum(ops.square(a - b), axis=1, keepdims=True)
+        # Avoid an infinite gradient of sqrt at 0 when a pair has identical embeddings.
+        return ops.sqrt(ops.maximum(sum_square, keras.config.epsilon()))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], 1)
+
+
+@keras.saving.register_keras_serializable(package="siamese_core")
+class CosineDistance(layers.Layer):
+    """1 - cos(a, b) per row, in [0, 2], shape (batch, 1)."""
+
+    def call(self, inputs):
+        a, b = inputs
+        eps = keras.config.epsilon()
+        a = a / ops.sqrt(ops.maximum(ops.sum(ops.square(a), axis=1, keepdims=True), eps))
+        b = b / ops.sqrt(ops.maximum(ops.sum(ops.square(b), axis=1, keepdims=True), eps))
+        return 1.0 - ops.sum(a * b, axis=1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], 1)
+
+
+# ---- branches ----------------------------------------------------------------------------
+def build_branch(kind: str, embedding_dim: int, name: str = "branch", prefix: str = "") -> keras.Model:
+    """One feature extractor: uint8 (28, 28) -> float (embedding_dim,)."""
+    p = prefix
+    inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name=f"{p}image")
+    x = layers.Rescaling(1.0 / 255, name=f"{p}scale")(inp)
+    if kind == "mlp":  # seed 003's create_base_network
+        x = layers.Flatten(name=f"{p}flatten")(x)
+        x = layers.Dense(128, activation="relu", name=f"{p}dense_1")(x)
+        x = layers.Dropout(0.1, name=f"{p}dropout_1")(x)
+        x = layers.Dense(128, activation="relu", name=f"{p}dense_2")(x)
+        x = layers.Dropout(0.1, name=f"{p}dropout_2")(x)
+        x = layers.Dense(embedding_dim, activation="relu", name=f"{p}embedding")(x)
+    elif kind == "cnn":  # small and fast on a 2-core CPU; see BENCHMARKS.md
+        x = layers.Reshape((*IMAGE_SHAPE, 1), name=f"{p}channels")(x)
+        x = layers.Conv2D(32, 3, activation="relu", name=f"{p}conv_1")(x)
+        x = layers.MaxPooling2D(2, name=f"{p}pool_1")(x)
+        x = layers.Conv2D(64, 3, activation="relu", name=f"{p}conv_2")(x)
+        x = layers.MaxPooling2D(2, name=f"{p}pool_2")(x)
+        x = layers.Flatten(name=f"{p}flatten")(x)
+        x = layers.Dense(128, activation="relu", name=f"{p}dense")(x)
+        x = layers.Dense(embedding_dim, name=f"{p}embedding")(x)
+    elif kind == "matchnet":  # seed 000's feature network, sized for 28x28x1
+        x = layers.Reshape((*IMAGE_SHAPE, 1), name=f"{p}channels")(x)
+        x = layers.Conv2D(24, 3, padding="same", activation="relu", name=f"{p}conv_1")(x)
+        x = layers.MaxPooling2D(3, name=f"{p}pool_1")(x)
+        x = layers.Conv2D(64, 3, padding="same", activation="relu", name=f"{p}conv_2")(x)
+        x = layers.Conv2D(96, 3, padding="valid", activation="relu", name=f"{p}conv_3")(x)
+        x = layers.Conv2D(96, 3, padding="valid", activation="relu", name=f"{p}conv_4")(x)
+        x = layers.Flatten(name=f"{p}flatten")(x)
+        x = layers.Dense(embedding_dim, activation="relu", name=f"{p}embedding")(x)
+    else:
+        raise ValueError(f"unknown branch {kind!r}")
+    return keras.Model(inp, x, name=name)
+
+
+# ---- the Siamese model -------------------------------------------------------------------
+def build_siamese(config: SiameseConfig) -> keras.Model:
+    """Two inputs, one output.
+
+    - ``shared=True``: ONE branch model, called on both inputs: its weights exist once.
+    - ``shared=False``: two independent branch models (``branch_a``, ``branch_b``, layer
+      names prefixed ``a_`` / ``b_``): a second copy of every feature weight.
+
+    Output: ``head="distance"`` gives the distance (batch, 1), small = same class;
+    ``head="matchnet"`` gives softmax probabilities (batch, 2), column ``SAME`` = same class.
+    """
+    keras.utils.set_random_seed(config.seed)
+    input_a = keras.Input(IMAGE_SHAPE, dtype="uint8", name="input_a")
+    input_b = keras.Input(IMAGE_SHAPE, dtype="uint8", name="input_b")
+    if config.shared:
+        branch = build_branch(config.branch, config.embedding_dim, name="branch")
+        emb_a, emb_b = branch(input_a), branch(input_b)
+    else:
+        branch_a = build_branch(config.branch, config.embedding_dim, "branch_a", "a_")
+        branch_b = build_branch(config.branch, config.embedding_dim, "branch_b", "b_")
+        emb_a, emb_b = branch_a(input_a), branch_b(input_b)
+    if config.head == "distance":
+        layer = EuclideanDistance if config.distance == "euclidean" else CosineDistance
+        out = layer(name="distance")([emb_a, emb_b])
+    elif config.head == "matchnet":  # seed 000's decision network
+        x = layers.Concatenate(name="head_concat")([emb_a, emb_b])
+        x = layers.Dense(1024, activation="relu", name="head_fc_1")(x)
+        x = layers.Dense(1024, activation="relu", name="head_fc_2")(x)
+        out = layers.Dense(2, activation="softmax", name="match_probability")(x)
+    else:
+        raise ValueError(f"unknown head {config.head!r}")
+    return keras.Model([input_a, input_b], out, name="siamese")
+
+
+def branches_of(model: keras.Model) -> list[keras.Model]:
+    """The feature branch sub-models of a Siamese model, in input order (1 if shared)."""
+    return [layer for layer in model.layers if isinstance(layer, keras.Model)]
+
+
+def embedding_model(model: keras.Model) -> keras.Model:
+    """The branch that embeds input A (the shared branch, or branch A when unshared)."""
+    subs = branches_of(model)
+    if not subs:
+        raise ValueError("not a Siamese model: it has no feature branch sub-model")
+    return subs[0]
+
+
+def head_kind(model: keras.Model) -> str:
+    return "matchnet" if model.output.shape[-1] == 2 else "distance"
+
+
+# ---- seed 004: the N-input CNN + LSTM, built right and built wrong -------------------------
+MULTI_INPUT_SHAPE = (28, 28, 1)
+
+
+def _multi_stack_layers():
+    """Seed 004's stack, instantiated (but not yet called)."""
+    return [
+        layers.Conv2D(64, 5, activation="relu", padding="same"),
+        layers.Conv2D(128, 4, activation="relu", padding="same"),
+        layers.Conv2D(256, 4, activation="relu", padding="same"),
+        layers.Conv2D(64, 1, activation="relu", padding="same"),
+        layers.MaxPooling2D(2, 2),
+        layers.Flatten(),
+        layers.Dense(512, activation="relu"),
+        layers.Reshape((1, 512)),
+    ]
+
+
+def _apply(stack, x):
+    for layer in stack:
+        x = layer(x)
+    return x
+
+
+def build_multi_input(n_inputs: int = 6, reuse: bool = True) -> keras.Model:
+    """Seed 004's network: N images -> shared CNN stack -> concat (N, 512) -> LSTM -> 3 classes.
+
+    ``reuse=True`` instantiates the stack's layers once and calls them on every input (the
+    seed's fix). ``reuse=False`` is the seed's mistake: a builder that creates new layers
+    each time it is called, so every input gets its own copy of the stack.
+    """
+    if not 1 <= n_inputs <= 16:
+        raise ValueError("n_inputs must be between 1 and 16")
+    inputs = [keras.Input(MULTI_INPUT_SHAPE, name=f"input_{k + 1}") for k in range(n_inputs)]
+    if reuse:
+        stack = _multi_stack_layers()
+        features = [_apply(stack, x) for x in inputs]
+    else:
+        features = [_apply(_multi_stack_layers(), x) for x in inputs]
+    x = layers.Concatenate(axis=1)(features) if n_inputs > 1 else features[0]
+    x = layers.LSTM(128, name="lstm")(x)
+    out = layers.Dense(3, activation="softmax", name="out")(x)
+    return keras.Model(inputs, out, name="multi_input_" + ("reused" if reuse else "rebuilt"))

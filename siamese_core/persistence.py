@@ -1,0 +1,191 @@
+"""Saving and loading Siamese models safely.
+
+- ``.keras`` files load with ``safe_mode=True`` (kept on: a Lambda layer is arbitrary
+  code, and Keras refuses it). Our distance layers are registered classes, not Lambdas.
+- Every variable by name as ``.npz`` (seed 002's "save every variable by name"), loaded
+  back with ``allow_pickle=False``: nothing a user sends is ever unpickled.
+- Lab metadata (config, calibrated threshold, data set) rides inside the ``.keras`` zip as
+  ``siamese_lab.json``; Keras ignores files it does not know.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from .config import SiameseConfig
+
+META_NAME = "siamese_lab.json"
+DEFAULT_MODEL = Path(__file__).parent / "assets" / "default.keras"
+MAX_MODEL_BYTES = 50 * 1024 * 1024
+
+
+class ModelProblem(ValueError):
+    """A model file that cannot be used; the message is meant for the user."""
+
+
+def save_model(model, path: str | os.PathLike, config: SiameseConfig | None = None, **meta) -> None:
+    """Save ``model`` as .keras (weights only from training: no optimizer state) + metadata."""
+    import keras
+
+    from .models import build_siamese
+
+    path = Path(path)
+    if config is not None:  # a fresh, uncompiled copy keeps the file small and portable
+        clean = build_siamese(config)
+        clean.set_weights(model.get_weights())
+        model = clean
+    model.save(path)
+    info = {"config": _config_dict(config), **meta, "keras_version": keras.__version__}
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr(META_NAME, json.dumps(info, indent=1, default=str))
+
+
+def model_bytes(model, config: SiameseConfig | None = None, **meta) -> bytes:
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "model.keras"
+        save_model(model, p, config, **meta)
+        return p.read_bytes()
+
+
+def _config_dict(config):
+    if config is None:
+        return None
+    d = asdict(config)
+    d["held_out_classes"] = list(config.held_out_classes)
+    return d
+
+
+def read_meta(path: str | os.PathLike) -> dict:
+    try:
+        with zipfile.ZipFile(path) as z:
+            if META_NAME in z.namelist():
+                return json.loads(z.read(META_NAME))
+    except (zipfile.BadZipFile, OSError, json.JSONDecodeError):
+        pass
+    return {}
+
+
+def config_from_meta(meta: dict) -> SiameseConfig | None:
+    raw = meta.get("config")
+    if not raw:
+        return None
+    try:
+        raw = {**raw, "held_out_classes": tuple(raw.get("held_out_classes", ()))}
+        return SiameseConfig(**raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def load_model(path: str | os.PathLike):
+    """Load a .keras Siamese model with safe_mode on. Returns (model, metadata).
+
+    Raises ModelProblem with a clear sentence for a corrupt file, a file with a Lambda
+    layer, or a model that is not a two-input Siamese network on 28x28 images.
+    """
+    import keras
+
+    from . import losses, models  # noqa: F401  (registers the custom classes)
+
+    path = Path(path)
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise ModelProblem(f"The model file is larger than {MAX_MODEL_BYTES // 2**20} MB.")
+    if not zipfile.is_zipfile(path):
+        raise ModelProblem("This is not a .keras model file (it is not a valid zip archive).")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:
+        text = str(exc)
+        if "Lambda" in text or "safe_mode" in text or "lambda" in text:
+            raise ModelProblem(
+                "This model contains a Lambda layer (arbitrary Python code). It was refused: "
+                "models are loaded with safe_mode on. Rebuild it with a registered custom layer."
+            ) from exc
+        raise ModelProblem(f"The model file could not be loaded ({type(exc).__name__}).") from exc
+    check_siamese(model)
+    return model, read_meta(path)
+
+
+def load_model_bytes(data: bytes):
+    """Load an uploaded model; the bytes go to a private temporary directory only."""
+    if len(data) > MAX_MODEL_BYTES:
+        raise ModelProblem(f"The model file is larger than {MAX_MODEL_BYTES // 2**20} MB.")
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "upload.keras"
+        p.write_bytes(data)
+        return load_model(p)
+
+
+def check_siamese(model) -> None:
+    import keras
+
+    inputs = model.inputs if isinstance(model.inputs, list) else [model.inputs]
+    ok = (
+        len(inputs) == 2
+        and all(tuple(t.shape[1:]) == (28, 28) for t in inputs)
+        and tuple(model.output.shape[1:]) in ((1,), (2,))
+        and any(isinstance(layer, keras.Model) for layer in model.layers)
+    )
+    if not ok:
+        shapes = [tuple(t.shape) for t in inputs]
+        raise ModelProblem(
+            "This is not a Siamese model of this lab: it needs two 28x28 inputs, a feature "
+            f"branch sub-model and one distance (or 2-way) output; it has inputs {shapes} and "
+            f"output {tuple(model.output.shape)}."
+        )
+
+
+def load_default():
+    """The pretrained default model shipped with the package, and its metadata."""
+    return load_model(DEFAULT_MODEL)
+
+
+# ---- every variable by name ----------------------------------------------------------------
+def weights_npz(model) -> bytes:
+    """All variables as one .npz, keyed by their unique Keras path (e.g. branch/dense_1/kernel)."""
+    arrays = {v.path: np.asarray(v.numpy()) for v in model.weights}
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def load_weights_npz(model, data: bytes, skip: tuple[str, ...] = ()) -> list[str]:
+    """Assign every variable found by name (except paths starting with ``skip``).
+
+    Returns the paths assigned. Shapes are checked before anything is changed, so a wrong
+    file leaves the model untouched.
+    """
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelProblem("This is not a weights .npz file that can be read safely.") from exc
+    plan = []
+    for v in model.weights:
+        if v.path in arrays and not v.path.startswith(skip):
+            if tuple(arrays[v.path].shape) != tuple(v.shape):
+                raise ModelProblem(
+                    f"Weight {v.path} has shape {arrays[v.path].shape} in the file but "
+                    f"{tuple(v.shape)} in the model: the architectures differ."
+                )
+            plan.append((v, arrays[v.path]))
+    if not plan:
+        raise ModelProblem("No weight in the file matches this model's variable names.")
+    for v, a in plan:
+        v.assign(a)
+    return [v.path for v, _ in plan]
+
+
+def weight_table(model) -> list[dict]:
+    """Per layer: each weight's name, shape and size (seed 001's get_weights, readable)."""
+    return [
+        {"variable": v.path, "shape": "x".join(map(str, v.shape)), "parameters": int(np.prod(v.shape))}
+        for v in model.weights
+    ]

@@ -1,0 +1,465 @@
+"""The training job: Keras ``fit`` on index pairs, reporting events, controllable from
+another thread (pause, resume, step, stop). Knows nothing of any UI.
+
+A page starts a job in a background thread and reads ``job.snapshot()`` on a timer; a
+script calls ``job.run()`` and reads ``job.result``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from .config import SiameseConfig
+from .data import Dataset, load_dataset, pairs_for, probe_indices
+
+Event = dict[str, Any]  # {"kind": "status" | "batch" | "epoch" | "done", ...}
+
+# Job states, in the order a job normally goes through them.
+IDLE, STARTING, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
+    "idle", "starting", "running", "paused", "finished", "stopped", "failed",
+)  # fmt: skip
+ENDED = (FINISHED, STOPPED, FAILED)
+
+
+def describe_device() -> str:
+    """"CPU" or the name of the first GPU TensorFlow sees (it uses that GPU by itself)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    try:
+        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name")
+    except Exception:  # details are best-effort on some drivers
+        name = None
+    extra = f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else ""
+    return f"GPU: {name or gpus[0].name}{extra}"
+
+
+def make_optimizer(config: SiameseConfig):
+    import keras
+
+    cls = {
+        "rmsprop": keras.optimizers.RMSprop,
+        "adam": keras.optimizers.Adam,
+        "sgd": keras.optimizers.SGD,
+    }[config.optimizer]
+    return cls(learning_rate=config.learning_rate)
+
+
+def compile_model(model, config: SiameseConfig) -> None:
+    import keras
+
+    from .losses import ContrastiveLoss, PairAccuracy
+
+    if config.head == "matchnet":
+        loss = keras.losses.SparseCategoricalCrossentropy()
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="pair_accuracy")]
+    else:
+        loss = ContrastiveLoss(margin=config.margin)
+        metrics = [PairAccuracy(threshold=0.5)]
+    model.compile(
+        optimizer=make_optimizer(config),
+        loss=loss,
+        metrics=metrics,
+        steps_per_execution=config.steps_per_execution,
+        jit_compile=config.jit_compile,
+    )
+
+
+def pair_dataset(images, pairs, batch_size: int, shuffle_seed: int | None = None):
+    """A tf.data pipeline that gathers pair images in-graph from one uint8 image tensor.
+
+    Only index arrays are sliced; ``tf.gather`` builds each batch on the fly, so no pair
+    array of images ever exists. Labels stay (n, 1), like the model output.
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((pairs.i, pairs.j, pairs.label))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(pairs), seed=shuffle_seed, reshuffle_each_iteration=False)
+    ds = ds.batch(batch_size)
+    ds = ds.map(
+        lambda i, j, y: ((tf.gather(images, i), tf.gather(images, j)), y),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+@dataclass
+class _Control:
+    """What the UI thread asks of the training thread, guarded by one condition."""
+
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    paused: bool = False
+    stop: bool = False
+    step_budget: int = 0  # batches to run before pausing again (single-step mode)
+
+
+class TrainingJob:
+    """One training run of one configuration.
+
+    Thread-safety: the training thread writes, any thread may call ``snapshot()``,
+    ``pause()``, ``resume()``, ``step()``, ``stop()``; all shared state sits behind a lock.
+    """
+
+    def __init__(
+        self,
+        config: SiameseConfig,
+        dataset: Dataset | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        strategy=None,
+        batch_events_per_second: float = 10.0,
+        probe_per_class: int = 30,
+        max_batches: int | None = None,
+        test_protocol: str | None = None,
+    ):
+        self.config = config
+        self.dataset = dataset
+        self.on_event = on_event
+        self.strategy = strategy
+        self.min_event_gap = 1.0 / batch_events_per_second if batch_events_per_second else 0.0
+        self.probe_per_class = probe_per_class
+        self.max_batches = max_batches  # a cap for tests and classroom walk-throughs
+        self.test_protocol = test_protocol or config.pair_protocol
+        self._lock = threading.Lock()
+        self._control = _Control()
+        self._thread: threading.Thread | None = None
+        # --- state read by the UI (under _lock) ---
+        self.status = IDLE
+        self.reason = ""
+        self.device = ""
+        self.batches: list[dict] = []  # every batch: global step, epoch, loss, accuracy, t
+        self.epochs: list[dict] = []  # every finished epoch, with validation numbers
+        self.probe_labels: np.ndarray | None = None
+        self.probe_images: np.ndarray | None = None
+        self.probe_snapshots: list[np.ndarray] = []  # embeddings of the probe per epoch (0 = init)
+        self.steps_per_epoch = 0
+        self.global_step = 0
+        self.train_seconds = 0.0
+        self.threshold = 0.5
+        self.model = None
+        self.result: dict | None = None
+        self._last_event = 0.0
+        self._fit_started = 0.0
+
+    # ---- control (any thread) ------------------------------------------------------------
+    def start(self) -> threading.Thread:
+        if self._thread is not None:
+            raise RuntimeError("a job runs once; make a new TrainingJob to train again")
+        self._set(status=STARTING)
+        self._thread = threading.Thread(target=self.run, name="siamese-training", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def pause(self) -> None:
+        with self._control.cond:
+            self._control.paused = True
+            self._control.step_budget = 0
+
+    def resume(self) -> None:
+        with self._control.cond:
+            self._control.paused = False
+            self._control.step_budget = 0
+            self._control.cond.notify_all()
+
+    def step(self, batches: int = 1) -> None:
+        """Run ``batches`` more batches, then pause (starts paused if it was running)."""
+        with self._control.cond:
+            self._control.paused = False
+            self._control.step_budget = batches
+            self._control.cond.notify_all()
+
+    def stop(self) -> None:
+        """Ask the job to stop after the current batch; the model and history are kept."""
+        with self._control.cond:
+            self._control.stop = True
+            self._control.cond.notify_all()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def snapshot(self) -> dict:
+        """A consistent copy of the state for display."""
+        with self._lock:
+            total = self.steps_per_epoch * self.config.epochs
+            if self.max_batches:
+                total = min(total, self.max_batches) if total else self.max_batches
+            elapsed = self._elapsed()
+            rate = self.global_step / elapsed if elapsed > 0 and self.global_step else 0.0
+            eta = (total - self.global_step) / rate if rate and total else None
+            return {
+                "status": self.status,
+                "reason": self.reason,
+                "device": self.device,
+                "epoch": len(self.epochs),
+                "epochs": self.config.epochs,
+                "step": self.global_step,
+                "total_steps": total,
+                "progress": min(self.global_step / total, 1.0) if total else 0.0,
+                "elapsed": elapsed,
+                "pairs_per_second": rate * self.config.batch_size,
+                "eta_seconds": eta,
+                "batches": list(self.batches),
+                "epoch_history": list(self.epochs),
+                "threshold": self.threshold,
+                "result": self.result,
+            }
+
+    # ---- the training thread ----------------------------------------------------------------
+    def _set(self, **kw) -> None:
+        with self._lock:
+            for k, v in kw.items():
+                setattr(self, k, v)
+
+    def _elapsed(self) -> float:
+        running = time.perf_counter() - self._fit_started if self._fit_started else 0.0
+        return self.train_seconds + running
+
+    def _emit(self, event: Event) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def run(self) -> dict | None:
+        """Train synchronously (``start()`` runs this in a thread). Returns ``self.result``."""
+        try:
+            self._set(status=STARTING)
+            self._emit({"kind": "status", "status": STARTING})
+            self._run()
+        except Exception as exc:  # a UI must see the reason, not a dead thread
+            self._set(status=FAILED, reason=f"{type(exc).__name__}: {exc}")
+            self._emit({"kind": "status", "status": FAILED, "reason": self.reason})
+        finally:
+            self._fit_started = 0.0
+        return self.result
+
+    def _run(self) -> None:
+        from .evaluation import best_threshold, embed, pair_scores
+        from .models import build_siamese
+
+        c = self.config
+        ds = self.dataset or load_dataset(c.dataset, c.seed, c.held_out_classes)
+        self.dataset = ds
+        device = describe_device()
+        if self.strategy is not None:
+            device += f" x{self.strategy.num_replicas_in_sync} replicas"
+        self._set(device=device)
+        rng = np.random.default_rng(c.seed)
+        import tensorflow as tf
+
+        images = tf.constant(ds.train.x)  # the one copy the input pipeline gathers from
+        scope = self.strategy.scope() if self.strategy is not None else _nullcontext()
+        with scope:
+            model = build_siamese(c)
+            compile_model(model, c)
+        self._set(model=model)
+        val_pairs = pairs_for(c.pair_protocol, ds.val.y, 2 * len(ds.val.y), np.random.default_rng(c.seed + 2))
+        probe = probe_indices(ds.test.y, self.probe_per_class, c.seed)
+        self._set(probe_labels=ds.test.y[probe], probe_images=ds.test.x[probe])
+        self.probe_snapshots.append(embed(model, ds.test.x[probe]).astype(np.float32))
+        train_pairs = pairs_for(c.pair_protocol, ds.train.y, c.pairs_per_epoch, rng)
+        steps = math.ceil(len(train_pairs) / c.batch_size)
+        self._set(steps_per_epoch=steps, status=RUNNING)
+        self._emit({"kind": "status", "status": RUNNING, "device": device, "steps_per_epoch": steps})
+        callback = _JobCallback(self)
+        for epoch in range(c.epochs):
+            if epoch > 0 and c.resample_pairs:
+                train_pairs = pairs_for(c.pair_protocol, ds.train.y, c.pairs_per_epoch, rng)
+            data = pair_dataset(images, train_pairs, c.batch_size, shuffle_seed=c.seed + epoch)
+            self._fit_started = time.perf_counter()
+            model.fit(data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=[callback], shuffle=False)
+            with self._lock:
+                self.train_seconds += time.perf_counter() - self._fit_started
+                self._fit_started = 0.0
+            if callback.epoch_batches == 0:
+                break  # stopped before this epoch ran a single batch
+            # ---- validation: loss, calibrated threshold, accuracy (not counted as training time)
+            scores = pair_scores(model, ds.val.x, val_pairs.i, val_pairs.j)
+            same = val_pairs.label[:, 0]
+            threshold = best_threshold(scores, same)[0] if c.calibrate_threshold else 0.5
+            val_acc = float(np.mean((scores < threshold) == (same == 1)))
+            val_loss = _val_loss(c, scores, same)
+            self.probe_snapshots.append(embed(model, ds.test.x[probe]).astype(np.float32))
+            partial = callback.stop_requested()
+            record = {
+                "epoch": epoch + 1,
+                "loss": callback.last_logs.get("loss"),
+                "pair_accuracy": callback.last_logs.get("pair_accuracy"),
+                "val_loss": val_loss,
+                "val_pair_accuracy": val_acc,
+                "threshold": threshold,
+                "seconds": self.train_seconds,
+                "complete": not partial,
+            }
+            with self._lock:
+                self.epochs.append(record)
+                self.threshold = threshold
+            self._emit({"kind": "epoch", **record})
+            if partial or callback.failure:
+                break
+        self._finish(model, callback)
+
+    def _finish(self, model, callback) -> None:
+        from .evaluation import evaluate
+
+        c = self.config
+        if callback.failure:
+            self._set(status=FAILED, reason=callback.failure)
+            self._emit({"kind": "status", "status": FAILED, "reason": callback.failure})
+            return
+        report = evaluate(model, self.dataset, self.threshold, self.test_protocol, c.seed)
+        result = {
+            **report.as_dict(),
+            "epochs": len(self.epochs),
+            "steps": self.global_step,
+            "train_seconds": round(self.train_seconds, 3),
+            "dataset": self.dataset.name,
+            "dataset_note": self.dataset.note,
+            "device": self.device,
+            "stopped_early": callback.stop_requested(),
+        }
+        status = STOPPED if callback.stop_requested() else FINISHED
+        self._set(result=result, status=status, reason="stopped by the user" if status == STOPPED else "")
+        self._emit({"kind": "done", "status": status, **result})
+
+
+def _val_loss(config: SiameseConfig, scores: np.ndarray, same: np.ndarray) -> float:
+    """The training loss on validation pairs, in NumPy (no graph work off the training path)."""
+    if config.head == "matchnet":
+        p_same = np.clip(1.0 - scores, 1e-7, 1 - 1e-7)
+        return float(-np.mean(same * np.log(p_same) + (1 - same) * np.log(1 - p_same)))
+    d = scores
+    return float(np.mean(same * d**2 + (1 - same) * np.maximum(config.margin - d, 0) ** 2))
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _callback_base():
+    import keras
+
+    return keras.callbacks.Callback
+
+
+class _JobCallback(_callback_base()):
+    """Records every batch, throttles events, and obeys pause / step / stop."""
+
+    def __init__(self, job: TrainingJob):
+        super().__init__()
+        self.job = job
+        self.last_logs: dict = {}
+        self.epoch_batches = 0
+        self.epoch_start_step = 0
+        self.failure = ""
+
+    def stop_requested(self) -> bool:
+        return self.job._control.stop or bool(self.failure) or self._capped()
+
+    def _capped(self) -> bool:
+        return bool(self.job.max_batches) and self.job.global_step >= self.job.max_batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_batches = 0
+        self.epoch_start_step = self.job.global_step
+        self._wait_if_paused()
+        if self.stop_requested():
+            self.model.stop_training = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        job = self.job
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        self.last_logs = logs
+        self.epoch_batches += 1
+        now = time.perf_counter()
+        with job._lock:
+            # ``batch`` is the index of the last step run (several per call when
+            # steps_per_execution > 1), counted from the start of this epoch
+            job.global_step = self.epoch_start_step + batch + 1
+            record = {
+                "step": job.global_step,
+                "epoch": len(job.epochs) + 1,
+                "loss": logs.get("loss"),
+                "pair_accuracy": logs.get("pair_accuracy"),
+                "t": job._elapsed(),
+            }
+            job.batches.append(record)
+        if not math.isfinite(logs.get("loss", 0.0)):
+            self.failure = (
+                f"the loss became {logs.get('loss')} at step {record['step']}: the learning "
+                f"rate ({job.config.learning_rate:g}) is too large for this model"
+            )
+        if now - job._last_event >= job.min_event_gap:
+            job._last_event = now
+            job._emit({"kind": "batch", **record})
+        self._count_step()
+        self._wait_if_paused()
+        if self.stop_requested():
+            self.model.stop_training = True
+
+    def _count_step(self) -> None:
+        ctl = self.job._control
+        with ctl.cond:
+            if ctl.step_budget > 0:
+                ctl.step_budget -= 1
+                if ctl.step_budget == 0:
+                    ctl.paused = True
+
+    def _wait_if_paused(self) -> None:
+        job, ctl = self.job, self.job._control
+        with ctl.cond:
+            if not ctl.paused or ctl.stop:
+                return
+            # the clock stops while paused, so pairs per second and the ETA stay honest
+            with job._lock:
+                if job._fit_started:
+                    job.train_seconds += time.perf_counter() - job._fit_started
+                    job._fit_started = 0.0
+                job.status = PAUSED
+            job._emit({"kind": "status", "status": PAUSED})
+            while ctl.paused and not ctl.stop:
+                ctl.cond.wait(0.25)
+            with job._lock:
+                job._fit_started = time.perf_counter()
+                job.status = RUNNING
+        job._emit({"kind": "status", "status": RUNNING})
+
+
+class TrainingSlots:
+    """A server-wide limit on concurrent trainings; ``try_acquire`` never blocks."""
+
+    def __init__(self, limit: int = 2):
+        self.limit = limit
+        self._sem = threading.BoundedSemaphore(limit)
+        self._lock = threading.Lock()
+        self.in_use = 0
+
+    def try_acquire(self) -> bool:
+        ok = self._sem.acquire(blocking=False)
+        if ok:
+            with self._lock:
+                self.in_use += 1
+        return ok
+
+    def release(self) -> None:
+        with self._lock:
+            self.in_use -= 1
+        self._sem.release()
