@@ -20,7 +20,7 @@ def run(epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None) -
     import time
 
     import keras
-    from keras import backend as K
+    from keras import ops as K  # Keras 3: the backend functions the seed used live in keras.ops
     from keras import layers
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -36,7 +36,7 @@ def run(epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None) -
     def euclidean_distance(vects):
         x, y = vects
         sum_square = K.sum(K.square(x - y), axis=1, keepdims=True)
-        return K.sqrt(K.maximum(sum_square, K.epsilon()))
+        return K.sqrt(K.maximum(sum_square, keras.config.epsilon()))
 
     def contrastive_loss(y_true, y_pred):
         margin = 1

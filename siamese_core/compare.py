@@ -13,9 +13,10 @@ def compare_pair(model, a: np.ndarray, b: np.ndarray, threshold: float) -> dict:
     ``distance`` is the model's dissimilarity (Euclidean or cosine distance, or
     1 - p(same) for the matchnet head); the pair is "same" when it is below ``threshold``.
     """
+    from .evaluation import forward
     from .models import head_kind
 
-    out = np.asarray(model.predict_on_batch([a[None], b[None]]))[0]
+    out = np.asarray(forward(model)([a[None], b[None]]))[0]
     if head_kind(model) == "matchnet":
         p_same = float(out[SAME])
         distance = 1.0 - p_same

@@ -7,6 +7,7 @@ distance; for the matchnet head it is ``1 - p(same)``. A pair is called "same" w
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -137,14 +138,33 @@ def one_shot_accuracy(
 
 
 # ---- running a model -------------------------------------------------------------------------
+_FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def forward(model):
+    """A compiled inference call of ``model`` (cached per model).
+
+    Not ``predict_on_batch``: under a ``tf.distribute`` strategy that one hands the whole
+    batch to every replica and returns the copies concatenated.
+    """
+    fn = _FORWARD.get(model)
+    if fn is None:
+        import tensorflow as tf
+
+        fn = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
+        _FORWARD[model] = fn
+    return fn
+
+
 def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 2048):
     """Dissimilarity scores of pairs (x[i], x[j]), shape (n,)."""
     from .models import head_kind
 
     out = []
+    run = forward(model)
     for s in range(0, len(i), batch_size):
         a, b = x[i[s : s + batch_size]], x[j[s : s + batch_size]]
-        out.append(np.asarray(model.predict_on_batch([a, b])))
+        out.append(np.asarray(run([a, b])))
     y = np.concatenate(out) if out else np.zeros((0, 1))
     if head_kind(model) == "matchnet":
         return 1.0 - y[:, SAME]
@@ -155,7 +175,8 @@ def embed(model, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
     from .models import embedding_model
 
     branch = embedding_model(model)
-    out = [np.asarray(branch.predict_on_batch(x[s : s + batch_size])) for s in range(0, len(x), batch_size)]
+    run = forward(branch)
+    out = [np.asarray(run(x[s : s + batch_size])) for s in range(0, len(x), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, branch.output.shape[-1]))
 
 

@@ -297,3 +297,34 @@ x = layers.LSTM(128)(x)
 model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
 ''',
 }
+
+
+# ---- proofs and comparisons the lab shows ------------------------------------------------------
+def branch_embeddings(model: keras.Model, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Embed one uint8 (28, 28) image through the branch of input A and that of input B.
+
+    Equal when the branch is shared (one object), different when there are two branches
+    (their weights were initialised independently).
+    """
+    by_input = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            for call in _sources(model, layer):
+                for src in call:
+                    by_input[src] = layer
+    inputs = [t._keras_history.operation.name for t in model.inputs]
+    x = image[None]
+    return (
+        np.asarray(by_input[inputs[0]].predict_on_batch(x))[0],
+        np.asarray(by_input[inputs[1]].predict_on_batch(x))[0],
+    )
+
+
+def multi_input_counts(n_inputs: int) -> dict[str, int]:
+    """Seed 004 for N inputs: parameters of the right build and of the mistaken one, both
+    read from built Keras models, and the difference."""
+    from .models import build_multi_input
+
+    right = build_multi_input(n_inputs, reuse=True).count_params()
+    wrong = build_multi_input(n_inputs, reuse=False).count_params()
+    return {"inputs": n_inputs, "reused": right, "rebuilt": wrong, "extra": wrong - right}

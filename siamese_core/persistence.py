@@ -148,9 +148,22 @@ def load_default():
 
 
 # ---- every variable by name ----------------------------------------------------------------
+def named_variables(model) -> dict:
+    """Every variable once, named ``<sub-model>/<layer>/<variable>`` for layers inside a
+    branch (``branch/dense_1/kernel``) and ``<layer>/<variable>`` for the head's own."""
+    import keras
+
+    out = {}
+    for layer in model.layers:
+        prefix = layer.name + "/" if isinstance(layer, keras.Model) else ""
+        for v in layer.weights:
+            out[prefix + v.path] = v
+    return out
+
+
 def weights_npz(model) -> bytes:
-    """All variables as one .npz, keyed by their unique Keras path (e.g. branch/dense_1/kernel)."""
-    arrays = {v.path: np.asarray(v.numpy()) for v in model.weights}
+    """All variables as one .npz, keyed by :func:`named_variables` (seed 002)."""
+    arrays = {name: np.asarray(v.numpy()) for name, v in named_variables(model).items()}
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     return buf.getvalue()
@@ -168,24 +181,24 @@ def load_weights_npz(model, data: bytes, skip: tuple[str, ...] = ()) -> list[str
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
         raise ModelProblem("This is not a weights .npz file that can be read safely.") from exc
     plan = []
-    for v in model.weights:
-        if v.path in arrays and not v.path.startswith(skip):
-            if tuple(arrays[v.path].shape) != tuple(v.shape):
+    for name, v in named_variables(model).items():
+        if name in arrays and not name.startswith(skip):
+            if tuple(arrays[name].shape) != tuple(v.shape):
                 raise ModelProblem(
-                    f"Weight {v.path} has shape {arrays[v.path].shape} in the file but "
+                    f"Weight {name} has shape {arrays[name].shape} in the file but "
                     f"{tuple(v.shape)} in the model: the architectures differ."
                 )
-            plan.append((v, arrays[v.path]))
+            plan.append((name, v, arrays[name]))
     if not plan:
         raise ModelProblem("No weight in the file matches this model's variable names.")
-    for v, a in plan:
+    for _, v, a in plan:
         v.assign(a)
-    return [v.path for v, _ in plan]
+    return [name for name, _, _ in plan]
 
 
 def weight_table(model) -> list[dict]:
     """Per layer: each weight's name, shape and size (seed 001's get_weights, readable)."""
     return [
-        {"variable": v.path, "shape": "x".join(map(str, v.shape)), "parameters": int(np.prod(v.shape))}
-        for v in model.weights
+        {"variable": name, "shape": "x".join(map(str, v.shape)), "parameters": int(np.prod(v.shape))}
+        for name, v in named_variables(model).items()
     ]

@@ -120,6 +120,7 @@ class TrainingJob:
         probe_per_class: int = 30,
         max_batches: int | None = None,
         test_protocol: str | None = None,
+        keep_alive: Callable[[], bool] | None = None,
     ):
         self.config = config
         self.dataset = dataset
@@ -129,6 +130,10 @@ class TrainingJob:
         self.probe_per_class = probe_per_class
         self.max_batches = max_batches  # a cap for tests and classroom walk-throughs
         self.test_protocol = test_protocol or config.pair_protocol
+        # Asked every few seconds from the training thread; False stops the job (a UI passes
+        # "is the student's browser session still open?" so closed tabs free their memory).
+        self.keep_alive = keep_alive
+        self._last_alive_check = 0.0
         self._lock = threading.Lock()
         self._control = _Control()
         self._thread: threading.Thread | None = None
@@ -151,11 +156,20 @@ class TrainingJob:
         self._fit_started = 0.0
 
     # ---- control (any thread) ------------------------------------------------------------
-    def start(self) -> threading.Thread:
+    def start(self, on_exit: Callable[[], None] | None = None) -> threading.Thread:
+        """Run in a daemon thread; ``on_exit`` is called when it ends, however it ends."""
         if self._thread is not None:
             raise RuntimeError("a job runs once; make a new TrainingJob to train again")
         self._set(status=STARTING)
-        self._thread = threading.Thread(target=self.run, name="siamese-training", daemon=True)
+
+        def target():
+            try:
+                self.run()
+            finally:
+                if on_exit is not None:
+                    on_exit()
+
+        self._thread = threading.Thread(target=target, name="siamese-training", daemon=True)
         self._thread.start()
         return self._thread
 
@@ -333,7 +347,10 @@ class TrainingJob:
             "stopped_early": callback.stop_requested(),
         }
         status = STOPPED if callback.stop_requested() else FINISHED
-        self._set(result=result, status=status, reason="stopped by the user" if status == STOPPED else "")
+        if callback._capped() and not self._control.stop:
+            self.reason = f"reached the limit of {self.max_batches} batches"
+        reason = (self.reason or "stopped by the user") if status == STOPPED else ""
+        self._set(result=result, status=status, reason=reason)
         self._emit({"kind": "done", "status": status, **result})
 
 
@@ -374,6 +391,16 @@ class _JobCallback(_callback_base()):
     def stop_requested(self) -> bool:
         return self.job._control.stop or bool(self.failure) or self._capped()
 
+    def _check_alive(self) -> None:
+        job = self.job
+        now = time.perf_counter()
+        if job.keep_alive is None or now - job._last_alive_check < 2.0:
+            return
+        job._last_alive_check = now
+        if not job.keep_alive():
+            job._set(reason="the browser session closed")
+            job.stop()
+
     def _capped(self) -> bool:
         return bool(self.job.max_batches) and self.job.global_step >= self.job.max_batches
 
@@ -411,6 +438,7 @@ class _JobCallback(_callback_base()):
             job._last_event = now
             job._emit({"kind": "batch", **record})
         self._count_step()
+        self._check_alive()
         self._wait_if_paused()
         if self.stop_requested():
             self.model.stop_training = True
@@ -437,6 +465,7 @@ class _JobCallback(_callback_base()):
             job._emit({"kind": "status", "status": PAUSED})
             while ctl.paused and not ctl.stop:
                 ctl.cond.wait(0.25)
+                self._check_alive()
             with job._lock:
                 job._fit_started = time.perf_counter()
                 job.status = RUNNING

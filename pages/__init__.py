@@ -1,0 +1,1 @@
+"""Siamese Lab's pages. ``_common`` holds what several pages share; the rest are pages."""

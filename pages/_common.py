@@ -1,0 +1,150 @@
+"""What several pages share: cached data and models, the session's model, small UI helpers.
+
+Caching by ownership: data sets and the pretrained default model are read-only and shared
+by every user (``st.cache_resource``, arrays flagged read-only); a model a student trains
+lives only in that student's ``st.session_state``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from siamese_core.config import PRESETS, SiameseConfig
+
+# ---- session keys (one constant per key, prefixed by the page that owns it) -----------------
+MODEL = "model.active"  # ActiveModel used by Embeddings / Compare / Evaluate
+TRAIN_JOB = "train.job"
+TRAIN_CONFIG = "train.config"
+TRAIN_NOTES = "train.query_notes"
+
+MAX_CONCURRENT_TRAININGS = int(os.environ.get("SIAMESE_LAB_MAX_TRAININGS", "2"))
+
+
+@dataclass
+class ActiveModel:
+    model: Any
+    threshold: float
+    source: str  # "trained in this session", "pretrained default", "uploaded: name"
+    config: SiameseConfig | None
+    dataset: str | None = None
+    job: Any = None  # the TrainingJob, when trained here (probe snapshots for Embeddings)
+
+
+@st.cache_resource(show_spinner="Loading the data set…")
+def dataset(name: str, seed: int = 0, held_out: tuple[int, ...] = ()):
+    """One read-only copy per (set, split) for the whole server."""
+    from siamese_core.data import load_dataset
+
+    ds = load_dataset(name, seed, held_out)
+    for split in (ds.train, ds.val, ds.test):
+        split.x.flags.writeable = False
+        split.y.flags.writeable = False
+    return ds
+
+
+@st.cache_resource(show_spinner="Checking which data set can be had…")
+def resolved_dataset_name() -> tuple[str, str]:
+    """What ``auto`` means on this server: (name, reason)."""
+    from siamese_core.data import DatasetUnavailable, load_arrays
+
+    try:
+        load_arrays("mnist")
+        return "mnist", "Full MNIST is available (70,000 digits)."
+    except DatasetUnavailable as exc:
+        return "mnist-5k", f"Using the embedded 5,000-digit MNIST subset: {exc}."
+
+
+def resolve(name: str) -> str:
+    return resolved_dataset_name()[0] if name == "auto" else name
+
+
+@st.cache_resource(show_spinner="Starting TensorFlow…")
+def device() -> str:
+    from siamese_core.training import describe_device
+
+    return describe_device()
+
+
+@st.cache_resource(show_spinner="Loading the pretrained model…")
+def default_model():
+    """The bundled pretrained model: read-only, shared by all users."""
+    from siamese_core.persistence import config_from_meta, load_default
+
+    model, meta = load_default()
+    return model, meta, config_from_meta(meta)
+
+
+@st.cache_resource
+def training_slots():
+    from siamese_core.training import TrainingSlots
+
+    return TrainingSlots(MAX_CONCURRENT_TRAININGS)
+
+
+def active_model() -> ActiveModel:
+    """The session's model: trained or uploaded here, else the pretrained default."""
+    if MODEL in st.session_state:
+        return st.session_state[MODEL]
+    model, meta, config = default_model()
+    return ActiveModel(model, float(meta.get("threshold", 0.5)), "pretrained default", config,
+                       meta.get("dataset"))
+
+
+def model_banner(m: ActiveModel) -> None:
+    if m.source == "pretrained default":
+        st.info(
+            "Using the **pretrained default model** (a small CNN trained on full MNIST without the "
+            "embedded digits). Train your own on the Train page and it replaces this one.",
+            icon="📦",
+        )
+    else:
+        c = m.config
+        what = f"{c.branch} branch, {c.head} head, {'shared' if c.shared else 'unshared'}" if c else "custom"
+        st.success(f"Using the model **{m.source}** ({what}).", icon="🧠")
+
+
+def preset_label(name: str) -> str:
+    c = PRESETS[name]
+    return f"{name} ({c.branch}, {c.epochs} epochs)"
+
+
+def digit_image(x: np.ndarray, scale: int = 4) -> np.ndarray:
+    """A 28x28 uint8 digit enlarged without smoothing, for st.image."""
+    return np.kron(x, np.ones((scale, scale), np.uint8))
+
+
+def model_dataset(m: ActiveModel):
+    """The data set to show a model on: its own (held-out digits included) when trained
+    here, else the server's (full MNIST or the embedded subset)."""
+    if m.job is not None and m.job.dataset is not None:
+        return m.job.dataset
+    held = m.config.held_out_classes if m.config else ()
+    return dataset(resolved_dataset_name()[0], 0, held)
+
+
+def model_cache(m: ActiveModel) -> dict:
+    """Per-model results (embeddings, reports) kept in this session, dropped with the model."""
+    store = st.session_state.setdefault("model.cache", {})
+    key = id(m.model)
+    if store.get("key") != key:
+        store.clear()
+        store["key"] = key
+    return store
+
+
+def ascii_digit(x: np.ndarray) -> str:
+    """A 28x28 digit drawn with block characters (14x14), for plotly hover labels."""
+    small = x.reshape(14, 2, 14, 2).mean(axis=(1, 3))
+    ramp = np.array(list(" ░▒▓█"))
+    idx = np.clip((small / 256 * len(ramp)).astype(int), 0, len(ramp) - 1)
+    rows = ["".join(ramp[r]) for r in idx]
+    while rows and not rows[0].strip():
+        rows.pop(0)
+    while rows and not rows[-1].strip():
+        rows.pop()
+    return "<br>".join(r.replace(" ", "\u2007") for r in rows)

@@ -1,0 +1,151 @@
+"""Compare: draw, upload or pick two digits, see what the network sees, and its verdict."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages._common import active_model, digit_image, model_banner, model_cache, model_dataset
+from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist
+
+st.title("⚖️ Compare two digits")
+st.markdown(
+    "Draw a digit on each canvas, upload a picture, or pick a test digit. Each input is turned into a "
+    "28x28 MNIST-style image (grey, white ink on black, cropped, fitted in 20x20, centred by its centre "
+    "of mass): **that** is what the network sees."
+)
+m = active_model()
+model_banner(m)
+ds = model_dataset(m)
+names = ds.class_names
+
+SIDES = ("a", "b")
+MODE = "compare.mode."
+PICK = "compare.pick."  # test index picked for a side
+CANVAS_GEN = "compare.canvas_gen."  # bumping it gives a fresh, empty canvas
+
+
+def pick_random(side: str, relation: str | None = None) -> None:
+    """Pick a random test digit for ``side``; relation 'same'/'different' to the other side."""
+    rng = np.random.default_rng()
+    other = PICK + ("b" if side == "a" else "a")
+    y = ds.test.y
+    if relation and st.session_state.get(other) is not None:
+        cls = y[st.session_state[other]]
+        pool = np.flatnonzero(y == cls) if relation == "same" else np.flatnonzero(y != cls)
+        pool = pool[pool != st.session_state[other]]
+    else:
+        pool = np.arange(len(y))
+    st.session_state[PICK + side] = int(rng.choice(pool))
+    st.session_state[MODE + side] = "Test digit"
+
+
+def side_input(side: str) -> tuple[np.ndarray | None, str]:
+    """One side's input as a 28x28 digit, or None with the message to show."""
+    mode = st.radio("Input", ["Draw", "Upload", "Test digit"], key=MODE + side, horizontal=True,
+                    label_visibility="collapsed")
+    if mode == "Draw":
+        from streamlit_drawable_canvas import st_canvas  # imports only inside a running app
+
+        gen = st.session_state.setdefault(CANVAS_GEN + side, 0)
+        result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
+                           height=252, width=252, drawing_mode="freedraw", key=f"compare.canvas.{side}.{gen}",
+                           display_toolbar=False, update_streamlit=True)
+        if st.button("Clear", key=f"compare.clear.{side}"):
+            st.session_state[CANVAS_GEN + side] = gen + 1
+            st.rerun()
+        data = getattr(result, "image_data", None)
+        if data is None:
+            return None, "Draw a digit."
+        try:
+            return to_mnist(np.asarray(data)), ""
+        except ImageProblem as exc:
+            return None, str(exc)
+    if mode == "Upload":
+        up = st.file_uploader("Image of one digit", type=["png", "jpg", "jpeg", "bmp", "gif"], key=f"compare.upload.{side}",
+                              help=f"At most {MAX_UPLOAD_BYTES // 2**20} MB. Dark ink on light paper or light on dark both work.")
+        if up is None:
+            return None, "Upload a picture of a digit."
+        try:
+            return to_mnist(up.getvalue()), ""
+        except ImageProblem as exc:
+            return None, f"{up.name}: {exc}"
+    b1, b2, b3 = st.columns(3)
+    b1.button("🎲 Random", key=f"compare.rand.{side}", on_click=pick_random, args=(side,), use_container_width=True)
+    b2.button("Same class", key=f"compare.same.{side}", on_click=pick_random, args=(side, "same"),
+              use_container_width=True, help="a random test digit of the other side's class")
+    b3.button("Other class", key=f"compare.diff.{side}", on_click=pick_random, args=(side, "different"),
+              use_container_width=True, help="a random test digit of another class")
+    if st.session_state.get(PICK + side) is None:
+        pick_random(side)
+    i = st.session_state[PICK + side]
+    st.caption(f"Test digit #{i}: a **{names[ds.test.y[i]]}**")
+    return ds.test.x[i], ""
+
+
+cols = st.columns(2)
+digits = {}
+for side, col in zip(SIDES, cols, strict=True):
+    with col:
+        st.subheader(f"Digit {side.upper()}")
+        x, message = side_input(side)
+        if x is None:
+            st.info(message) if message in ("Draw a digit.", "Upload a picture of a digit.") else st.warning(message)
+        else:
+            st.image(digit_image(x, 4), caption="what the network sees (28x28)", width=112)
+        digits[side] = x
+
+st.divider()
+if digits["a"] is None or digits["b"] is None:
+    st.info("Give both sides a digit to get a verdict.")
+    st.stop()
+
+from siamese_core.compare import compare_pair, nearest  # noqa: E402
+from siamese_core.evaluation import embed  # noqa: E402
+
+t0 = time.perf_counter()
+verdict = compare_pair(m.model, digits["a"], digits["b"], m.threshold)
+latency_ms = (time.perf_counter() - t0) * 1000
+is_prob = verdict["match_probability"] is not None
+
+v1, v2 = st.columns([1, 1])
+with v1:
+    if verdict["same"]:
+        st.success("### ✅ Same digit")
+    else:
+        st.error("### ❌ Different digits")
+    if is_prob:
+        st.metric("Match probability", f"{verdict['match_probability']:.3f}")
+    st.metric("Distance" if not is_prob else "1 − match probability", f"{verdict['distance']:.4f}")
+    st.metric("Threshold", f"{verdict['threshold']:.4f}",
+              help="calibrated on validation pairs" if m.config is None or m.config.calibrate_threshold else "fixed at 0.5, as in the Keras example")
+    st.caption(f"Same when the distance is below the threshold · model time {latency_ms:.0f} ms")
+with v2:
+    top = max(2 * verdict["threshold"], verdict["distance"] * 1.1, 1e-3)
+    gauge = go.Figure(go.Indicator(
+        mode="gauge+number", value=verdict["distance"], number={"valueformat": ".3f"},
+        title={"text": "distance (left of the line: same)"},
+        gauge={"axis": {"range": [0, top]}, "bar": {"color": "#333"},
+               "steps": [{"range": [0, verdict["threshold"]], "color": "#c8e6c9"},
+                         {"range": [verdict["threshold"], top], "color": "#ffcdd2"}],
+               "threshold": {"line": {"color": "black", "width": 4}, "value": verdict["threshold"]}}))
+    gauge.update_layout(height=260, margin=dict(t=40, b=10))
+    st.plotly_chart(gauge, use_container_width=True, key="compare.gauge")
+
+cache = model_cache(m)
+if "train_emb" not in cache:
+    sel = np.random.default_rng(0).permutation(len(ds.train.y))[:3000]
+    with st.spinner("Embedding 3,000 training digits for the neighbour search…"):
+        cache["train_emb"] = (sel, embed(m.model, ds.train.x[sel]))
+sel, train_emb = cache["train_emb"]
+st.subheader("Nearest training digits")
+q = embed(m.model, np.stack([digits["a"], digits["b"]]))
+for k, side in enumerate(SIDES):
+    idx, dist = nearest(train_emb, q[k], 6)
+    row = st.columns(7)
+    row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}")
+    for col, i, d in zip(row[1:], idx, dist, strict=True):
+        col.image(digit_image(ds.train.x[sel[i]], 3), caption=f"{names[ds.train.y[sel[i]]]} · d={d:.3f}")

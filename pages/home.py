@@ -1,0 +1,59 @@
+"""Home: what a Siamese network is, what each page teaches, what this server runs on."""
+
+import streamlit as st
+
+from pages._common import TRAIN_CONFIG, device, resolved_dataset_name
+from siamese_core.config import PRESETS
+
+st.title("👯 Siamese Lab")
+st.markdown(
+    """
+A **Siamese network** answers one question: *are these two things the same kind of thing?*
+It runs **one** feature extractor (the *branch*) on both inputs, so similar inputs land near
+each other in an *embedding space*, and compares the two embeddings with a **distance**.
+Trained on pairs labelled *same* / *different* with the **contrastive loss**, it learns a
+notion of similarity that works even for classes it never saw: the trick behind face
+verification, signature checking and one-shot learning.
+"""
+)
+st.graphviz_chart(
+    """
+digraph { rankdir=LR; node [shape=box, style=rounded, fontname=Helvetica];
+  a [label="digit A", shape=oval]; b [label="digit B", shape=oval];
+  f [label="feature branch\\n(ONE set of weights)", color="#2e7d32", penwidth=2];
+  d [label="distance\\n||f(A) - f(B)||"]; v [label="same digit?\\ndistance < threshold", shape=diamond];
+  a -> f; b -> f; f -> d [label="f(A)"]; f -> d [label="f(B)"]; d -> v; }
+""",
+    use_container_width=False,
+)
+
+name, reason = resolved_dataset_name()
+col1, col2 = st.columns(2)
+col1.metric("Data set in use", "Full MNIST" if name == "mnist" else "MNIST 5k subset")
+col1.caption(reason)
+col2.metric("Device", device())
+col2.caption("TensorFlow uses a GPU automatically when it sees one.")
+
+st.subheader("What each page teaches")
+st.markdown(
+    """
+| Page | The lesson |
+|---|---|
+| 🔗 **Weight-sharing lab** | One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras code, and seed 004's pitfall of rebuilding layers per input. |
+| 🏋️ **Train** | Train a Siamese network on digit pairs with live loss and accuracy curves; start, pause, step, stop. |
+| 🌌 **Embeddings** | Where the digits land in embedding space, and how that space formed epoch by epoch. |
+| ⚖️ **Compare** | Draw or upload two digits: the network's distance, the threshold, and its verdict. |
+| 📏 **Evaluate** | Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy. |
+"""
+)
+
+st.subheader("Presets for class")
+st.caption("One click sets up the Train page.")
+cols = st.columns(3)
+for k, preset in enumerate(PRESETS):
+    c = PRESETS[preset]
+    if cols[k % 3].button(f"{preset}", key=f"home.preset.{preset}", use_container_width=True,
+                          help=f"{c.branch} branch, {c.head} head, {c.optimizer}, {c.epochs} epochs"):
+        st.session_state[TRAIN_CONFIG] = c
+        st.session_state["train.preset"] = preset
+        st.switch_page("pages/train.py")

@@ -1,0 +1,262 @@
+"""Train: a config form, start / pause / resume / step / stop / reset, and live curves."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from pages._common import (
+    MODEL,
+    TRAIN_JOB,
+    TRAIN_NOTES,
+    ActiveModel,
+    dataset,
+    device,
+    resolve,
+    resolved_dataset_name,
+    training_slots,
+)
+from siamese_core.config import BRANCHES, DATASETS, DISTANCES, HEADS, OPTIMIZERS, PRESETS, SiameseConfig
+
+W = "train.w."  # widget key prefix: one widget per config field
+PRESET = "train.preset"
+FIELDS = ("dataset", "branch", "head", "distance", "shared", "embedding_dim", "margin", "optimizer",
+          "learning_rate", "batch_size", "epochs", "pairs_per_epoch", "held_out_classes", "seed")
+
+st.title("🏋️ Train")
+
+
+# ---- the configuration: query string -> widgets -> SiameseConfig -> query string -------------
+def _load_into_widgets(config: SiameseConfig) -> None:
+    for f in FIELDS:
+        value = getattr(config, f)
+        st.session_state[W + f] = list(value) if f == "held_out_classes" else value
+    st.session_state["train.base"] = config
+
+
+def _apply_preset() -> None:
+    _load_into_widgets(PRESETS[st.session_state[PRESET]])
+
+
+if "train.base" not in st.session_state:
+    preset_from_home = st.session_state.get("train.config")
+    if preset_from_home is not None:
+        config0, notes = preset_from_home, []
+    else:
+        config0, notes = SiameseConfig.from_query(dict(st.query_params), PRESETS["classroom"])
+    st.session_state[TRAIN_NOTES] = notes
+    _load_into_widgets(config0)
+    st.session_state.setdefault(PRESET, "classroom")
+elif st.session_state.get("train.config") is not None and st.session_state.get("train.config") != st.session_state.get("train.applied"):
+    _load_into_widgets(st.session_state["train.config"])
+st.session_state["train.applied"] = st.session_state.get("train.config")
+
+for note in st.session_state.get(TRAIN_NOTES, []):
+    st.warning(f"Link parameter {note}; the default was used.", icon="🔗")
+
+job = st.session_state.get(TRAIN_JOB)
+busy = job is not None and job.alive
+
+with st.expander("Configuration", expanded=not busy):
+    st.selectbox("Preset", list(PRESETS), key=PRESET, on_change=_apply_preset,
+                 help="Fills the form; change anything afterwards.")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.selectbox("Data set", DATASETS, key=W + "dataset",
+                 help="auto: full MNIST when it can be had, else the embedded 5,000 digits")
+    c1.selectbox("Branch", BRANCHES, key=W + "branch")
+    c1.selectbox("Head", HEADS, key=W + "head")
+    c2.selectbox("Distance", DISTANCES, key=W + "distance", help="for the distance head")
+    c2.toggle("Shared weights", key=W + "shared")
+    c2.number_input("Embedding size", 2, 1024, key=W + "embedding_dim")
+    c3.selectbox("Optimizer", OPTIMIZERS, key=W + "optimizer")
+    c3.number_input("Learning rate", 1e-6, 100.0, key=W + "learning_rate", format="%.5f")
+    c3.number_input("Margin", 0.01, 100.0, key=W + "margin", help="contrastive loss margin")
+    c4.number_input("Batch size", 2, 4096, key=W + "batch_size")
+    c4.number_input("Epochs", 1, 500, key=W + "epochs")
+    c4.number_input("Pairs per epoch (0 = two per image)", 0, 2_000_000, step=1000, key=W + "pairs_per_epoch")
+    c1.multiselect("Held-out digits (never trained on)", list(range(10)), key=W + "held_out_classes")
+    c2.number_input("Seed", 0, 2**31 - 1, key=W + "seed")
+
+try:
+    values = {f: st.session_state[W + f] for f in FIELDS}
+    values["held_out_classes"] = tuple(sorted(values["held_out_classes"]))
+    config = st.session_state["train.base"].replace(**values)
+    config_error = ""
+except (ValueError, TypeError) as exc:
+    config, config_error = None, str(exc)
+
+if config is not None:
+    wanted = config.to_query()
+    if dict(st.query_params) != wanted:  # the link in the address bar reproduces this setup
+        st.query_params.from_dict(wanted)
+else:
+    st.error(f"This configuration cannot be trained: {config_error}")
+
+data_name = resolve(config.dataset) if config else "mnist-5k"
+if config and config.dataset == "auto":
+    st.caption(resolved_dataset_name()[1])
+st.caption(f"Device: **{device()}** · Share this setup: the address bar holds it.")
+
+
+# ---- controls -----------------------------------------------------------------------------------
+def _keep_alive():
+    """"Is this browser session still open?", asked from the training thread."""
+    try:
+        from streamlit.runtime import exists, get_instance
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if not exists() or ctx is None:
+            return None
+        runtime, sid = get_instance(), ctx.session_id
+        return lambda: runtime.is_active_session(sid)
+    except Exception:
+        return None
+
+
+def start(paused: bool = False) -> None:
+    from siamese_core.training import TrainingJob
+
+    slots = training_slots()
+    if not slots.try_acquire():
+        st.session_state["train.busy"] = True
+        return
+    try:
+        ds = dataset(data_name, config.seed, config.held_out_classes)
+    except Exception as exc:
+        slots.release()
+        st.session_state["train.error"] = f"The data set could not be loaded: {exc}"
+        return
+    new = TrainingJob(config, ds, keep_alive=_keep_alive())
+    if paused:
+        new.pause()
+    new.start(on_exit=slots.release)
+    st.session_state[TRAIN_JOB] = new
+    st.session_state.pop("train.adopted", None)
+
+
+b = st.columns(6)
+if b[0].button("▶ Start", type="primary", disabled=busy or config is None, use_container_width=True):
+    start()
+    st.rerun()
+status = job.snapshot()["status"] if job else "idle"
+if status == "paused":
+    if b[1].button("⏯ Resume", disabled=not busy, use_container_width=True):
+        job.resume()
+        st.rerun()
+elif b[1].button("⏸ Pause", disabled=not busy, use_container_width=True):
+    job.pause()
+    st.rerun()
+if b[2].button("⏭ Step (1 batch)", disabled=config is None, use_container_width=True,
+               help="Runs one batch then pauses; starts a paused run if none is going."):
+    if busy:
+        job.step()
+    else:
+        start(paused=True)
+        if TRAIN_JOB in st.session_state:
+            st.session_state[TRAIN_JOB].step()
+    st.rerun()
+if b[3].button("⏹ Stop", disabled=not busy, use_container_width=True):
+    job.stop()
+    st.rerun()
+if b[4].button("↺ Reset", disabled=job is None, use_container_width=True,
+               help="Stops any run and forgets it; the other pages go back to the pretrained model."):
+    if job is not None:
+        job.stop()
+    st.session_state.pop(TRAIN_JOB, None)
+    st.session_state.pop(MODEL, None)
+    st.rerun()
+
+if st.session_state.pop("train.busy", False):
+    st.warning(
+        f"The server is busy: {training_slots().limit} trainings are already running. "
+        "Try again in a minute.", icon="⏳"
+    )
+if err := st.session_state.pop("train.error", None):
+    st.error(err)
+
+
+# ---- live view ------------------------------------------------------------------------------------
+def _thin(rows: list[dict], limit: int = 1500) -> list[dict]:
+    step = max(1, len(rows) // limit)
+    return rows[::step] + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
+
+
+def curves(snap: dict, steps_per_epoch: int) -> tuple[go.Figure, go.Figure]:
+    batches, epochs = _thin(snap["batches"]), snap["epoch_history"]
+    x = [r["step"] for r in batches]
+    ex = [e["epoch"] * steps_per_epoch if e["complete"] else snap["step"] for e in epochs]
+    loss = go.Figure()
+    loss.add_scatter(x=x, y=[r["loss"] for r in batches], name="training loss (running mean of the epoch)",
+                     mode="lines", line=dict(color="#1f77b4"))
+    loss.add_scatter(x=ex, y=[e["loss"] for e in epochs], name="training loss, epoch", mode="markers",
+                     marker=dict(color="#1f77b4", size=9))
+    loss.add_scatter(x=ex, y=[e["val_loss"] for e in epochs], name="validation loss, epoch",
+                     mode="lines+markers", line=dict(color="#d62728"))
+    acc = go.Figure()
+    acc.add_scatter(x=x, y=[r["pair_accuracy"] for r in batches], name="training pair accuracy (running)",
+                    mode="lines", line=dict(color="#2ca02c"))
+    acc.add_scatter(x=ex, y=[e["val_pair_accuracy"] for e in epochs], name="validation pair accuracy, epoch",
+                    mode="lines+markers", line=dict(color="#ff7f0e"))
+    for fig, title in ((loss, "loss"), (acc, "pair accuracy")):
+        fig.update_layout(height=320, margin=dict(t=30, b=10), title=title, xaxis_title="batch",
+                          legend=dict(orientation="h", y=-0.3), uirevision="keep")
+    return loss, acc
+
+
+def live_view() -> None:
+    job = st.session_state.get(TRAIN_JOB)
+    if job is None:
+        st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
+        return
+    snap = job.snapshot()
+    s = snap["status"]
+    label = {"starting": "Starting: loading data and building the graph (a few seconds)…",
+             "running": "Training", "paused": "Paused", "finished": "Finished", "stopped": "Stopped",
+             "failed": "Failed"}.get(s, s)
+    eta = f" · ETA {snap['eta_seconds']:.0f} s" if snap["eta_seconds"] is not None and s == "running" else ""
+    st.progress(snap["progress"], text=(
+        f"{label} · epoch {min(snap['epoch'] + (s in ('running', 'paused')), snap['epochs'])}/{snap['epochs']} · "
+        f"batch {snap['step']}/{snap['total_steps'] or '?'} · {snap['pairs_per_second']:,.0f} pairs/s{eta}"
+    ))
+    if s == "failed":
+        st.error(f"Training stopped: {snap['reason']}")
+    elif s == "stopped":
+        st.warning(f"Stopped ({snap['reason']}). The model and the curves so far are kept.")
+    m = st.columns(5)
+    last = snap["batches"][-1] if snap["batches"] else {}
+    last_epoch = snap["epoch_history"][-1] if snap["epoch_history"] else {}
+    m[0].metric("Training loss", f"{last['loss']:.4f}" if last.get("loss") is not None else "—")
+    m[1].metric("Validation loss", f"{last_epoch['val_loss']:.4f}" if last_epoch else "—")
+    m[2].metric("Validation pair accuracy", f"{100 * last_epoch['val_pair_accuracy']:.2f}%" if last_epoch else "—")
+    m[3].metric("Threshold (calibrated)" if job.config.calibrate_threshold else "Threshold (fixed)",
+                f"{snap['threshold']:.3f}")
+    m[4].metric("Device", snap["device"] or "…")
+    if snap["batches"]:
+        loss, acc = curves(snap, job.steps_per_epoch)
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(loss, use_container_width=True, key="train.loss")
+        c2.plotly_chart(acc, use_container_width=True, key="train.acc")
+    if snap["epoch_history"]:
+        st.dataframe(snap["epoch_history"], use_container_width=True, hide_index=True)
+    if r := snap["result"]:
+        st.success(
+            f"Test pair accuracy **{100 * r['test_pair_accuracy']:.2f}%** at threshold {r['threshold']:.3f} "
+            f"on {r['test_pairs']:,} test pairs · ROC AUC {r['auc']:.4f} · precision@1 {r['precision_at_1']:.3f} · "
+            f"MAP@R {r['map_at_r']:.3f}"
+            + (f" · 5-way one-shot on held-out digits {100 * r['one_shot_accuracy_held_out']:.1f}%"
+               if r.get("one_shot_accuracy_held_out") is not None else "")
+            + f" · {r['train_seconds']:.1f} s of training."
+        )
+    ended = s in ("finished", "stopped", "failed")
+    if ended and not st.session_state.get("train.adopted"):
+        st.session_state["train.adopted"] = True
+        if s != "failed" and job.model is not None:
+            st.session_state[MODEL] = ActiveModel(job.model, job.threshold, "trained in this session",
+                                                  job.config, job.dataset.name, job)
+        st.rerun()  # whole page: the buttons change and the polling stops
+
+
+job = st.session_state.get(TRAIN_JOB)
+polling = job is not None and (job.alive or not st.session_state.get("train.adopted"))
+st.fragment(live_view, run_every=1.0 if polling else None)()

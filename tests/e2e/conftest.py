@@ -1,0 +1,121 @@
+"""The real app, served by `streamlit run app.py`, driven in Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("SIAMESE_LAB_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).parent / "screenshots"
+
+
+def _need_browser():
+    if Path(CHROMIUM).exists():
+        return
+    if os.environ.get("SIAMESE_LAB_REQUIRE_BROWSER"):
+        pytest.fail(f"{CHROMIUM} is missing; CI installs Debian's chromium package")
+    pytest.skip(f"browser tests need {CHROMIUM} (apt-get install chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server():
+    _need_browser()
+    port = free_port()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    log = open(ROOT / "tests" / "e2e" / "server.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: see tests/e2e/server.log")
+    yield {"url": url, "proc": proc}
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.base_url = server["url"]
+    yield pg
+    context.close()
+
+
+def wait_idle(page, timeout: float = 90) -> None:
+    """Wait until the app has rendered and its script is no longer running."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout * 1000)
+    end = time.time() + timeout
+    while time.time() < end:
+        state = page.get_attribute("[data-testid='stApp']", "data-test-script-state")
+        if state and state != "running" and page.locator("[data-testid='stMain']").count():
+            time.sleep(0.3)
+            if page.get_attribute("[data-testid='stApp']", "data-test-script-state") != "running":
+                return
+        time.sleep(0.2)
+    raise TimeoutError("the app kept running")
+
+
+def no_traceback(page) -> None:
+    errors = page.locator("[data-testid='stException']")
+    assert errors.count() == 0, errors.first.inner_text()[:2000]
+
+
+def goto_nav(page, title: str) -> None:
+    """Change page by the sidebar link: stays in the same Streamlit session."""
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text=title).first.click()
+    time.sleep(0.5)
+    wait_idle(page)
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,163 @@
+"""The real app in real headless Chromium: every page, sharing, live training, compare."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from siamese_core.config import SiameseConfig
+from siamese_core.models import build_siamese
+
+from .conftest import goto_nav, no_traceback, shot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["Home", "Weight-sharing lab", "Train", "Embeddings", "Compare", "Evaluate"]
+
+
+def metric_value(page, label: str) -> str:
+    m = page.locator("[data-testid='stMetric']").filter(has=page.locator(f"[data-testid='stMetricLabel']:text-is('{label}')"))
+    return m.locator("[data-testid='stMetricValue']").first.inner_text().strip()
+
+
+def test_every_page_renders_without_a_traceback(page):
+    page.goto(page.base_url)
+    wait_idle(page)
+    for title in PAGES:
+        goto_nav(page, title)
+        no_traceback(page)
+        assert page.locator("h1").first.inner_text()
+        shot(page, f"page-{title.lower().replace(' ', '-')}")
+
+
+def test_sharing_toggle_changes_the_counts_on_screen(page):
+    page.goto(page.base_url + "/weight-sharing")
+    wait_idle(page)
+    shared = build_siamese(SiameseConfig()).count_params()
+    unshared = build_siamese(SiameseConfig(shared=False)).count_params()
+    assert metric_value(page, "Total parameters") == f"{shared:,}"
+    page.get_by_text("Share weights between the branches").click()
+    wait_idle(page)
+    assert metric_value(page, "Total parameters") == f"{unshared:,}"
+    assert page.get_by_text(f"+{unshared - shared:,} parameters").count() >= 1
+    no_traceback(page)
+    shot(page, "weight-sharing-unshared")
+    page.get_by_text("Share weights between the branches").click()
+    wait_idle(page)
+    assert metric_value(page, "Total parameters") == f"{shared:,}"
+    shot(page, "weight-sharing")
+
+
+LONG = "dataset=mnist-5k&branch=mlp&embedding_dim=16&optimizer=adam&epochs=40&pairs_per_epoch=2048&batch_size=64"
+
+
+def progress_step(page) -> int:
+    text = page.locator("[data-testid='stProgress']").first.inner_text()
+    m = re.search(r"batch (\d+)/", text)
+    return int(m.group(1)) if m else -1
+
+
+def test_live_training_updates_then_stops(page):
+    page.goto(page.base_url + "/train?" + LONG)
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=120_000)
+    first = progress_step(page)
+    time.sleep(2.5)
+    second = progress_step(page)
+    assert second > first >= 0, (first, second)  # the chart's numbers advance without a click
+    shot(page, "train-running")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped (stopped by the user)").wait_for(timeout=120_000)
+    stopped_at = progress_step(page)
+    time.sleep(2)
+    assert progress_step(page) == stopped_at
+    no_traceback(page)
+    shot(page, "train")
+
+
+def _draw(page, index: int, strokes) -> None:
+    frame = page.frame_locator("iframe[title*='drawable_canvas']").nth(index)
+    canvas = frame.locator("canvas.upper-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+        page.mouse.up()
+
+
+ONE = [[(0.5, 0.15), (0.5, 0.85)]]
+SEVEN = [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]]
+
+
+def test_compare_draw_upload_and_pick(page, tmp_path):
+    page.goto(page.base_url + "/compare")
+    wait_idle(page)
+    _draw(page, 0, ONE)
+    wait_idle(page)
+    _draw(page, 1, ONE)
+    wait_idle(page)
+    page.get_by_text(re.compile("Same digit|Different digits")).first.wait_for(timeout=60_000)
+    assert page.get_by_text("Nearest training digits").count() == 1
+    no_traceback(page)
+    shot(page, "compare-drawn")
+    # upload a PNG made here: a black-on-white 7 on side B
+    img = np.full((120, 120), 255, np.uint8)
+    img[20:30, 25:95] = 0
+    for k in range(70):
+        img[30 + k, max(0, 90 - k // 2) - 6 : 90 - k // 2 + 2] = 0
+    path = tmp_path / "seven.png"
+    Image.fromarray(img).save(path)
+    page.locator("[data-testid='stRadio']").nth(1).get_by_text("Upload").click()
+    wait_idle(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
+    wait_idle(page)
+    page.get_by_text(re.compile("Same digit|Different digits")).first.wait_for(timeout=60_000)
+    # a file that is not an image: a clear message, no traceback, the rest untouched
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(bad))
+    wait_idle(page)
+    page.get_by_text("not an image that can be read").first.wait_for()
+    no_traceback(page)
+    # random test digits on both sides
+    for k in range(2):
+        page.locator("[data-testid='stRadio']").nth(k).get_by_text("Test digit").click()
+        wait_idle(page)
+    page.get_by_role("button", name="Same class").nth(1).click()
+    wait_idle(page)
+    page.get_by_text(re.compile("Same digit|Different digits")).first.wait_for()
+    no_traceback(page)
+    shot(page, "compare")
+
+
+def test_embeddings_after_a_short_training(page):
+    quick = "dataset=mnist-5k&branch=mlp&embedding_dim=16&optimizer=adam&epochs=3&pairs_per_epoch=1024&batch_size=64"
+    page.goto(page.base_url + "/train?" + quick)
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    page.get_by_text("Test pair accuracy").first.wait_for(timeout=180_000)
+    goto_nav(page, "Embeddings")
+    page.locator("[data-testid='stPlotlyChart']").first.wait_for()
+    assert page.get_by_text("trained in this session").count() >= 1
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="Epoch").locator("[role='slider']")
+    assert slider.get_attribute("aria-valuenow") == "3"
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    wait_idle(page)
+    assert slider.get_attribute("aria-valuenow") == "2"
+    assert page.get_by_text(re.compile("Epoch 2: precision@1")).count() == 1
+    no_traceback(page)
+    shot(page, "embeddings")
+    goto_nav(page, "Evaluate")
+    no_traceback(page)
+    shot(page, "evaluate")

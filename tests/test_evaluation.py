@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+
+from siamese_core import evaluation as E
+
+
+def test_best_threshold_on_a_hand_made_set():
+    # same pairs (1) at 0.1, 0.2, 0.6; different pairs (0) at 0.5, 0.8, 0.9.
+    # Cut between 0.2 and 0.5 -> 5/6 right (0.6 wrong); between 0.6 and 0.8 -> 5/6 right
+    # (0.5 wrong). Both tie; every other cut is worse. Midpoints: 0.35 and 0.7.
+    s = np.array([0.1, 0.2, 0.6, 0.5, 0.8, 0.9])
+    y = np.array([1, 1, 1, 0, 0, 0])
+    t, acc = E.best_threshold(s, y)
+    assert acc == pytest.approx(5 / 6)
+    assert t in (pytest.approx(0.35), pytest.approx(0.7))
+    assert E.accuracy_at(s, y, t) == pytest.approx(5 / 6)
+    # separable set: the threshold lands between the classes
+    t2, acc2 = E.best_threshold(np.array([0.1, 0.3, 0.9, 1.2]), np.array([1, 1, 0, 0]))
+    assert acc2 == 1.0 and t2 == pytest.approx(0.6)
+
+
+def test_best_threshold_beats_every_brute_force_threshold(rng):
+    s = rng.normal(size=400)
+    y = (rng.random(400) < 1 / (1 + np.exp(3 * s))).astype(int)
+    _, acc = E.best_threshold(s, y)
+    brute = max(E.accuracy_at(s, y, t) for t in np.r_[s - 1e-9, s + 1e-9])
+    assert acc == pytest.approx(brute)
+
+
+def test_confusion_precision_recall_by_hand():
+    s = np.array([0.1, 0.2, 0.6, 0.5, 0.8, 0.3])
+    y = np.array([1, 1, 1, 0, 0, 0])
+    # threshold 0.4: predicted same = 0.1, 0.2, 0.3 -> TP 2, FP 1, FN 1, TN 2
+    assert E.confusion(s, y, 0.4).tolist() == [[2, 1], [1, 2]]
+    assert E.precision_recall(s, y, 0.4) == (pytest.approx(2 / 3), pytest.approx(2 / 3))
+
+
+def test_roc_auc_of_a_perfect_and_a_reversed_ranking():
+    y = np.array([1, 1, 0, 0])
+    assert E.roc_curve(np.array([0.1, 0.2, 0.8, 0.9]), y)[3] == 1.0
+    assert E.roc_curve(np.array([0.9, 0.8, 0.2, 0.1]), y)[3] == 0.0
+
+
+def test_retrieval_metrics_by_hand():
+    # points on a line: class 0 at 0, 1; class 1 at 10, 11, 30.
+    emb = np.array([[0.0], [1.0], [10.0], [11.0], [30.0]])
+    lab = np.array([0, 0, 1, 1, 1])
+    m = E.retrieval_metrics(emb, lab)
+    # nearest neighbours: 0->1 ok, 1->0 ok, 10->11 ok, 11->10 ok, 30->11 ok: P@1 = 1
+    assert m["precision_at_1"] == 1.0
+    # MAP@R: class 0 queries have R=1, both right: AP 1, 1. For 10 (R=2): neighbours 11 (ok),
+    # 1 (wrong, d=9 < 20) -> AP = (1/1)/2 = 0.5. For 11: 10 (ok), 1 (d=10 < 19) -> 0.5.
+    # For 30: 11 (ok), 10 (ok) -> AP = (1 + 1)/2 = 1. Mean = (1 + 1 + 0.5 + 0.5 + 1) / 5 = 0.8
+    assert m["map_at_r"] == pytest.approx(0.8)
+
+
+def test_one_shot_on_a_toy_embedding():
+    rng = np.random.default_rng(0)
+    centres = np.eye(6) * 10
+    lab = np.repeat(np.arange(6), 20)
+    tight = centres[lab] + rng.normal(0, 0.1, (120, 6))
+    assert E.one_shot_accuracy(tight, lab, n_way=5, trials=200) == 1.0
+    noise = rng.normal(0, 1, (120, 6))  # no structure: chance is 1/5
+    acc = E.one_shot_accuracy(noise, lab, n_way=5, trials=2000)
+    assert 0.15 < acc < 0.25

@@ -1,0 +1,89 @@
+"""Every page in streamlit's AppTest: renders, reacts to its widgets, no exception."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from siamese_core.config import SiameseConfig
+from siamese_core.inspect import param_breakdown
+from siamese_core.models import build_siamese
+
+TIMEOUT = 180
+
+
+def app(page: str | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file("app.py", default_timeout=TIMEOUT)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_home_renders_and_names_the_data_set():
+    at = app()
+    assert "Siamese Lab" in at.title[0].value
+    assert metric(at, "Data set in use") in ("Full MNIST", "MNIST 5k subset")
+    assert metric(at, "Device").startswith(("CPU", "GPU"))
+
+
+def test_sharing_switch_changes_counts_to_the_core_values():
+    at = app("pages/weight_sharing.py")
+    for shared in (True, False):
+        at.toggle(key="ws.shared").set_value(shared).run()
+        assert not at.exception
+        expected = param_breakdown(build_siamese(SiameseConfig(shared=shared))).total
+        assert metric(at, "Total parameters") == f"{expected:,}"
+    at.selectbox(key="ws.branch").set_value("matchnet").run()
+    at.selectbox(key="ws.head").set_value("matchnet").run()
+    expected = build_siamese(SiameseConfig(branch="matchnet", head="matchnet", shared=False, embedding_dim=512)).count_params()
+    assert metric(at, "Total parameters") == f"{expected:,}"
+    assert any("Different embeddings" in w.value for w in at.warning)
+    at.toggle(key="ws.shared").set_value(True).run()
+    assert any("Identical embeddings" in s.value for s in at.success)
+
+
+def test_seed_004_slider_reads_real_counts():
+    at = app("pages/weight_sharing.py")
+    at.slider(key="ws.n_inputs").set_value(3).run()
+    assert metric(at, "Layers instantiated once (right)") == "7,425,475"
+    assert metric(at, "Builder called per input (mistaken)") == f"{7_425_475 + 2 * 7_096_896:,}"
+
+
+TINY = {"dataset": "mnist-5k", "epochs": "1", "pairs_per_epoch": "1024", "batch_size": "64",
+        "branch": "mlp", "embedding_dim": "16", "optimizer": "adam"}
+
+
+def test_query_string_sets_the_form_and_bad_values_are_noted():
+    at = app("pages/train.py", {**TINY, "margin": "-5"})
+    assert at.number_input(key="train.w.epochs").value == 1
+    assert at.selectbox(key="train.w.dataset").value == "mnist-5k"
+    assert any("margin" in w.value for w in at.warning)
+
+
+def test_a_tiny_training_run_completes_and_fills_the_history():
+    at = app("pages/train.py", TINY)
+    at.button[0].click().run()  # Start
+    job = at.session_state["train.job"]
+    assert job.join(TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert job.status == "finished" and len(job.batches) == 16 and len(job.epochs) == 1
+    active = at.session_state["model.active"]
+    assert active.source == "trained in this session" and active.model is job.model
+    assert any("Test pair accuracy" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("page", ["pages/embeddings.py", "pages/compare.py", "pages/evaluate.py"])
+def test_model_pages_render_with_the_pretrained_default(page):
+    at = app(page)
+    assert any("pretrained default" in i.value for i in at.info)

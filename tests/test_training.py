@@ -1,0 +1,126 @@
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from siamese_core.config import SiameseConfig
+from siamese_core.training import FAILED, FINISHED, PAUSED, STOPPED, TrainingJob, TrainingSlots
+
+TINY = SiameseConfig(dataset="mnist-5k", epochs=2, pairs_per_epoch=1024, batch_size=64, embedding_dim=16)
+
+
+def wait_for(pred, timeout=60.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_tiny_run_fills_history_events_and_result(small_data):
+    events = []
+    job = TrainingJob(TINY, small_data, on_event=events.append, probe_per_class=5)
+    result = job.run()
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "status" and kinds[-1] == "done"
+    assert kinds.count("epoch") == 2
+    epoch = next(e for e in events if e["kind"] == "epoch")
+    for key in ("loss", "val_loss", "val_pair_accuracy", "threshold", "seconds"):
+        assert np.isfinite(epoch[key])
+    assert len(job.batches) == 2 * (1024 // 64) and job.batches[-1]["step"] == 32
+    assert [e["epoch"] for e in job.epochs] == [1, 2]
+    assert len(job.probe_snapshots) == 3 and job.probe_snapshots[0].shape == (50, 16)
+    assert 0.5 < result["test_pair_accuracy"] <= 1 and result["dataset"] == "mnist-5k"
+    assert result["device"] == "CPU" and result["epochs"] == 2
+    snap = job.snapshot()
+    assert snap["status"] == FINISHED and snap["progress"] == 1.0 and snap["pairs_per_second"] > 0
+
+
+def test_batch_events_are_throttled(small_data):
+    events = []
+    job = TrainingJob(TINY.replace(epochs=1, pairs_per_epoch=4096), small_data, on_event=events.append,
+                      batch_events_per_second=2, probe_per_class=2)
+    job.run()
+    batch_events = sum(e["kind"] == "batch" for e in events)
+    assert len(job.batches) == 64 and batch_events < 64  # every batch recorded, few sent
+
+
+def test_pause_step_resume_and_stop_from_another_thread(small_data):
+    job = TrainingJob(TINY.replace(epochs=50, pairs_per_epoch=2048), small_data, probe_per_class=2)
+    job.pause()  # paused before the first batch: nothing runs until asked
+    job.start()
+    assert wait_for(lambda: job.snapshot()["status"] == PAUSED)
+    assert job.global_step == 0
+    job.step()
+    assert wait_for(lambda: job.global_step == 1 and job.snapshot()["status"] == PAUSED)
+    time.sleep(0.3)
+    assert job.global_step == 1  # exactly one batch, then paused again
+    job.step(3)
+    assert wait_for(lambda: job.global_step == 4 and job.snapshot()["status"] == PAUSED)
+    job.resume()
+    assert wait_for(lambda: job.global_step > 10)
+    job.stop()
+    at_stop = job.global_step
+    assert job.join(60)
+    snap = job.snapshot()
+    assert snap["status"] == STOPPED and snap["reason"] == "stopped by the user"
+    assert job.global_step <= at_stop + 1  # within one batch
+    assert job.model is not None and snap["result"]["stopped_early"] is True
+    assert len(snap["batches"]) == job.global_step  # history kept
+
+
+def test_a_huge_learning_rate_stops_with_a_reason(small_data):
+    config = TINY.replace(learning_rate=10, optimizer="sgd", epochs=3)  # the issue's example
+    job = TrainingJob(config, small_data, probe_per_class=2)
+    job.run()
+    assert job.status == FAILED
+    assert "learning rate" in job.reason and "loss became" in job.reason
+    assert job.model is not None  # what was trained is still there
+
+
+def test_matchnet_head_trains_with_cross_entropy(small_data):
+    config = TINY.replace(branch="mlp", head="matchnet", epochs=1, embedding_dim=8, optimizer="adam")
+    result = TrainingJob(config, small_data, probe_per_class=2).run()
+    assert result is not None and 0 <= result["test_pair_accuracy"] <= 1
+
+
+def test_training_slots_limit_and_release():
+    slots = TrainingSlots(2)
+    assert slots.try_acquire() and slots.try_acquire()
+    assert not slots.try_acquire() and slots.in_use == 2
+    slots.release()
+    assert slots.try_acquire()
+
+
+MIRRORED = r"""
+import json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+sys.path.insert(0, ".")
+from siamese_core.config import SiameseConfig
+from siamese_core.data import load_dataset
+from siamese_core.training import TrainingJob
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+c = SiameseConfig(dataset="mnist-5k", epochs=1, pairs_per_epoch=1024, batch_size=64, embedding_dim=8)
+job = TrainingJob(c, load_dataset("mnist-5k"), strategy=strategy, probe_per_class=2)
+r = job.run()
+print(json.dumps({"replicas": strategy.num_replicas_in_sync, "status": job.status,
+                  "acc": r["test_pair_accuracy"], "device": job.device, "steps": job.global_step}))
+"""
+
+
+def test_mirrored_strategy_on_two_logical_cpus():
+    import json
+    from pathlib import Path
+
+    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["replicas"] == 2 and r["status"] == "finished" and r["steps"] == 16
+    assert "x2 replicas" in r["device"]
