@@ -16,6 +16,27 @@ import streamlit as st
 
 from siamese_core.config import PRESETS, SiameseConfig
 
+
+def _leave_pages_directory_mode() -> None:
+    """Run every page through app.py's st.navigation, even on a fresh server.
+
+    Streamlit decides once per server whether the app "uses the pages directory" (a
+    ``pages/`` folder beside app.py) and, until some script calls ``st.navigation``, runs
+    a directly requested page file on its own: the first student to open a deep link got
+    the raw file with Streamlit's old file-name menu. Clearing the flag and rerunning sends
+    that request through app.py like every later one.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the flag: nothing to undo
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_pages_directory_mode()
+
 # ---- session keys (one constant per key, prefixed by the page that owns it) -----------------
 MODEL = "model.active"  # ActiveModel used by Embeddings / Compare / Evaluate
 TRAIN_JOB = "train.job"
@@ -100,12 +121,12 @@ def model_banner(m: ActiveModel) -> None:
         st.info(
             "Using the **pretrained default model** (a small CNN trained on full MNIST without the "
             "embedded digits). Train your own on the Train page and it replaces this one.",
-            icon="📦",
+            icon=":material/inventory_2:",
         )
     else:
         c = m.config
         what = f"{c.branch} branch, {c.head} head, {'shared' if c.shared else 'unshared'}" if c else "custom"
-        st.success(f"Using the model **{m.source}** ({what}).", icon="🧠")
+        st.success(f"Using the model **{m.source}** ({what}).", icon=":material/psychology:")
 
 
 def preset_label(name: str) -> str:

@@ -11,7 +11,7 @@ import streamlit as st
 from pages._common import active_model, digit_image, model_banner, model_cache, model_dataset
 from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist
 
-st.title("⚖️ Compare two digits")
+st.title("Compare two digits")
 st.markdown(
     "Draw a digit on each canvas, upload a picture, or pick a test digit. Each input is turned into a "
     "28x28 MNIST-style image (grey, white ink on black, cropped, fitted in 20x20, centred by its centre "
@@ -53,7 +53,7 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
         gen = st.session_state.setdefault(CANVAS_GEN + side, 0)
         result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
                            height=252, width=252, drawing_mode="freedraw", key=f"compare.canvas.{side}.{gen}",
-                           display_toolbar=False, update_streamlit=True)
+                           update_streamlit=True, return_image_data=True)
         if st.button("Clear", key=f"compare.clear.{side}"):
             st.session_state[CANVAS_GEN + side] = gen + 1
             st.rerun()
@@ -74,7 +74,7 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
         except ImageProblem as exc:
             return None, f"{up.name}: {exc}"
     b1, b2, b3 = st.columns(3)
-    b1.button("🎲 Random", key=f"compare.rand.{side}", on_click=pick_random, args=(side,), use_container_width=True)
+    b1.button("Random", icon=":material/casino:", key=f"compare.rand.{side}", on_click=pick_random, args=(side,), use_container_width=True)
     b2.button("Same class", key=f"compare.same.{side}", on_click=pick_random, args=(side, "same"),
               use_container_width=True, help="a random test digit of the other side's class")
     b3.button("Other class", key=f"compare.diff.{side}", on_click=pick_random, args=(side, "different"),
@@ -114,9 +114,9 @@ is_prob = verdict["match_probability"] is not None
 v1, v2 = st.columns([1, 1])
 with v1:
     if verdict["same"]:
-        st.success("### ✅ Same digit")
+        st.success("### Same digit", icon=":material/check_circle:")
     else:
-        st.error("### ❌ Different digits")
+        st.error("### Different digits", icon=":material/cancel:")
     if is_prob:
         st.metric("Match probability", f"{verdict['match_probability']:.3f}")
     st.metric("Distance" if not is_prob else "1 − match probability", f"{verdict['distance']:.4f}")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages._common import active_model, ascii_digit, digit_image, model_banner, model_cache, model_dataset
 
-st.title("🌌 Embeddings")
+st.title("Embeddings")
 st.markdown(
     "Each point is a **test digit**, placed by the feature branch's embedding and projected to 2-D. "
     "A good Siamese network puts the same digit close together and different digits apart, "

@@ -11,7 +11,7 @@ import streamlit as st
 from pages._common import active_model, digit_image, model_banner, model_cache, model_dataset
 from siamese_core.evaluation import accuracy_at, best_threshold, confusion, precision_recall, roc_curve
 
-st.title("📏 Evaluate")
+st.title("Evaluate")
 st.markdown(
     "A Siamese network outputs a **distance**; a **threshold** turns it into a verdict. Here are the "
     "distances of same-digit and different-digit **test pairs**, what each threshold would give, and how "

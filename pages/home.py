@@ -5,7 +5,7 @@ import streamlit as st
 from pages._common import TRAIN_CONFIG, device, resolved_dataset_name
 from siamese_core.config import PRESETS
 
-st.title("👯 Siamese Lab")
+st.title("Siamese Lab")
 st.markdown(
     """
 A **Siamese network** answers one question: *are these two things the same kind of thing?*
@@ -39,11 +39,11 @@ st.markdown(
     """
 | Page | The lesson |
 |---|---|
-| 🔗 **Weight-sharing lab** | One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras code, and seed 004's pitfall of rebuilding layers per input. |
-| 🏋️ **Train** | Train a Siamese network on digit pairs with live loss and accuracy curves; start, pause, step, stop. |
-| 🌌 **Embeddings** | Where the digits land in embedding space, and how that space formed epoch by epoch. |
-| ⚖️ **Compare** | Draw or upload two digits: the network's distance, the threshold, and its verdict. |
-| 📏 **Evaluate** | Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy. |
+| **Weight-sharing lab** | One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras code, and seed 004's pitfall of rebuilding layers per input. |
+| **Train** | Train a Siamese network on digit pairs with live loss and accuracy curves; start, pause, step, stop. |
+| **Embeddings** | Where the digits land in embedding space, and how that space formed epoch by epoch. |
+| **Compare** | Draw or upload two digits: the network's distance, the threshold, and its verdict. |
+| **Evaluate** | Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy. |
 """
 )
 

@@ -23,7 +23,7 @@ PRESET = "train.preset"
 FIELDS = ("dataset", "branch", "head", "distance", "shared", "embedding_dim", "margin", "optimizer",
           "learning_rate", "batch_size", "epochs", "pairs_per_epoch", "held_out_classes", "seed")
 
-st.title("🏋️ Train")
+st.title("Train")
 
 
 # ---- the configuration: query string -> widgets -> SiameseConfig -> query string -------------
@@ -52,7 +52,7 @@ elif st.session_state.get("train.config") is not None and st.session_state.get("
 st.session_state["train.applied"] = st.session_state.get("train.config")
 
 for note in st.session_state.get(TRAIN_NOTES, []):
-    st.warning(f"Link parameter {note}; the default was used.", icon="🔗")
+    st.warning(f"Link parameter {note}; the default was used.", icon=":material/link:")
 
 job = st.session_state.get(TRAIN_JOB)
 busy = job is not None and job.alive
@@ -136,18 +136,18 @@ def start(paused: bool = False) -> None:
 
 
 b = st.columns(6)
-if b[0].button("▶ Start", type="primary", disabled=busy or config is None, use_container_width=True):
+if b[0].button("Start", icon=":material/play_arrow:", type="primary", disabled=busy or config is None, use_container_width=True):
     start()
     st.rerun()
 status = job.snapshot()["status"] if job else "idle"
 if status == "paused":
-    if b[1].button("⏯ Resume", disabled=not busy, use_container_width=True):
+    if b[1].button("Resume", icon=":material/play_circle:", disabled=not busy, use_container_width=True):
         job.resume()
         st.rerun()
-elif b[1].button("⏸ Pause", disabled=not busy, use_container_width=True):
+elif b[1].button("Pause", icon=":material/pause:", disabled=not busy, use_container_width=True):
     job.pause()
     st.rerun()
-if b[2].button("⏭ Step (1 batch)", disabled=config is None, use_container_width=True,
+if b[2].button("Step (1 batch)", icon=":material/skip_next:", disabled=config is None, use_container_width=True,
                help="Runs one batch then pauses; starts a paused run if none is going."):
     if busy:
         job.step()
@@ -156,10 +156,10 @@ if b[2].button("⏭ Step (1 batch)", disabled=config is None, use_container_widt
         if TRAIN_JOB in st.session_state:
             st.session_state[TRAIN_JOB].step()
     st.rerun()
-if b[3].button("⏹ Stop", disabled=not busy, use_container_width=True):
+if b[3].button("Stop", icon=":material/stop:", disabled=not busy, use_container_width=True):
     job.stop()
     st.rerun()
-if b[4].button("↺ Reset", disabled=job is None, use_container_width=True,
+if b[4].button("Reset", icon=":material/restart_alt:", disabled=job is None, use_container_width=True,
                help="Stops any run and forgets it; the other pages go back to the pretrained model."):
     if job is not None:
         job.stop()
@@ -170,7 +170,7 @@ if b[4].button("↺ Reset", disabled=job is None, use_container_width=True,
 if st.session_state.pop("train.busy", False):
     st.warning(
         f"The server is busy: {training_slots().limit} trainings are already running. "
-        "Try again in a minute.", icon="⏳"
+        "Try again in a minute.", icon=":material/hourglass_top:"
     )
 if err := st.session_state.pop("train.error", None):
     st.error(err)

@@ -8,7 +8,7 @@ import streamlit as st
 from pages._common import dataset, digit_image
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
 
-st.title("🔗 Weight-sharing lab")
+st.title("Weight-sharing lab")
 st.markdown(
     "A Siamese network's two branches are **one model called twice**: the same weights embed "
     "both inputs. Build it with two independent branches instead and you pay for a second "
@@ -106,9 +106,10 @@ st.markdown("The same test digit goes through the branch of input A and the bran
 pc1, pc2 = st.columns([1, 4])
 pc1.image(digit_image(now["digit"]), caption="the digit", width=112)
 diff = float(np.max(np.abs(now["emb_a"] - now["emb_b"])))
-k = min(8, len(now["emb_a"]))
-proof = pd.DataFrame({"dimension": list(range(k)), "via branch of input A": now["emb_a"][:k],
-                      "via branch of input B": now["emb_b"][:k]})
+# the 8 dimensions where the two embeddings are largest (a ReLU embedding has many zeros)
+dims = np.sort(np.argsort(-(np.abs(now["emb_a"]) + np.abs(now["emb_b"])))[:8])
+proof = pd.DataFrame({"dimension": dims, "via branch of input A": now["emb_a"][dims],
+                      "via branch of input B": now["emb_b"][dims]})
 pc2.dataframe(proof, hide_index=True, use_container_width=True)
 if diff == 0.0:
     pc2.success(f"Identical embeddings (largest difference {diff:.1e}): both inputs use one set of weights.")

@@ -214,7 +214,7 @@ class TrainingJob:
             if self.max_batches:
                 total = min(total, self.max_batches) if total else self.max_batches
             elapsed = self._elapsed()
-            rate = self.global_step / elapsed if elapsed > 0 and self.global_step else 0.0
+            rate = self._recent_rate()
             eta = (total - self.global_step) / rate if rate and total else None
             return {
                 "status": self.status,
@@ -233,6 +233,19 @@ class TrainingJob:
                 "threshold": self.threshold,
                 "result": self.result,
             }
+
+    def _recent_rate(self, window: float = 5.0) -> float:
+        """Batches per second over the last few seconds of training (not since Start, which
+        would count TensorFlow's graph building as slowness)."""
+        recent = self.batches[-400:]
+        if len(recent) < 2:
+            return 0.0
+        t_end = recent[-1]["t"]
+        first = next((b for b in recent if b["t"] >= t_end - window), recent[0])
+        if first is recent[-1]:
+            first = recent[-2]
+        dt = t_end - first["t"]
+        return (recent[-1]["step"] - first["step"]) / dt if dt > 0 else 0.0
 
     # ---- the training thread ----------------------------------------------------------------
     def _set(self, **kw) -> None:

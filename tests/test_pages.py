@@ -1,5 +1,6 @@
 """Every page in streamlit's AppTest: renders, reacts to its widgets, no exception."""
 
+from pathlib import Path
 import json
 import time
 
@@ -12,10 +13,11 @@ from siamese_core.inspect import param_breakdown
 from siamese_core.models import build_siamese
 
 TIMEOUT = 180
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def app(page: str | None = None, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file("app.py", default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if query:
         at.query_params.update(query)
     at.run()

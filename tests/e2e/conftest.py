@@ -80,7 +80,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     pg.base_url = server["url"]

@@ -21,8 +21,12 @@ PAGES = ["Home", "Weight-sharing lab", "Train", "Embeddings", "Compare", "Evalua
 
 
 def metric_value(page, label: str) -> str:
-    m = page.locator("[data-testid='stMetric']").filter(has=page.locator(f"[data-testid='stMetricLabel']:text-is('{label}')"))
-    return m.locator("[data-testid='stMetricValue']").first.inner_text().strip()
+    metrics = page.locator("[data-testid='stMetric']")
+    for k in range(metrics.count()):
+        m = metrics.nth(k)
+        if m.locator("[data-testid='stMetricLabel']").inner_text().strip() == label:
+            return m.locator("[data-testid='stMetricValue']").inner_text().strip()
+    raise AssertionError(f"no metric labelled {label!r}")
 
 
 def test_every_page_renders_without_a_traceback(page):
@@ -36,7 +40,7 @@ def test_every_page_renders_without_a_traceback(page):
 
 
 def test_sharing_toggle_changes_the_counts_on_screen(page):
-    page.goto(page.base_url + "/weight-sharing")
+    page.goto(page.base_url + "/weight_sharing")
     wait_idle(page)
     shared = build_siamese(SiameseConfig()).count_params()
     unshared = build_siamese(SiameseConfig(shared=False)).count_params()
