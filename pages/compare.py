@@ -26,9 +26,10 @@ SIDES = ("a", "b")
 MODE = "compare.mode."
 PICK = "compare.pick."  # test index picked for a side
 CANVAS_GEN = "compare.canvas_gen."  # bumping it gives a fresh, empty canvas
+BLANK_CANVAS = "Draw a digit on the canvas with the mouse or a finger."
 
 
-def pick_random(side: str, relation: str | None = None) -> None:
+def pick_random(side: str, relation: str | None = None, switch_mode: bool = True) -> None:
     """Pick a random test digit for ``side``; relation 'same'/'different' to the other side."""
     rng = np.random.default_rng()
     other = PICK + ("b" if side == "a" else "a")
@@ -40,7 +41,8 @@ def pick_random(side: str, relation: str | None = None) -> None:
     else:
         pool = np.arange(len(y))
     st.session_state[PICK + side] = int(rng.choice(pool))
-    st.session_state[MODE + side] = "Test digit"
+    if switch_mode:  # only from a button callback, before the radio is drawn
+        st.session_state[MODE + side] = "Test digit"
 
 
 def side_input(side: str) -> tuple[np.ndarray | None, str]:
@@ -58,8 +60,8 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
             st.session_state[CANVAS_GEN + side] = gen + 1
             st.rerun()
         data = getattr(result, "image_data", None)
-        if data is None:
-            return None, "Draw a digit."
+        if data is None or not np.asarray(data)[..., :3].any():
+            return None, BLANK_CANVAS
         try:
             return to_mnist(np.asarray(data)), ""
         except ImageProblem as exc:
@@ -80,7 +82,7 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
     b3.button("Other class", key=f"compare.diff.{side}", on_click=pick_random, args=(side, "different"),
               use_container_width=True, help="a random test digit of another class")
     if st.session_state.get(PICK + side) is None:
-        pick_random(side)
+        pick_random(side, switch_mode=False)
     i = st.session_state[PICK + side]
     st.caption(f"Test digit #{i}: a **{names[ds.test.y[i]]}**")
     return ds.test.x[i], ""
@@ -92,8 +94,10 @@ for side, col in zip(SIDES, cols, strict=True):
     with col:
         st.subheader(f"Digit {side.upper()}")
         x, message = side_input(side)
-        if x is None:
-            st.info(message) if message in ("Draw a digit.", "Upload a picture of a digit.") else st.warning(message)
+        if x is None and message in (BLANK_CANVAS, "Upload a picture of a digit."):
+            st.info(message)
+        elif x is None:
+            st.warning(message)
         else:
             st.image(digit_image(x, 4), caption="what the network sees (28x28)", width=112)
         digits[side] = x

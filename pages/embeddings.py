@@ -71,7 +71,7 @@ df = pd.DataFrame({
     "picture": [ascii_digit(ds.test.x[i]) for i in sel], "test index": sel,
 })
 fig = px.scatter(
-    df, x="x", y="y", color="digit", symbol="seen in training",
+    df, x="x", y="y", color="digit", symbol="seen in training" if held else None,
     symbol_map={"yes": "circle", "no (held out)": "x"},
     category_orders={"digit": list(names)}, custom_data=["picture", "digit", "test index"],
     color_discrete_sequence=px.colors.qualitative.T10, opacity=0.8,
@@ -81,7 +81,7 @@ fig.update_traces(
     marker=dict(size=7),
 )
 fig.update_layout(height=560, margin=dict(t=10), hoverlabel=dict(font=dict(family="DejaVu Sans Mono, monospace", size=9)),
-                  legend_title_text="digit / seen")
+                  legend_title_text="digit, seen in training" if held else "digit")
 c3.caption("Hover a point to see its digit; click one (or pick below) for its nearest neighbours."
            + (f" Held-out digits {sorted(held)} are drawn as ✕: the network never saw them." if held else ""))
 event = st.plotly_chart(fig, use_container_width=True, key="emb.scatter", on_select="rerun", selection_mode="points")

@@ -50,6 +50,10 @@ if "train.base" not in st.session_state:
 elif st.session_state.get("train.config") is not None and st.session_state.get("train.config") != st.session_state.get("train.applied"):
     _load_into_widgets(st.session_state["train.config"])
 st.session_state["train.applied"] = st.session_state.get("train.config")
+# Streamlit forgets a widget's value when its page is not shown; coming back from another
+# page, refill the form from the last configuration instead of the widgets' minimums.
+if any(W + f not in st.session_state for f in FIELDS):
+    _load_into_widgets(st.session_state.get("train.current", st.session_state["train.base"]))
 
 for note in st.session_state.get(TRAIN_NOTES, []):
     st.warning(f"Link parameter {note}; the default was used.", icon=":material/link:")
@@ -86,6 +90,7 @@ except (ValueError, TypeError) as exc:
     config, config_error = None, str(exc)
 
 if config is not None:
+    st.session_state["train.current"] = config
     wanted = config.to_query()
     if dict(st.query_params) != wanted:  # the link in the address bar reproduces this setup
         st.query_params.from_dict(wanted)

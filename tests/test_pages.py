@@ -89,3 +89,42 @@ def test_a_tiny_training_run_completes_and_fills_the_history():
 def test_model_pages_render_with_the_pretrained_default(page):
     at = app(page)
     assert any("pretrained default" in i.value for i in at.info)
+
+
+def test_compare_with_test_digits_gives_a_verdict_and_a_blank_side_a_message():
+    at = app("pages/compare.py")
+    assert any("Draw a digit" in i.value for i in at.info)  # blank canvases: a message, no error
+    at.radio(key="compare.mode.a").set_value("Test digit").run()
+    at.radio(key="compare.mode.b").set_value("Test digit").run()
+    assert not at.exception
+    at.button(key="compare.same.b").click().run()
+    a, b = at.session_state["compare.pick.a"], at.session_state["compare.pick.b"]
+    assert a != b
+    assert any("Same digit" in s.value for s in at.success) or any("Different digits" in e.value for e in at.error)
+    assert metric(at, "Threshold") == f"{at.session_state['model.active'].threshold if 'model.active' in at.session_state else _default_threshold():.4f}"
+
+
+def _default_threshold():
+    from siamese_core.persistence import read_meta, DEFAULT_MODEL
+
+    return read_meta(DEFAULT_MODEL)["threshold"]
+
+
+def test_evaluate_threshold_slider_changes_the_numbers():
+    at = app("pages/evaluate.py")
+    before = metric(at, "Accuracy")
+    s = at.slider(key="eval.threshold")
+    s.set_value(s.min).run()
+    assert not at.exception
+    assert metric(at, "Accuracy") != before
+    assert metric(at, "Recall (same)") == "0.00%"
+
+
+def test_the_train_form_survives_a_visit_to_another_page():
+    at = app("pages/train.py", TINY)
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert at.number_input(key="train.w.epochs").value == 1
+    assert at.number_input(key="train.w.embedding_dim").value == 16
+    assert at.selectbox(key="train.w.dataset").value == "mnist-5k"

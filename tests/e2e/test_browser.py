@@ -86,8 +86,7 @@ def test_live_training_updates_then_stops(page):
 
 
 def _draw(page, index: int, strokes) -> None:
-    frame = page.frame_locator("iframe[title*='drawable_canvas']").nth(index)
-    canvas = frame.locator("canvas.upper-canvas")
+    canvas = page.locator("canvas.upper-canvas").nth(index)  # CSS locators pierce the shadow DOM
     canvas.wait_for()
     box = canvas.bounding_box()
     for stroke in strokes:
@@ -153,12 +152,14 @@ def test_embeddings_after_a_short_training(page):
     goto_nav(page, "Embeddings")
     page.locator("[data-testid='stPlotlyChart']").first.wait_for()
     assert page.get_by_text("trained in this session").count() >= 1
-    slider = page.locator("[data-testid='stSlider']").filter(has_text="Epoch").locator("[role='slider']")
-    assert slider.get_attribute("aria-valuenow") == "3"
+    page.get_by_text("How the space formed").wait_for()
+    slider = page.locator("[data-testid='stSlider']").filter(has_text="Epoch").locator("input[type='range']")
+    assert slider.input_value() == "3"
     slider.focus()
     page.keyboard.press("ArrowLeft")
+    time.sleep(0.5)
     wait_idle(page)
-    assert slider.get_attribute("aria-valuenow") == "2"
+    assert slider.input_value() == "2"
     assert page.get_by_text(re.compile("Epoch 2: precision@1")).count() == 1
     no_traceback(page)
     shot(page, "embeddings")
