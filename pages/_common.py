@@ -43,7 +43,21 @@ TRAIN_JOB = "train.job"
 TRAIN_CONFIG = "train.config"
 TRAIN_NOTES = "train.query_notes"
 
-MAX_CONCURRENT_TRAININGS = int(os.environ.get("SIAMESE_LAB_MAX_TRAININGS", "2"))
+DEFAULT_MAX_TRAININGS = 2  # two full-MNIST trainings fit Community Cloud's memory (BENCHMARKS.md)
+
+
+def max_concurrent_trainings() -> int:
+    """From the environment, else a root-level Streamlit secret, else 2."""
+    raw = os.environ.get("SIAMESE_LAB_MAX_TRAININGS")
+    if raw is None:
+        try:
+            raw = st.secrets.get("SIAMESE_LAB_MAX_TRAININGS")
+        except Exception:  # no secrets file: the usual case on a laptop
+            raw = None
+    try:
+        return max(1, int(raw)) if raw is not None else DEFAULT_MAX_TRAININGS
+    except (TypeError, ValueError):
+        return DEFAULT_MAX_TRAININGS
 
 
 @dataclass
@@ -104,7 +118,7 @@ def default_model():
 def training_slots():
     from siamese_core.training import TrainingSlots
 
-    return TrainingSlots(MAX_CONCURRENT_TRAININGS)
+    return TrainingSlots(max_concurrent_trainings())
 
 
 def active_model() -> ActiveModel:

@@ -26,6 +26,11 @@ def load_image(data: bytes) -> Image.Image:
         raise ImageProblem("The file is empty.")
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageProblem(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+    size = header_size(data)
+    if size and size[0] * size[1] > MAX_PIXELS:  # our limit first, Pillow's bomb guard after
+        raise ImageProblem(
+            f"The image is {size[0]}x{size[1]} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels."
+        )
     try:
         img = Image.open(io.BytesIO(data))
         w, h = img.size  # read from the header only
@@ -42,6 +47,28 @@ def load_image(data: bytes) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as exc:  # what Pillow raises for bad files
         raise ImageProblem("This file is not an image that can be read (PNG, JPEG, BMP or GIF).") from exc
     return img
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG, GIF, BMP or JPEG header, without decoding; None if unknown."""
+    import struct
+
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return struct.unpack("<HH", data[6:10])
+    if data[:2] == b"BM" and len(data) >= 26:
+        w, h = struct.unpack("<ii", data[18:26])
+        return abs(w), abs(h)
+    if data[:2] == b"\xff\xd8":
+        k = 2
+        while k + 9 < len(data) and data[k] == 0xFF:
+            marker, length = data[k + 1], struct.unpack(">H", data[k + 2 : k + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+                h, w = struct.unpack(">HH", data[k + 5 : k + 9])
+                return w, h
+            k += 2 + length
+    return None
 
 
 def to_grey(img: Image.Image | np.ndarray) -> np.ndarray:
