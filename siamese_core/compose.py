@@ -1,0 +1,86 @@
+"""Seed 001: connecting two models into one, C = B(A(x)), and merging saved weights.
+
+Two ways to connect an encoder A and a decoder B:
+- nesting: call the models, ``decoder(encoder(x))``: C holds A and B as sub-models;
+- layer by layer: re-apply A's and B's layers to a new input, as the seed does.
+Either way C owns no new variables: training C moves A's and B's own weights.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+from .models import IMAGE_SHAPE
+
+
+def copy_model(model: keras.Model, name: str | None = None) -> keras.Model:
+    """An independent copy (same architecture and weights), so a lesson never alters the
+    student's trained Siamese model."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    if name:
+        clone.name = name
+    return clone
+
+
+def build_decoder(embedding_dim: int, name: str = "decoder") -> keras.Model:
+    """B: embedding -> Dense -> (7, 7, 32) -> Conv2DTranspose x2 -> (28, 28) in [0, 1]."""
+    inp = keras.Input((embedding_dim,), name=f"{name}_input")
+    x = layers.Dense(7 * 7 * 32, activation="relu", name=f"{name}_dense")(inp)
+    x = layers.Reshape((7, 7, 32), name=f"{name}_reshape")(x)
+    x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", activation="relu", name=f"{name}_up_1")(x)
+    x = layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid", name=f"{name}_up_2")(x)
+    out = layers.Reshape(IMAGE_SHAPE, name=f"{name}_image")(x)
+    return keras.Model(inp, out, name=name)
+
+
+def compose_nested(encoder: keras.Model, decoder: keras.Model, name: str = "composed_nested") -> keras.Model:
+    inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
+    return keras.Model(inp, decoder(encoder(inp)), name=name)
+
+
+def compose_layerwise(encoder: keras.Model, decoder: keras.Model, name: str = "composed_layers") -> keras.Model:
+    """The seed's way: take every layer of A, then of B, and call it on the running tensor."""
+    inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
+    x = inp
+    for layer in [*encoder.layers[1:], *decoder.layers[1:]]:  # [0] is each model's InputLayer
+        x = layer(x)
+    return keras.Model(inp, x, name=name)
+
+
+def shares_variables(composed: keras.Model, *parts: keras.Model) -> bool:
+    """True when every variable of C is a variable of one of the parts, and back."""
+    ids = lambda m: {id(v) for v in m.weights}  # noqa: E731
+    return ids(composed) == set().union(*(ids(p) for p in parts))
+
+
+def train_autoencoder(composed, encoder, images: np.ndarray, epochs: int = 3, joint: bool = True,
+                      batch_size: int = 128, learning_rate: float = 1e-3, seed: int = 0) -> list[float]:
+    """Train C to reproduce its input. ``joint=False`` freezes the encoder (only B learns).
+
+    Returns the training loss (mean squared error on [0, 1] pixels) per epoch.
+    """
+    keras.utils.set_random_seed(seed)
+    encoder.trainable = joint
+    composed.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    target = images.astype(np.float32) / 255.0
+    hist = composed.fit(images, target, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True)
+    encoder.trainable = True
+    return [float(v) for v in hist.history["loss"]]
+
+
+def merge_models(encoder_source: keras.Model, decoder_source: keras.Model, name: str = "merged") -> keras.Model:
+    """One model from two others' weights: A's encoder then B's decoder, each copied under
+    its own name scope (``from_a/...``, ``from_b/...``) so no variable name clashes even when
+    both sources used the same layer names."""
+    enc = copy_model(encoder_source)
+    dec = copy_model(decoder_source)
+    inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
+    with keras.name_scope("from_a"):
+        z = enc(inp)
+    with keras.name_scope("from_b"):
+        out = dec(z)
+    enc.name, dec.name = "from_a_" + encoder_source.name, "from_b_" + decoder_source.name
+    return keras.Model(inp, out, name=name)

@@ -1,0 +1,126 @@
+"""Seed 002's RankIQA: learning to rank image quality from pairs of distortion levels.
+
+Each digit is shown at L distortion levels (0 = untouched, L-1 = worst). A single-branch
+scorer gives every image a quality score; a batch holds G groups of one digit at all L
+levels, and the scores are reshaped to (G, L), the seed's batch trick: every pair inside a
+group is a Siamese pair, with no pair ever materialised.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .models import IMAGE_SHAPE
+
+KINDS = ("blur", "noise")
+
+
+def distort(x: np.ndarray, level: int, kind: str = "blur", seed: int = 0) -> np.ndarray:
+    """One uint8 (n, 28, 28) batch at a distortion level: Gaussian blur of sigma 0.5*level,
+    or Gaussian noise of standard deviation 22*level grey levels."""
+    if level == 0:
+        return x.copy()
+    if kind == "blur":
+        from PIL import Image, ImageFilter
+
+        f = ImageFilter.GaussianBlur(radius=0.5 * level)
+        return np.stack([np.asarray(Image.fromarray(im).filter(f)) for im in x])
+    if kind == "noise":
+        rng = np.random.default_rng(seed + level)
+        return np.clip(x + rng.normal(0, 22 * level, x.shape), 0, 255).astype(np.uint8)
+    raise ValueError(f"unknown distortion {kind!r}")
+
+
+def ranking_set(x: np.ndarray, levels: int = 6, kind: str = "blur", seed: int = 0) -> np.ndarray:
+    """(n, levels, 28, 28) uint8: every image at every level, level 0 first."""
+    return np.stack([distort(x, lv, kind, seed) for lv in range(levels)], axis=1)
+
+
+def operator_matrix(levels: int) -> np.ndarray:
+    """The seed's L x (L-1) operator: column j = sum over worse levels i > j of (s_j - s_i).
+
+    For L = 6 the first column is (5, -1, -1, -1, -1, -1)^T, the second (0, 4, -1, -1, -1, -1)^T.
+    """
+    m = np.zeros((levels, levels - 1), np.float32)
+    for j in range(levels - 1):
+        m[j, j] = levels - 1 - j
+        m[j + 1 :, j] = -1
+    return m
+
+
+def operator_loss(scores, margin: float = 1.0):
+    """Seed form. scores: (G, L), level 0 best. mean over (G, L-1) of max(0, margin - S @ O)."""
+    levels = scores.shape[-1]
+    col = ops.matmul(scores, ops.convert_to_tensor(operator_matrix(levels)))
+    return ops.mean(ops.maximum(0.0, margin - col))
+
+
+def pairwise_loss(scores, margin: float = 1.0):
+    """Per-pair hinge. scores: (G, L). mean over groups and ordered pairs i < j (i better) of
+    max(0, margin - (s_i - s_j))."""
+    levels = scores.shape[-1]
+    diff = ops.expand_dims(scores, 2) - ops.expand_dims(scores, 1)  # [g, i, j] = s_i - s_j
+    mask = np.triu(np.ones((levels, levels), np.float32), k=1)
+    hinge = ops.maximum(0.0, margin - diff) * mask
+    return ops.sum(hinge) / (ops.cast(ops.shape(scores)[0], "float32") * mask.sum())
+
+
+LOSSES = {"operator": operator_loss, "pairwise": pairwise_loss}
+
+
+def build_scorer(name: str = "quality_scorer") -> keras.Model:
+    inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
+    x = layers.Rescaling(1.0 / 255)(inp)
+    x = layers.Reshape((*IMAGE_SHAPE, 1))(x)
+    x = layers.Conv2D(16, 3, activation="relu")(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(32, 3, activation="relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(32, activation="relu")(x)
+    return keras.Model(inp, layers.Dense(1, name="score")(x), name=name)
+
+
+def train_scorer(groups: np.ndarray, loss: str = "pairwise", steps: int = 200, groups_per_batch: int = 8,
+                 margin: float = 1.0, learning_rate: float = 1e-3, seed: int = 0):
+    """Train a scorer on (n, L, 28, 28) groups. Returns (model, loss per step)."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = build_scorer()
+    opt = keras.optimizers.Adam(learning_rate)
+    loss_fn = LOSSES[loss]
+    n, levels = groups.shape[:2]
+
+    @tf.function
+    def step(batch):
+        with tf.GradientTape() as tape:
+            s = model(tf.reshape(batch, (-1, *IMAGE_SHAPE)), training=True)
+            value = loss_fn(tf.reshape(s, (-1, levels)), margin)  # the seed's reshape
+        grads = tape.gradient(value, model.trainable_variables)
+        opt.apply_gradients(zip(grads, model.trainable_variables))
+        return value
+
+    history = []
+    for _ in range(steps):
+        batch = groups[rng.integers(0, n, groups_per_batch)]
+        history.append(float(step(tf.constant(batch))))
+    return model, history
+
+
+def scores_by_level(model, groups: np.ndarray) -> np.ndarray:
+    """(n, L) scores of held-out groups."""
+    n, levels = groups.shape[:2]
+    flat = groups.reshape(-1, *IMAGE_SHAPE)
+    return np.asarray(model.predict(flat, verbose=0, batch_size=1024)).reshape(n, levels)
+
+
+def srocc(scores: np.ndarray) -> float:
+    """Spearman rank correlation between score and quality (quality = -level), pooled."""
+    from scipy.stats import spearmanr
+
+    n, levels = scores.shape
+    quality = -np.tile(np.arange(levels), n)
+    return float(spearmanr(scores.ravel(), quality).statistic)

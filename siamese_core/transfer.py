@@ -1,0 +1,111 @@
+"""Seed 002: transfer learning from a partial checkpoint, and a few-labels experiment.
+
+"Load every variable but the logits": a classifier built from the same feature branch
+plus a new softmax layer receives every Siamese variable whose name it shares; its new
+head keeps its fresh initialisation.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+from .config import SiameseConfig
+from .models import IMAGE_SHAPE, build_branch
+
+
+def build_classifier(config: SiameseConfig, n_classes: int = 10) -> keras.Model:
+    """The Siamese feature branch (named ``branch``, like a shared Siamese branch) + softmax."""
+    inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
+    branch = build_branch(config.branch, config.embedding_dim, name="branch")
+    out = layers.Dense(n_classes, activation="softmax", name="logits")(branch(inp))
+    return keras.Model(inp, out, name="classifier")
+
+
+def restore_all_but_head(classifier: keras.Model, siamese: keras.Model) -> list[str]:
+    """Copy the Siamese model's variables into the classifier by name, except the head.
+
+    An unshared Siamese model's ``branch_a`` (input A's branch) stands in for ``branch``.
+    Returns the names restored. The classifier's ``logits`` are left as initialised.
+    """
+    from .persistence import load_weights_npz, named_variables, weights_npz
+
+    source = named_variables(siamese)
+    if not any(k.startswith("branch/") for k in source):
+        # unshared: rename branch_a/a_dense_1/kernel -> branch/dense_1/kernel
+        arrays = {}
+        for k, v in source.items():
+            if k.startswith("branch_a/"):
+                arrays["branch/" + k.split("/", 1)[1].removeprefix("a_")] = np.asarray(v.numpy())
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        data = buf.getvalue()
+    else:
+        data = weights_npz(siamese)
+    return load_weights_npz(classifier, data, skip=("logits",))
+
+
+def few_shot_sample(y: np.ndarray, k: int, rng: np.random.Generator, classes=range(10)) -> np.ndarray:
+    return np.concatenate([rng.choice(np.flatnonzero(y == c), k, replace=False) for c in classes])
+
+
+def nearest_neighbour_accuracy(emb_train, y_train, emb_test, y_test) -> float:
+    from .evaluation import pairwise_distances
+
+    d = pairwise_distances(emb_test.astype(np.float64), emb_train.astype(np.float64))
+    return float(np.mean(y_train[np.argmin(d, axis=1)] == y_test))
+
+
+def _fit(model, x, y, epochs, lr, seed):
+    keras.utils.set_random_seed(seed)
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
+
+
+def _accuracy(model, x, y) -> float:
+    p = model.predict(x, verbose=0, batch_size=1024)
+    return float(np.mean(np.argmax(p, axis=1) == y))
+
+
+def k_shot_experiment(siamese: keras.Model, config: SiameseConfig, dataset, ks=(1, 5, 10),
+                      epochs: int = 30, test_size: int = 1000, seed: int = 0) -> list[dict]:
+    """Test accuracy with k labelled digits per class, four ways:
+
+    (a) nearest labelled neighbour in the Siamese embedding (no training);
+    (b) transferred encoder, frozen, new softmax head trained;
+    (c) the same, then everything fine-tuned at a lower learning rate;
+    (d) the same network trained from scratch on the k examples.
+    """
+    from .evaluation import embed
+
+    rng = np.random.default_rng(seed)
+    test = rng.permutation(len(dataset.test.y))[:test_size]
+    xt, yt = dataset.test.x[test], dataset.test.y[test]
+    classes = sorted(set(dataset.train.y.tolist()))
+    emb_test = embed(siamese, xt)
+    rows = []
+    for k in ks:
+        idx = few_shot_sample(dataset.train.y, k, rng, classes)
+        x, y = dataset.train.x[idx], dataset.train.y[idx]
+        nn = nearest_neighbour_accuracy(embed(siamese, x), y, emb_test, yt)
+        transferred = build_classifier(config)
+        restore_all_but_head(transferred, siamese)
+        transferred.get_layer("branch").trainable = False
+        _fit(transferred, x, y, epochs, 1e-2, seed)
+        frozen = _accuracy(transferred, xt, yt)
+        transferred.get_layer("branch").trainable = True
+        _fit(transferred, x, y, epochs, 1e-4, seed)
+        tuned = _accuracy(transferred, xt, yt)
+        scratch = build_classifier(config)
+        _fit(scratch, x, y, epochs, 1e-3, seed)
+        rows.append({
+            "k": k, "labelled digits": len(idx),
+            "nearest neighbour (Siamese embedding)": nn,
+            "transferred encoder, frozen": frozen,
+            "transferred encoder, fine-tuned": tuned,
+            "from scratch": _accuracy(scratch, xt, yt),
+        })
+    return rows
