@@ -44,6 +44,7 @@ st.markdown(
 | **Embeddings** | Where the digits land in embedding space, and how that space formed epoch by epoch. |
 | **Compare** | Draw or upload two digits: the network's distance, the threshold, and its verdict. |
 | **Evaluate** | Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy. |
+| **More lessons** | Composing an encoder and a decoder; transfer learning from a partial checkpoint with few labels; learning to rank image quality (RankIQA); exporting, importing and merging weights. |
 """
 )
 

@@ -128,3 +128,21 @@ def test_the_train_form_survives_a_visit_to_another_page():
     assert at.number_input(key="train.w.epochs").value == 1
     assert at.number_input(key="train.w.embedding_dim").value == 16
     assert at.selectbox(key="train.w.dataset").value == "mnist-5k"
+
+
+def test_lessons_page_composes_ranks_and_exports():
+    at = app("pages/lessons.py")
+    assert metric(at, "C's variables are A's and B's") == "yes"
+    a, b = metric(at, "A (encoder)"), metric(at, "B (decoder)")
+    assert int(metric(at, "C nested").replace(",", "")) == int(a.replace(",", "")) + int(b.replace(",", ""))
+    at.slider(key="lessons.ae_epochs").set_value(1).run()
+    at.button(key="lessons.ae_train").click().run()
+    assert not at.exception and set(at.session_state["lessons.ae"]) == {"jointly", "separately (A frozen)"}
+    assert at.session_state["lessons.ae"]["separately (A frozen)"]["moved"] == 0.0
+    assert at.session_state["lessons.ae"]["jointly"]["moved"] > 0.0
+    at.slider(key="lessons.rank_steps").set_value(50).run()
+    at.slider(key="lessons.rank_levels").set_value(3).run()
+    at.button(key="lessons.rank_train").click().run()
+    assert not at.exception
+    assert -1.0 <= at.session_state["lessons.rank"]["srocc"] <= 1.0
+    assert any("Merged model" in c.value for c in at.caption)

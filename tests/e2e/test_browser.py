@@ -17,7 +17,7 @@ from .conftest import goto_nav, no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["Home", "Weight-sharing lab", "Train", "Embeddings", "Compare", "Evaluate"]
+PAGES = ["Home", "Weight-sharing lab", "Train", "Embeddings", "Compare", "Evaluate", "More lessons"]
 
 
 def metric_value(page, label: str) -> str:
