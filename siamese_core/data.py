@@ -190,10 +190,13 @@ def _split(name, seed, held_out, val_size, note, exclude_embedded=False) -> Data
     keep_t = ~np.isin(yt[train_idx], held_out)
     keep_v = ~np.isin(yt[val_idx], held_out)
     train_idx, val_idx = train_idx[keep_t], val_idx[keep_v]
+    val = Split(xt[val_idx], yt[val_idx])
+    train = Split(xt[train_idx], yt[train_idx])
+    del xt  # the unsplit copy goes now, not when the caller's data set is built
     return Dataset(
         name=name,
-        train=Split(xt[train_idx], yt[train_idx]),
-        val=Split(xt[val_idx], yt[val_idx]),
+        train=train,
+        val=val,
         test=Split(xs, ys),
         note=note,
         held_out_classes=tuple(sorted(held_out)),

@@ -92,10 +92,11 @@ def retrieval_metrics(embeddings: np.ndarray, labels: np.ndarray) -> dict[str, f
     average, over the positions k <= R that hold a same-class neighbour, precision@k; divide
     by R. 1.0 means every class is a tight cluster ranked ahead of all others.
     """
-    d = pairwise_distances(embeddings.astype(np.float64))
+    d = pairwise_distances(embeddings.astype(np.float32))
     np.fill_diagonal(d, np.inf)
     labels = np.asarray(labels)
-    order = np.argsort(d, axis=1, kind="stable")
+    order = np.argsort(d, axis=1, kind="stable").astype(np.int32)
+    del d  # n x n matrices are the peak of an evaluation: keep one at a time
     hits = labels[order] == labels[:, None]
     p_at_1 = float(hits[:, 0].mean())
     r = np.array([(labels == c).sum() - 1 for c in labels])
@@ -156,7 +157,7 @@ def forward(model):
     return fn
 
 
-def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 2048):
+def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 1024):
     """Dissimilarity scores of pairs (x[i], x[j]), shape (n,)."""
     from .models import head_kind
 
@@ -171,7 +172,7 @@ def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: 
     return y[:, 0]
 
 
-def embed(model, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+def embed(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     from .models import embedding_model
 
     branch = embedding_model(model)
@@ -208,7 +209,7 @@ class Report:
 
 
 def evaluate(model, dataset, threshold: float, protocol: str = "balanced", seed: int = 0,
-             max_retrieval: int = 2000) -> Report:
+             max_retrieval: int = 1000) -> Report:
     """Test-set report: pair accuracy at ``threshold``, AUC, retrieval, one-shot."""
     from .data import pairs_for
 

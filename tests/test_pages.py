@@ -146,3 +146,27 @@ def test_lessons_page_composes_ranks_and_exports():
     assert not at.exception
     assert -1.0 <= at.session_state["lessons.rank"]["srocc"] <= 1.0
     assert any("Merged model" in c.value for c in at.caption)
+
+
+def test_two_sessions_train_at_once_and_keep_their_own_models():
+    a, b = app("pages/train.py", TINY), app("pages/train.py", {**TINY, "seed": "7"})
+    a.button[0].click().run()
+    b.button[0].click().run()
+    ja, jb = a.session_state["train.job"], b.session_state["train.job"]
+    assert ja is not jb and ja.alive or ja.join(0)
+    assert ja.join(TIMEOUT) and jb.join(TIMEOUT)
+    a.run()
+    b.run()
+    ma, mb = a.session_state["model.active"], b.session_state["model.active"]
+    assert ma.model is ja.model and mb.model is jb.model and ma.model is not mb.model
+    assert ja.status == jb.status == "finished"
+    # B's reset leaves A's model alone; both then compare digits without error
+    b.button[4].click().run()
+    assert "model.active" not in b.session_state and a.session_state["model.active"].model is ja.model
+    for at in (a, b):
+        at.switch_page("pages/compare.py").run()
+        at.radio(key="compare.mode.a").set_value("Test digit").run()
+        at.radio(key="compare.mode.b").set_value("Test digit").run()
+        assert not at.exception
+    assert any("trained in this session" in s.value for s in a.success)
+    assert any("pretrained default" in i.value for i in b.info)

@@ -31,16 +31,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server():
+def start_server(*extra: str, log_name: str = "server.log") -> dict:
+    """`streamlit run app.py` on a free port; returns {"url", "proc"} once it answers."""
     _need_browser()
     port = free_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    log = open(ROOT / "tests" / "e2e" / "server.log", "w")
+    log = open(ROOT / "tests" / "e2e" / log_name, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -53,14 +53,24 @@ def server():
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: see tests/e2e/server.log")
-    yield {"url": url, "proc": proc}
-    proc.terminate()
+        pytest.fail(f"streamlit did not start: see tests/e2e/{log_name}")
+    return {"url": url, "proc": proc, "log": log}
+
+
+def stop_server(server: dict) -> None:
+    server["proc"].terminate()
     try:
-        proc.wait(10)
+        server["proc"].wait(10)
     except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        server["proc"].kill()
+    server["log"].close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    s = start_server()
+    yield s
+    stop_server(s)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,158 @@
+"""The app's own figures: comparison latency, cold start, training throughput with the Train
+page open, chart refresh rate, and server memory with two students training at once.
+
+    python benchmarks/bench_app.py            # needs /usr/bin/chromium; full MNIST in the
+                                              # Keras cache for the memory figure
+Prints Markdown for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from e2e.conftest import start_server, stop_server, wait_idle  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+QUERY = "dataset=mnist-5k&branch=cnn&embedding_dim=32&optimizer=adam&epochs=50&pairs_per_epoch=8000&batch_size=128"
+
+
+def compare_latency(n: int = 300) -> dict:
+    from siamese_core.compare import compare_pair
+    from siamese_core.persistence import load_default
+    from siamese_core.preprocessing import to_mnist
+
+    model, meta = load_default()
+    canvas = np.zeros((252, 252, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[40:210, 115:135, :3] = 255  # a drawn "1"
+    canvas2 = canvas.copy()
+    canvas2[40:60, 80:180, :3] = 255  # a "7"-ish
+    for _ in range(5):  # warm-up: the first call traces the graph
+        compare_pair(model, to_mnist(canvas), to_mnist(canvas2), meta["threshold"])
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        compare_pair(model, to_mnist(canvas), to_mnist(canvas2), meta["threshold"])
+        times.append((time.perf_counter() - t) * 1000)
+    q = np.percentile(times, [50, 95])
+    return {"p50_ms": float(q[0]), "p95_ms": float(q[1]), "n": n}
+
+
+def proc_rss_mb(pid: int, key: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def headless_rate(seconds: float = 25.0) -> float:
+    """Pairs per second of the engine alone on the same config as the browser run."""
+    from siamese_core.config import SiameseConfig
+    from siamese_core.data import load_dataset
+    from siamese_core.training import TrainingJob
+
+    config, _ = SiameseConfig.from_query(dict(kv.split("=") for kv in QUERY.split("&")))
+    job = TrainingJob(config, load_dataset("mnist-5k"))
+    job.start()
+    time.sleep(seconds)
+    rate = job.snapshot()["pairs_per_second"]
+    job.stop()
+    job.join(60)
+    return rate
+
+
+def browser_figures() -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out = {}
+    t0 = time.perf_counter()
+    server = start_server(log_name="bench-server.log")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(server["url"])
+        page.get_by_text("What each page teaches").wait_for(timeout=120_000)
+        out["cold_start_s"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Weight-sharing lab").first.click()
+        page.get_by_text("Total parameters").first.wait_for(timeout=120_000)
+        out["weight_sharing_first_s"] = time.perf_counter() - t1
+
+        # training with the Train page open: refresh rate and throughput
+        page.goto(server["url"] + "/train?" + QUERY)
+        wait_idle(page)
+        page.get_by_role("button", name="Start").click()
+        page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=120_000)
+        time.sleep(10)  # past the graph building
+        changes, last, rates = 0, None, []
+        end = time.time() + 20
+        while time.time() < end:
+            text = page.locator("[data-testid='stProgress']").first.inner_text()
+            if text != last:
+                changes, last = changes + 1, text
+                m = re.search(r"([\d,]+) pairs/s", text)
+                if m:
+                    rates.append(float(m.group(1).replace(",", "")))
+            time.sleep(0.1)
+        out["refreshes_per_s"] = changes / 20
+        out["ui_pairs_per_s"] = statistics.median(rates) if rates else 0.0
+        page.get_by_role("button", name="Stop").click()
+        page.close()
+
+        # two students training the cnn preset on full MNIST at once
+        base = proc_rss_mb(server["proc"].pid)
+        pages = []
+        for _ in range(2):
+            pg = browser.new_context().new_page()
+            pg.goto(server["url"] + "/train?dataset=mnist&branch=cnn&embedding_dim=64&optimizer=adam&epochs=8"
+                    "&pairs_per_epoch=40000&steps_per_execution=8")
+            wait_idle(pg, 120)
+            pg.get_by_role("button", name="Start").click()
+            pages.append(pg)
+        peak = base
+        end = time.time() + 60
+        while time.time() < end:
+            peak = max(peak, proc_rss_mb(server["proc"].pid))
+            time.sleep(0.5)
+        out["server_rss_before_mb"] = base
+        out["server_rss_two_trainings_mb"] = peak
+        out["server_peak_mb"] = proc_rss_mb(server["proc"].pid, "VmHWM")
+        browser.close()
+    stop_server(server)
+    return out
+
+
+def main() -> None:
+    lat = compare_latency()
+    ui = browser_figures()
+    engine = headless_rate()
+    print("| figure | value | target |")
+    print("|---|---|---|")
+    print(f"| Compare: one comparison (preprocess both + model), p50 | {lat['p50_ms']:.1f} ms | |")
+    print(f"| Compare: p95 over {lat['n']} | {lat['p95_ms']:.1f} ms | < 50 ms |")
+    print(f"| Cold start: `streamlit run` to Home rendered in Chromium | {ui['cold_start_s']:.1f} s | |")
+    print(f"| First visit to the Weight-sharing lab (TensorFlow import + builds) | {ui['weight_sharing_first_s']:.1f} s | |")
+    print(f"| Train page refreshes while training | {ui['refreshes_per_s']:.2f} /s | >= 1 /s |")
+    print(f"| Throughput, Train page open (median of the page's own figure) | {ui['ui_pairs_per_s']:,.0f} pairs/s | |")
+    print(f"| Throughput, engine alone, same config | {engine:,.0f} pairs/s | |")
+    print(f"| Ratio page-open / engine | {ui['ui_pairs_per_s'] / engine:.2f} | >= 0.90 |")
+    print(f"| Server RSS before trainings | {ui['server_rss_before_mb']:.0f} MB | |")
+    print(f"| Server RSS, two students training cnn on full MNIST (peak over 60 s) | {ui['server_rss_two_trainings_mb']:.0f} MB | < 2048 MB |")
+    print(f"| Server peak RSS (VmHWM) over the whole run | {ui['server_peak_mb']:.0f} MB | |")
+
+
+if __name__ == "__main__":
+    main()
