@@ -94,7 +94,7 @@ def browser_figures() -> dict:
         # training with the Train page open: refresh rate and throughput
         page.goto(server["url"] + "/train?" + QUERY)
         wait_idle(page)
-        page.get_by_role("button", name="Start").click()
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
         page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=120_000)
         time.sleep(10)  # past the graph building
         changes, last, rates = 0, None, []
@@ -109,7 +109,7 @@ def browser_figures() -> dict:
             time.sleep(0.1)
         out["refreshes_per_s"] = changes / 20
         out["ui_pairs_per_s"] = statistics.median(rates) if rates else 0.0
-        page.get_by_role("button", name="Stop").click()
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
         page.close()
 
         # two students training the cnn preset on full MNIST at once
@@ -120,7 +120,7 @@ def browser_figures() -> dict:
             pg.goto(server["url"] + "/train?dataset=mnist&branch=cnn&embedding_dim=64&optimizer=adam&epochs=8"
                     "&pairs_per_epoch=40000&steps_per_execution=8")
             wait_idle(pg, 120)
-            pg.get_by_role("button", name="Start").click()
+            pg.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
             pages.append(pg)
         peak = base
         end = time.time() + 60

@@ -20,8 +20,8 @@ def run(epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None) -
     import time
 
     import keras
-    from keras import ops as K  # Keras 3: the backend functions the seed used live in keras.ops
     from keras import layers
+    from keras import ops as K  # Keras 3: the backend functions the seed used live in keras.ops
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     # The same arrays as keras.datasets.mnist.load_data(), read from Keras's cache (that

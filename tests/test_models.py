@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from siamese_core.config import SiameseConfig
-from siamese_core.models import build_branch, build_multi_input, build_siamese, branches_of
+from siamese_core.models import branches_of, build_branch, build_multi_input, build_siamese
 
 
 def test_mlp_branch_count_by_hand():
@@ -20,8 +20,8 @@ def test_unshared_costs_exactly_one_more_branch(branch, head):
     one_branch = build_branch(branch, 16).count_params()
     assert unshared.count_params() - shared.count_params() == one_branch
     assert len(branches_of(shared)) == 1 and len(branches_of(unshared)) == 2
-    names_a = {l.name for l in branches_of(unshared)[0].layers}
-    names_b = {l.name for l in branches_of(unshared)[1].layers}
+    names_a = {layer.name for layer in branches_of(unshared)[0].layers}
+    names_b = {layer.name for layer in branches_of(unshared)[1].layers}
     assert not names_a & names_b  # distinct layer names
 
 

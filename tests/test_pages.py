@@ -1,10 +1,7 @@
 """Every page in streamlit's AppTest: renders, reacts to its widgets, no exception."""
 
 from pathlib import Path
-import json
-import time
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -105,7 +102,7 @@ def test_compare_with_test_digits_gives_a_verdict_and_a_blank_side_a_message():
 
 
 def _default_threshold():
-    from siamese_core.persistence import read_meta, DEFAULT_MODEL
+    from siamese_core.persistence import DEFAULT_MODEL, read_meta
 
     return read_meta(DEFAULT_MODEL)["threshold"]
 

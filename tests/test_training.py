@@ -1,10 +1,8 @@
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
-import pytest
 
 from siamese_core.config import SiameseConfig
 from siamese_core.training import FAILED, FINISHED, PAUSED, STOPPED, TrainingJob, TrainingSlots

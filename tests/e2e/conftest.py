@@ -36,7 +36,7 @@ def start_server(*extra: str, log_name: str = "server.log") -> dict:
     _need_browser()
     port = free_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    log = open(ROOT / "tests" / "e2e" / log_name, "w")
+    log = open(ROOT / "tests" / "e2e" / log_name, "w")  # noqa: SIM115 (closed by stop_server)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",

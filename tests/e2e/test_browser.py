@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 import time
 
@@ -21,6 +20,8 @@ PAGES = ["Home", "Weight-sharing lab", "Train", "Embeddings", "Compare", "Evalua
 
 
 def metric_value(page, label: str) -> str:
+    page.locator("[data-testid='stMetricLabel']").filter(has_text=label).first.wait_for()
+    wait_idle(page)
     metrics = page.locator("[data-testid='stMetric']")
     for k in range(metrics.count()):
         m = metrics.nth(k)
@@ -69,14 +70,16 @@ def progress_step(page) -> int:
 def test_live_training_updates_then_stops(page):
     page.goto(page.base_url + "/train?" + LONG)
     wait_idle(page)
-    page.get_by_role("button", name="Start").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
     page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=120_000)
     first = progress_step(page)
-    time.sleep(2.5)
-    second = progress_step(page)
-    assert second > first >= 0, (first, second)  # the chart's numbers advance without a click
+    second, deadline = first, time.time() + 30
+    while second <= first and time.time() < deadline:  # no click: the page updates by itself
+        time.sleep(0.5)
+        second = progress_step(page)
+    assert second > first >= 0, (first, second)
     shot(page, "train-running")
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped (stopped by the user)").wait_for(timeout=120_000)
     stopped_at = progress_step(page)
     time.sleep(2)
@@ -136,7 +139,7 @@ def test_compare_draw_upload_and_pick(page, tmp_path):
     for k in range(2):
         page.locator("[data-testid='stRadio']").nth(k).get_by_text("Test digit").click()
         wait_idle(page)
-    page.get_by_role("button", name="Same class").nth(1).click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Same class").nth(1).click()
     wait_idle(page)
     page.get_by_text(re.compile("Same digit|Different digits")).first.wait_for()
     no_traceback(page)
@@ -147,7 +150,7 @@ def test_embeddings_after_a_short_training(page):
     quick = "dataset=mnist-5k&branch=mlp&embedding_dim=16&optimizer=adam&epochs=3&pairs_per_epoch=1024&batch_size=64"
     page.goto(page.base_url + "/train?" + quick)
     wait_idle(page)
-    page.get_by_role("button", name="Start").click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
     page.get_by_text("Test pair accuracy").first.wait_for(timeout=180_000)
     goto_nav(page, "Embeddings")
     page.locator("[data-testid='stPlotlyChart']").first.wait_for()
