@@ -87,7 +87,7 @@ c3.caption("Hover a point to see its digit; click one (or pick below) for its ne
 event = st.plotly_chart(fig, use_container_width=True, key="emb.scatter", on_select="rerun", selection_mode="points")
 
 picked = None
-points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) or hasattr(event, "get") else []
+points = (event or {}).get("selection", {}).get("points", [])
 if points:
     picked = int(points[0]["customdata"][2])
 pick_pos = st.number_input("…or pick point number", 0, n_points - 1, 0, key="emb.pick")

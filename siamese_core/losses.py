@@ -40,9 +40,7 @@ def contrastive_loss(y_true, distance, margin: float = 1.0):
     y_true: (batch, 1), 1.0 = same class. distance: (batch, 1), >= 0. Returns a scalar.
     """
     _check_same_shape(y_true, distance, "contrastive_loss")
-    y = ops.cast(y_true, distance.dtype)
-    if SAME == 0:  # pragma: no cover - the convention is fixed; this keeps the formula honest
-        y = 1.0 - y
+    y = ops.cast(ops.equal(ops.cast(y_true, distance.dtype), float(SAME)), distance.dtype)
     positive = ops.square(distance)
     negative = ops.square(ops.maximum(margin - distance, 0.0))
     return ops.mean(y * positive + (1.0 - y) * negative)

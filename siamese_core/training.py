@@ -7,6 +7,7 @@ script calls ``job.run()`` and reads ``job.result``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import keras
 import numpy as np
 
 from .config import SiameseConfig
@@ -290,7 +292,7 @@ class TrainingJob:
         import tensorflow as tf
 
         images = tf.constant(ds.train.x)  # the one copy the input pipeline gathers from
-        scope = self.strategy.scope() if self.strategy is not None else _nullcontext()
+        scope = self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
         with scope:
             model = build_siamese(c)
             compile_model(model, c)
@@ -377,21 +379,7 @@ def _val_loss(config: SiameseConfig, scores: np.ndarray, same: np.ndarray) -> fl
     return float(np.mean(same * d**2 + (1 - same) * np.maximum(config.margin - d, 0) ** 2))
 
 
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _callback_base():
-    import keras
-
-    return keras.callbacks.Callback
-
-
-class _JobCallback(_callback_base()):
+class _JobCallback(keras.callbacks.Callback):
     """Records every batch, throttles events, and obeys pause / step / stop."""
 
     def __init__(self, job: TrainingJob):
