@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from siamese_core.memory import limit_malloc_arenas
+
+limit_malloc_arenas()  # before any training thread exists: see the function's note
+
 st.set_page_config(page_title="Siamese Lab", page_icon=":material/join_inner:", layout="wide")
 
 PAGES = [

@@ -8,6 +8,7 @@ lives only in that student's ``st.session_state``.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,33 @@ def _leave_pages_directory_mode() -> None:
         st.rerun()
 
 
+def _keep_keras_state_between_reruns() -> None:
+    """Stop Streamlit from calling ``keras.backend.clear_session()`` after every script run.
+
+    Streamlit 1.67 "cleans problem modules" at the end of each run: with Keras imported it
+    resets Keras's global state and runs a full ``gc.collect()``. Our Train page reruns a
+    fragment every second per student, so this took 45% of the server's time (profiled with
+    py-spy), cut a training's speed tenfold and reset Keras's state under trainings running
+    in other sessions. Models here live in session state and never rely on that clean-up.
+    Matplotlib's ``close("all")``, the other half of the hook, is kept.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    if getattr(script_runner._clean_problem_modules, "siamese_lab", False):
+        return
+
+    def _clean_problem_modules() -> None:
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+
+    _clean_problem_modules.siamese_lab = True
+    script_runner._clean_problem_modules = _clean_problem_modules
+
+
 _leave_pages_directory_mode()
+_keep_keras_state_between_reruns()
 
 # ---- session keys (one constant per key, prefixed by the page that owns it) -----------------
 MODEL = "model.active"  # ActiveModel used by Embeddings / Compare / Evaluate
@@ -43,21 +70,33 @@ TRAIN_JOB = "train.job"
 TRAIN_CONFIG = "train.config"
 TRAIN_NOTES = "train.query_notes"
 
-DEFAULT_MAX_TRAININGS = 2  # two full-MNIST trainings fit Community Cloud's memory (BENCHMARKS.md)
+DEFAULT_MAX_TRAININGS = 2
+DEFAULT_DISCONNECT_GRACE = 15.0  # two full-MNIST trainings fit Community Cloud's memory (BENCHMARKS.md)
 
 
-def max_concurrent_trainings() -> int:
-    """From the environment, else a root-level Streamlit secret, else 2."""
-    raw = os.environ.get("SIAMESE_LAB_MAX_TRAININGS")
+def _setting(name: str, default: float, minimum: float) -> float:
+    """From the environment, else a root-level Streamlit secret, else ``default``."""
+    raw = os.environ.get(name)
     if raw is None:
         try:
-            raw = st.secrets.get("SIAMESE_LAB_MAX_TRAININGS")
+            raw = st.secrets.get(name)
         except Exception:  # no secrets file: the usual case on a laptop
             raw = None
     try:
-        return max(1, int(raw)) if raw is not None else DEFAULT_MAX_TRAININGS
+        return max(minimum, float(raw)) if raw is not None else default
     except (TypeError, ValueError):
-        return DEFAULT_MAX_TRAININGS
+        return default
+
+
+def max_concurrent_trainings() -> int:
+    """``SIAMESE_LAB_MAX_TRAININGS``: trainings the server runs at once (default 2)."""
+    return int(_setting("SIAMESE_LAB_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, 1))
+
+
+def disconnect_grace() -> float:
+    """``SIAMESE_LAB_DISCONNECT_GRACE``: seconds a training outlives its closed tab (default 15),
+    so that a dropped connection that comes back keeps its run."""
+    return _setting("SIAMESE_LAB_DISCONNECT_GRACE", DEFAULT_DISCONNECT_GRACE, 0.0)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from pages._common import (
     ActiveModel,
     dataset,
     device,
+    disconnect_grace,
     resolve,
     resolved_dataset_name,
     training_slots,
@@ -105,18 +106,17 @@ st.caption(f"Device: **{device()}** · Share this setup: the address bar holds i
 
 # ---- controls -----------------------------------------------------------------------------------
 def _keep_alive():
-    """"Is this browser session still open?", asked from the training thread."""
-    try:
-        from streamlit.runtime import exists, get_instance
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
+    """"Is this browser session still open?", asked from the training thread every 2 s.
+    A session closed for longer than the grace period stops its training and frees its slot."""
+    from siamese_core.training import with_grace
+    from streamlit.runtime import exists, get_instance
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-        ctx = get_script_run_ctx()
-        if not exists() or ctx is None:
-            return None
-        runtime, sid = get_instance(), ctx.session_id
-        return lambda: runtime.is_active_session(sid)
-    except Exception:
+    ctx = get_script_run_ctx()
+    if not exists() or ctx is None:  # bare `python pages/train.py` or AppTest: nobody to watch
         return None
+    runtime, sid = get_instance(), ctx.session_id
+    return with_grace(lambda: runtime.is_active_session(sid), disconnect_grace())
 
 
 def start(paused: bool = False) -> None:
@@ -172,9 +172,12 @@ if b[4].button("Reset", icon=":material/restart_alt:", disabled=job is None, use
     st.session_state.pop(MODEL, None)
     st.rerun()
 
+slots_now = training_slots()
+st.caption(f"On this server: **{slots_now.in_use} of {slots_now.limit}** training slots in use right now "
+           "(shared by everyone using this app).")
 if st.session_state.pop("train.busy", False):
     st.warning(
-        f"The server is busy: {training_slots().limit} trainings are already running. "
+        f"The server is busy: {slots_now.limit} trainings are already running. "
         "Try again in a minute.", icon=":material/hourglass_top:"
     )
 if err := st.session_state.pop("train.error", None):

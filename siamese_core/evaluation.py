@@ -152,7 +152,10 @@ def forward(model):
     if fn is None:
         import tensorflow as tf
 
-        fn = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
+        # through a weak reference: a function holding the model itself would keep the
+        # WeakKeyDictionary's key alive, and every trained model would leak (~16 MB each)
+        ref = weakref.ref(model)
+        fn = tf.function(lambda inputs: ref()(inputs, training=False), reduce_retracing=True)
         _FORWARD[model] = fn
     return fn
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from .config import SiameseConfig
 from .data import Dataset, load_dataset, pairs_for, probe_indices
+from .memory import release_free_memory
 
 Event = dict[str, Any]  # {"kind": "status" | "batch" | "epoch" | "done", ...}
 
@@ -28,6 +29,8 @@ IDLE, STARTING, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
     "idle", "starting", "running", "paused", "finished", "stopped", "failed",
 )  # fmt: skip
 ENDED = (FINISHED, STOPPED, FAILED)
+ABANDONED = "its browser session closed"  # the stop reason when keep_alive says the owner left
+THREAD_NAME = "siamese-train"  # the training thread, also as the OS thread's name
 
 
 def describe_device() -> str:
@@ -171,8 +174,11 @@ class TrainingJob:
             finally:
                 if on_exit is not None:
                     on_exit()
+                if self.keep_alive is not None and self.reason == ABANDONED:
+                    self.model = None  # nobody will read it; let its memory go now
+                release_free_memory()
 
-        self._thread = threading.Thread(target=target, name="siamese-training", daemon=True)
+        self._thread = threading.Thread(target=target, name=THREAD_NAME, daemon=True)
         self._thread.start()
         return self._thread
 
@@ -351,6 +357,10 @@ class TrainingJob:
             self._set(status=FAILED, reason=callback.failure)
             self._emit({"kind": "status", "status": FAILED, "reason": callback.failure})
             return
+        if self.reason == ABANDONED:  # nobody is left to read a test report: free the CPU now
+            self._set(status=STOPPED)
+            self._emit({"kind": "status", "status": STOPPED, "reason": ABANDONED})
+            return
         report = evaluate(model, self.dataset, self.threshold, self.test_protocol, c.seed)
         result = {
             **report.as_dict(),
@@ -400,7 +410,7 @@ class _JobCallback(keras.callbacks.Callback):
             return
         job._last_alive_check = now
         if not job.keep_alive():
-            job._set(reason="the browser session closed")
+            job._set(reason=ABANDONED)
             job.stop()
 
     def _capped(self) -> bool:
@@ -472,6 +482,25 @@ class _JobCallback(keras.callbacks.Callback):
                 job._fit_started = time.perf_counter()
                 job.status = RUNNING
         job._emit({"kind": "status", "status": RUNNING})
+
+
+def with_grace(is_alive: Callable[[], bool], grace: float = 15.0,
+               clock: Callable[[], float] = time.monotonic) -> Callable[[], bool]:
+    """Wrap "is the owner still there?" so that it answers False only after ``grace`` seconds
+    of continuous absence: a dropped Wi-Fi connection that comes back keeps its training,
+    a closed tab loses it."""
+    gone_since: list[float | None] = [None]
+
+    def alive() -> bool:
+        if is_alive():
+            gone_since[0] = None
+            return True
+        now = clock()
+        if gone_since[0] is None:
+            gone_since[0] = now
+        return now - gone_since[0] < grace
+
+    return alive
 
 
 class TrainingSlots:

@@ -31,11 +31,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(*extra: str, log_name: str = "server.log") -> dict:
+def start_server(*extra: str, log_name: str = "server.log", env: dict | None = None) -> dict:
     """`streamlit run app.py` on a free port; returns {"url", "proc"} once it answers."""
     _need_browser()
     port = free_port()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     log = open(ROOT / "tests" / "e2e" / log_name, "w")  # noqa: SIM115 (closed by stop_server)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
