@@ -108,9 +108,10 @@ st.caption(f"Device: **{device()}** · Share this setup: the address bar holds i
 def _keep_alive():
     """"Is this browser session still open?", asked from the training thread every 2 s.
     A session closed for longer than the grace period stops its training and frees its slot."""
-    from siamese_core.training import with_grace
     from streamlit.runtime import exists, get_instance
     from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from siamese_core.training import with_grace
 
     ctx = get_script_run_ctx()
     if not exists() or ctx is None:  # bare `python pages/train.py` or AppTest: nobody to watch

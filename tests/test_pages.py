@@ -167,3 +167,26 @@ def test_two_sessions_train_at_once_and_keep_their_own_models():
         assert not at.exception
     assert any("trained in this session" in s.value for s in a.success)
     assert any("pretrained default" in i.value for i in b.info)
+
+
+def test_reruns_leave_keras_state_alone(monkeypatch):
+    """Streamlit's end-of-run hook would call keras.backend.clear_session() (and a full gc)
+    after every rerun, i.e. every second per student while a Train page is open."""
+    import keras
+    from streamlit.runtime.scriptrunner import script_runner
+
+    app()
+    calls = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: calls.append(1))
+    script_runner._clean_problem_modules()
+    assert calls == []
+    assert script_runner._clean_problem_modules.siamese_lab
+
+
+def test_streamlit_config_has_the_classroom_settings():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["server"]["maxUploadSize"] <= 10
+    assert cfg["client"]["showErrorDetails"] in ("type", "none", False)
+    assert cfg["runner"]["postScriptGC"] is False and cfg["runner"]["magicEnabled"] is False

@@ -5,7 +5,16 @@ import time
 import numpy as np
 
 from siamese_core.config import SiameseConfig
-from siamese_core.training import FAILED, FINISHED, PAUSED, STOPPED, TrainingJob, TrainingSlots
+from siamese_core.training import (
+    ABANDONED,
+    FAILED,
+    FINISHED,
+    PAUSED,
+    STOPPED,
+    TrainingJob,
+    TrainingSlots,
+    with_grace,
+)
 
 TINY = SiameseConfig(dataset="mnist-5k", epochs=2, pairs_per_epoch=1024, batch_size=64, embedding_dim=16)
 
@@ -92,6 +101,58 @@ def test_training_slots_limit_and_release():
     assert not slots.try_acquire() and slots.in_use == 2
     slots.release()
     assert slots.try_acquire()
+
+
+def test_with_grace_forgives_short_absences_only():
+    now, present = [0.0], [True]
+    alive = with_grace(lambda: present[0], grace=10.0, clock=lambda: now[0])
+    assert alive()
+    present[0] = False
+    now[0] = 5.0
+    assert alive()  # gone for 0 s of 10
+    now[0] = 14.0
+    assert alive()  # gone for 9 s
+    present[0] = True
+    now[0] = 16.0
+    assert alive()  # back: the clock of absence restarts
+    present[0] = False
+    now[0] = 17.0
+    assert alive()
+    now[0] = 27.0
+    assert not alive()  # gone for 10 s
+
+
+def test_a_closed_session_stops_its_job_without_a_test_report(small_data):
+    owner_here = [True]
+    job = TrainingJob(TINY.replace(epochs=200, pairs_per_epoch=2048), small_data, probe_per_class=2,
+                      keep_alive=lambda: owner_here[0])
+    released = []
+    job.start(on_exit=lambda: released.append(True))
+    assert wait_for(lambda: job.global_step > 5)
+    owner_here[0] = False  # the tab closed
+    assert job.join(30)
+    snap = job.snapshot()
+    assert snap["status"] == STOPPED and snap["reason"] == ABANDONED
+    assert job.result is None and job.model is None  # no evaluation, nothing kept
+    assert released == [True]
+    assert job.global_step < 200 * 32
+
+
+def test_finished_models_are_garbage_collected(small_data):
+    """Nothing in the core keeps a trained model alive once its owner drops it (a cached
+    inference function used to hold it, leaking every model a server ever trained)."""
+    import gc
+    import weakref
+
+    from siamese_core.evaluation import forward
+
+    job = TrainingJob(TINY.replace(epochs=1), small_data, probe_per_class=2)
+    job.run()
+    assert forward(job.model) is forward(job.model)  # the cache is used
+    ref = weakref.ref(job.model)
+    del job
+    gc.collect()
+    assert ref() is None
 
 
 MIRRORED = r"""
