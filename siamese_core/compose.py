@@ -8,10 +8,9 @@ Either way C owns no new variables: training C moves A's and B's own weights.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from keras import layers
 
+from ._keras import keras, layers
 from .models import IMAGE_SHAPE
 
 

@@ -95,10 +95,10 @@ def load_arrays(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
         _ensure_cached("mnist")
         xt, yt, xs, ys = _read_mnist_npz(keras_cache_dir() / "mnist.npz")
     elif name == "fashion-mnist":
-        from keras.datasets import fashion_mnist
+        from ._keras import keras
 
         try:
-            (xt, yt), (xs, ys) = fashion_mnist.load_data()
+            (xt, yt), (xs, ys) = keras.datasets.fashion_mnist.load_data()
         except Exception as exc:  # Keras raises a bare Exception for URL failures
             raise DatasetUnavailable(f"Fashion-MNIST could not be downloaded ({exc})") from exc
     else:

@@ -69,13 +69,27 @@ def precision_recall(scores, same, threshold) -> tuple[float, float]:
 
 
 def roc_curve(scores, same) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """(false positive rate, true positive rate, thresholds, AUC); "positive" = same class."""
-    from sklearn.metrics import roc_auc_score
-    from sklearn.metrics import roc_curve as _roc
+    """(false positive rate, true positive rate, thresholds, AUC); "positive" = same class,
+    predicted when ``score <= threshold``. The AUC is nan when only one class is present.
 
+    NumPy only, to keep scikit-learn (~60 MB) out of a training process; it returns the same
+    points as ``sklearn.metrics.roc_curve`` (collinear points dropped; checked in the tests).
+    """
+    s = np.ravel(scores).astype(np.float64)
     truth = np.ravel(same) == SAME
-    fpr, tpr, thr = _roc(truth, -np.ravel(scores))  # low score = positive
-    return fpr, tpr, -thr, float(roc_auc_score(truth, -np.ravel(scores)))
+    order = np.argsort(s, kind="stable")  # most "same" (lowest score) first
+    s, truth = s[order], truth[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), s.size - 1] if s.size else np.zeros(0, int)
+    tps, fps, thr = np.cumsum(truth)[last], np.cumsum(~truth)[last], s[last]
+    if tps.size > 2:  # drop the points that lie on a straight line between their neighbours
+        keep = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
+        tps, fps, thr = tps[keep], fps[keep], thr[keep]
+    tps, fps, thr = np.r_[0, tps], np.r_[0, fps], np.r_[-np.inf, thr]
+    positives, negatives = (tps[-1], fps[-1])
+    tpr = tps / positives if positives else np.full(tps.shape, np.nan)
+    fpr = fps / negatives if negatives else np.full(fps.shape, np.nan)
+    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2)) if positives and negatives else float("nan")
+    return fpr, tpr, thr, auc
 
 
 # ---- retrieval -----------------------------------------------------------------------------

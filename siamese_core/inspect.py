@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
+from ._keras import keras
 from .config import SiameseConfig
 
 

@@ -11,9 +11,7 @@ refuse mismatched shapes instead of broadcasting.
 
 from __future__ import annotations
 
-import keras
-from keras import ops
-
+from ._keras import keras, ops
 from .config import SAME
 
 

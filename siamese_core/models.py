@@ -6,9 +6,7 @@ data set is held once as uint8 and never copied to float.
 
 from __future__ import annotations
 
-import keras
-from keras import layers, ops
-
+from ._keras import keras, layers, ops
 from .config import SiameseConfig
 
 IMAGE_SHAPE = (28, 28)

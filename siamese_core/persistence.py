@@ -33,8 +33,7 @@ class ModelProblem(ValueError):
 
 def save_model(model, path: str | os.PathLike, config: SiameseConfig | None = None, **meta) -> None:
     """Save ``model`` as .keras (weights only from training: no optimizer state) + metadata."""
-    import keras
-
+    from ._keras import keras
     from .models import build_siamese
 
     path = Path(path)
@@ -90,9 +89,8 @@ def load_model(path: str | os.PathLike):
     Raises ModelProblem with a clear sentence for a corrupt file, a file with a Lambda
     layer, or a model that is not a two-input Siamese network on 28x28 images.
     """
-    import keras
-
     from . import losses, models  # noqa: F401  (registers the custom classes)
+    from ._keras import keras
 
     path = Path(path)
     if path.stat().st_size > MAX_MODEL_BYTES:
@@ -124,7 +122,7 @@ def load_model_bytes(data: bytes):
 
 
 def check_siamese(model) -> None:
-    import keras
+    from ._keras import keras
 
     inputs = model.inputs if isinstance(model.inputs, list) else [model.inputs]
     ok = (
@@ -151,7 +149,7 @@ def load_default():
 def named_variables(model) -> dict:
     """Every variable once, named ``<sub-model>/<layer>/<variable>`` for layers inside a
     branch (``branch/dense_1/kernel``) and ``<layer>/<variable>`` for the head's own."""
-    import keras
+    from ._keras import keras
 
     out = {}
     for layer in model.layers:

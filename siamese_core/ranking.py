@@ -8,10 +8,9 @@ group is a Siamese pair, with no pair ever materialised.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from keras import layers, ops
 
+from ._keras import keras, layers, ops
 from .models import IMAGE_SHAPE
 
 KINDS = ("blur", "noise")

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import keras
 import numpy as np
 
+from ._keras import keras
 from .config import SiameseConfig
 from .data import Dataset, load_dataset, pairs_for, probe_indices
 from .memory import release_free_memory
@@ -49,7 +49,7 @@ def describe_device() -> str:
 
 
 def make_optimizer(config: SiameseConfig):
-    import keras
+    from ._keras import keras
 
     cls = {
         "rmsprop": keras.optimizers.RMSprop,
@@ -60,8 +60,7 @@ def make_optimizer(config: SiameseConfig):
 
 
 def compile_model(model, config: SiameseConfig) -> None:
-    import keras
-
+    from ._keras import keras
     from .losses import ContrastiveLoss, PairAccuracy
 
     if config.head == "matchnet":

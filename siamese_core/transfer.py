@@ -7,10 +7,9 @@ head keeps its fresh initialisation.
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from keras import layers
 
+from ._keras import keras, layers
 from .config import SiameseConfig
 from .models import IMAGE_SHAPE, build_branch
 

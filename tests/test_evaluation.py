@@ -63,3 +63,24 @@ def test_one_shot_on_a_toy_embedding():
     noise = rng.normal(0, 1, (120, 6))  # no structure: chance is 1/5
     acc = E.one_shot_accuracy(noise, lab, n_way=5, trials=2000)
     assert 0.15 < acc < 0.25
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roc_curve_matches_scikit_learn(seed):
+    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_curve as sk_roc
+
+    rng = np.random.default_rng(seed)
+    same = rng.integers(0, 2, 500)
+    scores = np.round(rng.random(500) + 0.4 * (same != E.SAME), 2)  # rounded: many ties
+    fpr, tpr, thr, auc = E.roc_curve(scores, same)
+    truth = same == E.SAME
+    sk_fpr, sk_tpr, sk_thr = sk_roc(truth, -scores)
+    np.testing.assert_allclose(fpr, sk_fpr)
+    np.testing.assert_allclose(tpr, sk_tpr)
+    np.testing.assert_allclose(thr[1:], -sk_thr[1:])
+    assert auc == pytest.approx(roc_auc_score(truth, -scores), abs=1e-12)
+
+
+def test_roc_curve_of_one_class_has_no_auc():
+    assert np.isnan(E.roc_curve(np.array([0.1, 0.5]), np.array([E.SAME, E.SAME]))[3])

@@ -27,3 +27,17 @@ def test_malloc_arena_cap_is_accepted():
 
 def test_rss_of_a_missing_process_is_zero():
     assert rss_mb(2**22 + 12345) == 0.0
+
+
+def test_the_core_loads_keras_without_sklearn_and_pandas_which_stay_importable():
+    import subprocess
+
+    code = (
+        "import sys; import siamese_core.training, siamese_core.evaluation, siamese_core.persistence;"
+        "print('sklearn' in sys.modules, 'pandas' in sys.modules);"
+        "import sklearn.metrics, pandas; print(pandas.DataFrame({'a': [1]}).shape)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split("\n")[:2] == ["False False", "(1, 1)"]
