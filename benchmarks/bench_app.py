@@ -122,11 +122,22 @@ def browser_figures() -> dict:
             wait_idle(pg, 120)
             pg.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
             pages.append(pg)
-        peak = base
-        end = time.time() + 60
+        # a third visitor opens the Home page while both train: is the app still responsive?
+        t2 = time.perf_counter()
+        visitor = browser.new_context().new_page()
+        visitor.goto(server["url"])
+        visitor.get_by_text("What each page teaches").wait_for(timeout=300_000)
+        out["home_while_two_train_s"] = time.perf_counter() - t2
+        visitor.context.close()
+        # watch the memory until both runs have finished (their final evaluation included)
+        peak, end = base, time.time() + 1200
         while time.time() < end:
             peak = max(peak, proc_rss_mb(server["proc"].pid))
+            if all(pg.get_by_text("Test pair accuracy").count() for pg in pages):
+                break
             time.sleep(0.5)
+        out["two_finished"] = all(pg.get_by_text("Test pair accuracy").count() for pg in pages)
+        out["two_seconds"] = 1200 - max(0.0, end - time.time())
         out["server_rss_before_mb"] = base
         out["server_rss_two_trainings_mb"] = peak
         out["server_peak_mb"] = proc_rss_mb(server["proc"].pid, "VmHWM")
@@ -150,7 +161,10 @@ def main() -> None:
     print(f"| Throughput, engine alone, same config | {engine:,.0f} pairs/s | |")
     print(f"| Ratio page-open / engine | {ui['ui_pairs_per_s'] / engine:.2f} | >= 0.90 |")
     print(f"| Server RSS before trainings | {ui['server_rss_before_mb']:.0f} MB | |")
-    print(f"| Server RSS, two students training cnn on full MNIST (peak over 60 s) | {ui['server_rss_two_trainings_mb']:.0f} MB | < 2048 MB |")
+    print(f"| Home page rendered for a visitor while two students train | {ui['home_while_two_train_s']:.1f} s | |")
+    print(f"| Server RSS, two students training cnn on full MNIST, peak until both finished "
+          f"({'finished' if ui['two_finished'] else 'NOT finished'} after {ui['two_seconds']:.0f} s) "
+          f"| {ui['server_rss_two_trainings_mb']:.0f} MB | < 2048 MB |")
     print(f"| Server peak RSS (VmHWM) over the whole run | {ui['server_peak_mb']:.0f} MB | |")
 
 
