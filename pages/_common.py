@@ -122,8 +122,11 @@ def dataset(name: str, seed: int = 0, held_out: tuple[int, ...] = ()):
 
 
 @st.cache_resource(show_spinner="Checking which data set can be had…")
+@st.cache_resource(ttl=600, show_spinner="Looking for full MNIST…")
 def resolved_dataset_name() -> tuple[str, str]:
-    """What ``auto`` means on this server: (name, reason)."""
+    """What ``auto`` means on this server: (name, reason). Decided once per 10 minutes, not
+    on every rerun: the check reads (or, the first time, downloads) full MNIST, and a
+    classroom without internet must not wait for a download timeout on every page."""
     from siamese_core.data import DatasetUnavailable, load_arrays
 
     try:

@@ -31,7 +31,7 @@ name, reason = resolved_dataset_name()
 col1, col2 = st.columns(2)
 col1.metric("Data set in use", "Full MNIST" if name == "mnist" else "MNIST 5k subset")
 col1.caption(reason)
-col2.metric("Device", device())
+device_slot = col2.empty()  # filled at the end: the page is readable before TensorFlow loads
 col2.caption("TensorFlow uses a GPU automatically when it sees one.")
 
 st.subheader("What each page teaches")
@@ -58,3 +58,5 @@ for k, preset in enumerate(PRESETS):
         st.session_state[TRAIN_CONFIG] = c
         st.session_state["train.preset"] = preset
         st.switch_page("pages/train.py")
+
+device_slot.metric("Device", device())

@@ -45,7 +45,7 @@ class SiameseConfig:
     seed: int = 0  # makes splits, pairs and initial weights reproducible
     calibrate_threshold: bool = True  # pick the threshold on validation pairs, not 0.5
     steps_per_execution: int = 1  # >1 is faster but coarsens pause/step/stop to that many
-    jit_compile: bool = False  # XLA; helps the CNN on some CPUs, measured in BENCHMARKS.md
+    jit_compile: bool = False  # XLA; off in every preset (not benchmarked, see BENCHMARKS.md)
 
     def __post_init__(self) -> None:
         # Widgets and JSON hand over ints where floats are meant (a learning rate of 10);

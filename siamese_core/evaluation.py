@@ -174,7 +174,7 @@ def forward(model):
     return fn
 
 
-def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 1024):
+def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 256):
     """Dissimilarity scores of pairs (x[i], x[j]), shape (n,)."""
     from .models import head_kind
 
@@ -189,7 +189,7 @@ def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: 
     return y[:, 0]
 
 
-def embed(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+def embed(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     from .models import embedding_model
 
     branch = embedding_model(model)

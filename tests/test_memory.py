@@ -41,3 +41,31 @@ def test_the_core_loads_keras_without_sklearn_and_pandas_which_stay_importable()
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[:2] == ["False False", "(1, 1)"]
+
+
+def test_the_skip_applies_to_the_loading_thread_only():
+    """A Streamlit page importing pandas while another session's thread loads Keras must get
+    pandas (a process-wide block made the Weight-sharing page fail with ModuleNotFoundError)."""
+    import subprocess
+
+    code = """
+import sys, threading
+from siamese_core._keras import skipping_optional_imports
+for m in [m for m in list(sys.modules) if m.split('.')[0] in ('pandas', 'sklearn')]:
+    del sys.modules[m]
+got = {}
+with skipping_optional_imports():
+    try:
+        import pandas
+        got['main'] = 'imported'
+    except ImportError:
+        got['main'] = 'refused'
+    t = threading.Thread(target=lambda: got.__setitem__('other', __import__('pandas').__name__))
+    t.start(); t.join()
+import sklearn.metrics
+print(got['main'], got['other'], 'sklearn ok')
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "refused pandas sklearn ok"
