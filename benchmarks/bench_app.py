@@ -74,7 +74,18 @@ def headless_rate(seconds: float = 25.0) -> float:
     return rate
 
 
-def browser_figures() -> dict:
+def cpu_seconds(name_part: str) -> float:
+    """User + system CPU seconds of every process whose command line contains ``name_part``."""
+    import psutil
+
+    total = 0.0
+    for p in psutil.process_iter(["cmdline", "cpu_times"]):
+        if name_part in " ".join(p.info["cmdline"] or []):
+            total += p.info["cpu_times"].user + p.info["cpu_times"].system
+    return total
+
+
+def browser_figures(quick: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     out = {}
@@ -98,6 +109,7 @@ def browser_figures() -> dict:
         page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=120_000)
         time.sleep(10)  # past the graph building
         changes, last, rates = 0, None, []
+        cpu0 = {k: cpu_seconds(k) for k in ("chromium", "streamlit")}
         end = time.time() + 20
         while time.time() < end:
             text = page.locator("[data-testid='stProgress']").first.inner_text()
@@ -107,10 +119,15 @@ def browser_figures() -> dict:
                 if m:
                     rates.append(float(m.group(1).replace(",", "")))
             time.sleep(0.1)
+        out["cpu_share"] = {k: (cpu_seconds(k) - v) / (20 * os.cpu_count()) for k, v in cpu0.items()}
         out["refreshes_per_s"] = changes / 20
         out["ui_pairs_per_s"] = statistics.median(rates) if rates else 0.0
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
         page.close()
+        if quick:
+            browser.close()
+            stop_server(server)
+            return out
 
         # two students training the cnn preset on full MNIST at once
         base = proc_rss_mb(server["proc"].pid)
@@ -147,8 +164,9 @@ def browser_figures() -> dict:
 
 
 def main() -> None:
+    quick = "--quick" in sys.argv  # refresh rate and throughput only
     lat = compare_latency()
-    ui = browser_figures()
+    ui = browser_figures(quick)
     engine = headless_rate()
     print("| figure | value | target |")
     print("|---|---|---|")
@@ -160,6 +178,10 @@ def main() -> None:
     print(f"| Throughput, Train page open (median of the page's own figure) | {ui['ui_pairs_per_s']:,.0f} pairs/s | |")
     print(f"| Throughput, engine alone, same config | {engine:,.0f} pairs/s | |")
     print(f"| Ratio page-open / engine | {ui['ui_pairs_per_s'] / engine:.2f} | >= 0.90 |")
+    print(f"| CPU share while training, Chromium (same machine) / server | {ui['cpu_share']['chromium']:.0%} / "
+          f"{ui['cpu_share']['streamlit']:.0%} | |")
+    if quick:
+        return
     print(f"| Server RSS before trainings | {ui['server_rss_before_mb']:.0f} MB | |")
     print(f"| Home page rendered for a visitor while two students train | {ui['home_while_two_train_s']:.1f} s | |")
     print(f"| Server RSS, two students training cnn on full MNIST, peak until both finished "

@@ -21,6 +21,9 @@ from siamese_core.config import BRANCHES, DATASETS, DISTANCES, HEADS, OPTIMIZERS
 
 W = "train.w."  # widget key prefix: one widget per config field
 PRESET = "train.preset"
+# The live view asks for a redraw this often; a redraw itself takes 0.1-0.3 s on a busy 2-core
+# server, so 0.7 s gives at least one new picture a second (BENCHMARKS.md).
+REFRESH_SECONDS = 0.7
 FIELDS = ("dataset", "branch", "head", "distance", "shared", "embedding_dim", "margin", "optimizer",
           "learning_rate", "batch_size", "epochs", "pairs_per_epoch", "held_out_classes", "seed")
 
@@ -186,7 +189,7 @@ if err := st.session_state.pop("train.error", None):
 
 
 # ---- live view ------------------------------------------------------------------------------------
-def _thin(rows: list[dict], limit: int = 1500) -> list[dict]:
+def _thin(rows: list[dict], limit: int = 600) -> list[dict]:
     step = max(1, len(rows) // limit)
     return rows[::step] + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
 
@@ -268,4 +271,4 @@ def live_view() -> None:
 
 job = st.session_state.get(TRAIN_JOB)
 polling = job is not None and (job.alive or not st.session_state.get("train.adopted"))
-st.fragment(live_view, run_every=1.0 if polling else None)()
+st.fragment(live_view, run_every=REFRESH_SECONDS if polling else None)()
