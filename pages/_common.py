@@ -70,8 +70,8 @@ TRAIN_JOB = "train.job"
 TRAIN_CONFIG = "train.config"
 TRAIN_NOTES = "train.query_notes"
 
-DEFAULT_MAX_TRAININGS = 2
-DEFAULT_DISCONNECT_GRACE = 15.0  # two full-MNIST trainings fit Community Cloud's memory (BENCHMARKS.md)
+DEFAULT_MAX_TRAININGS = 2  # two full-MNIST trainings fit Community Cloud's memory (BENCHMARKS.md)
+DEFAULT_DISCONNECT_GRACE = 15.0
 
 
 def _setting(name: str, default: float, minimum: float) -> float:

@@ -37,11 +37,13 @@ def release_free_memory() -> None:
         libc.malloc_trim(0)
 
 
-def rss_mb(pid: int | str = "self") -> float:
-    """Resident memory of a process in MB, from ``/proc`` (Linux); 0.0 where unavailable."""
+def rss_mb(pid: int | str = "self", peak: bool = False) -> float:
+    """Resident memory of a process in MB (its peak so far with ``peak``), from ``/proc``
+    (Linux); 0.0 where unavailable."""
+    field = "VmHWM:" if peak else "VmRSS:"
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass

@@ -30,7 +30,7 @@ IDLE, STARTING, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
 )  # fmt: skip
 ENDED = (FINISHED, STOPPED, FAILED)
 ABANDONED = "its browser session closed"  # the stop reason when keep_alive says the owner left
-THREAD_NAME = "siamese-train"  # the training thread, also as the OS thread's name
+THREAD_NAME = "siamese-train"  # the Python name of every training thread
 
 
 def describe_device() -> str:
@@ -173,8 +173,6 @@ class TrainingJob:
             finally:
                 if on_exit is not None:
                     on_exit()
-                if self.keep_alive is not None and self.reason == ABANDONED:
-                    self.model = None  # nobody will read it; let its memory go now
                 release_free_memory()
 
         self._thread = threading.Thread(target=target, name=THREAD_NAME, daemon=True)
@@ -356,8 +354,8 @@ class TrainingJob:
             self._set(status=FAILED, reason=callback.failure)
             self._emit({"kind": "status", "status": FAILED, "reason": callback.failure})
             return
-        if self.reason == ABANDONED:  # nobody is left to read a test report: free the CPU now
-            self._set(status=STOPPED)
+        if self.reason == ABANDONED:  # nobody is left to read a test report or use the model
+            self._set(status=STOPPED, model=None)
             self._emit({"kind": "status", "status": STOPPED, "reason": ABANDONED})
             return
         report = evaluate(model, self.dataset, self.threshold, self.test_protocol, c.seed)
