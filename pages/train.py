@@ -17,6 +17,7 @@ from pages._common import (
     resolved_dataset_name,
     training_slots,
 )
+from pages._svg_chart import Series, svg_chart
 from siamese_core.config import BRANCHES, DATASETS, DISTANCES, HEADS, OPTIMIZERS, PRESETS, SiameseConfig
 
 W = "train.w."  # widget key prefix: one widget per config field
@@ -24,6 +25,7 @@ PRESET = "train.preset"
 # The live view asks for a redraw this often; a redraw itself takes 0.1-0.3 s on a busy 2-core
 # server, so 0.7 s gives at least one new picture a second (BENCHMARKS.md).
 REFRESH_SECONDS = 0.7
+LIVE_EPOCH_ROWS = 5
 FIELDS = ("dataset", "branch", "head", "distance", "shared", "embedding_dim", "margin", "optimizer",
           "learning_rate", "batch_size", "epochs", "pairs_per_epoch", "held_out_classes", "seed")
 
@@ -194,26 +196,68 @@ def _thin(rows: list[dict], limit: int = 600) -> list[dict]:
     return rows[::step] + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
 
 
-def curves(snap: dict, steps_per_epoch: int) -> tuple[go.Figure, go.Figure]:
+def curves(snap: dict, steps_per_epoch: int) -> tuple[list[Series], list[Series]]:
+    """The two charts' data: per-batch running figures and per-epoch points."""
     batches, epochs = _thin(snap["batches"]), snap["epoch_history"]
     x = [r["step"] for r in batches]
     ex = [e["epoch"] * steps_per_epoch if e["complete"] else snap["step"] for e in epochs]
-    loss = go.Figure()
-    loss.add_scatter(x=x, y=[r["loss"] for r in batches], name="training loss (running mean of the epoch)",
-                     mode="lines", line=dict(color="#1f77b4"))
-    loss.add_scatter(x=ex, y=[e["loss"] for e in epochs], name="training loss, epoch", mode="markers",
-                     marker=dict(color="#1f77b4", size=9))
-    loss.add_scatter(x=ex, y=[e["val_loss"] for e in epochs], name="validation loss, epoch",
-                     mode="lines+markers", line=dict(color="#d62728"))
-    acc = go.Figure()
-    acc.add_scatter(x=x, y=[r["pair_accuracy"] for r in batches], name="training pair accuracy (running)",
-                    mode="lines", line=dict(color="#2ca02c"))
-    acc.add_scatter(x=ex, y=[e["val_pair_accuracy"] for e in epochs], name="validation pair accuracy, epoch",
-                    mode="lines+markers", line=dict(color="#ff7f0e"))
-    for fig, title in ((loss, "loss"), (acc, "pair accuracy")):
-        fig.update_layout(height=320, margin=dict(t=30, b=10), title=title, xaxis_title="batch",
-                          legend=dict(orientation="h", y=-0.3), uirevision="keep")
+    loss = [
+        Series("training loss (running mean of the epoch)", x, [r["loss"] for r in batches], "#1f77b4"),
+        Series("training loss, epoch", ex, [e["loss"] for e in epochs], "#1f77b4", lines=False, markers=True),
+        Series("validation loss, epoch", ex, [e["val_loss"] for e in epochs], "#d62728", markers=True),
+    ]
+    acc = [
+        Series("training pair accuracy (running)", x, [r["pair_accuracy"] for r in batches], "#2ca02c"),
+        Series("validation pair accuracy, epoch", ex, [e["val_pair_accuracy"] for e in epochs], "#ff7f0e",
+               markers=True),
+    ]
     return loss, acc
+
+
+def plotly_figure(series: list[Series], title: str) -> go.Figure:
+    fig = go.Figure()
+    for s in series:
+        mode = "+".join(m for m, on in (("lines", s.lines), ("markers", s.markers)) if on)
+        style = {"line": {"color": s.color}} if s.lines else {"marker": {"color": s.color, "size": 9}}
+        fig.add_scatter(x=list(s.x), y=list(s.y), name=s.name, mode=mode, **style)
+    fig.update_layout(height=320, margin=dict(t=30, b=10), title=title, xaxis_title="batch",
+                      legend=dict(orientation="h", y=-0.3), uirevision="keep")
+    return fig
+
+
+def charts_ui(snap: dict, steps_per_epoch: int, live: bool) -> None:
+    """Light SVG charts while a run trains (cheap to redraw every 0.7 s); interactive Plotly ones
+    once it is paused or over, when redrawing costs the training nothing."""
+    c1, c2 = st.columns(2)
+    for col, series, title, key in zip((c1, c2), curves(snap, steps_per_epoch), ("loss", "pair accuracy"),
+                                       ("train.loss", "train.acc"), strict=True):
+        if live:
+            col.markdown(svg_chart(series, title, "batch"), unsafe_allow_html=True)
+        else:
+            col.plotly_chart(plotly_figure(series, title), use_container_width=True, key=key)
+
+
+def epochs_ui(epochs: list[dict], live: bool) -> None:
+    """The per-epoch table: a Markdown table of the last epochs while training, the full sortable
+    one afterwards (its grid, and the DataFrame behind any st.table, are costly every 0.7 s)."""
+    if not live:
+        st.dataframe(epochs, use_container_width=True, hide_index=True)
+        return
+    shown = epochs[-LIVE_EPOCH_ROWS:]
+    rows = [f"| {e['epoch']} | {_num(e['loss'])} | {_pct(e['pair_accuracy'])} | {_num(e['val_loss'])} | "
+            f"{_pct(e['val_pair_accuracy'])} | {e['threshold']:.3f} | {e['seconds']:.1f} |" for e in shown]
+    st.markdown("| epoch | loss | pair accuracy | val loss | val pair accuracy | threshold | seconds |\n"
+                "|--:|--:|--:|--:|--:|--:|--:|\n" + "\n".join(rows))  # no DataFrame: cheap every 0.7 s
+    if len(epochs) > len(shown):
+        st.caption(f"The last {len(shown)} of {len(epochs)} epochs; the full table when the run is paused or over.")
+
+
+def _num(v: float | None) -> str:
+    return "—" if v is None else f"{v:.4f}"
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{100 * v:.2f}%"
 
 
 def live_view() -> None:
@@ -244,13 +288,11 @@ def live_view() -> None:
     m[3].metric("Threshold (calibrated)" if job.config.calibrate_threshold else "Threshold (fixed)",
                 f"{snap['threshold']:.3f}")
     m[4].metric("Device", snap["device"] or "…")
+    live = s in ("starting", "running")
     if snap["batches"]:
-        loss, acc = curves(snap, job.steps_per_epoch)
-        c1, c2 = st.columns(2)
-        c1.plotly_chart(loss, use_container_width=True, key="train.loss")
-        c2.plotly_chart(acc, use_container_width=True, key="train.acc")
+        charts_ui(snap, job.steps_per_epoch, live)
     if snap["epoch_history"]:
-        st.dataframe(snap["epoch_history"], use_container_width=True, hide_index=True)
+        epochs_ui(snap["epoch_history"], live)
     if r := snap["result"]:
         st.success(
             f"Test pair accuracy **{100 * r['test_pair_accuracy']:.2f}%** at threshold {r['threshold']:.3f} "

@@ -13,6 +13,7 @@ from siamese_core.training import (
     STOPPED,
     TrainingJob,
     TrainingSlots,
+    pair_dataset,
     with_grace,
 )
 
@@ -26,6 +27,33 @@ def wait_for(pred, timeout=60.0):
             return True
         time.sleep(0.02)
     return False
+
+
+def test_pair_dataset_gathers_every_pair_once_from_the_uint8_images():
+    """10 pairs in batches of 4: batches of 4, 4, 2; each row is images[i], images[j] and its
+    label, every pair exactly once, nothing converted to float on the way."""
+    from siamese_core.data import Pairs
+
+    images = np.arange(12 * 28 * 28, dtype=np.uint32).reshape(12, 28, 28).astype(np.uint8)
+    images[:, 0, 0] = np.arange(12)  # a readable id per image
+    i = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], np.int32)
+    j = np.array([11, 10, 9, 8, 7, 6, 5, 4, 3, 2], np.int32)
+    label = (np.arange(10) % 2).astype(np.float32).reshape(-1, 1)
+    ds = pair_dataset(images, Pairs(i, j, label), 4, shuffle_seed=3)
+    seen = []
+    sizes = []
+    for (a, b), y in ds.as_numpy_iterator():
+        assert a.dtype == np.uint8 and b.dtype == np.uint8 and y.shape == (len(a), 1)
+        sizes.append(len(a))
+        for k in range(len(a)):
+            ia, ib = int(a[k, 0, 0]), int(b[k, 0, 0])
+            np.testing.assert_array_equal(a[k], images[ia])
+            np.testing.assert_array_equal(b[k], images[ib])
+            seen.append((ia, ib, float(y[k, 0])))
+    assert sizes == [4, 4, 2]
+    assert sorted(seen) == [(int(i[k]), int(j[k]), float(label[k, 0])) for k in range(10)]
+    # tf.data's autotuner is off: its thread made some fit() calls wait 4-5 s at their end
+    assert ds.options().autotune.enabled is False
 
 
 def test_a_tiny_run_fills_history_events_and_result(small_data):

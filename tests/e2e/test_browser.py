@@ -71,7 +71,7 @@ def test_live_training_updates_then_stops(page):
     page.goto(page.base_url + "/train?" + LONG)
     wait_idle(page)
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
-    page.wait_for_selector("[data-testid='stPlotlyChart']", timeout=120_000)
+    page.locator("svg[aria-label='loss']").wait_for(timeout=120_000)  # the light live chart
     first = progress_step(page)
     second, deadline = first, time.time() + 30
     while second <= first and time.time() < deadline:  # no click: the page updates by itself
@@ -81,6 +81,8 @@ def test_live_training_updates_then_stops(page):
     shot(page, "train-running")
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped (stopped by the user)").wait_for(timeout=120_000)
+    page.locator("[data-testid='stPlotlyChart']").first.wait_for()  # interactive once it is over
+    assert page.locator("svg[aria-label='loss']").count() == 0
     stopped_at = progress_step(page)
     time.sleep(2)
     assert progress_step(page) == stopped_at

@@ -1,0 +1,138 @@
+"""Light line charts as inline SVG, for the Train page's live view.
+
+Why not Plotly while a run is going: the live view redraws about once a second, and on a 2-core
+laptop running both the server and the browser, Plotly's redraw of two charts took a third of the
+CPU away from the training (BENCHMARKS.md). An SVG of a few hundred points costs the browser almost
+nothing to replace. When the run ends the page switches back to interactive Plotly charts.
+
+Pure Python (no streamlit import), so tests can check the geometry.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+WIDTH, HEIGHT = 520, 330
+LEFT, RIGHT, TOP, BOTTOM = 62, 16, 34, 44  # plot margins; the legend goes below BOTTOM
+LEGEND_ROW = 18
+CHAR_PX = 6.8  # average width of a 13 px sans-serif character, to lay out the legend
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    x: Sequence[float]
+    y: Sequence[float | None]
+    color: str
+    lines: bool = True
+    markers: bool = False
+
+
+def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
+    """Round tick values covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(target - 1, 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    ticks, k = [], 0
+    while first + k * step <= hi + step * 1e-9:
+        ticks.append(round(first + k * step, 12))
+        k += 1
+    return ticks
+
+
+def _label(v: float) -> str:
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e4 or abs(v) < 1e-3:
+        return f"{v:.1e}"
+    return f"{v:.4g}"
+
+
+def _range(values: list[float]) -> tuple[float, float]:
+    lo, hi = min(values), max(values)
+    if hi == lo:
+        pad = abs(lo) * 0.1 or 0.5
+        return lo - pad, hi + pad
+    pad = (hi - lo) * 0.05
+    return lo - pad, hi + pad
+
+
+def _legend_rows(series: Sequence[Series]) -> list[list[tuple[Series, float]]]:
+    """Legend entries laid out left to right, wrapping to a new row when a row is full."""
+    rows: list[list[tuple[Series, float]]] = [[]]
+    x = LEFT
+    for s in series:
+        w = 26 + CHAR_PX * len(s.name) + 18
+        if rows[-1] and x + w > WIDTH - RIGHT:
+            rows.append([])
+            x = LEFT
+        rows[-1].append((s, x))
+        x += w
+    return rows
+
+
+def svg_chart(series: Sequence[Series], title: str, x_title: str) -> str:
+    """One line chart as an ``<svg>`` string that scales to its container's width.
+
+    Points whose y is None or not finite are left out (a diverging loss shows as a gap, not a
+    crash); x runs over all series' finite points, y likewise, each padded by 5%.
+    """
+    pts = [[(float(x), float(y)) for x, y in zip(s.x, s.y, strict=False)
+            if y is not None and math.isfinite(y) and math.isfinite(x)] for s in series]
+    legend = _legend_rows(series)
+    height = HEIGHT + LEGEND_ROW * (len(legend) - 1)
+    plot_bottom = HEIGHT - BOTTOM - LEGEND_ROW * 1.5
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+           f'aria-label="{escape(title)}" style="width:100%;height:auto;font-family:sans-serif;font-size:13px">',
+           f'<text x="{LEFT}" y="20" font-size="15" fill="#31333f">{escape(title)}</text>']
+    xs = [x for p in pts for x, _ in p]
+    ys = [y for p in pts for _, y in p]
+    if not xs:
+        out.append(f'<text x="{WIDTH / 2}" y="{plot_bottom / 2 + TOP / 2}" text-anchor="middle" fill="#808495">'
+                   "no data yet</text></svg>")
+        return "".join(out)
+    x0, x1 = (min(xs), max(xs)) if max(xs) > min(xs) else (min(xs) - 1, max(xs) + 1)
+    y0, y1 = _range(ys)
+    right = WIDTH - RIGHT
+
+    def px(x: float) -> float:
+        return LEFT + (x - x0) / (x1 - x0) * (right - LEFT)
+
+    def py(y: float) -> float:
+        return plot_bottom - (y - y0) / (y1 - y0) * (plot_bottom - TOP)
+
+    out.append(f'<rect x="{LEFT}" y="{TOP}" width="{right - LEFT}" height="{plot_bottom - TOP}" fill="#f8f9fb"/>')
+    for t in nice_ticks(y0, y1):
+        y = py(t)
+        out.append(f'<line x1="{LEFT}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e6e9ef"/>'
+                   f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{_label(t)}</text>')
+    for t in nice_ticks(x0, x1, 6):
+        x = px(t)
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{plot_bottom}" stroke="#e6e9ef"/>'
+                   f'<text x="{x:.1f}" y="{plot_bottom + 16:.1f}" text-anchor="middle" fill="#555">{_label(t)}</text>')
+    out.append(f'<text x="{(LEFT + right) / 2}" y="{plot_bottom + 32:.1f}" text-anchor="middle" fill="#31333f">'
+               f"{escape(x_title)}</text>")
+    for s, p in zip(series, pts, strict=True):
+        coords = [(px(x), py(y)) for x, y in p]
+        if s.lines and len(coords) > 1:
+            path = " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
+            out.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2" '
+                       'stroke-linejoin="round"/>')
+        if s.markers or (s.lines and len(coords) == 1):
+            out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="{s.color}"/>' for a, b in coords)
+    for i, row in enumerate(legend):
+        y = plot_bottom + 50 + i * LEGEND_ROW
+        for s, x in row:
+            mark = (f'<line x1="{x}" x2="{x + 20}" y1="{y - 4}" y2="{y - 4}" stroke="{s.color}" stroke-width="2"/>'
+                    if s.lines else "")
+            if s.markers:
+                mark += f'<circle cx="{x + 10}" cy="{y - 4}" r="4" fill="{s.color}"/>'
+            out.append(f'{mark}<text x="{x + 26}" y="{y}" fill="#31333f">{escape(s.name)}</text>')
+    out.append("</svg>")
+    return "".join(out)
