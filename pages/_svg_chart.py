@@ -47,9 +47,9 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
 
 
 def _label(v: float) -> str:
-    if v == 0:
-        return "0"
-    if abs(v) >= 1e4 or abs(v) < 1e-3:
+    if float(v).is_integer():
+        return f"{int(v):,}"  # batch numbers: 12,000 rather than 1.2e+04
+    if abs(v) < 1e-3:
         return f"{v:.1e}"
     return f"{v:.4g}"
 
@@ -77,22 +77,33 @@ def _legend_rows(series: Sequence[Series]) -> list[list[tuple[Series, float]]]:
     return rows
 
 
+def _segments(s: Series) -> list[list[tuple[float, float]]]:
+    """The series' points split into runs of finite values: a missing or infinite y breaks the line."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for x, y in zip(s.x, s.y, strict=True):
+        if y is None or not math.isfinite(y) or not math.isfinite(x):
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((float(x), float(y)))
+    return [r for r in runs if r]
+
+
 def svg_chart(series: Sequence[Series], title: str, x_title: str) -> str:
     """One line chart as an ``<svg>`` string that scales to its container's width.
 
-    Points whose y is None or not finite are left out (a diverging loss shows as a gap, not a
-    crash); x runs over all series' finite points, y likewise, each padded by 5%.
+    Points whose y is None or not finite are left out and break the line (a diverging loss shows
+    as a gap, not a crash); the axes cover all series' finite points, y padded by 5%.
     """
-    pts = [[(float(x), float(y)) for x, y in zip(s.x, s.y, strict=False)
-            if y is not None and math.isfinite(y) and math.isfinite(x)] for s in series]
+    segs = [_segments(s) for s in series]
     legend = _legend_rows(series)
     height = HEIGHT + LEGEND_ROW * (len(legend) - 1)
     plot_bottom = HEIGHT - BOTTOM - LEGEND_ROW * 1.5
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
            f'aria-label="{escape(title)}" style="width:100%;height:auto;font-family:sans-serif;font-size:13px">',
            f'<text x="{LEFT}" y="20" font-size="15" fill="#31333f">{escape(title)}</text>']
-    xs = [x for p in pts for x, _ in p]
-    ys = [y for p in pts for _, y in p]
+    xs = [x for runs in segs for run in runs for x, _ in run]
+    ys = [y for runs in segs for run in runs for _, y in run]
     if not xs:
         out.append(f'<text x="{WIDTH / 2}" y="{plot_bottom / 2 + TOP / 2}" text-anchor="middle" fill="#808495">'
                    "no data yet</text></svg>")
@@ -118,14 +129,15 @@ def svg_chart(series: Sequence[Series], title: str, x_title: str) -> str:
                    f'<text x="{x:.1f}" y="{plot_bottom + 16:.1f}" text-anchor="middle" fill="#555">{_label(t)}</text>')
     out.append(f'<text x="{(LEFT + right) / 2}" y="{plot_bottom + 32:.1f}" text-anchor="middle" fill="#31333f">'
                f"{escape(x_title)}</text>")
-    for s, p in zip(series, pts, strict=True):
-        coords = [(px(x), py(y)) for x, y in p]
-        if s.lines and len(coords) > 1:
-            path = " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
-            out.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2" '
-                       'stroke-linejoin="round"/>')
-        if s.markers or (s.lines and len(coords) == 1):
-            out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="{s.color}"/>' for a, b in coords)
+    for s, runs in zip(series, segs, strict=True):
+        for run in runs:
+            coords = [(px(x), py(y)) for x, y in run]
+            if s.lines and len(coords) > 1:
+                path = " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
+                out.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2" '
+                           'stroke-linejoin="round"/>')
+            if s.markers or len(coords) == 1:  # a lone point of a line still shows
+                out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="{s.color}"/>' for a, b in coords)
     for i, row in enumerate(legend):
         y = plot_bottom + 50 + i * LEGEND_ROW
         for s, x in row:
