@@ -32,7 +32,7 @@ RUNS = {
 }
 
 
-def _one(name: str, epochs: int | None) -> dict:
+def _one(name: str, epochs: int | None, overrides: dict | None = None) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     curve = []
 
@@ -54,7 +54,7 @@ def _one(name: str, epochs: int | None) -> dict:
         from siamese_core.evaluation import pair_scores
         from siamese_core.training import TrainingJob
 
-        config = PRESETS[name].replace(dataset="mnist")
+        config = PRESETS[name].replace(dataset="mnist", **(overrides or {}))
         if epochs:
             config = config.replace(epochs=epochs)
         ds = load_dataset("mnist", config.seed, config.held_out_classes)
@@ -89,19 +89,37 @@ def _one(name: str, epochs: int | None) -> dict:
     }
 
 
+def _typed(overrides: dict) -> dict:
+    """``--set`` values as the config's own types ("true" -> True, "16" -> 16)."""
+    from siamese_core.config import SiameseConfig
+
+    fields = SiameseConfig.__dataclass_fields__
+    out = {}
+    for k, v in overrides.items():
+        kind = type(getattr(SiameseConfig(), k)) if k in fields else None
+        if kind is None:
+            raise SystemExit(f"unknown config field: {k}")
+        out[k] = v.lower() in ("1", "true", "yes") if kind is bool else kind(v)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=list(RUNS))
     ap.add_argument("--epochs", type=int, help="override every run's epoch count")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override a preset's config field (not the reference), e.g. jit_compile=true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    overrides = dict(kv.split("=", 1) for kv in args.set)
     if args.child:
-        print(json.dumps(_one(args.child, args.epochs)))
+        print(json.dumps(_one(args.child, args.epochs, _typed(overrides))))
         return
     results = []
     for name in [args.only] if args.only else list(RUNS):
         cmd = [sys.executable, __file__, "--child", name] + (["--epochs", str(args.epochs)] if args.epochs else [])
+        cmd += [a for kv in args.set for a in ("--set", kv)]
         t0 = time.time()
         out = subprocess.run(cmd, capture_output=False, stdout=subprocess.PIPE, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
