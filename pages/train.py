@@ -226,7 +226,7 @@ def plotly_figure(series: list[Series], title: str) -> go.Figure:
 
 
 def charts_ui(snap: dict, steps_per_epoch: int, live: bool) -> None:
-    """Light SVG charts while a run trains (cheap to redraw every 0.7 s); interactive Plotly ones
+    """Light SVG charts while a run trains (cheap to redraw at every refresh); interactive Plotly ones
     once it is paused or over, when redrawing costs the training nothing."""
     c1, c2 = st.columns(2)
     for col, series, title, key in zip((c1, c2), curves(snap, steps_per_epoch), ("loss", "pair accuracy"),
@@ -239,7 +239,7 @@ def charts_ui(snap: dict, steps_per_epoch: int, live: bool) -> None:
 
 def epochs_ui(epochs: list[dict], live: bool) -> None:
     """The per-epoch table: a Markdown table of the last epochs while training, the full sortable
-    one afterwards (its grid, and the DataFrame behind any st.table, are costly every 0.7 s)."""
+    one afterwards (its grid, and the DataFrame behind any st.table, are costly at every refresh)."""
     if not live:
         st.dataframe(epochs, use_container_width=True, hide_index=True)
         return
@@ -247,7 +247,7 @@ def epochs_ui(epochs: list[dict], live: bool) -> None:
     rows = [f"| {e['epoch']} | {_num(e['loss'])} | {_pct(e['pair_accuracy'])} | {_num(e['val_loss'])} | "
             f"{_pct(e['val_pair_accuracy'])} | {e['threshold']:.3f} | {e['seconds']:.1f} |" for e in shown]
     st.markdown("| epoch | loss | pair accuracy | val loss | val pair accuracy | threshold | seconds |\n"
-                "|--:|--:|--:|--:|--:|--:|--:|\n" + "\n".join(rows))  # no DataFrame: cheap every 0.7 s
+                "|--:|--:|--:|--:|--:|--:|--:|\n" + "\n".join(rows))  # no DataFrame: cheap at every refresh
     if len(epochs) > len(shown):
         st.caption(f"The last {len(shown)} of {len(epochs)} epochs; the full table when the run is paused or over.")
 
