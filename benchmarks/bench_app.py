@@ -57,14 +57,20 @@ ROUNDS = 3  # engine-alone / page-open pairs of measurements
 WARM_UP_S, WINDOW_S = 10.0, 30.0  # throughput is counted over WINDOW_S, after WARM_UP_S of training
 
 
+def _query_config():
+    """The configuration the browser runs get from QUERY."""
+    from siamese_core.config import SiameseConfig
+
+    return SiameseConfig.from_query(dict(kv.split("=") for kv in QUERY.split("&")))[0]
+
+
 def headless_rate() -> float:
     """Pairs per second of the engine alone on the same config as the browser run, counted the
     same way: batches done over WINDOW_S (validation between epochs included, as on the page)."""
-    from siamese_core.config import SiameseConfig
     from siamese_core.data import load_dataset
     from siamese_core.training import TrainingJob
 
-    config, _ = SiameseConfig.from_query(dict(kv.split("=") for kv in QUERY.split("&")))
+    config = _query_config()
     job = TrainingJob(config, load_dataset("mnist-5k"))
     job.start()
     while job.snapshot()["step"] == 0:
@@ -85,12 +91,12 @@ def page_open_rate(page) -> dict:
     while _step(page) < 1:
         time.sleep(0.1)
     time.sleep(WARM_UP_S)
-    batch = int(re.search(r"batch_size=(\d+)", QUERY).group(1))
+    batch = _query_config().batch_size
     changes, last = 0, None
     cpu0 = {k: cpu_seconds(k) for k in ("chromium", "streamlit")}
     s0, t0 = _step(page), time.perf_counter()
     while time.perf_counter() - t0 < WINDOW_S:
-        text = page.locator("[data-testid='stProgress']").first.inner_text()
+        text = _progress(page)
         if text != last:
             changes, last = changes + 1, text
         time.sleep(0.1)
@@ -99,9 +105,12 @@ def page_open_rate(page) -> dict:
             "cpu_share": {k: (cpu_seconds(k) - v) / ((t1 - t0) * os.cpu_count()) for k, v in cpu0.items()}}
 
 
+def _progress(page) -> str:
+    return page.locator("[data-testid='stProgress']").first.inner_text()
+
+
 def _step(page) -> int:
-    text = page.locator("[data-testid='stProgress']").first.inner_text()
-    return int(re.search(r"batch (\d+)/", text).group(1))
+    return int(re.search(r"batch (\d+)/", _progress(page)).group(1))
 
 
 def cpu_seconds(name_part: str) -> float:

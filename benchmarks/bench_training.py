@@ -49,12 +49,16 @@ def _one(name: str, epochs: int | None, overrides: dict | None = None) -> dict:
     else:
         import numpy as np
 
-        from siamese_core.config import PRESETS
+        from siamese_core.config import PRESETS, SiameseConfig
         from siamese_core.data import keras_example_pairs, load_dataset
         from siamese_core.evaluation import pair_scores
         from siamese_core.training import TrainingJob
 
-        config = PRESETS[name].replace(dataset="mnist", **(overrides or {}))
+        # --set values are parsed like the app's shareable links
+        config, notes = SiameseConfig.from_query(overrides or {}, PRESETS[name].replace(dataset="mnist"))
+        unknown = set(overrides or {}) - set(SiameseConfig.__dataclass_fields__)
+        if notes or unknown:
+            raise SystemExit(f"bad --set: {notes or sorted(unknown)}")
         if epochs:
             config = config.replace(epochs=epochs)
         ds = load_dataset("mnist", config.seed, config.held_out_classes)
@@ -89,20 +93,6 @@ def _one(name: str, epochs: int | None, overrides: dict | None = None) -> dict:
     }
 
 
-def _typed(overrides: dict) -> dict:
-    """``--set`` values as the config's own types ("true" -> True, "16" -> 16)."""
-    from siamese_core.config import SiameseConfig
-
-    fields = SiameseConfig.__dataclass_fields__
-    out = {}
-    for k, v in overrides.items():
-        kind = type(getattr(SiameseConfig(), k)) if k in fields else None
-        if kind is None:
-            raise SystemExit(f"unknown config field: {k}")
-        out[k] = v.lower() in ("1", "true", "yes") if kind is bool else kind(v)
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", choices=list(RUNS))
@@ -114,7 +104,7 @@ def main() -> None:
     args = ap.parse_args()
     overrides = dict(kv.split("=", 1) for kv in args.set)
     if args.child:
-        print(json.dumps(_one(args.child, args.epochs, _typed(overrides))))
+        print(json.dumps(_one(args.child, args.epochs, overrides)))
         return
     results = []
     for name in [args.only] if args.only else list(RUNS):
