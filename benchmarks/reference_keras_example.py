@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 
-def run(epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None) -> dict:
+def run(epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None, stop_at_target: bool = False) -> dict:
     import time
 
     import keras
@@ -98,6 +98,8 @@ def run(epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None) -
             self.curve.append((epoch + 1, self.train_seconds, acc))
             if on_epoch:
                 on_epoch(epoch + 1, self.train_seconds, acc)
+            if stop_at_target and acc >= target:
+                self.model.stop_training = True  # only the time to the target is wanted
 
     timer = Timer()
     model.fit([tr_pairs[:, 0], tr_pairs[:, 1]], tr_y, batch_size=128, epochs=epochs, verbose=0, callbacks=[timer])

@@ -17,6 +17,7 @@ from pages._common import (
     resolved_dataset_name,
     training_slots,
 )
+from pages._live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
 from pages._svg_chart import Series, svg_chart
 from siamese_core.config import BRANCHES, DATASETS, DISTANCES, HEADS, OPTIMIZERS, PRESETS, SiameseConfig
 
@@ -225,31 +226,26 @@ def plotly_figure(series: list[Series], title: str) -> go.Figure:
     return fig
 
 
-def charts_ui(snap: dict, steps_per_epoch: int, live: bool) -> None:
-    """Light SVG charts while a run trains (cheap to redraw at every refresh); interactive Plotly ones
-    once it is paused or over, when redrawing costs the training nothing."""
+def plotly_charts(snap: dict, steps_per_epoch: int) -> None:
+    """The interactive charts, once the run is paused or over."""
     c1, c2 = st.columns(2)
     for col, series, title, key in zip((c1, c2), curves(snap, steps_per_epoch), ("loss", "pair accuracy"),
                                        ("train.loss", "train.acc"), strict=True):
-        if live:
-            col.markdown(svg_chart(series, title, "batch"), unsafe_allow_html=True)
-        else:
-            col.plotly_chart(plotly_figure(series, title), use_container_width=True, key=key)
+        col.plotly_chart(plotly_figure(series, title), use_container_width=True, key=key)
 
 
-def epochs_ui(epochs: list[dict], live: bool) -> None:
-    """The per-epoch table: a Markdown table of the last epochs while training, the full sortable
-    one afterwards (its grid, and the DataFrame behind any st.table, are costly at every refresh)."""
-    if not live:
-        st.dataframe(epochs, use_container_width=True, hide_index=True)
-        return
+EPOCH_HEADER = ("epoch", "loss", "pair accuracy", "val loss", "val pair accuracy", "threshold", "seconds")
+
+
+def recent_epochs_html(epochs: list[dict]) -> str:
+    """The last epochs while training, as part of the live block (the full sortable grid, and the
+    DataFrame behind any st.table, cost the browser too much at every refresh)."""
     shown = epochs[-LIVE_EPOCH_ROWS:]
-    rows = [f"| {e['epoch']} | {_num(e['loss'])} | {_pct(e['pair_accuracy'])} | {_num(e['val_loss'])} | "
-            f"{_pct(e['val_pair_accuracy'])} | {e['threshold']:.3f} | {e['seconds']:.1f} |" for e in shown]
-    st.markdown("| epoch | loss | pair accuracy | val loss | val pair accuracy | threshold | seconds |\n"
-                "|--:|--:|--:|--:|--:|--:|--:|\n" + "\n".join(rows))  # no DataFrame: cheap at every refresh
-    if len(epochs) > len(shown):
-        st.caption(f"The last {len(shown)} of {len(epochs)} epochs; the full table when the run is paused or over.")
+    rows = [(str(e["epoch"]), _num(e["loss"]), _pct(e["pair_accuracy"]), _num(e["val_loss"]),
+             _pct(e["val_pair_accuracy"]), f"{e['threshold']:.3f}", f"{e['seconds']:.1f}") for e in shown]
+    caption = (f"The last {len(shown)} of {len(epochs)} epochs; the full table when the run is paused or over."
+               if len(epochs) > len(shown) else "")
+    return table_html(EPOCH_HEADER, rows, caption)
 
 
 def _num(v: float | None) -> str:
@@ -271,28 +267,36 @@ def live_view() -> None:
              "running": "Training", "paused": "Paused", "finished": "Finished", "stopped": "Stopped",
              "failed": "Failed"}.get(s, s)
     eta = f" · ETA {snap['eta_seconds']:.0f} s" if snap["eta_seconds"] is not None and s == "running" else ""
-    st.progress(snap["progress"], text=(
-        f"{label} · epoch {min(snap['epoch'] + (s in ('running', 'paused')), snap['epochs'])}/{snap['epochs']} · "
-        f"batch {snap['step']}/{snap['total_steps'] or '?'} · {snap['pairs_per_second']:,.0f} pairs/s{eta}"
-    ))
+    text = (f"{label} · epoch {min(snap['epoch'] + (s in ('running', 'paused')), snap['epochs'])}/{snap['epochs']} · "
+            f"batch {snap['step']}/{snap['total_steps'] or '?'} · {snap['pairs_per_second']:,.0f} pairs/s{eta}")
+    last = snap["batches"][-1] if snap["batches"] else {}
+    last_epoch = snap["epoch_history"][-1] if snap["epoch_history"] else {}
+    figures = [
+        ("Training loss", f"{last['loss']:.4f}" if last.get("loss") is not None else "—"),
+        ("Validation loss", _num(last_epoch["val_loss"]) if last_epoch else "—"),
+        ("Validation pair accuracy", _pct(last_epoch["val_pair_accuracy"]) if last_epoch else "—"),
+        ("Threshold (calibrated)" if job.config.calibrate_threshold else "Threshold (fixed)", f"{snap['threshold']:.3f}"),
+        ("Device", snap["device"] or "…"),
+    ]
+    parts = [progress_html(snap["progress"], text, st.get_option("theme.primaryColor") or "#2e7d32"),
+             metrics_html(figures)]
+    live = s in ("starting", "running")
+    if live:  # the whole live view is one element: what the browser redraws each second
+        if snap["batches"]:
+            parts.append(charts_html([svg_chart(series, title, "batch") for series, title in
+                                      zip(curves(snap, job.steps_per_epoch), ("loss", "pair accuracy"), strict=True)]))
+        if snap["epoch_history"]:
+            parts.append(recent_epochs_html(snap["epoch_history"]))
+    st.markdown(panel_html(*parts), unsafe_allow_html=True)
     if s == "failed":
         st.error(f"Training stopped: {snap['reason']}")
     elif s == "stopped":
         st.warning(f"Stopped ({snap['reason']}). The model and the curves so far are kept.")
-    m = st.columns(5)
-    last = snap["batches"][-1] if snap["batches"] else {}
-    last_epoch = snap["epoch_history"][-1] if snap["epoch_history"] else {}
-    m[0].metric("Training loss", f"{last['loss']:.4f}" if last.get("loss") is not None else "—")
-    m[1].metric("Validation loss", f"{last_epoch['val_loss']:.4f}" if last_epoch else "—")
-    m[2].metric("Validation pair accuracy", f"{100 * last_epoch['val_pair_accuracy']:.2f}%" if last_epoch else "—")
-    m[3].metric("Threshold (calibrated)" if job.config.calibrate_threshold else "Threshold (fixed)",
-                f"{snap['threshold']:.3f}")
-    m[4].metric("Device", snap["device"] or "…")
-    live = s in ("starting", "running")
-    if snap["batches"]:
-        charts_ui(snap, job.steps_per_epoch, live)
-    if snap["epoch_history"]:
-        epochs_ui(snap["epoch_history"], live)
+    if not live:
+        if snap["batches"]:
+            plotly_charts(snap, job.steps_per_epoch)
+        if snap["epoch_history"]:
+            st.dataframe(snap["epoch_history"], use_container_width=True, hide_index=True)
     if r := snap["result"]:
         st.success(
             f"Test pair accuracy **{100 * r['test_pair_accuracy']:.2f}%** at threshold {r['threshold']:.3f} "

@@ -80,6 +80,9 @@ def test_a_tiny_training_run_completes_and_fills_the_history():
     active = at.session_state["model.active"]
     assert active.source == "trained in this session" and active.model is job.model
     assert any("Test pair accuracy" in s.value for s in at.success)
+    panel = next(m.value for m in at.markdown if 'class="sl-live"' in m.value)  # the status block
+    assert "Finished · epoch 1/1 · batch 16/16" in panel
+    assert f">{100 * job.epochs[-1]['val_pair_accuracy']:.2f}%<" in panel
 
 
 @pytest.mark.parametrize("page", ["pages/embeddings.py", "pages/compare.py", "pages/evaluate.py"])

@@ -62,7 +62,7 @@ LONG = "dataset=mnist-5k&branch=mlp&embedding_dim=16&optimizer=adam&epochs=40&pa
 
 
 def progress_step(page) -> int:
-    text = page.locator("[data-testid='stProgress']").first.inner_text()
+    text = page.locator(".sl-progress").first.inner_text()
     m = re.search(r"batch (\d+)/", text)
     return int(m.group(1)) if m else -1
 

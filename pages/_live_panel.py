@@ -1,0 +1,62 @@
+"""The Train page's status panel as one HTML block: progress line, figures, and (while a run
+trains) the two SVG charts and the last epochs' table.
+
+Why one block: the live view redraws about once a second, and Streamlit's browser side pays for
+every element it updates. With a progress bar, five st.metric, two charts and a table as separate
+elements, Chromium took 8% of a 2-core laptop; the same content as one Markdown block took 4%,
+and training with the page open went from ~0.87 to ~0.97 of the engine alone (BENCHMARKS.md).
+
+Pure Python (no streamlit import), so tests can check the markup. Every text is escaped; the
+block has no newline, so Markdown keeps it as one raw HTML block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+TEXT, MUTED, TRACK = "#31333f", "#6b6f7b", "rgba(49, 51, 63, 0.12)"
+
+
+def progress_html(fraction: float, text: str, color: str) -> str:
+    """A labelled progress bar; ``fraction`` is clamped to [0, 1]."""
+    f = min(max(float(fraction), 0.0), 1.0)
+    return (f'<div class="sl-progress" role="progressbar" aria-label="training progress" aria-valuemin="0" '
+            f'aria-valuemax="100" aria-valuenow="{100 * f:.0f}" style="margin-bottom:1rem">'
+            f'<div style="font-size:14px;color:{TEXT};margin-bottom:0.3rem">{escape(text)}</div>'
+            f'<div style="height:0.5rem;border-radius:0.25rem;background:{TRACK}">'
+            f'<div style="height:100%;width:{100 * f:.1f}%;border-radius:0.25rem;background:{escape(color)}">'
+            "</div></div></div>")
+
+
+def metrics_html(items: Sequence[tuple[str, str]]) -> str:
+    """Labelled figures side by side, wrapping on a narrow screen."""
+    cards = "".join(
+        f'<div class="sl-metric" style="flex:1 1 9rem;min-width:9rem">'
+        f'<div class="sl-metric-label" style="font-size:14px;color:{TEXT}">{escape(label)}</div>'
+        f'<div class="sl-metric-value" style="font-size:1.75rem;color:{TEXT};line-height:1.4">{escape(value)}</div>'
+        "</div>"
+        for label, value in items
+    )
+    return f'<div style="display:flex;flex-wrap:wrap;gap:1rem;margin-bottom:1rem">{cards}</div>'
+
+
+def charts_html(svgs: Sequence[str]) -> str:
+    """Charts side by side (one per row on a narrow screen). ``svgs`` are our own ``svg_chart`` output."""
+    cells = "".join(f'<div style="flex:1 1 20rem;min-width:0">{svg}</div>' for svg in svgs)
+    return f'<div style="display:flex;flex-wrap:wrap;gap:1rem;margin-bottom:1rem">{cells}</div>'
+
+
+def table_html(header: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> str:
+    """A right-aligned table of figures, with an optional caption under it."""
+    cell = 'style="text-align:right;padding:0.25rem 0.75rem"'
+    head = "".join(f"<th {cell}>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td {cell}>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
+    note = f'<div style="font-size:14px;color:{MUTED}">{escape(caption)}</div>' if caption else ""
+    return f'<table class="sl-epochs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{note}'
+
+
+def panel_html(*parts: str) -> str:
+    """The parts as one block; a newline inside would let Markdown end the HTML block early."""
+    block = f'<div class="sl-live">{"".join(parts)}</div>'
+    return block.replace("\n", " ")
