@@ -53,7 +53,7 @@ def compare_latency(n: int = 300) -> dict:
     return {"p50_ms": float(q[0]), "p95_ms": float(q[1]), "n": n}
 
 
-ROUNDS = 3  # engine-alone / page-open pairs of measurements
+ROUNDS = 5  # engine-alone / page-open pairs of measurements
 WARM_UP_S, WINDOW_S = 10.0, 30.0  # throughput is counted over WINDOW_S, after WARM_UP_S of training
 
 

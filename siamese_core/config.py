@@ -156,10 +156,13 @@ PRESETS: dict[str, SiameseConfig] = {
         pair_protocol="keras-example", resample_pairs=False, calibrate_threshold=False
     ),
     # The fastest setup measured to reach the example's 97.2% (see BENCHMARKS.md): the same
-    # MLP and loss, a larger batch and learning rate, short epochs of fresh balanced pairs
-    # (so the threshold is re-calibrated often), 8 batches per graph call.
+    # MLP branch and contrastive loss, but cosine distance (margin 0.5 of its 0..2 range) and
+    # Adam at 3e-3, a batch of 256, short epochs of fresh balanced pairs (so the threshold is
+    # re-calibrated often), 8 batches per graph call. It passes 97.2% at epoch 4 or 5 over
+    # seeds 0-2 and ends near 98%; with Euclidean distance and RMSprop it needed epoch 9-13.
     "fast-mlp": SiameseConfig(
-        learning_rate=2e-3, batch_size=256, epochs=14, pairs_per_epoch=27_000, steps_per_execution=8
+        distance="cosine", margin=0.5, optimizer="adam", learning_rate=3e-3, batch_size=256, epochs=14,
+        pairs_per_epoch=27_000, steps_per_execution=8,
     ),
     # A small CNN that passes 99% test pair accuracy on full MNIST in about a minute and a
     # half of training on 2 CPU cores (see BENCHMARKS.md).
