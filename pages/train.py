@@ -23,8 +23,9 @@ from siamese_core.config import BRANCHES, DATASETS, DISTANCES, HEADS, OPTIMIZERS
 
 W = "train.w."  # widget key prefix: one widget per config field
 PRESET = "train.preset"
-# The live view asks for a redraw this often: 1.25 new pictures a second, measured, leaving room
-# for a slower laptop; each redraw is light (SVG charts), so it costs the training little.
+# The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
+# for a slower laptop; each redraw is one light HTML block (pages/_live_panel.py), so it costs the
+# training little.
 REFRESH_SECONDS = 0.8
 LIVE_EPOCH_ROWS = 5
 FIELDS = ("dataset", "branch", "head", "distance", "shared", "embedding_dim", "margin", "optimizer",
