@@ -9,7 +9,6 @@ Prints Markdown for BENCHMARKS.md.
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import sys
 import time
@@ -22,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from e2e.conftest import start_server, stop_server, wait_idle  # noqa: E402
+from e2e.conftest import PROGRESS, progress_step, start_server, stop_server, wait_idle  # noqa: E402
 
 from siamese_core.memory import rss_mb  # noqa: E402
 
@@ -87,8 +86,8 @@ def headless_rate() -> float:
 # Counts, inside the page, how often the progress line changes. The benchmark itself must not
 # poll the page: ten Playwright round trips a second cost Chromium and its driver ~1% of the
 # machine, which a student's browser does not spend.
-_COUNT_REDRAWS = """() => {
-    const text = () => document.querySelector(".sl-progress")?.innerText;
+_COUNT_REDRAWS = """(selector) => {
+    const text = () => document.querySelector(selector)?.innerText;
     window.__redraws = 0;
     let last = text();
     new MutationObserver(() => {
@@ -101,27 +100,19 @@ _COUNT_REDRAWS = """() => {
 def page_open_rate(page) -> dict:
     """With a run just started on ``page``: redraws per second, pairs per second (batches done
     over WINDOW_S, read from the page's progress line at both ends) and CPU shares."""
-    page.locator(".sl-progress").first.wait_for(timeout=120_000)
-    while _step(page) < 1:
+    page.locator(PROGRESS).first.wait_for(timeout=120_000)
+    while progress_step(page) < 1:
         time.sleep(0.1)
     time.sleep(WARM_UP_S)
     batch = _query_config().batch_size
-    page.evaluate(_COUNT_REDRAWS)
+    page.evaluate(_COUNT_REDRAWS, PROGRESS)
     cpu0 = {k: cpu_seconds(k) for k in ("chromium", "streamlit")}
-    s0, t0 = _step(page), time.perf_counter()
+    s0, t0 = progress_step(page), time.perf_counter()
     time.sleep(WINDOW_S)
-    s1, t1 = _step(page), time.perf_counter()
+    s1, t1 = progress_step(page), time.perf_counter()
     cpu = {k: (cpu_seconds(k) - v) / ((t1 - t0) * os.cpu_count()) for k, v in cpu0.items()}
     return {"refreshes_per_s": page.evaluate("window.__redraws") / (t1 - t0),
             "ui_pairs_per_s": (s1 - s0) * batch / (t1 - t0), "cpu_share": cpu}
-
-
-def _progress(page) -> str:
-    return page.locator(".sl-progress").first.inner_text()
-
-
-def _step(page) -> int:
-    return int(re.search(r"batch (\d+)/", _progress(page)).group(1))
 
 
 def cpu_seconds(name_part: str) -> float:

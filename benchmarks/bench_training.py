@@ -89,7 +89,7 @@ def _one(name: str, epochs: int | None, overrides: dict | None = None, stop_at_t
         job.run()
         device = job.device
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    reached = next((s for _, s, a in curve if a >= TARGET), None)
+    epoch_reached, reached = next(((e, s) for e, s, a in curve if a >= TARGET), (None, None))
     return {
         "name": name,
         "what": RUNS[name],
@@ -99,6 +99,7 @@ def _one(name: str, epochs: int | None, overrides: dict | None = None, stop_at_t
         "final_accuracy": curve[-1][2],
         "best_accuracy": max(a for _, _, a in curve),
         "seconds_to_target": reached,
+        "epoch_to_target": epoch_reached,
         "peak_rss_mb": peak_mb,
         "device": device,
         "curve": curve,
@@ -168,8 +169,7 @@ def print_rounds(rounds: list[dict]) -> None:
         cells = []
         for name in ("reference", "fast-mlp"):
             t = r[name]["seconds_to_target"]
-            epoch = next((e for e, s, _ in r[name]["curve"] if s == t), None)
-            cells.append(f"epoch {epoch}, {t:.1f} s" if t else "not reached")
+            cells.append(f"epoch {r[name]['epoch_to_target']}, {t:.1f} s" if t else "not reached")
         ref_t, fast_t = r["reference"]["seconds_to_target"], r["fast-mlp"]["seconds_to_target"]
         ratio = fast_t / ref_t if ref_t and fast_t else None
         if ratio is not None:

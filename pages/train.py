@@ -273,9 +273,9 @@ def live_view() -> None:
     last = snap["batches"][-1] if snap["batches"] else {}
     last_epoch = snap["epoch_history"][-1] if snap["epoch_history"] else {}
     figures = [
-        ("Training loss", f"{last['loss']:.4f}" if last.get("loss") is not None else "—"),
-        ("Validation loss", _num(last_epoch["val_loss"]) if last_epoch else "—"),
-        ("Validation pair accuracy", _pct(last_epoch["val_pair_accuracy"]) if last_epoch else "—"),
+        ("Training loss", _num(last.get("loss"))),
+        ("Validation loss", _num(last_epoch.get("val_loss"))),
+        ("Validation pair accuracy", _pct(last_epoch.get("val_pair_accuracy"))),
         ("Threshold (calibrated)" if job.config.calibrate_threshold else "Threshold (fixed)", f"{snap['threshold']:.3f}"),
         ("Device", snap["device"] or "…"),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from pages._live_panel import PROGRESS_CLASS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SIAMESE_LAB_CHROMIUM", "/usr/bin/chromium")
@@ -129,3 +132,12 @@ def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+PROGRESS = "." + PROGRESS_CLASS  # the Train page's progress line
+
+
+def progress_step(page) -> int:
+    """The batch number on the Train page's progress line, -1 before it shows one."""
+    m = re.search(r"batch (\d+)/", page.locator(PROGRESS).first.inner_text())
+    return int(m.group(1)) if m else -1

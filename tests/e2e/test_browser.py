@@ -12,7 +12,7 @@ from PIL import Image
 from siamese_core.config import SiameseConfig
 from siamese_core.models import build_siamese
 
-from .conftest import goto_nav, no_traceback, shot, wait_idle
+from .conftest import goto_nav, no_traceback, progress_step, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -59,12 +59,6 @@ def test_sharing_toggle_changes_the_counts_on_screen(page):
 
 
 LONG = "dataset=mnist-5k&branch=mlp&embedding_dim=16&optimizer=adam&epochs=40&pairs_per_epoch=2048&batch_size=64"
-
-
-def progress_step(page) -> int:
-    text = page.locator(".sl-progress").first.inner_text()
-    m = re.search(r"batch (\d+)/", text)
-    return int(m.group(1)) if m else -1
 
 
 def test_live_training_updates_then_stops(page):
