@@ -111,7 +111,7 @@ def cmd_train(args) -> dict:
     if args.out and not args.out.endswith(".keras"):
         raise CliError("--out must end in .keras")
     try:
-        ds = load_dataset(config.dataset, config.seed, config.held_out_classes,
+        ds = load_dataset(config.dataset, config.seed, config.held_out_classes, val_size=config.val_size,
                           exclude_embedded=args.exclude_embedded)
     except DatasetUnavailable as exc:
         raise CliError(str(exc)) from exc

@@ -1,8 +1,8 @@
-"""Seed 001: connecting two models into one, C = B(A(x)), and merging saved weights.
+"""Connecting two models into one, C = B(A(x)), and merging saved weights.
 
 Two ways to connect an encoder A and a decoder B:
 - nesting: call the models, ``decoder(encoder(x))``: C holds A and B as sub-models;
-- layer by layer: re-apply A's and B's layers to a new input, as the seed does.
+- layer by layer: re-apply A's and B's layers to a new input, as the source post (seed 001) does.
 Either way C owns no new variables: training C moves A's and B's own weights.
 """
 
@@ -70,16 +70,26 @@ def train_autoencoder(composed, encoder, images: np.ndarray, epochs: int = 3, jo
     return [float(v) for v in hist.history["loss"]]
 
 
+def scoped_copy(model: keras.Model, scope: str) -> keras.Model:
+    """A copy of ``model`` whose variables live under ``scope/`` (``scope/dense_1/kernel``).
+
+    Keras 3 fixes a variable's path when the variable is created, so the copy must be
+    *built* inside the name scope; entering a scope around a call of an existing model
+    changes nothing (its variables already have their paths).
+    """
+    with keras.name_scope(scope):
+        clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    clone.name = f"{scope}_{model.name}"
+    return clone
+
+
 def merge_models(encoder_source: keras.Model, decoder_source: keras.Model, name: str = "merged") -> keras.Model:
-    """One model from two others' weights: A's encoder then B's decoder, each copied under
-    its own name scope (``from_a/...``, ``from_b/...``) so no variable name clashes even when
-    both sources used the same layer names."""
-    enc = copy_model(encoder_source)
-    dec = copy_model(decoder_source)
+    """One model from two others' weights: A's encoder then B's decoder, each copied with its
+    variables under its own scope (``from_a/...``, ``from_b/...``), so no variable path
+    clashes even when both sources used the same layer names, and a saved variable's name
+    says which model it came from."""
+    enc = scoped_copy(encoder_source, "from_a")
+    dec = scoped_copy(decoder_source, "from_b")
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
-    with keras.name_scope("from_a"):
-        z = enc(inp)
-    with keras.name_scope("from_b"):
-        out = dec(z)
-    enc.name, dec.name = "from_a_" + encoder_source.name, "from_b_" + decoder_source.name
-    return keras.Model(inp, out, name=name)
+    return keras.Model(inp, dec(enc(inp)), name=name)

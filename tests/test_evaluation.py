@@ -84,3 +84,16 @@ def test_roc_curve_matches_scikit_learn(seed):
 
 def test_roc_curve_of_one_class_has_no_auc():
     assert np.isnan(E.roc_curve(np.array([0.1, 0.5]), np.array([E.SAME, E.SAME]))[3])
+
+
+def test_neighbours_use_the_models_own_distance():
+    from siamese_core.compare import nearest
+
+    emb = np.array([[1.0, 0.0], [10.0, 1.0], [0.0, 2.0]])
+    query = np.array([2.0, 0.0])
+    # Euclidean: row 0 (1.0) nearest; cosine: rows 0 (0) then 1 (1 - 10/sqrt(101)), then 2 (1)
+    idx, dist = nearest(emb, query, 3)
+    assert list(idx) == [0, 2, 1] and dist[0] == pytest.approx(1.0)
+    idx, dist = nearest(emb, query, 3, metric="cosine")
+    assert list(idx) == [0, 1, 2]
+    assert dist == pytest.approx([0.0, 1 - 10 / np.sqrt(101), 1.0])

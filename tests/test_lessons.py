@@ -132,6 +132,9 @@ def test_merge_two_models_keeps_both_sources_weights(images):
     assert np.allclose(merged.predict_on_batch(x), expected, atol=1e-5)
     names = [v.path for v in merged.weights]
     assert len(names) == len(set(names))
+    # every variable lives under its source's scope (Keras 3 fixes paths at creation)
+    assert names == [f"from_a/{v.path}" for v in a.weights] + [f"from_b/{v.path}" for v in dec.weights]
+    assert "from_a/dense_1/kernel" in names and "from_b/decoder_up_2/bias" in names
     # the copies are independent: training the merged model leaves the sources untouched
     before = [w.copy() for w in a.get_weights()]
     merged.compile("adam", "mse")

@@ -3,19 +3,19 @@ import sys
 import time
 
 import numpy as np
+import pytest
 
 from siamese_core.config import SiameseConfig
+from siamese_core.jobs import Status
 from siamese_core.training import (
     ABANDONED,
-    FAILED,
-    FINISHED,
-    PAUSED,
-    STOPPED,
     TrainingJob,
     TrainingSlots,
     pair_dataset,
     with_grace,
 )
+
+FAILED, FINISHED, PAUSED, STOPPED = Status.FAILED, Status.FINISHED, Status.PAUSED, Status.STOPPED
 
 TINY = SiameseConfig(dataset="mnist-5k", epochs=2, pairs_per_epoch=1024, batch_size=64, embedding_dim=16)
 
@@ -72,7 +72,7 @@ def test_a_tiny_run_fills_history_events_and_result(small_data):
     assert 0.5 < result["test_pair_accuracy"] <= 1 and result["dataset"] == "mnist-5k"
     assert result["device"] == "CPU" and result["epochs"] == 2
     snap = job.snapshot()
-    assert snap["status"] == FINISHED and snap["progress"] == 1.0 and snap["pairs_per_second"] > 0
+    assert snap.status == FINISHED and snap.progress == 1.0 and snap.pairs_per_second > 0
 
 
 def test_batch_events_are_throttled(small_data):
@@ -88,24 +88,24 @@ def test_pause_step_resume_and_stop_from_another_thread(small_data):
     job = TrainingJob(TINY.replace(epochs=50, pairs_per_epoch=2048), small_data, probe_per_class=2)
     job.pause()  # paused before the first batch: nothing runs until asked
     job.start()
-    assert wait_for(lambda: job.snapshot()["status"] == PAUSED)
+    assert wait_for(lambda: job.snapshot().status == PAUSED)
     assert job.global_step == 0
     job.step()
-    assert wait_for(lambda: job.global_step == 1 and job.snapshot()["status"] == PAUSED)
+    assert wait_for(lambda: job.global_step == 1 and job.snapshot().status == PAUSED)
     time.sleep(0.3)
     assert job.global_step == 1  # exactly one batch, then paused again
     job.step(3)
-    assert wait_for(lambda: job.global_step == 4 and job.snapshot()["status"] == PAUSED)
+    assert wait_for(lambda: job.global_step == 4 and job.snapshot().status == PAUSED)
     job.resume()
     assert wait_for(lambda: job.global_step > 10)
     job.stop()
     at_stop = job.global_step
     assert job.join(60)
     snap = job.snapshot()
-    assert snap["status"] == STOPPED and snap["reason"] == "stopped by the user"
+    assert snap.status == STOPPED and snap.reason == "stopped by the user"
     assert job.global_step <= at_stop + 1  # within one batch
-    assert job.model is not None and snap["result"]["stopped_early"] is True
-    assert len(snap["batches"]) == job.global_step  # history kept
+    assert job.model is not None and snap.result["stopped_early"] is True
+    assert len(snap.batches) == job.global_step  # history kept
 
 
 def test_a_huge_learning_rate_stops_with_a_reason(small_data):
@@ -160,7 +160,7 @@ def test_a_closed_session_stops_its_job_without_a_test_report(small_data):
     owner_here[0] = False  # the tab closed
     assert job.join(30)
     snap = job.snapshot()
-    assert snap["status"] == STOPPED and snap["reason"] == ABANDONED
+    assert snap.status == STOPPED and snap.reason == ABANDONED
     assert job.result is None and job.model is None  # no evaluation, nothing kept
     assert released == [True]
     assert job.global_step < 200 * 32
@@ -211,3 +211,38 @@ def test_mirrored_strategy_on_two_logical_cpus():
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["replicas"] == 2 and r["status"] == "finished" and r["steps"] == 16
     assert "x2 replicas" in r["device"]
+
+
+def test_progress_never_overshoots_with_several_batches_per_call(small_data):
+    """106 batches an epoch run 8 at a time: Keras reports the last call as batch 112."""
+    config = TINY.replace(epochs=2, pairs_per_epoch=106 * 8, batch_size=8, steps_per_execution=8)
+    job = TrainingJob(config, small_data, probe_per_class=2)
+    seen = []
+    job.on_event = lambda e: seen.append(job.snapshot()) if e["kind"] == "epoch" else None
+    job.run()
+    snap = job.snapshot()
+    assert snap.total_steps == 212 and snap.step == 212 and snap.progress == 1.0
+    assert [s.step for s in seen] == [106, 212]
+    assert max(b["step"] for b in snap.batches) == 212
+    assert snap.batches_per_call == 8
+
+
+def test_threshold_is_unknown_until_calibrated(small_data):
+    job = TrainingJob(TINY.replace(epochs=1), small_data, probe_per_class=2)
+    assert job.snapshot().threshold is None and job.snapshot().calibrated
+    job.run()
+    assert job.snapshot().threshold == job.epochs[-1]["threshold"]
+    fixed = TrainingJob(TINY.replace(calibrate_threshold=False), small_data)
+    assert fixed.snapshot().threshold == 0.5 and not fixed.snapshot().calibrated
+
+
+def test_validation_loss_is_the_contrastive_loss_by_hand():
+    from siamese_core.training import validation_loss
+
+    # same pair at d=0.5: 0.25; different at d=0.2, margin 1: (0.8)^2 = 0.64; different at 1.5: 0
+    scores, same = np.array([0.5, 0.2, 1.5]), np.array([1, 0, 0])
+    assert validation_loss(TINY, scores, same) == pytest.approx((0.25 + 0.64 + 0) / 3, rel=1e-6)
+    matchnet = TINY.replace(branch="matchnet", head="matchnet")
+    # p(same) = 1 - score: 0.8 for a same pair, 0.3 for a different pair
+    expected = -(np.log(0.8) + np.log(0.7)) / 2
+    assert validation_loss(matchnet, np.array([0.2, 0.7]), np.array([1, 0])) == pytest.approx(expected)
