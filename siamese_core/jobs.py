@@ -8,13 +8,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .memory import release_free_memory
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """A job's state, in the order a job normally goes through them."""
 
     IDLE = "idle"  # made, not started
