@@ -1,10 +1,13 @@
-"""Siamese Lab: the router. Every page lives in pages/; the core in siamese_core/."""
+"""Siamese Lab: the router. Every page lives in pages/, shared UI code in siamese_ui/, and
+everything that computes in siamese_core/."""
 
 import streamlit as st
 
 from siamese_core.memory import limit_malloc_arenas
+from siamese_ui.patches import keep_keras_state_between_reruns
 
 limit_malloc_arenas()  # before any training thread exists: see the function's note
+keep_keras_state_between_reruns()  # the one private patch applied at start (siamese_ui/patches.py)
 
 st.set_page_config(page_title="Siamese Lab", page_icon=":material/join_inner:", layout="wide")
 
@@ -16,6 +19,7 @@ PAGES = [
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("pages/lessons.py", title="More lessons", icon=":material/school:"),
+    st.Page("pages/about.py", title="About and sources", icon=":material/menu_book:"),
 ]
 
 st.navigation(PAGES).run()

@@ -8,8 +8,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._common import active_model, digit_image, model_banner, model_cache, model_dataset
 from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist
+from siamese_ui.pictures import digit_image
+from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
 st.title("Compare two digits")
 st.markdown(
@@ -17,10 +18,10 @@ st.markdown(
     "28x28 MNIST-style image (grey, white ink on black, cropped, fitted in 20x20, centred by its centre "
     "of mass): **that** is what the network sees."
 )
-m = active_model()
-model_banner(m)
-ds = model_dataset(m)
-names = ds.class_names
+active = active_model()
+model_banner(active)
+data = model_dataset(active)
+names = data.class_names
 
 SIDES = ("a", "b")
 MODE = "compare.mode."
@@ -33,7 +34,7 @@ def pick_random(side: str, relation: str | None = None, switch_mode: bool = True
     """Pick a random test digit for ``side``; relation 'same'/'different' to the other side."""
     rng = np.random.default_rng()
     other = PICK + ("b" if side == "a" else "a")
-    y = ds.test.y
+    y = data.test.y
     if relation and st.session_state.get(other) is not None:
         cls = y[st.session_state[other]]
         pool = np.flatnonzero(y == cls) if relation == "same" else np.flatnonzero(y != cls)
@@ -43,6 +44,10 @@ def pick_random(side: str, relation: str | None = None, switch_mode: bool = True
     st.session_state[PICK + side] = int(rng.choice(pool))
     if switch_mode:  # only from a button callback, before the radio is drawn
         st.session_state[MODE + side] = "Test digit"
+
+
+def clear_canvas(side: str) -> None:
+    st.session_state[CANVAS_GEN + side] = st.session_state.get(CANVAS_GEN + side, 0) + 1
 
 
 def side_input(side: str) -> tuple[np.ndarray | None, str]:
@@ -56,51 +61,50 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
         result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
                            height=252, width=252, drawing_mode="freedraw", key=f"compare.canvas.{side}.{gen}",
                            update_streamlit=True, return_image_data=True)
-        if st.button("Clear", key=f"compare.clear.{side}"):
-            st.session_state[CANVAS_GEN + side] = gen + 1
-            st.rerun()
-        data = getattr(result, "image_data", None)
-        if data is None or not np.asarray(data)[..., :3].any():
+        st.button("Clear", key=f"compare.clear.{side}", on_click=clear_canvas, args=(side,))
+        image_data = getattr(result, "image_data", None)
+        if image_data is None or not np.asarray(image_data)[..., :3].any():
             return None, BLANK_CANVAS
         try:
-            return to_mnist(np.asarray(data)), ""
+            return to_mnist(np.asarray(image_data)), ""
         except ImageProblem as exc:
             return None, str(exc)
     if mode == "Upload":
-        up = st.file_uploader("Image of one digit", type=["png", "jpg", "jpeg", "bmp", "gif"], key=f"compare.upload.{side}",
-                              help=f"At most {MAX_UPLOAD_BYTES // 2**20} MB. Dark ink on light paper or light on dark both work.")
-        if up is None:
+        upload = st.file_uploader(f"Image of one digit (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+                              type=["png", "jpg", "jpeg", "bmp", "gif"], key=f"compare.upload.{side}",
+                              max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+                              help="Dark ink on light paper or light on dark both work.")
+        if upload is None:
             return None, "Upload a picture of a digit."
         try:
-            return to_mnist(up.getvalue()), ""
+            return to_mnist(upload.getvalue()), ""
         except ImageProblem as exc:
-            return None, f"{up.name}: {exc}"
+            return None, f"{upload.name}: {exc}"
     b1, b2, b3 = st.columns(3)
-    b1.button("Random", icon=":material/casino:", key=f"compare.rand.{side}", on_click=pick_random, args=(side,), use_container_width=True)
+    b1.button("Random", icon=":material/casino:", key=f"compare.rand.{side}", on_click=pick_random, args=(side,), width="stretch")
     b2.button("Same class", key=f"compare.same.{side}", on_click=pick_random, args=(side, "same"),
-              use_container_width=True, help="a random test digit of the other side's class")
+              width="stretch", help="a random test digit of the other side's class")
     b3.button("Other class", key=f"compare.diff.{side}", on_click=pick_random, args=(side, "different"),
-              use_container_width=True, help="a random test digit of another class")
+              width="stretch", help="a random test digit of another class")
     if st.session_state.get(PICK + side) is None:
         pick_random(side, switch_mode=False)
-    i = st.session_state[PICK + side]
-    st.caption(f"Test digit #{i}: a **{names[ds.test.y[i]]}**")
-    return ds.test.x[i], ""
+    index = st.session_state[PICK + side]
+    st.caption(f"Test digit #{index}: a **{names[data.test.y[index]]}**")
+    return data.test.x[index], ""
 
 
-cols = st.columns(2)
 digits = {}
-for side, col in zip(SIDES, cols, strict=True):
-    with col:
+for side, column in zip(SIDES, st.columns(2), strict=True):
+    with column:
         st.subheader(f"Digit {side.upper()}")
-        x, message = side_input(side)
-        if x is None and message in (BLANK_CANVAS, "Upload a picture of a digit."):
+        digit, message = side_input(side)
+        if digit is None and message in (BLANK_CANVAS, "Upload a picture of a digit."):
             st.info(message)
-        elif x is None:
+        elif digit is None:
             st.warning(message)
         else:
-            st.image(digit_image(x, 4), caption="what the network sees (28x28)", width=112)
-        digits[side] = x
+            st.image(digit_image(digit, 4), caption="what the network sees (28x28)", width=112)
+        digits[side] = digit
 
 st.divider()
 if digits["a"] is None or digits["b"] is None:
@@ -109,9 +113,10 @@ if digits["a"] is None or digits["b"] is None:
 
 from siamese_core.compare import compare_pair, nearest  # noqa: E402
 from siamese_core.evaluation import embed  # noqa: E402
+from siamese_core.models import embedding_metric  # noqa: E402
 
 t0 = time.perf_counter()
-verdict = compare_pair(m.model, digits["a"], digits["b"], m.threshold)
+verdict = compare_pair(active.model, digits["a"], digits["b"], active.threshold)
 latency_ms = (time.perf_counter() - t0) * 1000
 is_prob = verdict["match_probability"] is not None
 
@@ -125,7 +130,7 @@ with v1:
         st.metric("Match probability", f"{verdict['match_probability']:.3f}")
     st.metric("Distance" if not is_prob else "1 − match probability", f"{verdict['distance']:.4f}")
     st.metric("Threshold", f"{verdict['threshold']:.4f}",
-              help="calibrated on validation pairs" if m.config is None or m.config.calibrate_threshold else "fixed at 0.5, as in the Keras example")
+              help="calibrated on validation pairs" if active.config is None or active.config.calibrate_threshold else "fixed at 0.5, as in the Keras example")
     st.caption(f"Same when the distance is below the threshold · model time {latency_ms:.0f} ms")
 with v2:
     top = max(2 * verdict["threshold"], verdict["distance"] * 1.1, 1e-3)
@@ -137,19 +142,23 @@ with v2:
                          {"range": [verdict["threshold"], top], "color": "#ffcdd2"}],
                "threshold": {"line": {"color": "black", "width": 4}, "value": verdict["threshold"]}}))
     gauge.update_layout(height=260, margin=dict(t=40, b=10))
-    st.plotly_chart(gauge, use_container_width=True, key="compare.gauge")
+    st.plotly_chart(gauge, width="stretch", key="compare.gauge")
 
-cache = model_cache(m)
+cache = model_cache(active)
 if "train_emb" not in cache:
-    sel = np.random.default_rng(0).permutation(len(ds.train.y))[:3000]
+    sample = np.random.default_rng(0).permutation(len(data.train.y))[:3000]
     with st.spinner("Embedding 3,000 training digits for the neighbour search…"):
-        cache["train_emb"] = (sel, embed(m.model, ds.train.x[sel]))
-sel, train_emb = cache["train_emb"]
+        cache["train_emb"] = (sample, embed(active.model, data.train.x[sample]))
+sample, train_embeddings = cache["train_emb"]
+metric = embedding_metric(active.model)
 st.subheader("Nearest training digits")
-q = embed(m.model, np.stack([digits["a"], digits["b"]]))
+st.caption(f"By the model's own {metric} distance between embeddings"
+           + (" (the matchnet head scores pairs with its own layers; its embeddings are compared by Euclidean distance)."
+              if verdict["match_probability"] is not None else ", the same scale as the verdict's threshold."))
+queries = embed(active.model, np.stack([digits["a"], digits["b"]]))
 for k, side in enumerate(SIDES):
-    idx, dist = nearest(train_emb, q[k], 6)
+    idx, dist = nearest(train_embeddings, queries[k], 6, metric=metric)
     row = st.columns(7)
     row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}")
-    for col, i, d in zip(row[1:], idx, dist, strict=True):
-        col.image(digit_image(ds.train.x[sel[i]], 3), caption=f"{names[ds.train.y[sel[i]]]} · d={d:.3f}")
+    for column, i, d in zip(row[1:], idx, dist, strict=True):
+        column.image(digit_image(data.train.x[sample[i]], 3), caption=f"{names[data.train.y[sample[i]]]} · d={d:.3f}")

@@ -1,4 +1,4 @@
-"""Embeddings: where the digits land, how the space formed, and a point's neighbours."""
+"""Embeddings: where the digits land, a point's neighbours, and how the space formed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,151 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages._common import active_model, ascii_digit, digit_image, model_banner, model_cache, model_dataset
+from siamese_ui.pictures import ascii_digit, digit_image
+from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
+
+POINTS, METHOD, PICK, SCATTER, EPOCH = "emb.n", "emb.method", "emb.pick", "emb.scatter", "emb.epoch"
+RAW = "raw 2-D coordinates"
+NEIGHBOURS = 7
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def project(embeddings: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
+    """2-D coordinates of the embeddings (a 2-D embedding is shown as it is)."""
+    if method == RAW:
+        return embeddings[:, :2]
+    if method == "PCA":
+        from sklearn.decomposition import PCA
+
+        return PCA(2, random_state=seed).fit_transform(embeddings)
+    if method == "t-SNE":
+        from sklearn.manifold import TSNE
+
+        return TSNE(2, init="pca", perplexity=30, random_state=seed).fit_transform(embeddings)
+    import umap
+
+    return umap.UMAP(random_state=seed).fit_transform(embeddings)
+
+
+def projection_methods(dimensions: int) -> list[str]:
+    if dimensions == 2:  # nothing to project: PCA or t-SNE would only rotate or distort it
+        return [RAW]
+    return ["PCA", "t-SNE"] + (["UMAP"] if importlib.util.find_spec("umap") is not None else [])
+
+
+def scatter_figure(frame: pd.DataFrame, names, held_out: bool, height: int = 560):
+    figure = px.scatter(
+        frame, x="x", y="y", color="digit", symbol="seen in training" if held_out else None,
+        symbol_map={"yes": "circle", "no (held out)": "x"}, category_orders={"digit": list(names)},
+        custom_data=["picture", "digit", "position"], color_discrete_sequence=px.colors.qualitative.T10,
+        opacity=0.8,
+    )
+    figure.update_traces(
+        hovertemplate="<b>%{customdata[1]}</b> (point %{customdata[2]})<br>"
+                      "<span style='font-family:monospace'>%{customdata[0]}</span><extra></extra>",
+        marker=dict(size=7),
+    )
+    figure.update_layout(height=height, margin=dict(t=10),
+                         hoverlabel=dict(font=dict(family="DejaVu Sans Mono, monospace", size=9)),
+                         legend_title_text="digit, seen in training" if held_out else "digit")
+    return figure
+
+
+def _pick_clicked_point() -> None:
+    """A click on the scatter sets the point number: one control for the chosen point."""
+    points = st.session_state[SCATTER].get("selection", {}).get("points", [])
+    if points:
+        st.session_state[PICK] = int(points[0]["customdata"][2])
+
+
+def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
+    """The scatter of test digits; returns (chosen test indices, their embeddings)."""
+    from siamese_core.evaluation import embed
+
+    cache = model_cache(active)
+    held = set(data.held_out_classes)
+    c1, c2, c3 = st.columns([1, 1, 2])
+    n_points = c1.slider("Points", 200, min(3000, len(data.test.y)), min(1000, len(data.test.y)), step=100,
+                         key=POINTS, help="More points look more like a cloud; fewer stay interactive.")
+    chosen = np.random.default_rng(0).permutation(len(data.test.y))[:n_points]
+    if ("emb", n_points) not in cache:
+        with st.spinner("Embedding test digits…"):
+            cache[("emb", n_points)] = embed(active.model, data.test.x[chosen])
+    embeddings = cache[("emb", n_points)]
+    methods = projection_methods(embeddings.shape[1])
+    method = c2.selectbox("Projection", methods, key=METHOD,
+                          help="The embedding is 2-D: it is drawn as it is, no projection needed."
+                          if methods == [RAW] else "How the embedding is flattened to 2-D for the screen.")
+    with st.spinner(f"Projecting with {method}…"):
+        xy = project(embeddings, method)
+    labels = data.test.y[chosen]
+    frame = pd.DataFrame({
+        "x": xy[:, 0], "y": xy[:, 1], "digit": [data.class_names[k] for k in labels],
+        "seen in training": ["no (held out)" if k in held else "yes" for k in labels],
+        "picture": [ascii_digit(data.test.x[i]) for i in chosen], "position": np.arange(n_points),
+    })
+    c3.caption("Hover a point to see its digit; click one (or type its number below) for its nearest neighbours."
+               + (f" Held-out digits {sorted(held)} are drawn as ✕: the network never saw them." if held else ""))
+    st.plotly_chart(scatter_figure(frame, data.class_names, bool(held)), width="stretch", key=SCATTER,
+                    on_select=_pick_clicked_point, selection_mode="points")
+    return chosen, embeddings
+
+
+def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> None:
+    from siamese_core.compare import nearest
+    from siamese_core.models import embedding_metric
+
+    if st.session_state.get(PICK, 0) >= len(chosen):
+        st.session_state[PICK] = 0
+    position = st.number_input("Point number", 0, len(chosen) - 1, key=PICK,
+                               help="Click a point on the map, or type its number.")
+    metric = embedding_metric(active.model)
+    idx, dist = nearest(embeddings, embeddings[position], k=NEIGHBOURS, metric=metric)
+    names, labels = data.class_names, data.test.y[chosen]
+    st.markdown(f"**Nearest neighbours of point {position}** (test digit #{chosen[position]}, a "
+                f"*{names[labels[position]]}*), by the model's own {metric} distance:")
+    for column, i, d in zip(st.columns(NEIGHBOURS), idx, dist, strict=True):
+        column.image(digit_image(data.test.x[chosen[i]], 3),
+                     caption=f"{names[labels[i]]} · d={d:.3f}" if i != position else "the point itself")
+
+
+def epoch_replay(active, data) -> None:
+    """One slider replays the fixed probe digits' embedding epoch by epoch."""
+    from siamese_core.evaluation import retrieval_metrics
+
+    st.subheader("How the space formed, epoch by epoch")
+    job = active.job
+    if job is None or len(job.probe_snapshots) < 2:
+        st.info("Train a model on the Train page: every epoch, a fixed set of test digits is embedded, "
+                "and this section replays how the clusters formed.")
+        return
+    snapshots, names = job.probe_snapshots, data.class_names
+    last = snapshots[-1]
+    if last.shape[1] == 2:
+        projection, how = (lambda a: a[:, :2]), "the raw 2-D embedding"
+    else:  # one projection for every frame, fitted on the last epoch, so frames are comparable
+        from sklearn.decomposition import PCA
+
+        projection, how = PCA(2, random_state=0).fit(last).transform, "PCA fitted on the last epoch"
+    frames = [projection(s) for s in snapshots]
+    everything = np.concatenate(frames)
+    low, high = everything.min(axis=0), everything.max(axis=0)
+    pad = 0.05 * (high - low)
+    epoch = st.slider("Epoch", 0, len(snapshots) - 1, len(snapshots) - 1, key=EPOCH,
+                      help="0 is the untrained network.")
+    xy = frames[epoch]
+    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "digit": [names[k] for k in job.probe_labels],
+                          "seen in training": "yes", "picture": [ascii_digit(x) for x in job.probe_images],
+                          "position": np.arange(len(xy))})
+    figure = scatter_figure(frame, names, False, height=480)
+    figure.update_layout(xaxis_range=[low[0] - pad[0], high[0] + pad[0]],
+                         yaxis_range=[low[1] - pad[1], high[1] + pad[1]])
+    st.plotly_chart(figure, width="stretch", key="emb.replay")
+    scores = retrieval_metrics(snapshots[epoch], job.probe_labels)
+    st.caption(f"Epoch {epoch}{' (the untrained network)' if epoch == 0 else ''}: {len(job.probe_labels)} fixed "
+               f"test digits, drawn with {how} (same axes for every epoch). precision@1 "
+               f"{scores['precision_at_1']:.3f}, MAP@R {scores['map_at_r']:.3f}.")
+
 
 st.title("Embeddings")
 st.markdown(
@@ -17,121 +161,10 @@ st.markdown(
     "A good Siamese network puts the same digit close together and different digits apart, "
     "without ever being told the digit's name: only *same* or *different*."
 )
-m = active_model()
-model_banner(m)
-ds = model_dataset(m)
-held = set(ds.held_out_classes)
-
-methods = ["PCA", "t-SNE"]
-if importlib.util.find_spec("umap") is not None:
-    methods.append("UMAP")
-cache = model_cache(m)
-
-c1, c2, c3 = st.columns([1, 1, 2])
-n_points = c1.slider("Points", 200, min(3000, len(ds.test.y)), min(1000, len(ds.test.y)), step=100,
-                     key="emb.n", help="More points look more like a cloud; fewer stay interactive.")
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def project(emb: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
-    from sklearn.decomposition import PCA
-
-    if emb.shape[1] == 2 or method == "raw":
-        return emb[:, :2]
-    if method == "PCA":
-        return PCA(2, random_state=seed).fit_transform(emb)
-    if method == "t-SNE":
-        from sklearn.manifold import TSNE
-
-        return TSNE(2, init="pca", perplexity=30, random_state=seed).fit_transform(emb)
-    import umap
-
-    return umap.UMAP(random_state=seed).fit_transform(emb)
-
-
-sel = np.random.default_rng(0).permutation(len(ds.test.y))[:n_points]
-key = ("emb", n_points)
-if key not in cache:
-    from siamese_core.evaluation import embed
-
-    with st.spinner("Embedding test digits…"):
-        cache[key] = embed(m.model, ds.test.x[sel])
-emb = cache[key]
-if emb.shape[1] == 2:
-    methods = ["raw 2-D coordinates", *methods]
-method = c2.selectbox("Projection", methods, key="emb.method")
-with st.spinner(f"Projecting with {method}…"):
-    xy = project(emb, "raw" if method.startswith("raw") else method)
-
-labels = ds.test.y[sel]
-names = ds.class_names
-df = pd.DataFrame({
-    "x": xy[:, 0], "y": xy[:, 1], "digit": [names[k] for k in labels],
-    "seen in training": ["no (held out)" if k in held else "yes" for k in labels],
-    "picture": [ascii_digit(ds.test.x[i]) for i in sel], "test index": sel,
-})
-fig = px.scatter(
-    df, x="x", y="y", color="digit", symbol="seen in training" if held else None,
-    symbol_map={"yes": "circle", "no (held out)": "x"},
-    category_orders={"digit": list(names)}, custom_data=["picture", "digit", "test index"],
-    color_discrete_sequence=px.colors.qualitative.T10, opacity=0.8,
-)
-fig.update_traces(
-    hovertemplate="<b>%{customdata[1]}</b> (test #%{customdata[2]})<br><span style='font-family:monospace'>%{customdata[0]}</span><extra></extra>",
-    marker=dict(size=7),
-)
-fig.update_layout(height=560, margin=dict(t=10), hoverlabel=dict(font=dict(family="DejaVu Sans Mono, monospace", size=9)),
-                  legend_title_text="digit, seen in training" if held else "digit")
-c3.caption("Hover a point to see its digit; click one (or pick below) for its nearest neighbours."
-           + (f" Held-out digits {sorted(held)} are drawn as ✕: the network never saw them." if held else ""))
-event = st.plotly_chart(fig, use_container_width=True, key="emb.scatter", on_select="rerun", selection_mode="points")
-
-picked = None
-points = (event or {}).get("selection", {}).get("points", [])
-if points:
-    picked = int(points[0]["customdata"][2])
-pick_pos = st.number_input("…or pick point number", 0, n_points - 1, 0, key="emb.pick")
-if picked is None:
-    picked = int(sel[pick_pos])
-pos = int(np.flatnonzero(sel == picked)[0])
-from siamese_core.compare import nearest  # noqa: E402
-
-idx, dist = nearest(emb, emb[pos], k=7)
-st.markdown(f"**Nearest neighbours of test digit #{picked}** (a *{names[labels[pos]]}*) in embedding space:")
-cols = st.columns(7)
-for col, i, d in zip(cols, idx, dist, strict=True):
-    col.image(digit_image(ds.test.x[sel[i]], 3), caption=f"{names[labels[i]]} · d={d:.3f}" if i != pos else "the point itself")
-
+model = active_model()
+model_banner(model)
+digits = model_dataset(model)
+chosen_points, point_embeddings = test_digit_map(model, digits)
+neighbours_ui(model, digits, chosen_points, point_embeddings)
 st.divider()
-st.subheader("How the space formed, epoch by epoch")
-job = m.job
-if job is None or len(job.probe_snapshots) < 2:
-    st.info("Train a model on the Train page: every epoch, a fixed set of test digits is embedded, "
-            "and this section replays how the clusters formed.")
-else:
-    from sklearn.decomposition import PCA
-
-    snaps = job.probe_snapshots
-    last = snaps[-1]
-    # One projection for every frame, fitted on the last epoch, so frames are comparable.
-    proj = (lambda a: a[:, :2]) if last.shape[1] == 2 else PCA(2, random_state=0).fit(last).transform
-    frames = []
-    for e, s in enumerate(snaps):
-        p = proj(s)
-        frames.append(pd.DataFrame({"x": p[:, 0], "y": p[:, 1], "epoch": e,
-                                    "digit": [names[k] for k in job.probe_labels]}))
-    anim = pd.concat(frames)
-    lo, hi = anim[["x", "y"]].min(), anim[["x", "y"]].max()
-    pad = 0.05 * (hi - lo)
-    fig2 = px.scatter(anim, x="x", y="y", color="digit", animation_frame="epoch", category_orders={"digit": list(names)},
-                      color_discrete_sequence=px.colors.qualitative.T10,
-                      range_x=[lo["x"] - pad["x"], hi["x"] + pad["x"]], range_y=[lo["y"] - pad["y"], hi["y"] + pad["y"]])
-    fig2.update_layout(height=520, margin=dict(t=10))
-    st.caption(f"{len(job.probe_labels)} fixed test digits; epoch 0 is the untrained network. Press ▶ or drag the slider.")
-    st.plotly_chart(fig2, use_container_width=True, key="emb.replay")
-    epoch = st.slider("Epoch", 0, len(snaps) - 1, len(snaps) - 1, key="emb.epoch")
-    p = proj(snaps[epoch])
-    from siamese_core.evaluation import retrieval_metrics  # noqa: E402
-
-    r = retrieval_metrics(snaps[epoch], job.probe_labels)
-    st.caption(f"Epoch {epoch}: precision@1 of the probe digits {r['precision_at_1']:.3f}, MAP@R {r['map_at_r']:.3f}.")
+epoch_replay(model, digits)

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from pages._common import TRAIN_CONFIG, device, resolved_dataset_name
 from siamese_core.config import PRESETS
+from siamese_ui.resources import device, resolved_dataset_name
+from siamese_ui.train_form import load_preset
 
 st.title("Siamese Lab")
 st.markdown(
@@ -24,7 +25,7 @@ digraph { rankdir=LR; node [shape=box, style=rounded, fontname=Helvetica];
   d [label="distance\\n||f(A) - f(B)||"]; v [label="same digit?\\ndistance < threshold", shape=diamond];
   a -> f; b -> f; f -> d [label="f(A)"]; f -> d [label="f(B)"]; d -> v; }
 """,
-    use_container_width=False,
+    width="content",
 )
 
 name, reason = resolved_dataset_name()
@@ -39,24 +40,30 @@ st.markdown(
     """
 | Page | The lesson |
 |---|---|
-| **Weight-sharing lab** | One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras code, and seed 004's pitfall of rebuilding layers per input. |
+| **Weight-sharing lab** | One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras code, and the pitfall of a layer-building function called once per input. |
 | **Train** | Train a Siamese network on digit pairs with live loss and accuracy curves; start, pause, step, stop. |
 | **Embeddings** | Where the digits land in embedding space, and how that space formed epoch by epoch. |
 | **Compare** | Draw or upload two digits: the network's distance, the threshold, and its verdict. |
 | **Evaluate** | Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy. |
 | **More lessons** | Composing an encoder and a decoder; transfer learning from a partial checkpoint with few labels; learning to rank image quality (RankIQA); exporting, importing and merging weights. |
+| **About and sources** | The posts and papers these lessons come from. |
 """
 )
 
-st.subheader("Presets for class")
-st.caption("One click sets up the Train page.")
-cols = st.columns(3)
-for k, preset in enumerate(PRESETS):
-    c = PRESETS[preset]
-    if cols[k % 3].button(f"{preset}", key=f"home.preset.{preset}", use_container_width=True,
-                          help=f"{c.branch} branch, {c.head} head, {c.optimizer}, {c.epochs} epochs"):
-        st.session_state[TRAIN_CONFIG] = c
-        st.session_state["train.preset"] = preset
-        st.switch_page("pages/train.py")
 
+
+def preset_buttons() -> None:
+    """One click sets up the Train page with a preset (edited fields are reset to it)."""
+    st.subheader("Presets for class")
+    st.caption("One click sets up the Train page with that preset; fields you edited there are reset.")
+    columns = st.columns(3)
+    for k, (name, config) in enumerate(PRESETS.items()):
+        if columns[k % 3].button(name, key=f"home.preset.{name}", width="stretch",
+                                 help=f"{config.branch} branch, {config.head} head, {config.optimizer}, "
+                                      f"{config.epochs} epochs"):
+            load_preset(name)
+            st.switch_page("pages/train.py")
+
+
+preset_buttons()
 device_slot.metric("Device", device())

@@ -1,321 +1,320 @@
-"""Train: a config form, start / pause / resume / step / stop / reset, and live curves."""
+"""Train: a configuration form held in the link, start / pause / step / stop / reset, and live
+curves. The buttons and the status panel are drawn together from one snapshot of the job."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._common import (
-    MODEL,
-    TRAIN_JOB,
-    TRAIN_NOTES,
-    ActiveModel,
+from siamese_core.config import (
+    BRANCHES,
+    DATASETS,
+    DEFAULT_PRESET,
+    DISTANCES,
+    HEADS,
+    LABELS,
+    MAX_HELD_OUT,
+    OPTIMIZERS,
+    PAIR_PROTOCOLS,
+    PRESETS,
+    SiameseConfig,
+)
+from siamese_core.jobs import Status
+from siamese_ui.live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
+from siamese_ui.patches import current_session_id
+from siamese_ui.resources import (
     dataset,
     device,
-    disconnect_grace,
     resolve,
     resolved_dataset_name,
+    student_registry,
     training_slots,
 )
-from pages._live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
-from pages._svg_chart import Series, svg_chart
-from siamese_core.config import BRANCHES, DATASETS, DISTANCES, HEADS, OPTIMIZERS, PRESETS, SiameseConfig
+from siamese_ui.session import TRAIN_JOB, adopt_finished_training, forget_training
+from siamese_ui.settings import disconnect_grace
+from siamese_ui.student import keep_alive_for, student_id
+from siamese_ui.svg_chart import Series, svg_chart
+from siamese_ui.train_form import FIELDS, FORM, PRESET, load_preset
+from siamese_ui.training_view import (
+    ACCURACY_NOTE,
+    EPOCH_HEADER,
+    curves,
+    epoch_rows,
+    long_run_note,
+    number,
+    percent,
+    status_line,
+)
 
-W = "train.w."  # widget key prefix: one widget per config field
-PRESET = "train.preset"
+MESSAGE = "train.message"  # (kind, text) left by a button's callback for the next run
 # The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
-# for a slower laptop; each redraw is one light HTML block (pages/_live_panel.py), so it costs the
-# training little.
+# for a slower laptop; each redraw is one light HTML block (siamese_ui/live_panel.py).
 REFRESH_SECONDS = 0.8
 LIVE_EPOCH_ROWS = 5
-FIELDS = ("dataset", "branch", "head", "distance", "shared", "embedding_dim", "margin", "optimizer",
-          "learning_rate", "batch_size", "epochs", "pairs_per_epoch", "held_out_classes", "seed")
 
-st.title("Train")
+# One row per configuration field: (field, widget, options or None, help). The widgets' defaults
+# are the chosen preset's values, so the link holds the preset plus what differs from it, and
+# reading the link back starts from the same preset: it always reopens the same experiment.
+HELP = {
+    "dataset": "auto: full MNIST when it can be had, else the 5,000 digits embedded in the app",
+    "branch": "the feature extractor both digits go through",
+    "head": "distance: a distance between the two embeddings, trained with the contrastive loss; "
+            "matchnet: a small network that reads both embeddings and outputs p(same)",
+    "distance": "how far apart two embeddings are (distance head only)",
+    "shared": "on: one branch embeds both digits; off: two branches, twice the feature weights",
+    "embedding_dim": "length of the vector each digit becomes",
+    "margin": "contrastive loss: different-digit pairs closer than this are pushed apart",
+    "optimizer": "how the weights move against the loss's gradient",
+    "learning_rate": "how far the weights move per batch; too large and the loss explodes",
+    "batch_size": "pairs per gradient step",
+    "epochs": "passes over a set of training pairs",
+    "pairs_per_epoch": "0: two pairs per training image (half same, half different)",
+    "held_out_classes": "digits never shown in training: can the network still tell them apart?",
+    "seed": "same seed, same splits, pairs and starting weights",
+    "pair_protocol": "balanced: fresh random pairs; keras-example: the example's alternating pairs",
+    "resample_pairs": "new random pairs each epoch show the network more combinations",
+    "calibrate_threshold": "pick the verdict threshold on validation pairs after each epoch, "
+                           "instead of a fixed 0.5",
+    "steps_per_execution": "batches per TensorFlow call: faster, but Pause and Step act on that many",
+    "val_size": "training images kept aside for validation; 0 validates on the test digits as the "
+                "Keras example does (fixed threshold only)",
+    "jit_compile": "compile the model with XLA (slower start, not faster here)",
+}
+MAIN_FIELDS = [
+    ("dataset", DATASETS), ("branch", BRANCHES), ("head", HEADS), ("held_out_classes", None),
+    ("distance", DISTANCES), ("shared", None), ("embedding_dim", None), ("seed", None),
+    ("optimizer", OPTIMIZERS), ("learning_rate", None), ("margin", None),
+    ("batch_size", None), ("epochs", None), ("pairs_per_epoch", None),
+]  # fmt: skip
+ADVANCED_FIELDS = [
+    ("pair_protocol", PAIR_PROTOCOLS), ("resample_pairs", None), ("calibrate_threshold", None),
+    ("val_size", None), ("steps_per_execution", None), ("jit_compile", None),
+]  # fmt: skip
+assert {name for name, _ in MAIN_FIELDS + ADVANCED_FIELDS} == set(FIELDS), "every field has a widget"
 
 
-# ---- the configuration: query string -> widgets -> SiameseConfig -> query string -------------
-def _load_into_widgets(config: SiameseConfig) -> None:
-    for f in FIELDS:
-        value = getattr(config, f)
-        st.session_state[W + f] = list(value) if f == "held_out_classes" else value
-    st.session_state["train.base"] = config
+# ---- the configuration form ----------------------------------------------------------------------
+def _on_preset_change() -> None:
+    load_preset(st.session_state[PRESET])
 
 
-def _apply_preset() -> None:
-    _load_into_widgets(PRESETS[st.session_state[PRESET]])
+def field_widget(field: str, options, preset: SiameseConfig):
+    """One configuration field as a widget bound to the link, defaulting to the preset."""
+    default, label, key = getattr(preset, field), LABELS[field], FORM + field
+    common = dict(key=key, help=HELP[field], bind="query-params")
+    if options is not None:
+        return st.selectbox(label, options, index=list(options).index(default), **common)
+    if field == "held_out_classes":
+        return st.multiselect(label, list(range(10)), default=list(default), max_selections=MAX_HELD_OUT, **common)
+    if isinstance(default, bool):
+        return st.toggle(label, value=default, **common)
+    if isinstance(default, float):  # no min/max: an out-of-range value gets the config's sentence
+        return st.number_input(label, value=default, format="%.5g", **common)
+    step = 1000 if field == "pairs_per_epoch" else 1
+    return st.number_input(label, value=default, step=step, **common)
 
 
-if "train.base" not in st.session_state:
-    preset_from_home = st.session_state.get("train.config")
-    if preset_from_home is not None:
-        config0, notes = preset_from_home, []
-    else:
-        config0, notes = SiameseConfig.from_query(dict(st.query_params), PRESETS["classroom"])
-    st.session_state[TRAIN_NOTES] = notes
-    _load_into_widgets(config0)
-    st.session_state.setdefault(PRESET, "classroom")
-elif st.session_state.get("train.config") is not None and st.session_state.get("train.config") != st.session_state.get("train.applied"):
-    _load_into_widgets(st.session_state["train.config"])
-st.session_state["train.applied"] = st.session_state.get("train.config")
-# Streamlit forgets a widget's value when its page is not shown; coming back from another
-# page, refill the form from the last configuration instead of the widgets' minimums.
-if any(W + f not in st.session_state for f in FIELDS):
-    _load_into_widgets(st.session_state.get("train.current", st.session_state["train.base"]))
-
-for note in st.session_state.get(TRAIN_NOTES, []):
-    st.warning(f"Link parameter {note}; the default was used.", icon=":material/link:")
-
-job = st.session_state.get(TRAIN_JOB)
-busy = job is not None and job.alive
-
-with st.expander("Configuration", expanded=not busy):
-    st.selectbox("Preset", list(PRESETS), key=PRESET, on_change=_apply_preset,
-                 help="Fills the form; change anything afterwards.")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.selectbox("Data set", DATASETS, key=W + "dataset",
-                 help="auto: full MNIST when it can be had, else the embedded 5,000 digits")
-    c1.selectbox("Branch", BRANCHES, key=W + "branch")
-    c1.selectbox("Head", HEADS, key=W + "head")
-    c2.selectbox("Distance", DISTANCES, key=W + "distance", help="for the distance head")
-    c2.toggle("Shared weights", key=W + "shared")
-    c2.number_input("Embedding size", 2, 1024, key=W + "embedding_dim")
-    c3.selectbox("Optimizer", OPTIMIZERS, key=W + "optimizer")
-    c3.number_input("Learning rate", 1e-6, 100.0, key=W + "learning_rate", format="%.5f")
-    c3.number_input("Margin", 0.01, 100.0, key=W + "margin", help="contrastive loss margin")
-    c4.number_input("Batch size", 2, 4096, key=W + "batch_size")
-    c4.number_input("Epochs", 1, 500, key=W + "epochs")
-    c4.number_input("Pairs per epoch (0 = two per image)", 0, 2_000_000, step=1000, key=W + "pairs_per_epoch")
-    c1.multiselect("Held-out digits (never trained on)", list(range(10)), key=W + "held_out_classes")
-    c2.number_input("Seed", 0, 2**31 - 1, key=W + "seed")
-
-try:
-    values = {f: st.session_state[W + f] for f in FIELDS}
+def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
+    """The form; returns (config, "") or (None, the reasons it cannot be trained)."""
+    with st.expander("Configuration", expanded=expanded):
+        name = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index(DEFAULT_PRESET), key=PRESET,
+                            on_change=_on_preset_change, bind="query-params",
+                            help="Fills the form; change anything afterwards. The address bar keeps it all.")
+        preset = PRESETS[name]
+        values = {}
+        columns = st.columns(4)
+        for k, (field, options) in enumerate(MAIN_FIELDS):
+            with columns[k % 4]:
+                values[field] = field_widget(field, options, preset)
+        with st.expander("Advanced", expanded=False):
+            columns = st.columns(3)
+            for k, (field, options) in enumerate(ADVANCED_FIELDS):
+                with columns[k % 3]:
+                    values[field] = field_widget(field, options, preset)
     values["held_out_classes"] = tuple(sorted(values["held_out_classes"]))
-    config = st.session_state["train.base"].replace(**values)
-    config_error = ""
-except (ValueError, TypeError) as exc:
-    config, config_error = None, str(exc)
-
-if config is not None:
-    st.session_state["train.current"] = config
-    wanted = config.to_query()
-    if dict(st.query_params) != wanted:  # the link in the address bar reproduces this setup
-        st.query_params.from_dict(wanted)
-else:
-    st.error(f"This configuration cannot be trained: {config_error}")
-
-data_name = resolve(config.dataset) if config else "mnist-5k"
-if config and config.dataset == "auto":
-    st.caption(resolved_dataset_name()[1])
-st.caption(f"Device: **{device()}** · Share this setup: the address bar holds it.")
+    try:
+        return SiameseConfig(**values), ""
+    except (ValueError, TypeError) as exc:
+        return None, str(exc)
 
 
-# ---- controls -----------------------------------------------------------------------------------
-def _keep_alive():
-    """"Is this browser session still open?", asked from the training thread every 2 s.
-    A session closed for longer than the grace period stops its training and frees its slot."""
-    from streamlit.runtime import exists, get_instance
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-    from siamese_core.training import with_grace
-
-    ctx = get_script_run_ctx()
-    if not exists() or ctx is None:  # bare `python pages/train.py` or AppTest: nobody to watch
-        return None
-    runtime, sid = get_instance(), ctx.session_id
-    return with_grace(lambda: runtime.is_active_session(sid), disconnect_grace())
-
-
-def start(paused: bool = False) -> None:
+# ---- starting and controlling a run ----------------------------------------------------------------
+def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
+    """Start a run (a button's callback). With ``step_batches``, it starts paused and steps."""
     from siamese_core.training import TrainingJob
 
+    student, registry = student_id(), student_registry()
+    other = registry.job(student)
+    if other is not None and other.snapshot().status.active and other is not st.session_state.get(TRAIN_JOB):
+        st.session_state[TRAIN_JOB] = other  # another tab of this browser is training: show that run
+        st.session_state[MESSAGE] = ("info", "Your other tab is already training; this is that run. "
+                                     "One training per student at a time.")
+        return
     slots = training_slots()
     if not slots.try_acquire():
-        st.session_state["train.busy"] = True
+        st.session_state[MESSAGE] = ("warning", f"The server is busy: {slots.limit} trainings are already "
+                                     "running. Try again in a minute.")
         return
     try:
-        ds = dataset(data_name, config.seed, config.held_out_classes)
+        data = dataset(resolve(config.dataset), config.seed, config.held_out_classes, config.val_size)
     except Exception as exc:
         slots.release()
-        st.session_state["train.error"] = f"The data set could not be loaded: {exc}"
+        st.session_state[MESSAGE] = ("error", f"The data set could not be loaded: {exc}")
         return
-    new = TrainingJob(config, ds, keep_alive=_keep_alive())
-    if paused:
-        new.pause()
-    new.start(on_exit=slots.release)
-    st.session_state[TRAIN_JOB] = new
-    st.session_state.pop("train.adopted", None)
+    job = TrainingJob(config, data, keep_alive=keep_alive_for(student, registry, disconnect_grace()))
+    if step_batches:
+        job.pause()
+    job.start(on_exit=slots.release)
+    if step_batches:
+        job.step(step_batches)
+    st.session_state[TRAIN_JOB] = job
+    registry.set_job(student, job)
 
 
-b = st.columns(6)
-if b[0].button("Start", icon=":material/play_arrow:", type="primary", disabled=busy or config is None, use_container_width=True):
-    start()
-    st.rerun()
-status = job.snapshot()["status"] if job else "idle"
-if status == "paused":
-    if b[1].button("Resume", icon=":material/play_circle:", disabled=not busy, use_container_width=True):
-        job.resume()
-        st.rerun()
-elif b[1].button("Pause", icon=":material/pause:", disabled=not busy, use_container_width=True):
-    job.pause()
-    st.rerun()
-if b[2].button("Step (1 batch)", icon=":material/skip_next:", disabled=config is None, use_container_width=True,
-               help="Runs one batch then pauses; starts a paused run if none is going."):
-    if busy:
-        job.step()
+def step_training(job, config: SiameseConfig) -> None:
+    if job is not None and job.snapshot().status.active:
+        job.step(1)
     else:
-        start(paused=True)
-        if TRAIN_JOB in st.session_state:
-            st.session_state[TRAIN_JOB].step()
-    st.rerun()
-if b[3].button("Stop", icon=":material/stop:", disabled=not busy, use_container_width=True):
-    job.stop()
-    st.rerun()
-if b[4].button("Reset", icon=":material/restart_alt:", disabled=job is None, use_container_width=True,
-               help="Stops any run and forgets it; the other pages go back to the pretrained model."):
+        start_training(config, step_batches=1)
+
+
+def reset_training(job) -> None:
     if job is not None:
         job.stop()
-    st.session_state.pop(TRAIN_JOB, None)
-    st.session_state.pop(MODEL, None)
-    st.rerun()
-
-slots_now = training_slots()
-st.caption(f"On this server: **{slots_now.in_use} of {slots_now.limit}** training slots in use right now "
-           "(shared by everyone using this app).")
-if st.session_state.pop("train.busy", False):
-    st.warning(
-        f"The server is busy: {slots_now.limit} trainings are already running. "
-        "Try again in a minute.", icon=":material/hourglass_top:"
-    )
-if err := st.session_state.pop("train.error", None):
-    st.error(err)
+        student_registry().forget_job(student_id(), job)
+    forget_training()
 
 
-# ---- live view ------------------------------------------------------------------------------------
-def _thin(rows: list[dict], limit: int = 600) -> list[dict]:
-    step = max(1, len(rows) // limit)
-    return rows[::step] + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
+def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
+    """Start, Pause or Resume, Step, Stop, Reset: enabled from the same status the panel shows."""
+    active = status.active
+    batches = (job.config if active else config or PRESETS[DEFAULT_PRESET]).steps_per_execution
+    step_label = "Step (1 batch)" if batches == 1 else f"Step ({batches} batches)"
+    columns = st.columns(6)
+    columns[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch",
+                      disabled=active or config is None, on_click=start_training, args=(config,))
+    if status == Status.PAUSED:
+        columns[1].button("Resume", icon=":material/play_circle:", width="stretch", on_click=job.resume)
+    else:
+        columns[1].button("Pause", icon=":material/pause:", width="stretch",
+                          disabled=status not in (Status.STARTING, Status.RUNNING),
+                          on_click=job.pause if job else None)
+    columns[2].button(step_label, icon=":material/skip_next:", width="stretch",
+                      disabled=config is None and not active, on_click=step_training, args=(job, config),
+                      help=f"Runs {step_label[6:-1]} and pauses; starts a paused run if none is going.")
+    columns[3].button("Stop", icon=":material/stop:", width="stretch", disabled=not active,
+                      on_click=job.stop if job else None)
+    columns[4].button("Reset", icon=":material/restart_alt:", width="stretch", disabled=job is None,
+                      on_click=reset_training, args=(job,),
+                      help="Stops any run and forgets it; the other pages go back to the pretrained model.")
 
 
-def curves(snap: dict, steps_per_epoch: int) -> tuple[list[Series], list[Series]]:
-    """The two charts' data: per-batch running figures and per-epoch points."""
-    batches, epochs = _thin(snap["batches"]), snap["epoch_history"]
-    x = [r["step"] for r in batches]
-    ex = [e["epoch"] * steps_per_epoch if e["complete"] else snap["step"] for e in epochs]
-    loss = [
-        Series("training loss (running mean of the epoch)", x, [r["loss"] for r in batches], "#1f77b4"),
-        Series("training loss, epoch", ex, [e["loss"] for e in epochs], "#1f77b4", lines=False, markers=True),
-        Series("validation loss, epoch", ex, [e["val_loss"] for e in epochs], "#d62728", markers=True),
-    ]
-    acc = [
-        Series("training pair accuracy (running)", x, [r["pair_accuracy"] for r in batches], "#2ca02c"),
-        Series("validation pair accuracy, epoch", ex, [e["val_pair_accuracy"] for e in epochs], "#ff7f0e",
-               markers=True),
-    ]
-    return loss, acc
-
-
+# ---- the status panel ------------------------------------------------------------------------------------
 def plotly_figure(series: list[Series], title: str) -> go.Figure:
-    fig = go.Figure()
+    figure = go.Figure()
     for s in series:
         mode = "+".join(m for m, on in (("lines", s.lines), ("markers", s.markers)) if on)
         style = {"line": {"color": s.color}} if s.lines else {"marker": {"color": s.color, "size": 9}}
-        fig.add_scatter(x=list(s.x), y=list(s.y), name=s.name, mode=mode, **style)
-    fig.update_layout(height=320, margin=dict(t=30, b=10), title=title, xaxis_title="batch",
-                      legend=dict(orientation="h", y=-0.3), uirevision="keep")
-    return fig
+        figure.add_scatter(x=list(s.x), y=list(s.y), name=s.name, mode=mode, **style)
+    figure.update_layout(height=340, margin=dict(t=30, b=10), title=title, xaxis_title="batch",
+                         legend=dict(orientation="h", y=-0.3), uirevision="keep")
+    return figure
 
 
-def plotly_charts(snap: dict, steps_per_epoch: int) -> None:
-    """The interactive charts, once the run is paused or over."""
-    c1, c2 = st.columns(2)
-    for col, series, title, key in zip((c1, c2), curves(snap, steps_per_epoch), ("loss", "pair accuracy"),
-                                       ("train.loss", "train.acc"), strict=True):
-        col.plotly_chart(plotly_figure(series, title), use_container_width=True, key=key)
-
-
-EPOCH_HEADER = ("epoch", "loss", "pair accuracy", "val loss", "val pair accuracy", "threshold", "seconds")
-
-
-def recent_epochs_html(epochs: list[dict]) -> str:
-    """The last epochs while training, as part of the live block (the full sortable grid, and the
-    DataFrame behind any st.table, cost the browser too much at every refresh)."""
-    shown = epochs[-LIVE_EPOCH_ROWS:]
-    rows = [(str(e["epoch"]), _num(e["loss"]), _pct(e["pair_accuracy"]), _num(e["val_loss"]),
-             _pct(e["val_pair_accuracy"]), f"{e['threshold']:.3f}", f"{e['seconds']:.1f}") for e in shown]
-    caption = (f"The last {len(shown)} of {len(epochs)} epochs; the full table when the run is paused or over."
-               if len(epochs) > len(shown) else "")
-    return table_html(EPOCH_HEADER, rows, caption)
-
-
-def _num(v: float | None) -> str:
-    return "—" if v is None else f"{v:.4f}"
-
-
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{100 * v:.2f}%"
-
-
-def live_view() -> None:
-    job = st.session_state.get(TRAIN_JOB)
-    if job is None:
-        st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
-        return
-    snap = job.snapshot()
-    s = snap["status"]
-    label = {"starting": "Starting: loading data and building the graph (a few seconds)…",
-             "running": "Training", "paused": "Paused", "finished": "Finished", "stopped": "Stopped",
-             "failed": "Failed"}.get(s, s)
-    eta = f" · ETA {snap['eta_seconds']:.0f} s" if snap["eta_seconds"] is not None and s == "running" else ""
-    text = (f"{label} · epoch {min(snap['epoch'] + (s in ('running', 'paused')), snap['epochs'])}/{snap['epochs']} · "
-            f"batch {snap['step']}/{snap['total_steps'] or '?'} · {snap['pairs_per_second']:,.0f} pairs/s{eta}")
-    last = snap["batches"][-1] if snap["batches"] else {}
-    last_epoch = snap["epoch_history"][-1] if snap["epoch_history"] else {}
+def status_panel(job, snapshot) -> None:
+    """Progress, figures and (while training) the light SVG charts and recent epochs, as one block."""
+    last_batch = snapshot.batches[-1] if snapshot.batches else {}
+    last_epoch = snapshot.epoch_history[-1] if snapshot.epoch_history else {}
     figures = [
-        ("Training loss", _num(last.get("loss"))),
-        ("Validation loss", _num(last_epoch.get("val_loss"))),
-        ("Validation pair accuracy", _pct(last_epoch.get("val_pair_accuracy"))),
-        ("Threshold (calibrated)" if job.config.calibrate_threshold else "Threshold (fixed)", f"{snap['threshold']:.3f}"),
-        ("Device", snap["device"] or "…"),
+        ("Training loss", number(last_batch.get("loss"))),
+        ("Validation loss", number(last_epoch.get("val_loss"))),
+        ("Validation pair accuracy", percent(last_epoch.get("val_pair_accuracy"))),
+        ("Threshold (calibrated)" if snapshot.calibrated else "Threshold (fixed)",
+         "—" if snapshot.threshold is None else f"{snapshot.threshold:.3f}"),
+        ("Device", snapshot.device or "…"),
     ]
-    parts = [progress_html(snap["progress"], text, st.get_option("theme.primaryColor") or "#2e7d32"),
+    parts = [progress_html(snapshot.progress, status_line(snapshot), st.get_option("theme.primaryColor") or "#2e7d32"),
              metrics_html(figures)]
-    live = s in ("starting", "running")
+    live = snapshot.status in (Status.STARTING, Status.RUNNING)
     if live:  # the whole live view is one element: what the browser redraws each second
-        if snap["batches"]:
+        if snapshot.batches:
             parts.append(charts_html([svg_chart(series, title, "batch") for series, title in
-                                      zip(curves(snap, job.steps_per_epoch), ("loss", "pair accuracy"), strict=True)]))
-        if snap["epoch_history"]:
-            parts.append(recent_epochs_html(snap["epoch_history"]))
+                                      zip(curves(snapshot), ("loss", "pair accuracy"), strict=True)]))
+        if snapshot.epoch_history:
+            shown = snapshot.epoch_history[-LIVE_EPOCH_ROWS:]
+            note = (f"The last {len(shown)} of {len(snapshot.epoch_history)} epochs; all of them when the run "
+                    "is paused or over." if len(snapshot.epoch_history) > len(shown) else "")
+            parts.append(table_html(EPOCH_HEADER, epoch_rows(shown), note))
     st.markdown(panel_html(*parts), unsafe_allow_html=True)
-    if s == "failed":
-        st.error(f"Training stopped: {snap['reason']}")
-    elif s == "stopped":
-        st.warning(f"Stopped ({snap['reason']}). The model and the curves so far are kept.")
+    if note := long_run_note(snapshot):
+        st.warning(note, icon=":material/schedule:")
+    if snapshot.status == Status.FAILED:
+        st.error(f"Training stopped: {snapshot.reason}")
+    elif snapshot.status == Status.STOPPED:
+        st.warning(f"Stopped ({snapshot.reason}). The model and the curves so far are kept.")
     if not live:
-        if snap["batches"]:
-            plotly_charts(snap, job.steps_per_epoch)
-        if snap["epoch_history"]:
-            st.dataframe(snap["epoch_history"], use_container_width=True, hide_index=True)
-    if r := snap["result"]:
+        if snapshot.batches:
+            for column, series, title, key in zip(st.columns(2), curves(snapshot), ("loss", "pair accuracy"),
+                                                  ("train.loss", "train.acc"), strict=True):
+                column.plotly_chart(plotly_figure(series, title), width="stretch", key=key)
+        if snapshot.epoch_history:
+            st.dataframe([dict(zip(EPOCH_HEADER, row, strict=True)) for row in epoch_rows(snapshot.epoch_history)],
+                         width="stretch", hide_index=True)
+    if snapshot.batches:
+        st.caption(ACCURACY_NOTE.format(at="the threshold calibrated on validation pairs" if snapshot.calibrated
+                                        else "the same fixed 0.5"))
+    if result := snapshot.result:
+        one_shot = result.get("one_shot_accuracy_held_out")
         st.success(
-            f"Test pair accuracy **{100 * r['test_pair_accuracy']:.2f}%** at threshold {r['threshold']:.3f} "
-            f"on {r['test_pairs']:,} test pairs · ROC AUC {r['auc']:.4f} · precision@1 {r['precision_at_1']:.3f} · "
-            f"MAP@R {r['map_at_r']:.3f}"
-            + (f" · 5-way one-shot on held-out digits {100 * r['one_shot_accuracy_held_out']:.1f}%"
-               if r.get("one_shot_accuracy_held_out") is not None else "")
-            + f" · {r['train_seconds']:.1f} s of training."
+            f"Test pair accuracy **{100 * result['test_pair_accuracy']:.2f}%** at threshold {result['threshold']:.3f} "
+            f"on {result['test_pairs']:,} test pairs · ROC AUC {result['auc']:.4f} · precision@1 "
+            f"{result['precision_at_1']:.3f} · MAP@R {result['map_at_r']:.3f}"
+            + (f" · 5-way one-shot on held-out digits {100 * one_shot:.1f}%" if one_shot is not None else "")
+            + f" · {result['train_seconds']:.1f} s of training."
         )
-    ended = s in ("finished", "stopped", "failed")
-    if ended and not st.session_state.get("train.adopted"):
-        st.session_state["train.adopted"] = True
-        if s != "failed" and job.model is not None:
-            st.session_state[MODEL] = ActiveModel(job.model, job.threshold, "trained in this session",
-                                                  job.config, job.dataset.name, job)
-        st.rerun()  # whole page: the buttons change and the polling stops
 
 
+def training_panel(polling: bool, config: SiameseConfig | None) -> None:
+    """Buttons and status from one snapshot; redrawn every REFRESH_SECONDS while a run is on."""
+    job = st.session_state.get(TRAIN_JOB)
+    snapshot = job.snapshot() if job is not None else None
+    status = snapshot.status if snapshot is not None else Status.IDLE
+    control_buttons(job, status, config)
+    if message := st.session_state.pop(MESSAGE, None):
+        getattr(st, message[0])(message[1])
+    slots = training_slots()
+    st.caption(f"On this server: **{slots.in_use} of {slots.limit}** training slots in use right now "
+               "(shared by everyone using this app).")
+    if snapshot is None:
+        st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
+    else:
+        status_panel(job, snapshot)
+        if status.ended:
+            adopt_finished_training(job)
+    if polling != status.active:
+        st.rerun()  # the whole page: start or stop polling, open or fold the form
+
+
+def find_my_run() -> None:
+    """A reload or a second tab of the same browser finds this student's run."""
+    student, registry = student_id(), student_registry()
+    registry.watch(student, current_session_id())
+    mine = registry.job(student)
+    if mine is not None and st.session_state.get(TRAIN_JOB) is not mine:
+        st.session_state[TRAIN_JOB] = mine
+        st.toast("Found your training again.", icon=":material/link:")
+
+
+# ---- the page ------------------------------------------------------------------------------------
+st.title("Train")
+find_my_run()
 job = st.session_state.get(TRAIN_JOB)
-polling = job is not None and (job.alive or not st.session_state.get("train.adopted"))
-st.fragment(live_view, run_every=REFRESH_SECONDS if polling else None)()
+status = job.snapshot().status if job is not None else Status.IDLE
+config, problem = configuration_form(expanded=not status.active)
+if problem:
+    st.error(f"This configuration cannot be trained: {problem}", icon=":material/error:")
+if config is not None and config.dataset == "auto":
+    st.caption(resolved_dataset_name()[1])
+st.caption(f"Device: **{device()}** · Share this setup: the address bar holds it.")
+polling = status.active
+st.fragment(training_panel, run_every=REFRESH_SECONDS if polling else None)(polling, config)

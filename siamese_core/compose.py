@@ -56,16 +56,23 @@ def shares_variables(composed: keras.Model, *parts: keras.Model) -> bool:
 
 
 def train_autoencoder(composed, encoder, images: np.ndarray, epochs: int = 3, joint: bool = True,
-                      batch_size: int = 128, learning_rate: float = 1e-3, seed: int = 0) -> list[float]:
+                      batch_size: int = 128, learning_rate: float = 1e-3, seed: int = 0,
+                      report=None) -> list[float]:
     """Train C to reproduce its input. ``joint=False`` freezes the encoder (only B learns).
 
     Returns the training loss (mean squared error on [0, 1] pixels) per epoch.
+    ``report(fraction, message)``, when given, is called at the start of each epoch.
     """
     keras.utils.set_random_seed(seed)
     encoder.trainable = joint
     composed.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
     target = images.astype(np.float32) / 255.0
-    hist = composed.fit(images, target, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True)
+    callbacks = []
+    if report is not None:
+        callbacks.append(keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: report(epoch / epochs, f"epoch {epoch + 1} of {epochs}")))
+    hist = composed.fit(images, target, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True,
+                        callbacks=callbacks)
     encoder.trainable = True
     return [float(v) for v in hist.history["loss"]]
 

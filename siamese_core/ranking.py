@@ -82,8 +82,9 @@ def build_scorer(name: str = "quality_scorer") -> keras.Model:
 
 
 def train_scorer(groups: np.ndarray, loss: str = "pairwise", steps: int = 200, groups_per_batch: int = 8,
-                 margin: float = 1.0, learning_rate: float = 1e-3, seed: int = 0):
-    """Train a scorer on (n, L, 28, 28) groups. Returns (model, loss per step)."""
+                 margin: float = 1.0, learning_rate: float = 1e-3, seed: int = 0, report=None):
+    """Train a scorer on (n, L, 28, 28) groups. Returns (model, loss per step).
+    ``report(fraction, message)``, when given, is called every 25 steps."""
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
@@ -103,7 +104,9 @@ def train_scorer(groups: np.ndarray, loss: str = "pairwise", steps: int = 200, g
         return value
 
     history = []
-    for _ in range(steps):
+    for k in range(steps):
+        if report is not None and k % 25 == 0:
+            report(k / steps, f"step {k} of {steps}")
         batch = groups[rng.integers(0, n, groups_per_batch)]
         history.append(float(step(tf.constant(batch))))
     return model, history

@@ -70,14 +70,17 @@ def _accuracy(model, x, y) -> float:
 
 
 def k_shot_experiment(siamese: keras.Model, config: SiameseConfig, dataset, ks=(1, 5, 10),
-                      epochs: int = 30, test_size: int = 1000, seed: int = 0) -> list[dict]:
+                      epochs: int = 30, test_size: int = 1000, seed: int = 0, report=None) -> list[dict]:
     """Test accuracy with k labelled digits per class, four ways:
 
     (a) nearest labelled neighbour in the Siamese embedding (no training);
     (b) transferred encoder, frozen, new softmax head trained;
     (c) the same, then everything fine-tuned at a lower learning rate;
     (d) the same network trained from scratch on the k examples.
+
+    ``report(fraction, message)``, when given, is called before each of the 3 trainings per k.
     """
+    report = report or (lambda fraction, message: None)
     from .evaluation import embed
 
     rng = np.random.default_rng(seed)
@@ -86,7 +89,8 @@ def k_shot_experiment(siamese: keras.Model, config: SiameseConfig, dataset, ks=(
     classes = sorted(set(dataset.train.y.tolist()))
     emb_test = embed(siamese, xt)
     rows = []
-    for k in ks:
+    for n, k in enumerate(ks):
+        report(n / len(ks), f"k = {k}: nearest neighbour, then the transferred encoder frozen")
         idx = few_shot_sample(dataset.train.y, k, rng, classes)
         x, y = dataset.train.x[idx], dataset.train.y[idx]
         nn = nearest_neighbour_accuracy(embed(siamese, x), y, emb_test, yt)
@@ -96,8 +100,10 @@ def k_shot_experiment(siamese: keras.Model, config: SiameseConfig, dataset, ks=(
         _fit(transferred, x, y, epochs, 1e-2, seed)
         frozen = _accuracy(transferred, xt, yt)
         transferred.get_layer("branch").trainable = True
+        report((n + 1 / 3) / len(ks), f"k = {k}: fine-tuning the transferred encoder")
         _fit(transferred, x, y, epochs, 1e-4, seed)
         tuned = _accuracy(transferred, xt, yt)
+        report((n + 2 / 3) / len(ks), f"k = {k}: the same network from scratch")
         scratch = build_classifier(config)
         _fit(scratch, x, y, epochs, 1e-3, seed)
         rows.append({
@@ -108,3 +114,29 @@ def k_shot_experiment(siamese: keras.Model, config: SiameseConfig, dataset, ks=(
             "from scratch": _accuracy(scratch, xt, yt),
         })
     return rows
+
+
+SIAMESE_WAYS = ("nearest neighbour (Siamese embedding)", "transferred encoder, frozen",
+                "transferred encoder, fine-tuned")
+SCRATCH = "from scratch"
+
+
+def k_shot_conclusion(rows: list[dict]) -> str:
+    """The sentence that states the k-shot experiment's result, read off its numbers."""
+    first = min(rows, key=lambda row: row["k"])
+    best_way = max(SIAMESE_WAYS, key=lambda way: first[way])
+    best, scratch = first[best_way], first[SCRATCH]
+    labels = "one label" if first["k"] == 1 else f"{first['k']} labels"
+    if best > scratch:
+        verdict = (f"With {labels} per class, the best use of the Siamese features ({best_way}, {best:.1%}) "
+                   f"beats the network trained from scratch ({scratch:.1%}) by {100 * (best - scratch):.1f} points.")
+    elif best == scratch:
+        verdict = f"With {labels} per class, the Siamese features and training from scratch tie at {best:.1%}."
+    else:
+        verdict = (f"With {labels} per class, the network trained from scratch ({scratch:.1%}) beats every use "
+                   f"of the Siamese features (best: {best_way}, {best:.1%}).")
+    last = max(rows, key=lambda row: row["k"])
+    if last is first:
+        return verdict
+    gap = max(last[way] for way in SIAMESE_WAYS) - last[SCRATCH]
+    return verdict + f" At k = {last['k']}, the best Siamese way minus from scratch is {100 * gap:+.1f} points."

@@ -3,8 +3,8 @@
 import re
 import xml.etree.ElementTree as ET
 
-from pages._live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
-from pages._svg_chart import Series, svg_chart
+from siamese_ui.live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
+from siamese_ui.svg_chart import Series, svg_chart
 
 
 def test_progress_bar_width_and_value_follow_the_fraction_clamped_to_0_1():

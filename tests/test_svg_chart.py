@@ -3,7 +3,7 @@
 import math
 import re
 
-from pages._svg_chart import HEIGHT, WIDTH, Series, nice_ticks, svg_chart
+from siamese_ui.svg_chart import HEIGHT, WIDTH, Series, nice_ticks, svg_chart
 
 
 def test_nice_ticks_are_round_steps_inside_the_range():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pages._live_panel import PROGRESS_CLASS
+from siamese_ui.live_panel import PROGRESS_CLASS
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SIAMESE_LAB_CHROMIUM", "/usr/bin/chromium")

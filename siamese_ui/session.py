@@ -1,0 +1,94 @@
+"""What one student's session holds: the active model (trained, uploaded or the pretrained
+default), per-model results, and the one place a finished training becomes the active model.
+
+Session keys are constants here, prefixed by the page that owns them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from siamese_core.config import SiameseConfig
+
+from .resources import dataset, default_model, resolved_dataset_name
+
+MODEL = "model.active"  # ActiveModel used by Embeddings / Compare / Evaluate / More lessons
+MODEL_CACHE = "model.cache"  # per-model results, dropped with the model
+TRAIN_JOB = "train.job"
+TRAIN_ADOPTED = "train.adopted"  # the job whose model became the active one
+
+PRETRAINED = "pretrained default"
+TRAINED_HERE = "trained in this session"
+
+
+@dataclass
+class ActiveModel:
+    model: Any
+    threshold: float
+    source: str  # TRAINED_HERE, PRETRAINED, "uploaded: name"
+    config: SiameseConfig | None
+    dataset: str | None = None
+    job: Any = None  # the TrainingJob, when trained here (probe snapshots for Embeddings)
+
+
+def active_model() -> ActiveModel:
+    """The session's model: trained or uploaded here, else the pretrained default."""
+    if MODEL in st.session_state:
+        return st.session_state[MODEL]
+    model, meta, config = default_model()
+    return ActiveModel(model, float(meta.get("threshold", 0.5)), PRETRAINED, config, meta.get("dataset"))
+
+
+def adopt_finished_training(job) -> bool:
+    """Make a finished (or stopped) training's model the session's active model, once per job.
+    Returns True the first time, when the pages that show a model must redraw."""
+    snapshot = job.snapshot()
+    if st.session_state.get(TRAIN_ADOPTED) is job or not snapshot.status.ended:
+        return False
+    st.session_state[TRAIN_ADOPTED] = job
+    if job.model is not None and snapshot.result is not None:
+        st.session_state[MODEL] = ActiveModel(job.model, job.threshold, TRAINED_HERE, job.config,
+                                              job.dataset.name, job)
+    return True
+
+
+def forget_training() -> None:
+    """Reset: the training and its model go; the pages fall back to the pretrained model."""
+    for key in (TRAIN_JOB, TRAIN_ADOPTED, MODEL):
+        st.session_state.pop(key, None)
+
+
+def model_banner(active: ActiveModel) -> None:
+    if active.source == PRETRAINED:
+        st.info(
+            "Using the **pretrained default model** (a small CNN trained on full MNIST without the "
+            "embedded digits). Train your own on the Train page and it replaces this one.",
+            icon=":material/inventory_2:",
+        )
+    else:
+        config = active.config
+        what = (f"{config.branch} branch, {config.head} head, {'shared' if config.shared else 'unshared'}"
+                if config else "custom")
+        st.success(f"Using the model **{active.source}** ({what}).", icon=":material/psychology:")
+
+
+def model_dataset(active: ActiveModel):
+    """The data set to show a model on: its own (held-out digits included) when trained
+    here, else the server's (full MNIST or the embedded subset)."""
+    if active.job is not None and active.job.dataset is not None:
+        return active.job.dataset
+    held_out = active.config.held_out_classes if active.config else ()
+    return dataset(resolved_dataset_name()[0], 0, held_out)
+
+
+def model_cache(active: ActiveModel) -> dict:
+    """Per-model results (embeddings, reports) kept in this session, dropped with the model."""
+    store = st.session_state.setdefault(MODEL_CACHE, {})
+    key = id(active.model)
+    if store.get("key") != key:
+        store.clear()
+        store["key"] = key
+    return store

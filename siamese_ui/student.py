@@ -1,0 +1,120 @@
+"""Who is this student, across reloads and tabs: a random id kept in a browser cookie, and the
+server's registry of each student's training.
+
+A reload (or a second tab) opens a new Streamlit session with an empty ``st.session_state``;
+without this, a reload lost the run without a word while the orphaned run kept its slot, and
+two reloads or two tabs let one student hold every slot. With it, every tab of one browser is
+one student: a reload finds its run again, a second tab shows the same run, and one student
+has at most one training. A link opened in another browser carries no cookie, so it is
+another student. The cookie holds nothing but the random id (no name, nothing secret).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from .patches import current_session_id, session_is_open
+
+COOKIE = "siamese_lab_student"
+STUDENT = "student.id"  # session key
+_VALID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def student_id() -> str:
+    """This browser's student id: from the cookie sent with this session's first request,
+    else a new one, written to the cookie for the next reload or tab."""
+    if STUDENT in st.session_state:
+        return st.session_state[STUDENT]
+    try:
+        cookie = st.context.cookies.get(COOKIE, "")
+    except Exception:  # no request context (AppTest)
+        cookie = ""
+    sid = cookie if isinstance(cookie, str) and _VALID.match(cookie) else secrets.token_hex(16)
+    st.session_state[STUDENT] = sid
+    if sid != cookie and current_session_id() is not None:
+        _write_cookie(sid)
+    return sid
+
+
+def _write_cookie(sid: str) -> None:
+    # Our own constant script with a hex id: nothing a user typed reaches it.
+    st.html(
+        f"<script>document.cookie = '{COOKIE}={sid}; path=/; max-age=86400; SameSite=Lax';</script>",
+        unsafe_allow_javascript=True,
+        width=1,
+    )
+
+
+class StudentRegistry:
+    """Server-wide: each student's latest training job and open sessions.
+
+    Jobs are held through weak references: a job lives as long as its training thread or
+    its owner's session state, never because of this registry (memory stays flat).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[str, weakref.ref] = {}
+        self._sessions: dict[str, set[str]] = {}
+
+    def job(self, student: str) -> Any | None:
+        with self._lock:
+            ref = self._jobs.get(student)
+            return ref() if ref is not None else None
+
+    def set_job(self, student: str, job: Any) -> None:
+        with self._lock:
+            self._jobs[student] = weakref.ref(job)
+            self._prune()
+
+    def forget_job(self, student: str, job: Any) -> None:
+        with self._lock:
+            ref = self._jobs.get(student)
+            if ref is not None and ref() is job:
+                del self._jobs[student]
+
+    def watch(self, student: str, session_id: str | None) -> None:
+        """Note that this session belongs to this student (called on each Train page run)."""
+        if session_id is None:
+            return
+        with self._lock:
+            self._sessions.setdefault(student, set()).add(session_id)
+
+    def owner_present(self, student: str, is_open: Callable[[str], bool | None] = session_is_open) -> bool | None:
+        """Is any tab of this student still open? None when no session can be asked."""
+        with self._lock:
+            sessions = list(self._sessions.get(student, ()))
+        answers = [is_open(s) for s in sessions]
+        if not answers or all(a is None for a in answers):
+            return None
+        with self._lock:  # closed sessions are forgotten
+            for s, a in zip(sessions, answers, strict=True):
+                if a is False:
+                    self._sessions.get(student, set()).discard(s)
+        return any(answers)
+
+    def _prune(self) -> None:
+        for student in [s for s, ref in self._jobs.items() if ref() is None]:
+            del self._jobs[student]
+            self._sessions.pop(student, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            self._prune()
+            return len(self._jobs)
+
+
+def keep_alive_for(student: str, registry: StudentRegistry, grace: float) -> Callable[[], bool]:
+    """"Is any tab of this student still open?", with a grace period, for a training thread.
+    Where no session can be asked (AppTest), the answer is yes."""
+    from siamese_core.training import with_grace
+
+    registry.watch(student, current_session_id())
+    return with_grace(lambda: registry.owner_present(student) is not False, grace)

@@ -1,0 +1,81 @@
+"""What the Train page shows of a job, as plain values (no streamlit): the status line, the
+epoch table's rows, the charts' series. Tests read them without a browser."""
+
+from __future__ import annotations
+
+from siamese_core.jobs import Status
+from siamese_core.training import JobSnapshot
+
+from .svg_chart import Series
+
+LONG_RUN_SECONDS = 600  # a run longer than this gets a word before it eats the lesson
+
+
+def number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.2f}%"
+
+
+EPOCH_HEADER = ("epoch", "loss", "pair accuracy (0.5)", "val loss", "val pair accuracy", "threshold",
+                "training time")
+
+
+def epoch_rows(epochs) -> list[tuple[str, ...]]:
+    """The epoch table's rows, formatted the same way live and once the run is paused or over."""
+    return [(str(e["epoch"]) + ("" if e["complete"] else " (partial)"), number(e["loss"]), percent(e["pair_accuracy"]),
+             number(e["val_loss"]), percent(e["val_pair_accuracy"]), f"{e['threshold']:.3f}", f"{e['seconds']:.1f} s")
+            for e in epochs]
+
+
+def _thin(rows, limit: int = 600) -> list[dict]:
+    step = max(1, len(rows) // limit)
+    return list(rows[::step]) + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
+
+
+def curves(snapshot) -> tuple[list[Series], list[Series]]:
+    """The two charts' data: per-batch running figures and per-epoch points."""
+    batches, epochs = _thin(snapshot.batches), snapshot.epoch_history
+    x = [r["step"] for r in batches]
+    ex = [e["epoch"] * snapshot.steps_per_epoch if e["complete"] else snapshot.step for e in epochs]
+    at = "the calibrated threshold" if snapshot.calibrated else "0.5"
+    loss = [
+        Series("training loss (running mean of the epoch)", x, [r["loss"] for r in batches], "#1f77b4"),
+        Series("training loss, epoch", ex, [e["loss"] for e in epochs], "#1f77b4", lines=False, markers=True),
+        Series("validation loss, epoch", ex, [e["val_loss"] for e in epochs], "#d62728", markers=True),
+    ]
+    accuracy = [
+        Series("training pair accuracy at 0.5 (running)", x, [r["pair_accuracy"] for r in batches], "#2ca02c"),
+        Series(f"validation pair accuracy at {at}, epoch", ex, [e["val_pair_accuracy"] for e in epochs],
+               "#ff7f0e", markers=True),
+    ]
+    return loss, accuracy
+
+
+ACCURACY_NOTE = ("Training accuracy is Keras's running metric at a fixed threshold of 0.5 during the epoch; "
+                 "validation accuracy is measured after each epoch at {at}. Two thresholds, so the two "
+                 "curves can differ for that reason alone.")
+
+
+def status_line(snapshot) -> str:
+    label = {Status.STARTING: "Starting: loading data and building the graph (a few seconds)…",
+             Status.RUNNING: "Training", Status.PAUSED: "Paused", Status.FINISHED: "Finished",
+             Status.STOPPED: "Stopped", Status.FAILED: "Failed"}.get(snapshot.status, str(snapshot.status))
+    eta = ""
+    if snapshot.eta_seconds is not None and snapshot.status == Status.RUNNING:
+        eta = f" · ETA {snapshot.eta_seconds / 60:.0f} min" if snapshot.eta_seconds >= 120 else \
+              f" · ETA {snapshot.eta_seconds:.0f} s"
+    return (f"{label} · epoch {snapshot.current_epoch}/{snapshot.epochs} · "
+            f"batch {snapshot.step}/{snapshot.total_steps or '?'} · {snapshot.pairs_per_second:,.0f} pairs/s{eta}")
+
+
+
+
+def long_run_note(snapshot: JobSnapshot) -> str:
+    """A sentence when the run will take long (epochs = 500 is an hour and more), else ""."""
+    if snapshot.status != Status.RUNNING or snapshot.eta_seconds is None or snapshot.eta_seconds <= LONG_RUN_SECONDS:
+        return ""
+    return (f"At this speed the run takes about {snapshot.eta_seconds / 60:.0f} more minutes. Fewer epochs or "
+            "pairs per epoch make it shorter; Stop keeps what it has learnt so far.")
