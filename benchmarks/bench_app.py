@@ -27,7 +27,7 @@ from siamese_core.memory import rss_mb  # noqa: E402
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync"]
-QUERY = "dataset=mnist-5k&branch=cnn&embedding_dim=32&optimizer=adam&epochs=50&pairs_per_epoch=8000&batch_size=128"
+QUERY = "train.dataset=mnist-5k&train.branch=cnn&train.embedding_dim=32&train.optimizer=adam&train.epochs=50&train.pairs_per_epoch=8000&train.batch_size=128"
 
 
 def compare_latency(n: int = 300) -> dict:
@@ -60,7 +60,10 @@ def _query_config():
     """The configuration the browser runs get from QUERY."""
     from siamese_core.config import SiameseConfig
 
-    return SiameseConfig.from_query(dict(kv.split("=") for kv in QUERY.split("&")))[0]
+    from siamese_core.config import DEFAULT_PRESET, PRESETS
+
+    fields = {key.removeprefix("train."): value for key, value in (kv.split("=") for kv in QUERY.split("&"))}
+    return SiameseConfig.from_query(fields, PRESETS[DEFAULT_PRESET])[0]  # the Train page's base
 
 
 def headless_rate() -> float:

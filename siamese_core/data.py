@@ -15,7 +15,6 @@ import numpy as np
 
 from .config import DIFFERENT, SAME
 
-NUM_CLASSES = 10
 KERAS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 KERAS_URLS = {"mnist": KERAS_BASE + "mnist.npz"}
 # Keras's own Fashion-MNIST files and the cache folder its loader uses for them

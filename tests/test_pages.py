@@ -340,7 +340,12 @@ def test_streamlit_config_has_the_classroom_settings():
     import tomllib
 
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert cfg["server"]["maxUploadSize"] <= 10
+    from siamese_core.persistence import MAX_MODEL_BYTES
+    from siamese_core.preprocessing import MAX_UPLOAD_BYTES
+
+    # the server admits exactly the largest file the app takes (a model), no more
+    assert cfg["server"]["maxUploadSize"] == MAX_MODEL_BYTES // 2**20
+    assert MAX_UPLOAD_BYTES < MAX_MODEL_BYTES
     assert cfg["client"]["showErrorDetails"] in ("type", "none", False)
     assert cfg["runner"]["postScriptGC"] is False and cfg["runner"]["magicEnabled"] is False
 
@@ -352,3 +357,26 @@ def test_no_student_facing_page_says_seed():
     for page in (ROOT / "pages").glob("*.py"):
         text = page.read_text()
         assert not re.search(r"[Ss]eed 00\d", text), page.name
+
+
+def test_the_data_set_cache_is_bounded(monkeypatch):
+    """Every seed / held-out choice used to keep one more copy of a data set for the server's life."""
+    import siamese_core.data
+    from siamese_ui import resources
+
+    loads = []
+    real = siamese_core.data.load_dataset
+
+    def counting(name, seed=0, held_out=(), val_size=5000, **kw):
+        loads.append(seed)
+        return real(name, seed, held_out, val_size=val_size, **kw)
+
+    monkeypatch.setattr(siamese_core.data, "load_dataset", counting)
+    resources.dataset.clear()
+    for seed in range(resources.MAX_DATASETS + 1):
+        resources.dataset("mnist-5k", seed)
+    resources.dataset("mnist-5k", resources.MAX_DATASETS)  # the newest is still cached
+    assert len(loads) == resources.MAX_DATASETS + 1
+    resources.dataset("mnist-5k", 0)  # the oldest was dropped
+    assert len(loads) == resources.MAX_DATASETS + 2
+    resources.dataset.clear()

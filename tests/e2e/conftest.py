@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -18,6 +19,7 @@ from siamese_ui.live_panel import PROGRESS_CLASS
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SIAMESE_LAB_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).parent / "screenshots"
+LOGS = Path(tempfile.gettempdir()) / "siamese-lab-test-logs"  # server logs: never in the tree
 
 
 def _need_browser():
@@ -39,7 +41,8 @@ def start_server(*extra: str, log_name: str = "server.log", env: dict | None = N
     _need_browser()
     port = free_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
-    log = open(ROOT / "tests" / "e2e" / log_name, "w")  # noqa: SIM115 (closed by stop_server)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = open(LOGS / log_name, "w")  # noqa: SIM115 (closed by stop_server)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -56,7 +59,7 @@ def start_server(*extra: str, log_name: str = "server.log", env: dict | None = N
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail(f"streamlit did not start: see tests/e2e/{log_name}")
+        pytest.fail(f"streamlit did not start: see {LOGS / log_name}")
     return {"url": url, "proc": proc, "log": log}
 
 

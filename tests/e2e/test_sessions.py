@@ -17,7 +17,7 @@ from .conftest import no_traceback, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
-LONG = "/train?dataset=mnist-5k&branch=mlp&embedding_dim=16&optimizer=adam&epochs=200&pairs_per_epoch=2048&batch_size=64"
+LONG = "/train?train.dataset=mnist-5k&train.branch=mlp&train.embedding_dim=16&train.optimizer=adam&train.epochs=200&train.pairs_per_epoch=2048&train.batch_size=64"
 
 
 def os_threads(pid: int) -> int:

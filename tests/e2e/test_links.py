@@ -1,0 +1,210 @@
+"""What a class does with links, buttons and tabs, in real browsers: a shared link reopens the
+same experiment in another browser, the buttons follow the run, a reload finds the run."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from siamese_core.config import LABELS, PRESETS
+
+from .conftest import no_traceback, progress_step, wait_idle
+
+pytestmark = pytest.mark.browser
+
+MAIN = "[data-testid='stMainBlockContainer']"
+
+
+def fresh_page(browser, url: str):
+    """A new browser context: no cookie, no session, like another student's laptop."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    page.goto(url)
+    wait_idle(page)
+    return context, page
+
+
+def choose(page, label: str, option: str) -> None:
+    page.locator(f"{MAIN} [data-testid='stSelectbox']").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    time.sleep(0.5)
+    wait_idle(page)
+
+
+def read_train_form(page) -> dict:
+    """Every field of the Train form as the browser shows it (the Advanced ones included)."""
+    for label in LABELS.values():  # the whole form is on the page (the Advanced part folded)
+        page.locator(f"{MAIN} label", has_text=re.compile(f"^{re.escape(label)}$")).first.wait_for(state="attached")
+    wait_idle(page)
+    values = {}
+    for field, label in LABELS.items():
+        for testid, read in (("stSelectbox", lambda w: w.locator("input").input_value()),
+                             ("stNumberInput", lambda w: w.locator("input").input_value()),
+                             ("stCheckbox", lambda w: str(w.locator("input").is_checked())),
+                             ("stMultiSelect", lambda w: w.inner_text().replace(label, "").strip())):
+            widget = page.locator(f"{MAIN} [data-testid='{testid}']").filter(
+                has=page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")))
+            if widget.count():
+                values[field] = read(widget.first)
+                break
+    values["preset"] = page.locator(f"{MAIN} [data-testid='stSelectbox']").filter(has_text="Preset").first \
+        .locator("input").input_value()
+    return values
+
+
+def test_every_preset_link_reopens_the_same_form_in_another_browser(browser, server):
+    url = server["url"]
+    _, teacher = fresh_page(browser, url + "/train")
+    for preset in PRESETS:
+        choose(teacher, "Preset", preset)
+        form = read_train_form(teacher)
+        assert form["preset"] == preset and set(form) == {*LABELS, "preset"}, form
+        link = teacher.url
+        student_context, student = fresh_page(browser, link)
+        assert read_train_form(student) == form, (preset, link)
+        no_traceback(student)
+        student_context.close()
+    # an edit on top of a preset travels too
+    field = teacher.locator(f"{MAIN} [data-testid='stNumberInput']").filter(has_text="Epochs").locator("input")
+    field.fill("3")
+    field.press("Enter")
+    time.sleep(0.5)
+    wait_idle(teacher)
+    form = read_train_form(teacher)
+    assert form["epochs"] == "3"
+    student_context, student = fresh_page(browser, teacher.url)
+    assert read_train_form(student) == form
+    student_context.close()
+
+
+def test_weight_sharing_link_reopens_the_same_lab(browser, server):
+    _, teacher = fresh_page(browser, server["url"] + "/weight_sharing")
+    teacher.get_by_text("Share weights between the branches").click()
+    wait_idle(teacher)
+    choose(teacher, "Branch (feature extractor)", "cnn")
+    total = teacher.locator("[data-testid='stMetric']").filter(has_text="Total parameters") \
+        .locator("[data-testid='stMetricValue']").inner_text()
+    context, student = fresh_page(browser, teacher.url)
+    assert "ws.shared=false" in teacher.url and "ws.branch=cnn" in teacher.url
+    assert student.locator("[data-testid='stMetric']").filter(has_text="Total parameters") \
+        .locator("[data-testid='stMetricValue']").inner_text() == total
+    assert not student.locator("[data-testid='stCheckbox'] input").first.is_checked()
+    context.close()
+
+
+def button(page, name: str):
+    return page.locator(MAIN).get_by_role("button", name=name, exact=True)
+
+
+def wait_buttons(page, want: dict[str, bool], timeout: float = 10) -> dict[str, bool]:
+    """Wait, without clicking anything, until the buttons' enabled states are ``want``."""
+    end = time.time() + timeout
+    while True:
+        now = {name: button(page, name).is_enabled() for name in want}
+        if now == want or time.time() > end:
+            return now
+
+
+SLOW = ("/train?train.preset=fast-mlp&train.dataset=mnist-5k&train.epochs=200&train.pairs_per_epoch=4096"
+        "&train.steps_per_execution=1")
+QUICK = ("/train?train.preset=fast-mlp&train.dataset=mnist-5k&train.epochs=1&train.pairs_per_epoch=1024"
+         "&train.steps_per_execution=1")
+
+
+def test_buttons_follow_the_run_with_no_extra_click(browser, server):
+    context, page = fresh_page(browser, server["url"] + SLOW)
+    for _ in range(3):  # Start, Pause, Stop: 3 of 3 left Start disabled before
+        button(page, "Start").click()
+        page.get_by_text(re.compile("^Training · epoch")).first.wait_for()
+        button(page, "Pause").click()
+        page.get_by_text(re.compile("^Paused · epoch")).first.wait_for()
+        assert wait_buttons(page, {"Resume": True, "Stop": True, "Start": False})["Resume"]
+        button(page, "Stop").click()
+        page.get_by_text("Stopped (stopped by the user)").first.wait_for()
+        assert wait_buttons(page, {"Start": True, "Stop": False}) == {"Start": True, "Stop": False}
+    # a run that finishes by itself
+    page.goto(server["url"] + QUICK)
+    wait_idle(page)
+    button(page, "Start").click()
+    page.get_by_text("Test pair accuracy").first.wait_for(timeout=120_000)
+    assert wait_buttons(page, {"Start": True, "Stop": False, "Pause": False}) == {
+        "Start": True, "Stop": False, "Pause": False}
+    no_traceback(page)
+    context.close()
+
+
+def test_step_runs_one_batch_and_shows_paused(browser, server):
+    context, page = fresh_page(browser, server["url"] + "/train?train.preset=keras-example&train.dataset=mnist-5k")
+    button(page, "Step (1 batch)").click()
+    page.get_by_text(re.compile(r"^Paused · epoch 1/20 · batch 1/")).first.wait_for(timeout=120_000)
+    assert wait_buttons(page, {"Resume": True, "Start": False}) == {"Resume": True, "Start": False}
+    assert button(page, "Pause").count() == 0
+    button(page, "Step (1 batch)").click()
+    page.get_by_text(re.compile(r"^Paused · epoch 1/20 · batch 2/")).first.wait_for()
+    button(page, "Stop").click()
+    page.get_by_text("Stopped (stopped by the user)").first.wait_for()
+    context.close()
+
+
+def test_a_reload_and_a_second_tab_find_the_run(browser, server):
+    context, page = fresh_page(browser, server["url"] + SLOW)
+    button(page, "Start").click()
+    page.get_by_text(re.compile("^Training · epoch")).first.wait_for()
+    before = progress_step(page)
+    page.reload()
+    wait_idle(page)
+    page.get_by_text(re.compile("^Training · epoch")).first.wait_for()
+    assert progress_step(page) >= before  # the same run, not a new one
+    assert not button(page, "Start").is_enabled()
+    second = context.new_page()  # another tab of the same browser: the same student
+    second.goto(server["url"] + SLOW)
+    wait_idle(second)
+    second.get_by_text(re.compile("^Training · epoch")).first.wait_for()
+    assert not button(second, "Start").is_enabled()
+    text = second.get_by_text("training slots in use").first.inner_text()
+    assert re.search(r"\b1 of \d+", text), text  # one run, one slot
+    button(second, "Stop").click()
+    page.get_by_text("Stopped (stopped by the user)").first.wait_for()
+    no_traceback(page)
+    context.close()
+
+
+def test_a_large_exported_model_uploads_back(browser, server, tmp_path):
+    from siamese_core.models import build_siamese
+    from siamese_core.persistence import save_model
+
+    config = PRESETS["matchnet"]
+    path = tmp_path / "matchnet.keras"
+    save_model(build_siamese(config), path, config, threshold=0.5, dataset="mnist-5k")
+    assert path.stat().st_size > 10 * 2**20  # over the old 10 MB uploader limit
+    context, page = fresh_page(browser, server["url"] + "/lessons")
+    page.get_by_role("tab", name="Export, import, merge").click()
+    wait_idle(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
+    page.get_by_text("uploaded: matchnet.keras").first.wait_for(timeout=120_000)
+    no_traceback(page)
+    context.close()
+
+
+def test_embeddings_point_number_still_works_after_a_click(browser, server):
+    context, page = fresh_page(browser, server["url"] + "/embeddings")
+    page.locator(".scatterlayer .point").nth(5).wait_for()
+    box = page.locator(".scatterlayer .point").nth(40).bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    time.sleep(1)
+    wait_idle(page)
+    heading = page.get_by_text(re.compile(r"^Nearest neighbours of point \d+")).first.inner_text()
+    clicked = int(re.search(r"point (\d+)", heading).group(1))
+    number = page.locator(f"{MAIN} [data-testid='stNumberInput']").filter(has_text="Point number").locator("input")
+    assert number.input_value() == str(clicked)  # one control: the click set it
+    other = 7 if clicked != 7 else 8
+    number.fill(str(other))
+    number.press("Enter")
+    time.sleep(0.5)
+    wait_idle(page)
+    page.get_by_text(f"Nearest neighbours of point {other} ").first.wait_for()
+    no_traceback(page)
+    context.close()
