@@ -25,8 +25,13 @@ from e2e.conftest import PROGRESS, progress_step, start_server, stop_server, wai
 
 from siamese_core.memory import rss_mb  # noqa: E402
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 QUERY = "train.dataset=mnist-5k&train.branch=cnn&train.embedding_dim=32&train.optimizer=adam&train.epochs=50&train.pairs_per_epoch=8000&train.batch_size=128"
 
 
@@ -58,9 +63,7 @@ WARM_UP_S, WINDOW_S = 10.0, 30.0  # throughput is counted over WINDOW_S, after W
 
 def _query_config():
     """The configuration the browser runs get from QUERY."""
-    from siamese_core.config import SiameseConfig
-
-    from siamese_core.config import DEFAULT_PRESET, PRESETS
+    from siamese_core.config import DEFAULT_PRESET, PRESETS, SiameseConfig
 
     fields = {key.removeprefix("train."): value for key, value in (kv.split("=") for kv in QUERY.split("&"))}
     return SiameseConfig.from_query(fields, PRESETS[DEFAULT_PRESET])[0]  # the Train page's base
@@ -114,8 +117,11 @@ def page_open_rate(page) -> dict:
     time.sleep(WINDOW_S)
     s1, t1 = progress_step(page), time.perf_counter()
     cpu = {k: (cpu_seconds(k) - v) / ((t1 - t0) * os.cpu_count()) for k, v in cpu0.items()}
-    return {"refreshes_per_s": page.evaluate("window.__redraws") / (t1 - t0),
-            "ui_pairs_per_s": (s1 - s0) * batch / (t1 - t0), "cpu_share": cpu}
+    return {
+        "refreshes_per_s": page.evaluate("window.__redraws") / (t1 - t0),
+        "ui_pairs_per_s": (s1 - s0) * batch / (t1 - t0),
+        "cpu_share": cpu,
+    }
 
 
 def cpu_seconds(name_part: str) -> float:
@@ -169,8 +175,10 @@ def browser_figures(quick: bool = False) -> dict:
         pages = []
         for _ in range(2):
             pg = browser.new_context().new_page()
-            pg.goto(server["url"] + "/train?dataset=mnist&branch=cnn&embedding_dim=64&optimizer=adam&epochs=8"
-                    "&pairs_per_epoch=40000&steps_per_execution=8")
+            pg.goto(
+                server["url"] + "/train?dataset=mnist&branch=cnn&embedding_dim=64&optimizer=adam&epochs=8"
+                "&pairs_per_epoch=40000&steps_per_execution=8"
+            )
             wait_idle(pg, 120)
             pg.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
             pages.append(pg)
@@ -205,25 +213,39 @@ def main() -> None:
     print(f"| Compare: one comparison (preprocess both + model), p50 | {lat['p50_ms']:.1f} ms | |")
     print(f"| Compare: p95 over {lat['n']} | {lat['p95_ms']:.1f} ms | < 50 ms |")
     print(f"| Cold start: `streamlit run` to Home rendered in Chromium | {ui['cold_start_s']:.1f} s | |")
-    print(f"| First visit to the Weight-sharing lab (TensorFlow import + builds) | {ui['weight_sharing_first_s']:.1f} s | |")
+    print(
+        f"| First visit to the Weight-sharing lab (TensorFlow import + builds) | {ui['weight_sharing_first_s']:.1f} s | |"
+    )
     rounds = ui["rounds"]
     ratios = [r["ui_pairs_per_s"] / r["engine"] for r in rounds]
-    print(f"| Train page refreshes while training, median of {len(rounds)} | "
-          f"{statistics.median(r['refreshes_per_s'] for r in rounds):.2f} /s | >= 1 /s |")
+    print(
+        f"| Train page refreshes while training, median of {len(rounds)} | "
+        f"{statistics.median(r['refreshes_per_s'] for r in rounds):.2f} /s | >= 1 /s |"
+    )
     for k, r in enumerate(rounds, 1):
-        print(f"| Round {k}: engine alone / Train page open, pairs/s over {WINDOW_S:.0f} s (ratio) | "
-              f"{r['engine']:,.0f} / {r['ui_pairs_per_s']:,.0f} ({r['ui_pairs_per_s'] / r['engine']:.2f}) | |")
-    print(f"| Ratio page-open / engine, median of {len(rounds)} rounds | {statistics.median(ratios):.2f} | >= 0.90 |")
-    print(f"| CPU share while training, Chromium (same machine) / server, median | "
-          f"{statistics.median(r['cpu_share']['chromium'] for r in rounds):.0%} / "
-          f"{statistics.median(r['cpu_share']['streamlit'] for r in rounds):.0%} | |")
+        print(
+            f"| Round {k}: engine alone / Train page open, pairs/s over {WINDOW_S:.0f} s (ratio) | "
+            f"{r['engine']:,.0f} / {r['ui_pairs_per_s']:,.0f} ({r['ui_pairs_per_s'] / r['engine']:.2f}) | |"
+        )
+    print(
+        f"| Ratio page-open / engine, median of {len(rounds)} rounds | {statistics.median(ratios):.2f} | >= 0.90 |"
+    )
+    print(
+        f"| CPU share while training, Chromium (same machine) / server, median | "
+        f"{statistics.median(r['cpu_share']['chromium'] for r in rounds):.0%} / "
+        f"{statistics.median(r['cpu_share']['streamlit'] for r in rounds):.0%} | |"
+    )
     if quick:
         return
     print(f"| Server RSS before trainings | {ui['server_rss_before_mb']:.0f} MB | |")
-    print(f"| Home page rendered for a visitor while two students train | {ui['home_while_two_train_s']:.1f} s | |")
-    print(f"| Server RSS, two students training cnn on full MNIST, peak until both finished "
-          f"({'finished' if ui['two_finished'] else 'NOT finished'} after {ui['two_seconds']:.0f} s) "
-          f"| {ui['server_rss_two_trainings_mb']:.0f} MB | < 2048 MB |")
+    print(
+        f"| Home page rendered for a visitor while two students train | {ui['home_while_two_train_s']:.1f} s | |"
+    )
+    print(
+        f"| Server RSS, two students training cnn on full MNIST, peak until both finished "
+        f"({'finished' if ui['two_finished'] else 'NOT finished'} after {ui['two_seconds']:.0f} s) "
+        f"| {ui['server_rss_two_trainings_mb']:.0f} MB | < 2048 MB |"
+    )
     print(f"| Server peak RSS (VmHWM) over the whole run | {ui['server_peak_mb']:.0f} MB | |")
 
 

@@ -39,8 +39,9 @@ RUNS = {
 }
 
 
-def _one(name: str, epochs: int | None, overrides: dict | None = None, stop_at_target: bool = False,
-         seed: int = 0) -> dict:
+def _one(
+    name: str, epochs: int | None, overrides: dict | None = None, stop_at_target: bool = False, seed: int = 0
+) -> dict:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     curve = []
 
@@ -111,10 +112,19 @@ def main() -> None:
     ap.add_argument("--only", choices=list(RUNS))
     ap.add_argument("--epochs", type=int, help="override every run's epoch count")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                    help="override a preset's config field (not the reference), e.g. jit_compile=true")
-    ap.add_argument("--rounds", type=int, default=1,
-                    help="reference / fast-mlp pairs for the time ratio, the full runs being the first")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a preset's config field (not the reference), e.g. jit_compile=true",
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="reference / fast-mlp pairs for the time ratio, the full runs being the first",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--stop-at-target", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -125,7 +135,9 @@ def main() -> None:
         return
 
     def child(name: str, *extra: str) -> dict:
-        cmd = [sys.executable, __file__, "--child", name, *extra] + (["--epochs", str(args.epochs)] if args.epochs else [])
+        cmd = [sys.executable, __file__, "--child", name, *extra] + (
+            ["--epochs", str(args.epochs)] if args.epochs else []
+        )
         cmd += [a for kv in args.set for a in ("--set", kv)]
         t0 = time.time()
         out = subprocess.run(cmd, capture_output=False, stdout=subprocess.PIPE, text=True, check=True)
@@ -136,16 +148,29 @@ def main() -> None:
     results = [child(name) for name in ([args.only] if args.only else list(RUNS))]
     rounds = []
     if not args.only:
-        rounds.append({"seed": 0, **{n: next(r for r in results if r["name"] == n) for n in ("reference", "fast-mlp")}})
+        rounds.append(
+            {"seed": 0, **{n: next(r for r in results if r["name"] == n) for n in ("reference", "fast-mlp")}}
+        )
         for seed in range(1, args.rounds):
-            rounds.append({"seed": seed, **{n: child(n, "--stop-at-target", "--seed", str(seed))
-                                             for n in ("reference", "fast-mlp")}})
+            rounds.append(
+                {
+                    "seed": seed,
+                    **{
+                        n: child(n, "--stop-at-target", "--seed", str(seed))
+                        for n in ("reference", "fast-mlp")
+                    },
+                }
+            )
     if args.json:
         print(json.dumps({"runs": results, "rounds": rounds}, indent=1))
         return
     ref = next((r for r in results if r["name"] == "reference"), None)
-    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {results[0]['device']}\n")
-    print("| run | epochs | s/epoch | time to 97.2% | final acc | best acc | peak RSS | time ratio | RSS ratio |")
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {results[0]['device']}\n"
+    )
+    print(
+        "| run | epochs | s/epoch | time to 97.2% | final acc | best acc | peak RSS | time ratio | RSS ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         t = r["seconds_to_target"]
@@ -162,7 +187,9 @@ def main() -> None:
 
 def print_rounds(rounds: list[dict]) -> None:
     """Time to 97.2%, reference vs fast-mlp, pair by pair; the first pair is the full runs."""
-    print("\n| round (seed) | reference: epoch, time to 97.2% | fast-mlp: epoch, time to 97.2% | time ratio |")
+    print(
+        "\n| round (seed) | reference: epoch, time to 97.2% | fast-mlp: epoch, time to 97.2% | time ratio |"
+    )
     print("|---|---|---|---|")
     ratios = []
     for k, r in enumerate(rounds, 1):

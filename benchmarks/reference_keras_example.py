@@ -16,7 +16,9 @@ from pathlib import Path
 import numpy as np
 
 
-def run(epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None, stop_at_target: bool = False) -> dict:
+def run(
+    epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None, stop_at_target: bool = False
+) -> dict:
     import time
 
     import keras
@@ -102,5 +104,7 @@ def run(epochs: int = 20, target: float = 0.972, seed: int = 0, on_epoch=None, s
                 self.model.stop_training = True  # only the time to the target is wanted
 
     timer = Timer()
-    model.fit([tr_pairs[:, 0], tr_pairs[:, 1]], tr_y, batch_size=128, epochs=epochs, verbose=0, callbacks=[timer])
+    model.fit(
+        [tr_pairs[:, 0], tr_pairs[:, 1]], tr_y, batch_size=128, epochs=epochs, verbose=0, callbacks=[timer]
+    )
     return {"curve": timer.curve, "train_pairs": len(tr_y)}

@@ -9,32 +9,42 @@ st.markdown(
 )
 
 SOURCES = [
-    ("使用keras实现孪生网络中的权值共享教程 (Tutorial: weight sharing in Siamese networks with Keras)",
-     "Chinese repost site; author not named in the post",
-     None,
-     "Weight-sharing lab, Train (matchnet preset): calling one feature network on both inputs shares its "
-     "weights; building it twice doubles them. Its feature and decision networks follow MatchNet."),
-    ("Keras实现将两个模型连接到一起 (Connecting two models together in Keras)",
-     "自学编程网 (zxbcw.cn); author not named",
-     "https://www.zxbcw.cn/post/187174/",
-     "More lessons → Composing models: an encoder and a decoder joined layer by layer, trained together "
-     "or separately; reading weights with get_weights."),
-    ("siamese(孪生) 网络以及迁移学习的应用 (Siamese networks and transfer learning)",
-     "CSDN blog post; author not named",
-     None,
-     "More lessons → Transfer learning (restoring every variable but the logits) and Learning to rank "
-     "(RankIQA's operator-matrix ranking loss); exporting every variable by name."),
-    ("Keras官网的孪生网络代码详解及运行 (The Keras Siamese example, explained and run)",
-     "CSDN blog post; author not named; code from the Keras mnist_siamese example",
-     "https://github.com/keras-team/keras/blob/master/examples/mnist_siamese.py",
-     "Train (keras-example preset), the contrastive loss and its label convention (1 = same pair), "
-     "the pair construction; the example reports 97.2% test accuracy after 20 epochs."),
-    ("关于Keras里的Sequential(序列模型)转化为Model(函数模型)的问题 (Turning a Keras Sequential model "
-     "into a functional Model)",
-     "Chinese repost site; author not named",
-     None,
-     "Weight-sharing lab → the pitfall of a layer-building function called once per input (N images "
-     "through a CNN and an LSTM)."),
+    (
+        "使用keras实现孪生网络中的权值共享教程 (Tutorial: weight sharing in Siamese networks with Keras)",
+        "Chinese repost site; author not named in the post",
+        None,
+        "Weight-sharing lab, Train (matchnet preset): calling one feature network on both inputs shares its "
+        "weights; building it twice doubles them. Its feature and decision networks follow MatchNet.",
+    ),
+    (
+        "Keras实现将两个模型连接到一起 (Connecting two models together in Keras)",
+        "自学编程网 (zxbcw.cn); author not named",
+        "https://www.zxbcw.cn/post/187174/",
+        "More lessons → Composing models: an encoder and a decoder joined layer by layer, trained together "
+        "or separately; reading weights with get_weights.",
+    ),
+    (
+        "siamese(孪生) 网络以及迁移学习的应用 (Siamese networks and transfer learning)",
+        "CSDN blog post; author not named",
+        None,
+        "More lessons → Transfer learning (restoring every variable but the logits) and Learning to rank "
+        "(RankIQA's operator-matrix ranking loss); exporting every variable by name.",
+    ),
+    (
+        "Keras官网的孪生网络代码详解及运行 (The Keras Siamese example, explained and run)",
+        "CSDN blog post; author not named; code from the Keras mnist_siamese example",
+        "https://github.com/keras-team/keras/blob/master/examples/mnist_siamese.py",
+        "Train (keras-example preset), the contrastive loss and its label convention (1 = same pair), "
+        "the pair construction; the example reports 97.2% test accuracy after 20 epochs.",
+    ),
+    (
+        "关于Keras里的Sequential(序列模型)转化为Model(函数模型)的问题 (Turning a Keras Sequential model "
+        "into a functional Model)",
+        "Chinese repost site; author not named",
+        None,
+        "Weight-sharing lab → the pitfall of a layer-building function called once per input (N images "
+        "through a CNN and an LSTM).",
+    ),
 ]
 
 for title, where, url, lesson in SOURCES:

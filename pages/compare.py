@@ -52,15 +52,28 @@ def clear_canvas(side: str) -> None:
 
 def side_input(side: str) -> tuple[np.ndarray | None, str]:
     """One side's input as a 28x28 digit, or None with the message to show."""
-    mode = st.radio("Input", ["Draw", "Upload", "Test digit"], key=MODE + side, horizontal=True,
-                    label_visibility="collapsed")
+    mode = st.radio(
+        "Input",
+        ["Draw", "Upload", "Test digit"],
+        key=MODE + side,
+        horizontal=True,
+        label_visibility="collapsed",
+    )
     if mode == "Draw":
         from streamlit_drawable_canvas import st_canvas  # imports only inside a running app
 
         gen = st.session_state.setdefault(CANVAS_GEN + side, 0)
-        result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
-                           height=252, width=252, drawing_mode="freedraw", key=f"compare.canvas.{side}.{gen}",
-                           update_streamlit=True, return_image_data=True)
+        result = st_canvas(
+            stroke_width=18,
+            stroke_color="#FFFFFF",
+            background_color="#000000",
+            height=252,
+            width=252,
+            drawing_mode="freedraw",
+            key=f"compare.canvas.{side}.{gen}",
+            update_streamlit=True,
+            return_image_data=True,
+        )
         st.button("Clear", key=f"compare.clear.{side}", on_click=clear_canvas, args=(side,))
         image_data = getattr(result, "image_data", None)
         if image_data is None or not np.asarray(image_data)[..., :3].any():
@@ -70,10 +83,13 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
         except ImageProblem as exc:
             return None, str(exc)
     if mode == "Upload":
-        upload = st.file_uploader(f"Image of one digit (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-                              type=["png", "jpg", "jpeg", "bmp", "gif"], key=f"compare.upload.{side}",
-                              max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-                              help="Dark ink on light paper or light on dark both work.")
+        upload = st.file_uploader(
+            f"Image of one digit (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+            type=["png", "jpg", "jpeg", "bmp", "gif"],
+            key=f"compare.upload.{side}",
+            max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+            help="Dark ink on light paper or light on dark both work.",
+        )
         if upload is None:
             return None, "Upload a picture of a digit."
         try:
@@ -81,11 +97,30 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
         except ImageProblem as exc:
             return None, f"{upload.name}: {exc}"
     b1, b2, b3 = st.columns(3)
-    b1.button("Random", icon=":material/casino:", key=f"compare.rand.{side}", on_click=pick_random, args=(side,), width="stretch")
-    b2.button("Same class", key=f"compare.same.{side}", on_click=pick_random, args=(side, "same"),
-              width="stretch", help="a random test digit of the other side's class")
-    b3.button("Other class", key=f"compare.diff.{side}", on_click=pick_random, args=(side, "different"),
-              width="stretch", help="a random test digit of another class")
+    b1.button(
+        "Random",
+        icon=":material/casino:",
+        key=f"compare.rand.{side}",
+        on_click=pick_random,
+        args=(side,),
+        width="stretch",
+    )
+    b2.button(
+        "Same class",
+        key=f"compare.same.{side}",
+        on_click=pick_random,
+        args=(side, "same"),
+        width="stretch",
+        help="a random test digit of the other side's class",
+    )
+    b3.button(
+        "Other class",
+        key=f"compare.diff.{side}",
+        on_click=pick_random,
+        args=(side, "different"),
+        width="stretch",
+        help="a random test digit of another class",
+    )
     if st.session_state.get(PICK + side) is None:
         pick_random(side, switch_mode=False)
     index = st.session_state[PICK + side]
@@ -129,18 +164,33 @@ with v1:
     if is_prob:
         st.metric("Match probability", f"{verdict['match_probability']:.3f}")
     st.metric("Distance" if not is_prob else "1 − match probability", f"{verdict['distance']:.4f}")
-    st.metric("Threshold", f"{verdict['threshold']:.4f}",
-              help="calibrated on validation pairs" if active.config is None or active.config.calibrate_threshold else "fixed at 0.5, as in the Keras example")
+    st.metric(
+        "Threshold",
+        f"{verdict['threshold']:.4f}",
+        help="calibrated on validation pairs"
+        if active.config is None or active.config.calibrate_threshold
+        else "fixed at 0.5, as in the Keras example",
+    )
     st.caption(f"Same when the distance is below the threshold · model time {latency_ms:.0f} ms")
 with v2:
     top = max(2 * verdict["threshold"], verdict["distance"] * 1.1, 1e-3)
-    gauge = go.Figure(go.Indicator(
-        mode="gauge+number", value=verdict["distance"], number={"valueformat": ".3f"},
-        title={"text": "distance (left of the line: same)"},
-        gauge={"axis": {"range": [0, top]}, "bar": {"color": "#333"},
-               "steps": [{"range": [0, verdict["threshold"]], "color": "#c8e6c9"},
-                         {"range": [verdict["threshold"], top], "color": "#ffcdd2"}],
-               "threshold": {"line": {"color": "black", "width": 4}, "value": verdict["threshold"]}}))
+    gauge = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=verdict["distance"],
+            number={"valueformat": ".3f"},
+            title={"text": "distance (left of the line: same)"},
+            gauge={
+                "axis": {"range": [0, top]},
+                "bar": {"color": "#333"},
+                "steps": [
+                    {"range": [0, verdict["threshold"]], "color": "#c8e6c9"},
+                    {"range": [verdict["threshold"], top], "color": "#ffcdd2"},
+                ],
+                "threshold": {"line": {"color": "black", "width": 4}, "value": verdict["threshold"]},
+            },
+        )
+    )
     gauge.update_layout(height=260, margin=dict(t=40, b=10))
     st.plotly_chart(gauge, width="stretch", key="compare.gauge")
 
@@ -152,13 +202,20 @@ if "train_emb" not in cache:
 sample, train_embeddings = cache["train_emb"]
 metric = embedding_metric(active.model)
 st.subheader("Nearest training digits")
-st.caption(f"By the model's own {metric} distance between embeddings"
-           + (" (the matchnet head scores pairs with its own layers; its embeddings are compared by Euclidean distance)."
-              if verdict["match_probability"] is not None else ", the same scale as the verdict's threshold."))
+st.caption(
+    f"By the model's own {metric} distance between embeddings"
+    + (
+        " (the matchnet head scores pairs with its own layers; its embeddings are compared by Euclidean distance)."
+        if verdict["match_probability"] is not None
+        else ", the same scale as the verdict's threshold."
+    )
+)
 queries = embed(active.model, np.stack([digits["a"], digits["b"]]))
 for k, side in enumerate(SIDES):
     idx, dist = nearest(train_embeddings, queries[k], 6, metric=metric)
     row = st.columns(7)
     row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}")
     for column, i, d in zip(row[1:], idx, dist, strict=True):
-        column.image(digit_image(data.train.x[sample[i]], 3), caption=f"{names[data.train.y[sample[i]]]} · d={d:.3f}")
+        column.image(
+            digit_image(data.train.x[sample[i]], 3), caption=f"{names[data.train.y[sample[i]]]} · d={d:.3f}"
+        )

@@ -43,19 +43,28 @@ def projection_methods(dimensions: int) -> list[str]:
 
 def scatter_figure(frame: pd.DataFrame, names, held_out: bool, height: int = 560):
     figure = px.scatter(
-        frame, x="x", y="y", color="digit", symbol="seen in training" if held_out else None,
-        symbol_map={"yes": "circle", "no (held out)": "x"}, category_orders={"digit": list(names)},
-        custom_data=["picture", "digit", "position"], color_discrete_sequence=px.colors.qualitative.T10,
+        frame,
+        x="x",
+        y="y",
+        color="digit",
+        symbol="seen in training" if held_out else None,
+        symbol_map={"yes": "circle", "no (held out)": "x"},
+        category_orders={"digit": list(names)},
+        custom_data=["picture", "digit", "position"],
+        color_discrete_sequence=px.colors.qualitative.T10,
         opacity=0.8,
     )
     figure.update_traces(
         hovertemplate="<b>%{customdata[1]}</b> (point %{customdata[2]})<br>"
-                      "<span style='font-family:monospace'>%{customdata[0]}</span><extra></extra>",
+        "<span style='font-family:monospace'>%{customdata[0]}</span><extra></extra>",
         marker=dict(size=7),
     )
-    figure.update_layout(height=height, margin=dict(t=10),
-                         hoverlabel=dict(font=dict(family="DejaVu Sans Mono, monospace", size=9)),
-                         legend_title_text="digit, seen in training" if held_out else "digit")
+    figure.update_layout(
+        height=height,
+        margin=dict(t=10),
+        hoverlabel=dict(font=dict(family="DejaVu Sans Mono, monospace", size=9)),
+        legend_title_text="digit, seen in training" if held_out else "digit",
+    )
     return figure
 
 
@@ -73,29 +82,53 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
     cache = model_cache(active)
     held = set(data.held_out_classes)
     c1, c2, c3 = st.columns([1, 1, 2])
-    n_points = c1.slider("Points", 200, min(3000, len(data.test.y)), min(1000, len(data.test.y)), step=100,
-                         key=POINTS, help="More points look more like a cloud; fewer stay interactive.")
+    n_points = c1.slider(
+        "Points",
+        200,
+        min(3000, len(data.test.y)),
+        min(1000, len(data.test.y)),
+        step=100,
+        key=POINTS,
+        help="More points look more like a cloud; fewer stay interactive.",
+    )
     chosen = np.random.default_rng(0).permutation(len(data.test.y))[:n_points]
     if ("emb", n_points) not in cache:
         with st.spinner("Embedding test digits…"):
             cache[("emb", n_points)] = embed(active.model, data.test.x[chosen])
     embeddings = cache[("emb", n_points)]
     methods = projection_methods(embeddings.shape[1])
-    method = c2.selectbox("Projection", methods, key=METHOD,
-                          help="The embedding is 2-D: it is drawn as it is, no projection needed."
-                          if methods == [RAW] else "How the embedding is flattened to 2-D for the screen.")
+    method = c2.selectbox(
+        "Projection",
+        methods,
+        key=METHOD,
+        help="The embedding is 2-D: it is drawn as it is, no projection needed."
+        if methods == [RAW]
+        else "How the embedding is flattened to 2-D for the screen.",
+    )
     with st.spinner(f"Projecting with {method}…"):
         xy = project(embeddings, method)
     labels = data.test.y[chosen]
-    frame = pd.DataFrame({
-        "x": xy[:, 0], "y": xy[:, 1], "digit": [data.class_names[k] for k in labels],
-        "seen in training": ["no (held out)" if k in held else "yes" for k in labels],
-        "picture": [ascii_digit(data.test.x[i]) for i in chosen], "position": np.arange(n_points),
-    })
-    c3.caption("Hover a point to see its digit; click one (or type its number below) for its nearest neighbours."
-               + (f" Held-out digits {sorted(held)} are drawn as ✕: the network never saw them." if held else ""))
-    st.plotly_chart(scatter_figure(frame, data.class_names, bool(held)), width="stretch", key=SCATTER,
-                    on_select=_pick_clicked_point, selection_mode="points")
+    frame = pd.DataFrame(
+        {
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "digit": [data.class_names[k] for k in labels],
+            "seen in training": ["no (held out)" if k in held else "yes" for k in labels],
+            "picture": [ascii_digit(data.test.x[i]) for i in chosen],
+            "position": np.arange(n_points),
+        }
+    )
+    c3.caption(
+        "Hover a point to see its digit; click one (or type its number below) for its nearest neighbours."
+        + (f" Held-out digits {sorted(held)} are drawn as ✕: the network never saw them." if held else "")
+    )
+    st.plotly_chart(
+        scatter_figure(frame, data.class_names, bool(held)),
+        width="stretch",
+        key=SCATTER,
+        on_select=_pick_clicked_point,
+        selection_mode="points",
+    )
     return chosen, embeddings
 
 
@@ -105,16 +138,21 @@ def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> N
 
     if st.session_state.get(PICK, 0) >= len(chosen):
         st.session_state[PICK] = 0
-    position = st.number_input("Point number", 0, len(chosen) - 1, key=PICK,
-                               help="Click a point on the map, or type its number.")
+    position = st.number_input(
+        "Point number", 0, len(chosen) - 1, key=PICK, help="Click a point on the map, or type its number."
+    )
     metric = embedding_metric(active.model)
     idx, dist = nearest(embeddings, embeddings[position], k=NEIGHBOURS, metric=metric)
     names, labels = data.class_names, data.test.y[chosen]
-    st.markdown(f"**Nearest neighbours of point {position}** (test digit #{chosen[position]}, a "
-                f"*{names[labels[position]]}*), by the model's own {metric} distance:")
+    st.markdown(
+        f"**Nearest neighbours of point {position}** (test digit #{chosen[position]}, a "
+        f"*{names[labels[position]]}*), by the model's own {metric} distance:"
+    )
     for column, i, d in zip(st.columns(NEIGHBOURS), idx, dist, strict=True):
-        column.image(digit_image(data.test.x[chosen[i]], 3),
-                     caption=f"{names[labels[i]]} · d={d:.3f}" if i != position else "the point itself")
+        column.image(
+            digit_image(data.test.x[chosen[i]], 3),
+            caption=f"{names[labels[i]]} · d={d:.3f}" if i != position else "the point itself",
+        )
 
 
 def epoch_replay(active, data) -> None:
@@ -124,8 +162,10 @@ def epoch_replay(active, data) -> None:
     st.subheader("How the space formed, epoch by epoch")
     job = active.job
     if job is None or len(job.probe_snapshots) < 2:
-        st.info("Train a model on the Train page: every epoch, a fixed set of test digits is embedded, "
-                "and this section replays how the clusters formed.")
+        st.info(
+            "Train a model on the Train page: every epoch, a fixed set of test digits is embedded, "
+            "and this section replays how the clusters formed."
+        )
         return
     snapshots, names = job.probe_snapshots, data.class_names
     last = snapshots[-1]
@@ -139,20 +179,31 @@ def epoch_replay(active, data) -> None:
     everything = np.concatenate(frames)
     low, high = everything.min(axis=0), everything.max(axis=0)
     pad = 0.05 * (high - low)
-    epoch = st.slider("Epoch", 0, len(snapshots) - 1, len(snapshots) - 1, key=EPOCH,
-                      help="0 is the untrained network.")
+    epoch = st.slider(
+        "Epoch", 0, len(snapshots) - 1, len(snapshots) - 1, key=EPOCH, help="0 is the untrained network."
+    )
     xy = frames[epoch]
-    frame = pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "digit": [names[k] for k in job.probe_labels],
-                          "seen in training": "yes", "picture": [ascii_digit(x) for x in job.probe_images],
-                          "position": np.arange(len(xy))})
+    frame = pd.DataFrame(
+        {
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "digit": [names[k] for k in job.probe_labels],
+            "seen in training": "yes",
+            "picture": [ascii_digit(x) for x in job.probe_images],
+            "position": np.arange(len(xy)),
+        }
+    )
     figure = scatter_figure(frame, names, False, height=480)
-    figure.update_layout(xaxis_range=[low[0] - pad[0], high[0] + pad[0]],
-                         yaxis_range=[low[1] - pad[1], high[1] + pad[1]])
+    figure.update_layout(
+        xaxis_range=[low[0] - pad[0], high[0] + pad[0]], yaxis_range=[low[1] - pad[1], high[1] + pad[1]]
+    )
     st.plotly_chart(figure, width="stretch", key="emb.replay")
     scores = retrieval_metrics(snapshots[epoch], job.probe_labels)
-    st.caption(f"Epoch {epoch}{' (the untrained network)' if epoch == 0 else ''}: {len(job.probe_labels)} fixed "
-               f"test digits, drawn with {how} (same axes for every epoch). precision@1 "
-               f"{scores['precision_at_1']:.3f}, MAP@R {scores['map_at_r']:.3f}.")
+    st.caption(
+        f"Epoch {epoch}{' (the untrained network)' if epoch == 0 else ''}: {len(job.probe_labels)} fixed "
+        f"test digits, drawn with {how} (same axes for every epoch). precision@1 "
+        f"{scores['precision_at_1']:.3f}, MAP@R {scores['map_at_r']:.3f}."
+    )
 
 
 st.title("Embeddings")

@@ -30,9 +30,16 @@ def threshold_ui(report, active) -> float:
     """The threshold slider and what it gives; returns the slider's threshold."""
     scores, same = report.scores, report.same
     low, high = float(scores.min()), float(scores.max())
-    threshold = st.slider("Threshold", low, high, float(np.clip(active.threshold, low, high)),
-                          step=(high - low) / 500 or 0.001, format="%.3f", key=THRESHOLD,
-                          help="Pairs closer than this are called 'same digit'.")
+    threshold = st.slider(
+        "Threshold",
+        low,
+        high,
+        float(np.clip(active.threshold, low, high)),
+        step=(high - low) / 500 or 0.001,
+        format="%.3f",
+        key=THRESHOLD,
+        help="Pairs closer than this are called 'same digit'.",
+    )
     best_t, best_accuracy = best_threshold(scores, same)
     precision, recall = precision_recall(scores, same, threshold)
     figures = st.columns(5)
@@ -40,12 +47,19 @@ def threshold_ui(report, active) -> float:
     figures[1].metric("Precision (same)", f"{100 * precision:.2f}%")
     figures[2].metric("Recall (same)", f"{100 * recall:.2f}%")
     calibrated = active.config is None or active.config.calibrate_threshold
-    figures[3].metric("Model's threshold", f"{active.threshold:.3f}",
-                      help="calibrated on validation pairs when the model was trained" if calibrated
-                      else "fixed at 0.5, as in the Keras example")
-    figures[4].metric("Best on test", f"{best_t:.3f}",
-                      help=f"The threshold that would score best on these test pairs ({100 * best_accuracy:.2f}% "
-                           "accuracy): an upper bound, since it peeks at the test set.")
+    figures[3].metric(
+        "Model's threshold",
+        f"{active.threshold:.3f}",
+        help="calibrated on validation pairs when the model was trained"
+        if calibrated
+        else "fixed at 0.5, as in the Keras example",
+    )
+    figures[4].metric(
+        "Best on test",
+        f"{best_t:.3f}",
+        help=f"The threshold that would score best on these test pairs ({100 * best_accuracy:.2f}% "
+        "accuracy): an upper bound, since it peeks at the test set.",
+    )
     return threshold
 
 
@@ -56,23 +70,46 @@ def histograms(report, active, threshold: float) -> None:
     with left:
         figure = go.Figure()
         bins = dict(start=low, end=high, size=(high - low) / 60 or 0.01)
-        figure.add_histogram(x=scores[same], name="same digit", xbins=bins, opacity=0.65, marker_color=SAME_COLOUR)
-        figure.add_histogram(x=scores[~same], name="different digits", xbins=bins, opacity=0.65,
-                             marker_color=DIFFERENT_COLOUR)
+        figure.add_histogram(
+            x=scores[same], name="same digit", xbins=bins, opacity=0.65, marker_color=SAME_COLOUR
+        )
+        figure.add_histogram(
+            x=scores[~same], name="different digits", xbins=bins, opacity=0.65, marker_color=DIFFERENT_COLOUR
+        )
         # two vertical lines, labelled in the legend (labels on the lines overlapped when close)
-        for x, name, line in ((threshold, "slider threshold", dict(color="black", width=3)),
-                              (active.threshold, "model's threshold", dict(color=MODEL_COLOUR, dash="dash", width=2))):
-            figure.add_scatter(x=[x, x], y=[0, 1], yaxis="y2", mode="lines", line=line, name=f"{name} {x:.3f}")
-        figure.update_layout(barmode="overlay", height=380, margin=dict(t=30, b=10), xaxis_title="distance",
-                             yaxis_title="pairs", title="distances of test pairs", legend=dict(orientation="h", y=-0.25),
-                             yaxis2=dict(overlaying="y", range=[0, 1], visible=False))
+        for x, name, line in (
+            (threshold, "slider threshold", dict(color="black", width=3)),
+            (active.threshold, "model's threshold", dict(color=MODEL_COLOUR, dash="dash", width=2)),
+        ):
+            figure.add_scatter(
+                x=[x, x], y=[0, 1], yaxis="y2", mode="lines", line=line, name=f"{name} {x:.3f}"
+            )
+        figure.update_layout(
+            barmode="overlay",
+            height=380,
+            margin=dict(t=30, b=10),
+            xaxis_title="distance",
+            yaxis_title="pairs",
+            title="distances of test pairs",
+            legend=dict(orientation="h", y=-0.25),
+            yaxis2=dict(overlaying="y", range=[0, 1], visible=False),
+        )
         st.plotly_chart(figure, width="stretch", key="eval.hist")
     with right:
         matrix = confusion(scores, report.same, threshold)
-        figure = px.imshow(matrix, text_auto=True, color_continuous_scale="Blues",
-                           x=["predicted different", "predicted same"], y=["truly different", "truly same"])
-        figure.update_layout(height=380, margin=dict(t=30, b=10), title="confusion matrix at the slider",
-                             coloraxis_showscale=False)
+        figure = px.imshow(
+            matrix,
+            text_auto=True,
+            color_continuous_scale="Blues",
+            x=["predicted different", "predicted same"],
+            y=["truly different", "truly same"],
+        )
+        figure.update_layout(
+            height=380,
+            margin=dict(t=30, b=10),
+            title="confusion matrix at the slider",
+            coloraxis_showscale=False,
+        )
         st.plotly_chart(figure, width="stretch", key="eval.cm")
 
 
@@ -83,25 +120,49 @@ def roc_and_retrieval(report, threshold: float) -> None:
         fpr, tpr, _, auc = roc_curve(scores, same)
         figure = go.Figure()
         figure.add_scatter(x=fpr, y=tpr, mode="lines", name=f"ROC (AUC {auc:.4f})")
-        figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="grey"), name="chance")
+        figure.add_scatter(
+            x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="grey"), name="chance"
+        )
         matrix = confusion(scores, same, threshold)
-        figure.add_scatter(x=[matrix[0, 1] / max(matrix[0].sum(), 1)], y=[matrix[1, 1] / max(matrix[1].sum(), 1)],
-                           mode="markers", marker=dict(size=12, color="black"), name="slider threshold")
-        figure.update_layout(height=360, margin=dict(t=30, b=10), title=f"ROC curve · AUC {auc:.4f}",
-                             xaxis_title="false positive rate", yaxis_title="true positive rate",
-                             legend=dict(orientation="h"))
+        figure.add_scatter(
+            x=[matrix[0, 1] / max(matrix[0].sum(), 1)],
+            y=[matrix[1, 1] / max(matrix[1].sum(), 1)],
+            mode="markers",
+            marker=dict(size=12, color="black"),
+            name="slider threshold",
+        )
+        figure.update_layout(
+            height=360,
+            margin=dict(t=30, b=10),
+            title=f"ROC curve · AUC {auc:.4f}",
+            xaxis_title="false positive rate",
+            yaxis_title="true positive rate",
+            legend=dict(orientation="h"),
+        )
         st.plotly_chart(figure, width="stretch", key="eval.roc")
     with right:
         st.subheader("Retrieval and one-shot")
-        st.metric("precision@1", f"{report.precision_at_1:.3f}",
-                  help="how often a test digit's nearest other test digit has its class")
-        st.metric("MAP@R", f"{report.map_at_r:.3f}", help="mean average precision over the R nearest, R = the class size")
+        st.metric(
+            "precision@1",
+            f"{report.precision_at_1:.3f}",
+            help="how often a test digit's nearest other test digit has its class",
+        )
+        st.metric(
+            "MAP@R",
+            f"{report.map_at_r:.3f}",
+            help="mean average precision over the R nearest, R = the class size",
+        )
         if report.one_shot is not None:
-            st.metric("5-way one-shot on held-out digits", f"{100 * report.one_shot:.1f}%",
-                      help="one example of each of 5 never-seen classes; chance is 20%")
+            st.metric(
+                "5-way one-shot on held-out digits",
+                f"{100 * report.one_shot:.1f}%",
+                help="one example of each of 5 never-seen classes; chance is 20%",
+            )
         else:
-            st.caption("Train with held-out digits (preset held-out-8-9) to measure one-shot accuracy on classes "
-                       "the network never saw.")
+            st.caption(
+                "Train with held-out digits (preset held-out-8-9) to measure one-shot accuracy on classes "
+                "the network never saw."
+            )
 
 
 def hardest_mistakes(report, data, threshold: float) -> None:
@@ -112,7 +173,12 @@ def hardest_mistakes(report, data, threshold: float) -> None:
     left, right = st.columns(2)
     for column, title, idx, order in (
         (left, "Closest different pairs (called 'same')", false_same, np.argsort(scores[false_same])),
-        (right, "Farthest same pairs (called 'different')", false_different, np.argsort(-scores[false_different])),
+        (
+            right,
+            "Farthest same pairs (called 'different')",
+            false_different,
+            np.argsort(-scores[false_different]),
+        ),
     ):
         column.markdown(f"**{title}** · {len(idx)} pairs")
         for p in idx[order][:5]:
@@ -135,8 +201,10 @@ model = active_model()
 model_banner(model)
 digits = model_dataset(model)
 test = test_report(model, digits)
-st.caption(f"{len(test.scores):,} balanced test pairs from the {digits.title} test split"
-           + (f"; held-out digits {list(digits.held_out_classes)} included." if digits.held_out_classes else "."))
+st.caption(
+    f"{len(test.scores):,} balanced test pairs from the {digits.title} test split"
+    + (f"; held-out digits {list(digits.held_out_classes)} included." if digits.held_out_classes else ".")
+)
 slider_threshold = threshold_ui(test, model)
 histograms(test, model, slider_threshold)
 roc_and_retrieval(test, slider_threshold)

@@ -51,16 +51,18 @@ st.markdown(
 )
 
 
-
 def preset_buttons() -> None:
     """One click sets up the Train page with a preset (edited fields are reset to it)."""
     st.subheader("Presets for class")
     st.caption("One click sets up the Train page with that preset; fields you edited there are reset.")
     columns = st.columns(3)
     for k, (name, config) in enumerate(PRESETS.items()):
-        if columns[k % 3].button(name, key=f"home.preset.{name}", width="stretch",
-                                 help=f"{config.branch} branch, {config.head} head, {config.optimizer}, "
-                                      f"{config.epochs} epochs"):
+        if columns[k % 3].button(
+            name,
+            key=f"home.preset.{name}",
+            width="stretch",
+            help=f"{config.branch} branch, {config.head} head, {config.optimizer}, {config.epochs} epochs",
+        ):
             load_preset(name)
             st.switch_page("pages/train.py")
 

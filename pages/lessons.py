@@ -34,9 +34,17 @@ def autoencoder_runs(model, images: np.ndarray, tests: np.ndarray, epochs: int):
             decoder = build_decoder(int(encoder.output.shape[-1]), "decoder_B")
             composed = compose_layerwise(encoder, decoder)
             before = [w.copy() for w in encoder.get_weights()]
-            losses = train_autoencoder(composed, encoder, images, epochs=epochs, joint=joint,
-                                       report=lambda f, m, n=n, name=name: report((n + f) / 2, f"{name}: {m}"))
-            moved = max(float(np.abs(p - q).max()) for p, q in zip(before, encoder.get_weights(), strict=True))
+            losses = train_autoencoder(
+                composed,
+                encoder,
+                images,
+                epochs=epochs,
+                joint=joint,
+                report=lambda f, m, n=n, name=name: report((n + f) / 2, f"{name}: {m}"),
+            )
+            moved = max(
+                float(np.abs(p - q).max()) for p, q in zip(before, encoder.get_weights(), strict=True)
+            )
             reconstructions = np.asarray(composed.predict(tests, verbose=0)) * 255
             runs[name] = {"loss": losses, "moved": moved, "recon": reconstructions, "decoder": decoder}
         return runs
@@ -71,14 +79,23 @@ def composing_tab(active: ActiveModel, data) -> None:
     same = shares_variables(nested, encoder, decoder) and shares_variables(layered, encoder, decoder)
     figures[4].metric("C's variables are A's and B's", "yes" if same else "no")
     epochs = st.slider("Epochs", 1, 8, 3, key=KEY + "ae_epochs")
-    runs = task_ui("autoencoder", "Train C both ways", autoencoder_runs(active.model, data.train.x[:3000],
-                   data.test.x[:SHOWN], epochs), id(active.model), help="3,000 training digits, twice")
+    runs = task_ui(
+        "autoencoder",
+        "Train C both ways",
+        autoencoder_runs(active.model, data.train.x[:3000], data.test.x[:SHOWN], epochs),
+        id(active.model),
+        help="3,000 training digits, twice",
+    )
     if runs:
         st.session_state[KEY + "ae"] = runs
         figure = go.Figure()
         for name, run in runs.items():
-            figure.add_scatter(x=list(range(1, len(run["loss"]) + 1)), y=run["loss"], mode="lines+markers", name=name)
-        figure.update_layout(height=300, xaxis_title="epoch", yaxis_title="reconstruction MSE", margin=dict(t=20))
+            figure.add_scatter(
+                x=list(range(1, len(run["loss"]) + 1)), y=run["loss"], mode="lines+markers", name=name
+            )
+        figure.update_layout(
+            height=300, xaxis_title="epoch", yaxis_title="reconstruction MSE", margin=dict(t=20)
+        )
         st.plotly_chart(figure, width="stretch", key=KEY + "ae_chart")
         for name, run in runs.items():
             st.caption(f"Trained {name}: the encoder's largest weight change was {run['moved']:.2e}.")
@@ -96,8 +113,10 @@ def transfer_tab(active: ActiveModel, data) -> None:
         "its new head starts from scratch. With **k labelled digits per class**, which works best?"
     )
     if active.config is None:
-        st.warning("This model carries no configuration (uploaded without Siamese Lab metadata), so its branch "
-                   "cannot be rebuilt.")
+        st.warning(
+            "This model carries no configuration (uploaded without Siamese Lab metadata), so its branch "
+            "cannot be rebuilt."
+        )
         return
     from siamese_core.transfer import (
         build_classifier,
@@ -107,22 +126,33 @@ def transfer_tab(active: ActiveModel, data) -> None:
     )
 
     restored = restore_all_but_head(build_classifier(active.config), active.model)
-    st.caption(f"Restored {len(restored)} variables by name ({', '.join(restored[:4])}, …); "
-               f"`logits/kernel` and `logits/bias` keep their fresh initialisation.")
+    st.caption(
+        f"Restored {len(restored)} variables by name ({', '.join(restored[:4])}, …); "
+        f"`logits/kernel` and `logits/bias` keep their fresh initialisation."
+    )
     model, config = active.model, active.config
-    rows = task_ui("kshot", "Run the k-shot experiment (k = 1, 5, 10)",
-                   lambda report: k_shot_experiment(model, config, data, epochs=30, report=report),
-                   id(active.model), help="9 small classifiers")
+    rows = task_ui(
+        "kshot",
+        "Run the k-shot experiment (k = 1, 5, 10)",
+        lambda report: k_shot_experiment(model, config, data, epochs=30, report=report),
+        id(active.model),
+        help="9 small classifiers",
+    )
     if rows:
         frame = pd.DataFrame(rows)
-        st.dataframe(frame.style.format({c: "{:.1%}" for c in frame.columns if c not in ("k", "labelled digits")}),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            frame.style.format({c: "{:.1%}" for c in frame.columns if c not in ("k", "labelled digits")}),
+            hide_index=True,
+            width="stretch",
+        )
         long = frame.melt(id_vars=["k", "labelled digits"], var_name="method", value_name="test accuracy")
         figure = px.line(long, x="k", y="test accuracy", color="method", markers=True)
         figure.update_layout(height=340, yaxis_tickformat=".0%", margin=dict(t=20))
         st.plotly_chart(figure, width="stretch", key=KEY + "kshot_chart")
-        st.caption("Test accuracy on 1,000 test digits. The Siamese features were learnt from pairs only. "
-                   + k_shot_conclusion(rows))
+        st.caption(
+            "Test accuracy on 1,000 test digits. The Siamese features were learnt from pairs only. "
+            + k_shot_conclusion(rows)
+        )
 
 
 # ---- RankIQA ---------------------------------------------------------------------------------------------------
@@ -144,8 +174,10 @@ def ranking_tab(data) -> None:
     levels = c2.slider("Levels", 3, 8, 6, key=KEY + "rank_levels")
     loss = c3.selectbox("Loss", ["pairwise", "operator"], key=KEY + "rank_loss")
     steps = c4.slider("Training steps", 50, 600, 250, step=50, key=KEY + "rank_steps")
-    image_row([distort(data.test.x[:1], level, kind)[0] for level in range(levels)],
-              [f"level {level}" for level in range(levels)])
+    image_row(
+        [distort(data.test.x[:1], level, kind)[0] for level in range(levels)],
+        [f"level {level}" for level in range(levels)],
+    )
     train_x, test_x = data.train.x[:1000], data.test.x[:300]
 
     def work(report):
@@ -157,13 +189,24 @@ def ranking_tab(data) -> None:
     if result:
         st.session_state[KEY + "rank"] = result
         left, right = st.columns(2)
-        left.metric(f"SROCC on 300 held-out digits ({result['loss']} loss, {result['kind']})", f"{result['srocc']:.3f}",
-                    help="Spearman rank correlation between the score and the true quality order; 1 is perfect")
+        left.metric(
+            f"SROCC on 300 held-out digits ({result['loss']} loss, {result['kind']})",
+            f"{result['srocc']:.3f}",
+            help="Spearman rank correlation between the score and the true quality order; 1 is perfect",
+        )
         scores = result["scores"]
-        figure = go.Figure(go.Scatter(x=list(range(scores.shape[1])), y=scores.mean(0), error_y=dict(array=scores.std(0)),
-                                      mode="lines+markers", name="mean score ± sd"))
-        figure.update_layout(height=300, xaxis_title="distortion level", yaxis_title="learned quality score",
-                             margin=dict(t=20))
+        figure = go.Figure(
+            go.Scatter(
+                x=list(range(scores.shape[1])),
+                y=scores.mean(0),
+                error_y=dict(array=scores.std(0)),
+                mode="lines+markers",
+                name="mean score ± sd",
+            )
+        )
+        figure.update_layout(
+            height=300, xaxis_title="distortion level", yaxis_title="learned quality score", margin=dict(t=20)
+        )
         left.plotly_chart(figure, width="stretch", key=KEY + "rank_chart")
         history = px.line(y=result["hist"], labels={"x": "step", "y": "ranking loss"})
         history.update_layout(height=300, margin=dict(t=20))
@@ -188,23 +231,50 @@ def downloads_ui(active: ActiveModel) -> None:
             model.save_weights(path)
             return path.read_bytes()
 
-    st.markdown("Download the session's model, its weights, or **every variable by name**, "
-                "or upload a `.keras` model to use on every page.")
+    st.markdown(
+        "Download the session's model, its weights, or **every variable by name**, "
+        "or upload a `.keras` model to use on every page."
+    )
     d1, d2, d3 = st.columns(3)
-    d1.download_button("Model (.keras)", keras_file, "siamese.keras", "application/zip", key=KEY + "dl_keras",
-                       icon=":material/download:", width="stretch")
-    d2.download_button("Weights (.weights.h5)", h5_file, "siamese.weights.h5", "application/octet-stream",
-                       key=KEY + "dl_h5", icon=":material/download:", width="stretch")
-    d3.download_button("Every variable by name (.npz)", lambda: weights_npz(model), "siamese_variables.npz",
-                       "application/octet-stream", key=KEY + "dl_npz", icon=":material/download:", width="stretch")
+    d1.download_button(
+        "Model (.keras)",
+        keras_file,
+        "siamese.keras",
+        "application/zip",
+        key=KEY + "dl_keras",
+        icon=":material/download:",
+        width="stretch",
+    )
+    d2.download_button(
+        "Weights (.weights.h5)",
+        h5_file,
+        "siamese.weights.h5",
+        "application/octet-stream",
+        key=KEY + "dl_h5",
+        icon=":material/download:",
+        width="stretch",
+    )
+    d3.download_button(
+        "Every variable by name (.npz)",
+        lambda: weights_npz(model),
+        "siamese_variables.npz",
+        "application/octet-stream",
+        key=KEY + "dl_npz",
+        icon=":material/download:",
+        width="stretch",
+    )
     st.dataframe(pd.DataFrame(weight_table(model)), hide_index=True, width="stretch", height=240)
 
 
 def upload_ui() -> None:
     from siamese_core.persistence import ModelProblem, config_from_meta, load_model_bytes
 
-    upload = st.file_uploader(f"Use a .keras model (at most {MAX_MODEL_BYTES // 2**20} MB; loaded with safe_mode on)",
-                              type=["keras"], key=KEY + "upload", max_upload_size=MAX_MODEL_BYTES // 2**20)
+    upload = st.file_uploader(
+        f"Use a .keras model (at most {MAX_MODEL_BYTES // 2**20} MB; loaded with safe_mode on)",
+        type=["keras"],
+        key=KEY + "upload",
+        max_upload_size=MAX_MODEL_BYTES // 2**20,
+    )
     if upload is None or st.session_state.get(KEY + "uploaded_id") == upload.file_id:
         return
     try:
@@ -213,17 +283,24 @@ def upload_ui() -> None:
         st.error(f"{upload.name}: {exc} Your current model is unchanged.")
         return
     st.session_state[KEY + "uploaded_id"] = upload.file_id
-    st.session_state[MODEL] = ActiveModel(model, float(meta.get("threshold", 0.5)), f"uploaded: {upload.name}",
-                                          config_from_meta(meta), meta.get("dataset"))
+    st.session_state[MODEL] = ActiveModel(
+        model,
+        float(meta.get("threshold", 0.5)),
+        f"uploaded: {upload.name}",
+        config_from_meta(meta),
+        meta.get("dataset"),
+    )
     st.rerun()
 
 
 def merge_ui(active: ActiveModel, data) -> None:
     st.subheader("Merge two models into one")
-    st.markdown("The source post builds one network from two trained ones. Here: the **encoder of the session's "
-                "Siamese model** and the **decoder trained on the Composing models tab**. Each is copied with its "
-                "variables created under its own name scope, `from_a/` and `from_b/`, so no two variables share a "
-                "path even when both models used the same layer names.")
+    st.markdown(
+        "The source post builds one network from two trained ones. Here: the **encoder of the session's "
+        "Siamese model** and the **decoder trained on the Composing models tab**. Each is copied with its "
+        "variables created under its own name scope, `from_a/` and `from_b/`, so no two variables share a "
+        "path even when both models used the same layer names."
+    )
     runs = st.session_state.get(KEY + "ae")
     if not runs:
         st.info("Train C on the Composing models tab first: its decoder is the second model.")
@@ -234,9 +311,11 @@ def merge_ui(active: ActiveModel, data) -> None:
     merged = merge_models(embedding_model(active.model), runs["jointly"]["decoder"])
     paths = [v.path for v in merged.weights]
     scopes = sorted({p.split("/")[0] for p in paths})
-    st.caption(f"Merged model: {merged.count_params():,} parameters in {len(paths)} variables under "
-               f"{' and '.join(f'`{s}/`' for s in scopes)}; all paths distinct: {len(set(paths)) == len(paths)} "
-               f"(for example `{paths[0]}`, `{paths[-1]}`).")
+    st.caption(
+        f"Merged model: {merged.count_params():,} parameters in {len(paths)} variables under "
+        f"{' and '.join(f'`{s}/`' for s in scopes)}; all paths distinct: {len(set(paths)) == len(paths)} "
+        f"(for example `{paths[0]}`, `{paths[-1]}`)."
+    )
     output = np.asarray(merged.predict(data.test.x[:SHOWN], verbose=0)) * 255
     image_row(list(data.test.x[:SHOWN]), ["original"] * SHOWN)
     image_row(list(output), ["merged"] * SHOWN)

@@ -59,7 +59,7 @@ HELP = {
     "dataset": "auto: full MNIST when it can be had, else the 5,000 digits embedded in the app",
     "branch": "the feature extractor both digits go through",
     "head": "distance: a distance between the two embeddings, trained with the contrastive loss; "
-            "matchnet: a small network that reads both embeddings and outputs p(same)",
+    "matchnet: a small network that reads both embeddings and outputs p(same)",
     "distance": "how far apart two embeddings are (distance head only)",
     "shared": "on: one branch embeds both digits; off: two branches, twice the feature weights",
     "embedding_dim": "length of the vector each digit becomes",
@@ -74,10 +74,10 @@ HELP = {
     "pair_protocol": "balanced: fresh random pairs; keras-example: the example's alternating pairs",
     "resample_pairs": "new random pairs each epoch show the network more combinations",
     "calibrate_threshold": "pick the verdict threshold on validation pairs after each epoch, "
-                           "instead of a fixed 0.5",
+    "instead of a fixed 0.5",
     "steps_per_execution": "batches per TensorFlow call: faster, but Pause and Step act on that many",
     "val_size": "training images kept aside for validation; 0 validates on the test digits as the "
-                "Keras example does (fixed threshold only)",
+    "Keras example does (fixed threshold only)",
     "jit_compile": "compile the model with XLA (slower start, not faster here)",
 }
 MAIN_FIELDS = [
@@ -105,7 +105,9 @@ def field_widget(field: str, options, preset: SiameseConfig):
     if options is not None:
         return st.selectbox(label, options, index=list(options).index(default), **common)
     if field == "held_out_classes":
-        return st.multiselect(label, list(range(10)), default=list(default), max_selections=MAX_HELD_OUT, **common)
+        return st.multiselect(
+            label, list(range(10)), default=list(default), max_selections=MAX_HELD_OUT, **common
+        )
     if isinstance(default, bool):
         return st.toggle(label, value=default, **common)
     if isinstance(default, float):  # no min/max: an out-of-range value gets the config's sentence
@@ -117,9 +119,15 @@ def field_widget(field: str, options, preset: SiameseConfig):
 def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
     """The form; returns (config, "") or (None, the reasons it cannot be trained)."""
     with st.expander("Configuration", expanded=expanded):
-        name = st.selectbox("Preset", list(PRESETS), index=list(PRESETS).index(DEFAULT_PRESET), key=PRESET,
-                            on_change=_on_preset_change, bind="query-params",
-                            help="Fills the form; change anything afterwards. The address bar keeps it all.")
+        name = st.selectbox(
+            "Preset",
+            list(PRESETS),
+            index=list(PRESETS).index(DEFAULT_PRESET),
+            key=PRESET,
+            on_change=_on_preset_change,
+            bind="query-params",
+            help="Fills the form; change anything afterwards. The address bar keeps it all.",
+        )
         preset = PRESETS[name]
         values = {}
         columns = st.columns(4)
@@ -147,13 +155,17 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
     other = registry.job(student)
     if other is not None and other.snapshot().status.active and other is not st.session_state.get(TRAIN_JOB):
         st.session_state[TRAIN_JOB] = other  # another tab of this browser is training: show that run
-        st.session_state[MESSAGE] = ("info", "Your other tab is already training; this is that run. "
-                                     "One training per student at a time.")
+        st.session_state[MESSAGE] = (
+            "info",
+            "Your other tab is already training; this is that run. One training per student at a time.",
+        )
         return
     slots = training_slots()
     if not slots.try_acquire():
-        st.session_state[MESSAGE] = ("warning", f"The server is busy: {slots.limit} trainings are already "
-                                     "running. Try again in a minute.")
+        st.session_state[MESSAGE] = (
+            "warning",
+            f"The server is busy: {slots.limit} trainings are already running. Try again in a minute.",
+        )
         return
     try:
         data = dataset(resolve(config.dataset), config.seed, config.held_out_classes, config.val_size)
@@ -191,22 +203,50 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     batches = (job.config if active else config or PRESETS[DEFAULT_PRESET]).steps_per_execution
     step_label = "Step (1 batch)" if batches == 1 else f"Step ({batches} batches)"
     columns = st.columns(6)
-    columns[0].button("Start", icon=":material/play_arrow:", type="primary", width="stretch",
-                      disabled=active or config is None, on_click=start_training, args=(config,))
+    columns[0].button(
+        "Start",
+        icon=":material/play_arrow:",
+        type="primary",
+        width="stretch",
+        disabled=active or config is None,
+        on_click=start_training,
+        args=(config,),
+    )
     if status == Status.PAUSED:
         columns[1].button("Resume", icon=":material/play_circle:", width="stretch", on_click=job.resume)
     else:
-        columns[1].button("Pause", icon=":material/pause:", width="stretch",
-                          disabled=status not in (Status.STARTING, Status.RUNNING),
-                          on_click=job.pause if job else None)
-    columns[2].button(step_label, icon=":material/skip_next:", width="stretch",
-                      disabled=config is None and not active, on_click=step_training, args=(job, config),
-                      help=f"Runs {step_label[6:-1]} and pauses; starts a paused run if none is going.")
-    columns[3].button("Stop", icon=":material/stop:", width="stretch", disabled=not active,
-                      on_click=job.stop if job else None)
-    columns[4].button("Reset", icon=":material/restart_alt:", width="stretch", disabled=job is None,
-                      on_click=reset_training, args=(job,),
-                      help="Stops any run and forgets it; the other pages go back to the pretrained model.")
+        columns[1].button(
+            "Pause",
+            icon=":material/pause:",
+            width="stretch",
+            disabled=status not in (Status.STARTING, Status.RUNNING),
+            on_click=job.pause if job else None,
+        )
+    columns[2].button(
+        step_label,
+        icon=":material/skip_next:",
+        width="stretch",
+        disabled=config is None and not active,
+        on_click=step_training,
+        args=(job, config),
+        help=f"Runs {step_label[6:-1]} and pauses; starts a paused run if none is going.",
+    )
+    columns[3].button(
+        "Stop",
+        icon=":material/stop:",
+        width="stretch",
+        disabled=not active,
+        on_click=job.stop if job else None,
+    )
+    columns[4].button(
+        "Reset",
+        icon=":material/restart_alt:",
+        width="stretch",
+        disabled=job is None,
+        on_click=reset_training,
+        args=(job,),
+        help="Stops any run and forgets it; the other pages go back to the pretrained model.",
+    )
 
 
 # ---- the status panel ------------------------------------------------------------------------------------
@@ -216,8 +256,14 @@ def plotly_figure(series: list[Series], title: str) -> go.Figure:
         mode = "+".join(m for m, on in (("lines", s.lines), ("markers", s.markers)) if on)
         style = {"line": {"color": s.color}} if s.lines else {"marker": {"color": s.color, "size": 9}}
         figure.add_scatter(x=list(s.x), y=list(s.y), name=s.name, mode=mode, **style)
-    figure.update_layout(height=340, margin=dict(t=30, b=10), title=title, xaxis_title="batch",
-                         legend=dict(orientation="h", y=-0.3), uirevision="keep")
+    figure.update_layout(
+        height=340,
+        margin=dict(t=30, b=10),
+        title=title,
+        xaxis_title="batch",
+        legend=dict(orientation="h", y=-0.3),
+        uirevision="keep",
+    )
     return figure
 
 
@@ -229,21 +275,37 @@ def status_panel(job, snapshot) -> None:
         ("Training loss", number(last_batch.get("loss"))),
         ("Validation loss", number(last_epoch.get("val_loss"))),
         ("Validation pair accuracy", percent(last_epoch.get("val_pair_accuracy"))),
-        ("Threshold (calibrated)" if snapshot.calibrated else "Threshold (fixed)",
-         "—" if snapshot.threshold is None else f"{snapshot.threshold:.3f}"),
+        (
+            "Threshold (calibrated)" if snapshot.calibrated else "Threshold (fixed)",
+            "—" if snapshot.threshold is None else f"{snapshot.threshold:.3f}",
+        ),
         ("Device", snapshot.device or "…"),
     ]
-    parts = [progress_html(snapshot.progress, status_line(snapshot), st.get_option("theme.primaryColor") or "#2e7d32"),
-             metrics_html(figures)]
+    parts = [
+        progress_html(
+            snapshot.progress, status_line(snapshot), st.get_option("theme.primaryColor") or "#2e7d32"
+        ),
+        metrics_html(figures),
+    ]
     live = snapshot.status in (Status.STARTING, Status.RUNNING)
     if live:  # the whole live view is one element: what the browser redraws each second
         if snapshot.batches:
-            parts.append(charts_html([svg_chart(series, title, "batch") for series, title in
-                                      zip(curves(snapshot), ("loss", "pair accuracy"), strict=True)]))
+            parts.append(
+                charts_html(
+                    [
+                        svg_chart(series, title, "batch")
+                        for series, title in zip(curves(snapshot), ("loss", "pair accuracy"), strict=True)
+                    ]
+                )
+            )
         if snapshot.epoch_history:
             shown = snapshot.epoch_history[-LIVE_EPOCH_ROWS:]
-            note = (f"The last {len(shown)} of {len(snapshot.epoch_history)} epochs; all of them when the run "
-                    "is paused or over." if len(snapshot.epoch_history) > len(shown) else "")
+            note = (
+                f"The last {len(shown)} of {len(snapshot.epoch_history)} epochs; all of them when the run "
+                "is paused or over."
+                if len(snapshot.epoch_history) > len(shown)
+                else ""
+            )
             parts.append(table_html(EPOCH_HEADER, epoch_rows(shown), note))
     st.markdown(panel_html(*parts), unsafe_allow_html=True)
     if note := long_run_note(snapshot):
@@ -254,15 +316,28 @@ def status_panel(job, snapshot) -> None:
         st.warning(f"Stopped ({snapshot.reason}). The model and the curves so far are kept.")
     if not live:
         if snapshot.batches:
-            for column, series, title, key in zip(st.columns(2), curves(snapshot), ("loss", "pair accuracy"),
-                                                  ("train.loss", "train.acc"), strict=True):
+            for column, series, title, key in zip(
+                st.columns(2),
+                curves(snapshot),
+                ("loss", "pair accuracy"),
+                ("train.loss", "train.acc"),
+                strict=True,
+            ):
                 column.plotly_chart(plotly_figure(series, title), width="stretch", key=key)
         if snapshot.epoch_history:
-            st.dataframe([dict(zip(EPOCH_HEADER, row, strict=True)) for row in epoch_rows(snapshot.epoch_history)],
-                         width="stretch", hide_index=True)
+            st.dataframe(
+                [dict(zip(EPOCH_HEADER, row, strict=True)) for row in epoch_rows(snapshot.epoch_history)],
+                width="stretch",
+                hide_index=True,
+            )
     if snapshot.batches:
-        st.caption(ACCURACY_NOTE.format(at="the threshold calibrated on validation pairs" if snapshot.calibrated
-                                        else "the same fixed 0.5"))
+        st.caption(
+            ACCURACY_NOTE.format(
+                at="the threshold calibrated on validation pairs"
+                if snapshot.calibrated
+                else "the same fixed 0.5"
+            )
+        )
     if result := snapshot.result:
         one_shot = result.get("one_shot_accuracy_held_out")
         st.success(
@@ -283,8 +358,10 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     if message := st.session_state.pop(MESSAGE, None):
         getattr(st, message[0])(message[1])
     slots = training_slots()
-    st.caption(f"On this server: **{slots.in_use} of {slots.limit}** training slots in use right now "
-               "(shared by everyone using this app).")
+    st.caption(
+        f"On this server: **{slots.in_use} of {slots.limit}** training slots in use right now "
+        "(shared by everyone using this app)."
+    )
     if snapshot is None:
         st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
     else:

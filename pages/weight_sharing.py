@@ -51,11 +51,17 @@ def choice_ui() -> SiameseConfig:
     """Sharing, branch, head and embedding size, bound to the link."""
     c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1])
     shared = c1.toggle("Share weights between the branches", value=True, key=SHARED, bind="query-params")
-    branch = c2.selectbox("Branch (feature extractor)", BRANCHES, key=BRANCH, bind="query-params",
-                          on_change=_reset_dim)
-    head = c3.selectbox("Head", HEADS, key=HEAD, bind="query-params",
-                        help="distance: Euclidean distance + contrastive loss (the Keras example). "
-                             "matchnet: concatenate + 3 dense layers + softmax (MatchNet).")
+    branch = c2.selectbox(
+        "Branch (feature extractor)", BRANCHES, key=BRANCH, bind="query-params", on_change=_reset_dim
+    )
+    head = c3.selectbox(
+        "Head",
+        HEADS,
+        key=HEAD,
+        bind="query-params",
+        help="distance: Euclidean distance + contrastive loss (the Keras example). "
+        "matchnet: concatenate + 3 dense layers + softmax (MatchNet).",
+    )
     dim = c4.select_slider("Embedding size", DIMS, value=DEFAULT_DIM[branch], key=DIM, bind="query-params")
     return SiameseConfig(branch=branch, head=head, shared=shared, embedding_dim=dim)
 
@@ -63,8 +69,12 @@ def choice_ui() -> SiameseConfig:
 def parameter_figures(numbers: dict, other: dict, shared: bool) -> None:
     now, alt = numbers["breakdown"], other["breakdown"]
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Total parameters", f"{now['total']:,}",
-              delta=f"{now['total'] - alt['total']:+,} vs {'unshared' if shared else 'shared'}", delta_color="inverse")
+    m1.metric(
+        "Total parameters",
+        f"{now['total']:,}",
+        delta=f"{now['total'] - alt['total']:+,} vs {'unshared' if shared else 'shared'}",
+        delta_color="inverse",
+    )
     m2.metric("Trainable", f"{now['trainable']:,}")
     m3.metric("Non-trainable", f"{now['non_trainable']:,}")
     m4.metric("One feature branch", f"{now['branch']:,}")
@@ -73,8 +83,8 @@ def parameter_figures(numbers: dict, other: dict, shared: bool) -> None:
     st.markdown(
         f"**Shared.** One branch object serves both inputs, so its {now['branch']:,} parameters are stored once. "
         f"Unsharing would add a second copy: **+{extra:,} parameters**."
-        if shared else
-        f"**Unshared.** The unshared model carries a second copy of the feature extractor: "
+        if shared
+        else f"**Unshared.** The unshared model carries a second copy of the feature extractor: "
         f"**+{extra:,} parameters** ({unshared_total:,} instead of {shared_total:,})."
     )
     st.caption(f"Keras's own `model.count_params()` for this model: {numbers['count_params']:,}.")
@@ -85,16 +95,44 @@ def breakdown_and_graph(numbers: dict) -> None:
     components = numbers["breakdown"]["components"]
     with left:
         st.subheader("Where the parameters live")
-        frame = pd.DataFrame([{"component": c["name"], "parameters": c["total"],
-                               "used by": ", ".join(c["used_by"]) or "both embeddings"} for c in components])
-        figure = px.bar(frame, x="component", y="parameters", color="component", text="parameters",
-                        hover_data=["used by"], color_discrete_sequence=px.colors.qualitative.Set2)
+        frame = pd.DataFrame(
+            [
+                {
+                    "component": c["name"],
+                    "parameters": c["total"],
+                    "used by": ", ".join(c["used_by"]) or "both embeddings",
+                }
+                for c in components
+            ]
+        )
+        figure = px.bar(
+            frame,
+            x="component",
+            y="parameters",
+            color="component",
+            text="parameters",
+            hover_data=["used by"],
+            color_discrete_sequence=px.colors.qualitative.Set2,
+        )
         figure.update_traces(texttemplate="%{text:,}", textposition="outside")
         figure.update_layout(showlegend=False, height=330, margin=dict(t=20, b=10), yaxis_title="parameters")
         st.plotly_chart(figure, width="stretch", key="ws.chart")
-        st.dataframe(pd.DataFrame([{"component": c["name"], "total": c["total"], "trainable": c["trainable"],
-                                    "non-trainable": c["non_trainable"], "used by": ", ".join(c["used_by"]) or "—"}
-                                   for c in components]), hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "component": c["name"],
+                        "total": c["total"],
+                        "trainable": c["trainable"],
+                        "non-trainable": c["non_trainable"],
+                        "used by": ", ".join(c["used_by"]) or "—",
+                    }
+                    for c in components
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     with right:
         st.subheader("Architecture")
         st.graphviz_chart(numbers["dot"], width="stretch")
@@ -109,14 +147,23 @@ def sharing_proof(numbers: dict) -> None:
     largest_difference = float(np.max(np.abs(emb_a - emb_b)))
     # the 8 dimensions where the two embeddings are largest (a ReLU embedding has many zeros)
     dims = np.sort(np.argsort(-(np.abs(emb_a) + np.abs(emb_b)))[:8])
-    table.dataframe(pd.DataFrame({"dimension": dims, "via branch of input A": emb_a[dims],
-                                  "via branch of input B": emb_b[dims]}), hide_index=True, width="stretch")
+    table.dataframe(
+        pd.DataFrame(
+            {"dimension": dims, "via branch of input A": emb_a[dims], "via branch of input B": emb_b[dims]}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
     if largest_difference == 0.0:
-        table.success(f"Identical embeddings (largest difference {largest_difference:.1e}): both inputs use one "
-                      "set of weights.")
+        table.success(
+            f"Identical embeddings (largest difference {largest_difference:.1e}): both inputs use one "
+            "set of weights."
+        )
     else:
-        table.warning(f"Different embeddings (largest difference {largest_difference:.3f}): two independently "
-                      "initialised branches.")
+        table.warning(
+            f"Different embeddings (largest difference {largest_difference:.3f}): two independently "
+            "initialised branches."
+        )
 
 
 def multi_input_pitfall() -> None:
@@ -132,14 +179,24 @@ def multi_input_pitfall() -> None:
     counts = multi_input_counts(n)
     q1, q2, q3 = st.columns(3)
     q1.metric("Layers instantiated once (right)", f"{counts['reused']:,}")
-    q2.metric("Builder called per input (mistaken)", f"{counts['rebuilt']:,}", delta=f"+{counts['extra']:,}",
-              delta_color="inverse")
+    q2.metric(
+        "Builder called per input (mistaken)",
+        f"{counts['rebuilt']:,}",
+        delta=f"+{counts['extra']:,}",
+        delta_color="inverse",
+    )
     q3.metric("Ratio", f"{counts['rebuilt'] / counts['reused']:.1f}x")
     with st.expander("Parameters against N, both builds", expanded=True):
         series = [multi_input_counts(k) for k in range(2, n + 1)]
         long = pd.DataFrame(
-            [{"N": s["inputs"], "build": "layers instantiated once", "parameters": s["reused"]} for s in series]
-            + [{"N": s["inputs"], "build": "builder called per input", "parameters": s["rebuilt"]} for s in series]
+            [
+                {"N": s["inputs"], "build": "layers instantiated once", "parameters": s["reused"]}
+                for s in series
+            ]
+            + [
+                {"N": s["inputs"], "build": "builder called per input", "parameters": s["rebuilt"]}
+                for s in series
+            ]
         )
         figure = px.line(long, x="N", y="parameters", color="build", markers=True)
         figure.update_layout(height=320, margin=dict(t=20, b=10))

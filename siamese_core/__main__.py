@@ -41,8 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--unshared", action="store_true")
     t.add_argument("--seed", type=int)
     t.add_argument("--pairs-per-epoch", type=int)
-    t.add_argument("--exclude-embedded", action="store_true",
-                   help="leave out the 5,000 digits of the embedded set (for the default model)")
+    t.add_argument(
+        "--exclude-embedded",
+        action="store_true",
+        help="leave out the 5,000 digits of the embedded set (for the default model)",
+    )
     t.add_argument("--out", help="save the trained model as FILE.keras")
     t.add_argument("--json", action="store_true")
 
@@ -111,8 +114,13 @@ def cmd_train(args) -> dict:
     if args.out and not args.out.endswith(".keras"):
         raise CliError("--out must end in .keras")
     try:
-        ds = load_dataset(config.dataset, config.seed, config.held_out_classes, val_size=config.val_size,
-                          exclude_embedded=args.exclude_embedded)
+        ds = load_dataset(
+            config.dataset,
+            config.seed,
+            config.held_out_classes,
+            val_size=config.val_size,
+            exclude_embedded=args.exclude_embedded,
+        )
     except DatasetUnavailable as exc:
         raise CliError(str(exc)) from exc
     if ds.note:
@@ -138,9 +146,17 @@ def cmd_train(args) -> dict:
         from .persistence import save_model
 
         command = "python -m siamese_core " + " ".join(sys.argv[1:])
-        save_model(job.model, args.out, config, threshold=job.threshold, dataset=ds.name,
-                   test_pair_accuracy=result["test_pair_accuracy"], command=command,
-                   history=job.epochs, excluded_embedded=args.exclude_embedded)
+        save_model(
+            job.model,
+            args.out,
+            config,
+            threshold=job.threshold,
+            dataset=ds.name,
+            test_pair_accuracy=result["test_pair_accuracy"],
+            command=command,
+            history=job.epochs,
+            excluded_embedded=args.exclude_embedded,
+        )
         result["saved_to"] = args.out
     return {"preset": args.preset, **result}
 
@@ -164,8 +180,7 @@ def cmd_evaluate(args) -> dict:
     model, meta = _load(args.model)
     config = config_from_meta(meta)
     try:
-        ds = load_dataset(args.data, config.seed if config else 0,
-                          config.held_out_classes if config else ())
+        ds = load_dataset(args.data, config.seed if config else 0, config.held_out_classes if config else ())
     except DatasetUnavailable as exc:
         raise CliError(str(exc)) from exc
     threshold = float(meta.get("threshold", 0.5))

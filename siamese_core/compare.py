@@ -37,8 +37,9 @@ def embedding_distances(embeddings: np.ndarray, query: np.ndarray, metric: str =
     return np.linalg.norm(embeddings - query[None, :], axis=1)
 
 
-def nearest(embeddings: np.ndarray, query: np.ndarray, k: int = 5,
-            metric: str = "euclidean") -> tuple[np.ndarray, np.ndarray]:
+def nearest(
+    embeddings: np.ndarray, query: np.ndarray, k: int = 5, metric: str = "euclidean"
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices and distances of the k rows of ``embeddings`` nearest to ``query``."""
     d = embedding_distances(embeddings, query, metric)
     idx = np.argsort(d, kind="stable")[:k]

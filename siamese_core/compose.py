@@ -40,7 +40,9 @@ def compose_nested(encoder: keras.Model, decoder: keras.Model, name: str = "comp
     return keras.Model(inp, decoder(encoder(inp)), name=name)
 
 
-def compose_layerwise(encoder: keras.Model, decoder: keras.Model, name: str = "composed_layers") -> keras.Model:
+def compose_layerwise(
+    encoder: keras.Model, decoder: keras.Model, name: str = "composed_layers"
+) -> keras.Model:
     """The seed's way: take every layer of A, then of B, and call it on the running tensor."""
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
     x = inp
@@ -55,9 +57,17 @@ def shares_variables(composed: keras.Model, *parts: keras.Model) -> bool:
     return ids(composed) == set().union(*(ids(p) for p in parts))
 
 
-def train_autoencoder(composed, encoder, images: np.ndarray, epochs: int = 3, joint: bool = True,
-                      batch_size: int = 128, learning_rate: float = 1e-3, seed: int = 0,
-                      report=None) -> list[float]:
+def train_autoencoder(
+    composed,
+    encoder,
+    images: np.ndarray,
+    epochs: int = 3,
+    joint: bool = True,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    report=None,
+) -> list[float]:
     """Train C to reproduce its input. ``joint=False`` freezes the encoder (only B learns).
 
     Returns the training loss (mean squared error on [0, 1] pixels) per epoch.
@@ -69,10 +79,14 @@ def train_autoencoder(composed, encoder, images: np.ndarray, epochs: int = 3, jo
     target = images.astype(np.float32) / 255.0
     callbacks = []
     if report is not None:
-        callbacks.append(keras.callbacks.LambdaCallback(
-            on_epoch_begin=lambda epoch, logs: report(epoch / epochs, f"epoch {epoch + 1} of {epochs}")))
-    hist = composed.fit(images, target, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True,
-                        callbacks=callbacks)
+        callbacks.append(
+            keras.callbacks.LambdaCallback(
+                on_epoch_begin=lambda epoch, logs: report(epoch / epochs, f"epoch {epoch + 1} of {epochs}")
+            )
+        )
+    hist = composed.fit(
+        images, target, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True, callbacks=callbacks
+    )
     encoder.trainable = True
     return [float(v) for v in hist.history["loss"]]
 
@@ -91,7 +105,9 @@ def scoped_copy(model: keras.Model, scope: str) -> keras.Model:
     return clone
 
 
-def merge_models(encoder_source: keras.Model, decoder_source: keras.Model, name: str = "merged") -> keras.Model:
+def merge_models(
+    encoder_source: keras.Model, decoder_source: keras.Model, name: str = "merged"
+) -> keras.Model:
     """One model from two others' weights: A's encoder then B's decoder, each copied with its
     variables under its own scope (``from_a/...``, ``from_b/...``), so no variable path
     clashes even when both sources used the same layer names, and a saved variable's name

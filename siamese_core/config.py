@@ -172,11 +172,15 @@ def validate(c: SiameseConfig) -> list[str]:
     if any(not 0 <= k <= 9 for k in c.held_out_classes):
         p.append("Held-out digits must be digits from 0 to 9.")
     elif len(c.held_out_classes) > MAX_HELD_OUT:
-        p.append(f"Held-out digits: at most {MAX_HELD_OUT} of the 10 digits, so that at least two "
-                 "remain to make same and different pairs from.")
+        p.append(
+            f"Held-out digits: at most {MAX_HELD_OUT} of the 10 digits, so that at least two "
+            "remain to make same and different pairs from."
+        )
     if c.val_size == 0 and c.calibrate_threshold:
-        p.append("Validation images 0 validates on the test digits; calibrating the threshold there "
-                 "would tune it on the test set. Keep some validation images or use a fixed threshold.")
+        p.append(
+            "Validation images 0 validates on the test digits; calibrating the threshold there "
+            "would tune it on the test set. Keep some validation images or use a fixed threshold."
+        )
     return p
 
 
@@ -193,8 +197,14 @@ PRESETS: dict[str, SiameseConfig] = {
     # re-calibrated often), 8 batches per graph call. It passes 97.2% at epoch 4 or 5 over
     # seeds 0-2 and ends near 98%; with Euclidean distance and RMSprop it needed epoch 9-13.
     "fast-mlp": SiameseConfig(
-        distance="cosine", margin=0.5, optimizer="adam", learning_rate=3e-3, batch_size=256, epochs=14,
-        pairs_per_epoch=27_000, steps_per_execution=8,
+        distance="cosine",
+        margin=0.5,
+        optimizer="adam",
+        learning_rate=3e-3,
+        batch_size=256,
+        epochs=14,
+        pairs_per_epoch=27_000,
+        steps_per_execution=8,
     ),
     # A small CNN that passes 99% test pair accuracy on full MNIST in about a minute and a
     # half of training on 2 CPU cores (see BENCHMARKS.md).

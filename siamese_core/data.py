@@ -18,8 +18,12 @@ from .config import DIFFERENT, SAME
 KERAS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 KERAS_URLS = {"mnist": KERAS_BASE + "mnist.npz"}
 # Keras's own Fashion-MNIST files and the cache folder its loader uses for them
-FASHION_FILES = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-                 "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
+FASHION_FILES = (
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+)
 DOWNLOAD_TIMEOUT = 20.0  # seconds without an answer before a download counts as impossible
 DATASET_TITLES = {
     "mnist": "MNIST (70,000 digits)",

@@ -234,8 +234,9 @@ class Report:
         }
 
 
-def evaluate(model, dataset, threshold: float, protocol: str = "balanced", seed: int = 0,
-             max_retrieval: int = 1000) -> Report:
+def evaluate(
+    model, dataset, threshold: float, protocol: str = "balanced", seed: int = 0, max_retrieval: int = 1000
+) -> Report:
     """Test-set report: pair accuracy at ``threshold``, AUC, retrieval, one-shot."""
     from .data import pairs_for
 

@@ -143,8 +143,7 @@ def to_dot(model: keras.Model) -> str:
             title = f"{op.name}: {n:,} params" + (f"\\nshared, used {calls}x" if calls > 1 else "")
             color = "#2e7d32" if calls > 1 else "#1565c0"
             lines.append(
-                f"  {_q(op.name)} [label={_q(title + NL + _layer_rows(op))}, "
-                f'color="{color}", penwidth=2];'
+                f'  {_q(op.name)} [label={_q(title + NL + _layer_rows(op))}, color="{color}", penwidth=2];'
             )
         else:
             label = f"{op.name}\\n{type(op).__name__}" + (f"\\n{n:,} params" if n else "")
@@ -257,7 +256,7 @@ def generated_code(config: SiameseConfig) -> str:
 
 
 MULTI_INPUT_CODE = {
-    True: '''# Right: instantiate the layers ONCE, then call the same objects on every input.
+    True: """# Right: instantiate the layers ONCE, then call the same objects on every input.
 stack = [
     layers.Conv2D(64, 5, activation="relu", padding="same"),
     layers.Conv2D(128, 4, activation="relu", padding="same"),
@@ -278,8 +277,8 @@ inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
 x = layers.Concatenate(axis=1)([apply(i) for i in inputs])
 x = layers.LSTM(128)(x)
 model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
-''',
-    False: '''# Wrong: this function CREATES new layers every time it is called,
+""",
+    False: """# Wrong: this function CREATES new layers every time it is called,
 # so each input gets its own copy of the whole stack.
 def create_base_network(x):
     x = layers.Conv2D(64, 5, activation="relu", padding="same")(x)
@@ -295,7 +294,7 @@ inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
 x = layers.Concatenate(axis=1)([create_base_network(i) for i in inputs])
 x = layers.LSTM(128)(x)
 model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
-''',
+""",
 }
 
 

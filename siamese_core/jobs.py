@@ -142,5 +142,11 @@ class BackgroundTask:
     def snapshot(self) -> TaskSnapshot:
         with self._lock:
             end = self._ended or time.perf_counter()
-            return TaskSnapshot(self._status, self._progress, self._message,
-                                end - self._started if self._started else 0.0, self._result, self._error)
+            return TaskSnapshot(
+                self._status,
+                self._progress,
+                self._message,
+                end - self._started if self._started else 0.0,
+                self._result,
+                self._error,
+            )

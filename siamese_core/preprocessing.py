@@ -35,7 +35,9 @@ def load_image(data: bytes) -> Image.Image:
         img = Image.open(io.BytesIO(data))
         w, h = img.size  # read from the header only
         if w * h > MAX_PIXELS:
-            raise ImageProblem(f"The image is {w}x{h} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+            raise ImageProblem(
+                f"The image is {w}x{h} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels."
+            )
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated GIF / multi-page TIFF: the first frame
         img.load()

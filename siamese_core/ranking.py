@@ -81,8 +81,16 @@ def build_scorer(name: str = "quality_scorer") -> keras.Model:
     return keras.Model(inp, layers.Dense(1, name="score")(x), name=name)
 
 
-def train_scorer(groups: np.ndarray, loss: str = "pairwise", steps: int = 200, groups_per_batch: int = 8,
-                 margin: float = 1.0, learning_rate: float = 1e-3, seed: int = 0, report=None):
+def train_scorer(
+    groups: np.ndarray,
+    loss: str = "pairwise",
+    steps: int = 200,
+    groups_per_batch: int = 8,
+    margin: float = 1.0,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    report=None,
+):
     """Train a scorer on (n, L, 28, 28) groups. Returns (model, loss per step).
     ``report(fraction, message)``, when given, is called every 25 steps."""
     import tensorflow as tf

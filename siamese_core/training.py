@@ -34,7 +34,7 @@ THREAD_NAME = "siamese-train"  # the Python name of every training thread
 
 
 def describe_device() -> str:
-    """"CPU" or the name of the first GPU TensorFlow sees (it uses that GPU by itself)."""
+    """ "CPU" or the name of the first GPU TensorFlow sees (it uses that GPU by itself)."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -362,7 +362,9 @@ class TrainingJob:
                 train_pairs = pairs_for(c.pair_protocol, ds.train.y, c.pairs_per_epoch, rng)
             data = pair_dataset(images, train_pairs, c.batch_size, shuffle_seed=c.seed + epoch)
             self._fit_started = time.perf_counter()
-            model.fit(data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=[callback], shuffle=False)
+            model.fit(
+                data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=[callback], shuffle=False
+            )
             with self._lock:
                 self.train_seconds += time.perf_counter() - self._fit_started
                 self._fit_started = 0.0
@@ -426,8 +428,9 @@ def validation_loss(config: SiameseConfig, scores: np.ndarray, same: np.ndarray)
 
     if config.head == "matchnet":
         return float(match_cross_entropy(same, 1.0 - scores))
-    return float(contrastive_loss(same[:, None].astype(np.float32), scores[:, None].astype(np.float32),
-                                  config.margin))
+    return float(
+        contrastive_loss(same[:, None].astype(np.float32), scores[:, None].astype(np.float32), config.margin)
+    )
 
 
 class _JobCallback(keras.callbacks.Callback):
@@ -526,8 +529,9 @@ class _JobCallback(keras.callbacks.Callback):
         job._set_status(Status.RUNNING)
 
 
-def with_grace(is_alive: Callable[[], bool], grace: float = 15.0,
-               clock: Callable[[], float] = time.monotonic) -> Callable[[], bool]:
+def with_grace(
+    is_alive: Callable[[], bool], grace: float = 15.0, clock: Callable[[], float] = time.monotonic
+) -> Callable[[], bool]:
     """Wrap "is the owner still there?" so that it answers False only after ``grace`` seconds
     of continuous absence: a dropped Wi-Fi connection that comes back keeps its training,
     a closed tab loses it."""

@@ -60,7 +60,9 @@ def nearest_neighbour_accuracy(emb_train, y_train, emb_test, y_test) -> float:
 
 def _fit(model, x, y, epochs, lr, seed):
     keras.utils.set_random_seed(seed)
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
 
 
@@ -69,8 +71,16 @@ def _accuracy(model, x, y) -> float:
     return float(np.mean(np.argmax(p, axis=1) == y))
 
 
-def k_shot_experiment(siamese: keras.Model, config: SiameseConfig, dataset, ks=(1, 5, 10),
-                      epochs: int = 30, test_size: int = 1000, seed: int = 0, report=None) -> list[dict]:
+def k_shot_experiment(
+    siamese: keras.Model,
+    config: SiameseConfig,
+    dataset,
+    ks=(1, 5, 10),
+    epochs: int = 30,
+    test_size: int = 1000,
+    seed: int = 0,
+    report=None,
+) -> list[dict]:
     """Test accuracy with k labelled digits per class, four ways:
 
     (a) nearest labelled neighbour in the Siamese embedding (no training);
@@ -106,18 +116,24 @@ def k_shot_experiment(siamese: keras.Model, config: SiameseConfig, dataset, ks=(
         report((n + 2 / 3) / len(ks), f"k = {k}: the same network from scratch")
         scratch = build_classifier(config)
         _fit(scratch, x, y, epochs, 1e-3, seed)
-        rows.append({
-            "k": k, "labelled digits": len(idx),
-            "nearest neighbour (Siamese embedding)": nn,
-            "transferred encoder, frozen": frozen,
-            "transferred encoder, fine-tuned": tuned,
-            "from scratch": _accuracy(scratch, xt, yt),
-        })
+        rows.append(
+            {
+                "k": k,
+                "labelled digits": len(idx),
+                "nearest neighbour (Siamese embedding)": nn,
+                "transferred encoder, frozen": frozen,
+                "transferred encoder, fine-tuned": tuned,
+                "from scratch": _accuracy(scratch, xt, yt),
+            }
+        )
     return rows
 
 
-SIAMESE_WAYS = ("nearest neighbour (Siamese embedding)", "transferred encoder, frozen",
-                "transferred encoder, fine-tuned")
+SIAMESE_WAYS = (
+    "nearest neighbour (Siamese embedding)",
+    "transferred encoder, frozen",
+    "transferred encoder, fine-tuned",
+)
 SCRATCH = "from scratch"
 
 
@@ -128,15 +144,23 @@ def k_shot_conclusion(rows: list[dict]) -> str:
     best, scratch = first[best_way], first[SCRATCH]
     labels = "one label" if first["k"] == 1 else f"{first['k']} labels"
     if best > scratch:
-        verdict = (f"With {labels} per class, the best use of the Siamese features ({best_way}, {best:.1%}) "
-                   f"beats the network trained from scratch ({scratch:.1%}) by {100 * (best - scratch):.1f} points.")
+        verdict = (
+            f"With {labels} per class, the best use of the Siamese features ({best_way}, {best:.1%}) "
+            f"beats the network trained from scratch ({scratch:.1%}) by {100 * (best - scratch):.1f} points."
+        )
     elif best == scratch:
-        verdict = f"With {labels} per class, the Siamese features and training from scratch tie at {best:.1%}."
+        verdict = (
+            f"With {labels} per class, the Siamese features and training from scratch tie at {best:.1%}."
+        )
     else:
-        verdict = (f"With {labels} per class, the network trained from scratch ({scratch:.1%}) beats every use "
-                   f"of the Siamese features (best: {best_way}, {best:.1%}).")
+        verdict = (
+            f"With {labels} per class, the network trained from scratch ({scratch:.1%}) beats every use "
+            f"of the Siamese features (best: {best_way}, {best:.1%})."
+        )
     last = max(rows, key=lambda row: row["k"])
     if last is first:
         return verdict
     gap = max(last[way] for way in SIAMESE_WAYS) - last[SCRATCH]
-    return verdict + f" At k = {last['k']}, the best Siamese way minus from scratch is {100 * gap:+.1f} points."
+    return (
+        verdict + f" At k = {last['k']}, the best Siamese way minus from scratch is {100 * gap:+.1f} points."
+    )

@@ -22,12 +22,14 @@ PROGRESS_CLASS = "sl-progress"  # the browser tests and bench_app find the progr
 def progress_html(fraction: float, text: str, color: str) -> str:
     """A labelled progress bar; ``fraction`` is clamped to [0, 1]."""
     f = min(max(float(fraction), 0.0), 1.0)
-    return (f'<div class="{PROGRESS_CLASS}" role="progressbar" aria-label="training progress" aria-valuemin="0" '
-            f'aria-valuemax="100" aria-valuenow="{100 * f:.0f}" style="margin-bottom:1rem">'
-            f'<div style="font-size:14px;color:{TEXT};margin-bottom:0.3rem">{escape(text)}</div>'
-            f'<div style="height:0.5rem;border-radius:0.25rem;background:{TRACK}">'
-            f'<div style="height:100%;width:{100 * f:.1f}%;border-radius:0.25rem;background:{escape(color)}">'
-            "</div></div></div>")
+    return (
+        f'<div class="{PROGRESS_CLASS}" role="progressbar" aria-label="training progress" aria-valuemin="0" '
+        f'aria-valuemax="100" aria-valuenow="{100 * f:.0f}" style="margin-bottom:1rem">'
+        f'<div style="font-size:14px;color:{TEXT};margin-bottom:0.3rem">{escape(text)}</div>'
+        f'<div style="height:0.5rem;border-radius:0.25rem;background:{TRACK}">'
+        f'<div style="height:100%;width:{100 * f:.1f}%;border-radius:0.25rem;background:{escape(color)}">'
+        "</div></div></div>"
+    )
 
 
 def metrics_html(items: Sequence[tuple[str, str]]) -> str:

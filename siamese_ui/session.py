@@ -50,8 +50,9 @@ def adopt_finished_training(job) -> bool:
         return False
     st.session_state[TRAIN_ADOPTED] = job
     if job.model is not None and snapshot.result is not None:
-        st.session_state[MODEL] = ActiveModel(job.model, job.threshold, TRAINED_HERE, job.config,
-                                              job.dataset.name, job)
+        st.session_state[MODEL] = ActiveModel(
+            job.model, job.threshold, TRAINED_HERE, job.config, job.dataset.name, job
+        )
     return True
 
 
@@ -70,8 +71,11 @@ def model_banner(active: ActiveModel) -> None:
         )
     else:
         config = active.config
-        what = (f"{config.branch} branch, {config.head} head, {'shared' if config.shared else 'unshared'}"
-                if config else "custom")
+        what = (
+            f"{config.branch} branch, {config.head} head, {'shared' if config.shared else 'unshared'}"
+            if config
+            else "custom"
+        )
         st.success(f"Using the model **{active.source}** ({what}).", icon=":material/psychology:")
 
 

@@ -87,7 +87,9 @@ class StudentRegistry:
         with self._lock:
             self._sessions.setdefault(student, set()).add(session_id)
 
-    def owner_present(self, student: str, is_open: Callable[[str], bool | None] = session_is_open) -> bool | None:
+    def owner_present(
+        self, student: str, is_open: Callable[[str], bool | None] = session_is_open
+    ) -> bool | None:
         """Is any tab of this student still open? None when no session can be asked."""
         with self._lock:
             sessions = list(self._sessions.get(student, ()))
@@ -112,7 +114,7 @@ class StudentRegistry:
 
 
 def keep_alive_for(student: str, registry: StudentRegistry, grace: float) -> Callable[[], bool]:
-    """"Is any tab of this student still open?", with a grace period, for a training thread.
+    """ "Is any tab of this student still open?", with a grace period, for a training thread.
     Where no session can be asked (AppTest), the answer is yes."""
     from siamese_core.training import with_grace
 

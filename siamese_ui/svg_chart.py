@@ -99,14 +99,18 @@ def svg_chart(series: Sequence[Series], title: str, x_title: str) -> str:
     legend = _legend_rows(series)
     height = HEIGHT + LEGEND_ROW * (len(legend) - 1)
     plot_bottom = HEIGHT - BOTTOM - LEGEND_ROW * 1.5
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
-           f'aria-label="{escape(title)}" style="width:100%;height:auto;font-family:sans-serif;font-size:13px">',
-           f'<text x="{LEFT}" y="20" font-size="15" fill="#31333f">{escape(title)}</text>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-label="{escape(title)}" style="width:100%;height:auto;font-family:sans-serif;font-size:13px">',
+        f'<text x="{LEFT}" y="20" font-size="15" fill="#31333f">{escape(title)}</text>',
+    ]
     xs = [x for runs in segs for run in runs for x, _ in run]
     ys = [y for runs in segs for run in runs for _, y in run]
     if not xs:
-        out.append(f'<text x="{WIDTH / 2}" y="{plot_bottom / 2 + TOP / 2}" text-anchor="middle" fill="#808495">'
-                   "no data yet</text></svg>")
+        out.append(
+            f'<text x="{WIDTH / 2}" y="{plot_bottom / 2 + TOP / 2}" text-anchor="middle" fill="#808495">'
+            "no data yet</text></svg>"
+        )
         return "".join(out)
     x0, x1 = (min(xs), max(xs)) if max(xs) > min(xs) else (min(xs) - 1, max(xs) + 1)
     y0, y1 = _range(ys)
@@ -118,31 +122,44 @@ def svg_chart(series: Sequence[Series], title: str, x_title: str) -> str:
     def py(y: float) -> float:
         return plot_bottom - (y - y0) / (y1 - y0) * (plot_bottom - TOP)
 
-    out.append(f'<rect x="{LEFT}" y="{TOP}" width="{right - LEFT}" height="{plot_bottom - TOP}" fill="#f8f9fb"/>')
+    out.append(
+        f'<rect x="{LEFT}" y="{TOP}" width="{right - LEFT}" height="{plot_bottom - TOP}" fill="#f8f9fb"/>'
+    )
     for t in nice_ticks(y0, y1):
         y = py(t)
-        out.append(f'<line x1="{LEFT}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e6e9ef"/>'
-                   f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{_label(t)}</text>')
+        out.append(
+            f'<line x1="{LEFT}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e6e9ef"/>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{_label(t)}</text>'
+        )
     for t in nice_ticks(x0, x1, 6):
         x = px(t)
-        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{plot_bottom}" stroke="#e6e9ef"/>'
-                   f'<text x="{x:.1f}" y="{plot_bottom + 16:.1f}" text-anchor="middle" fill="#555">{_label(t)}</text>')
-    out.append(f'<text x="{(LEFT + right) / 2}" y="{plot_bottom + 32:.1f}" text-anchor="middle" fill="#31333f">'
-               f"{escape(x_title)}</text>")
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{plot_bottom}" stroke="#e6e9ef"/>'
+            f'<text x="{x:.1f}" y="{plot_bottom + 16:.1f}" text-anchor="middle" fill="#555">{_label(t)}</text>'
+        )
+    out.append(
+        f'<text x="{(LEFT + right) / 2}" y="{plot_bottom + 32:.1f}" text-anchor="middle" fill="#31333f">'
+        f"{escape(x_title)}</text>"
+    )
     for s, runs in zip(series, segs, strict=True):
         for run in runs:
             coords = [(px(x), py(y)) for x, y in run]
             if s.lines and len(coords) > 1:
                 path = " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
-                out.append(f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2" '
-                           'stroke-linejoin="round"/>')
+                out.append(
+                    f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2" '
+                    'stroke-linejoin="round"/>'
+                )
             if s.markers or len(coords) == 1:  # a lone point of a line still shows
                 out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="{s.color}"/>' for a, b in coords)
     for i, row in enumerate(legend):
         y = plot_bottom + 50 + i * LEGEND_ROW
         for s, x in row:
-            mark = (f'<line x1="{x}" x2="{x + 20}" y1="{y - 4}" y2="{y - 4}" stroke="{s.color}" stroke-width="2"/>'
-                    if s.lines else "")
+            mark = (
+                f'<line x1="{x}" x2="{x + 20}" y1="{y - 4}" y2="{y - 4}" stroke="{s.color}" stroke-width="2"/>'
+                if s.lines
+                else ""
+            )
             if s.markers:
                 mark += f'<circle cx="{x + 10}" cy="{y - 4}" r="4" fill="{s.color}"/>'
             out.append(f'{mark}<text x="{x + 26}" y="{y}" fill="#31333f">{escape(s.name)}</text>')

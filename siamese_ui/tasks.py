@@ -23,8 +23,10 @@ def start_task(name: str, work: Callable[[Callable[[float, str], None]], Any], o
     ``owner`` (the model's id) ties the result to the model it was computed for."""
     slots = training_slots()
     if not slots.try_acquire():
-        st.session_state[MESSAGES + name] = (f"The server's {slots.limit} training slots are all in use "
-                                             "(everyone's trainings count). Try again in a minute.")
+        st.session_state[MESSAGES + name] = (
+            f"The server's {slots.limit} training slots are all in use "
+            "(everyone's trainings count). Try again in a minute."
+        )
         return
     task = BackgroundTask(name, work)
     task.owner = owner
@@ -42,8 +44,15 @@ def task_ui(name: str, label: str, work: Callable, owner: int, help: str | None 
     and the finished result (None until then)."""
     task = task_of(name, owner)
     running = task is not None and task.snapshot().status == Status.RUNNING
-    st.button(label, key=f"lessons.start.{name}", type="primary", disabled=running, help=help,
-              on_click=start_task, args=(name, work, owner))
+    st.button(
+        label,
+        key=f"lessons.start.{name}",
+        type="primary",
+        disabled=running,
+        help=help,
+        on_click=start_task,
+        args=(name, work, owner),
+    )
     if message := st.session_state.pop(MESSAGES + name, None):
         st.warning(message, icon=":material/hourglass_top:")
     st.fragment(_progress, run_every=REFRESH_SECONDS if running else None)(name, owner, running)

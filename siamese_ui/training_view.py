@@ -19,15 +19,31 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.2f}%"
 
 
-EPOCH_HEADER = ("epoch", "loss", "pair accuracy (0.5)", "val loss", "val pair accuracy", "threshold",
-                "training time")
+EPOCH_HEADER = (
+    "epoch",
+    "loss",
+    "pair accuracy (0.5)",
+    "val loss",
+    "val pair accuracy",
+    "threshold",
+    "training time",
+)
 
 
 def epoch_rows(epochs) -> list[tuple[str, ...]]:
     """The epoch table's rows, formatted the same way live and once the run is paused or over."""
-    return [(str(e["epoch"]) + ("" if e["complete"] else " (partial)"), number(e["loss"]), percent(e["pair_accuracy"]),
-             number(e["val_loss"]), percent(e["val_pair_accuracy"]), f"{e['threshold']:.3f}", f"{e['seconds']:.1f} s")
-            for e in epochs]
+    return [
+        (
+            str(e["epoch"]) + ("" if e["complete"] else " (partial)"),
+            number(e["loss"]),
+            percent(e["pair_accuracy"]),
+            number(e["val_loss"]),
+            percent(e["val_pair_accuracy"]),
+            f"{e['threshold']:.3f}",
+            f"{e['seconds']:.1f} s",
+        )
+        for e in epochs
+    ]
 
 
 def _thin(rows, limit: int = 600) -> list[dict]:
@@ -47,35 +63,58 @@ def curves(snapshot) -> tuple[list[Series], list[Series]]:
         Series("validation loss, epoch", ex, [e["val_loss"] for e in epochs], "#d62728", markers=True),
     ]
     accuracy = [
-        Series("training pair accuracy at 0.5 (running)", x, [r["pair_accuracy"] for r in batches], "#2ca02c"),
-        Series(f"validation pair accuracy at {at}, epoch", ex, [e["val_pair_accuracy"] for e in epochs],
-               "#ff7f0e", markers=True),
+        Series(
+            "training pair accuracy at 0.5 (running)", x, [r["pair_accuracy"] for r in batches], "#2ca02c"
+        ),
+        Series(
+            f"validation pair accuracy at {at}, epoch",
+            ex,
+            [e["val_pair_accuracy"] for e in epochs],
+            "#ff7f0e",
+            markers=True,
+        ),
     ]
     return loss, accuracy
 
 
-ACCURACY_NOTE = ("Training accuracy is Keras's running metric at a fixed threshold of 0.5 during the epoch; "
-                 "validation accuracy is measured after each epoch at {at}. Two thresholds, so the two "
-                 "curves can differ for that reason alone.")
+ACCURACY_NOTE = (
+    "Training accuracy is Keras's running metric at a fixed threshold of 0.5 during the epoch; "
+    "validation accuracy is measured after each epoch at {at}. Two thresholds, so the two "
+    "curves can differ for that reason alone."
+)
 
 
 def status_line(snapshot) -> str:
-    label = {Status.STARTING: "Starting: loading data and building the graph (a few seconds)…",
-             Status.RUNNING: "Training", Status.PAUSED: "Paused", Status.FINISHED: "Finished",
-             Status.STOPPED: "Stopped", Status.FAILED: "Failed"}.get(snapshot.status, str(snapshot.status))
+    label = {
+        Status.STARTING: "Starting: loading data and building the graph (a few seconds)…",
+        Status.RUNNING: "Training",
+        Status.PAUSED: "Paused",
+        Status.FINISHED: "Finished",
+        Status.STOPPED: "Stopped",
+        Status.FAILED: "Failed",
+    }.get(snapshot.status, str(snapshot.status))
     eta = ""
     if snapshot.eta_seconds is not None and snapshot.status == Status.RUNNING:
-        eta = f" · ETA {snapshot.eta_seconds / 60:.0f} min" if snapshot.eta_seconds >= 120 else \
-              f" · ETA {snapshot.eta_seconds:.0f} s"
-    return (f"{label} · epoch {snapshot.current_epoch}/{snapshot.epochs} · "
-            f"batch {snapshot.step}/{snapshot.total_steps or '?'} · {snapshot.pairs_per_second:,.0f} pairs/s{eta}")
-
-
+        eta = (
+            f" · ETA {snapshot.eta_seconds / 60:.0f} min"
+            if snapshot.eta_seconds >= 120
+            else f" · ETA {snapshot.eta_seconds:.0f} s"
+        )
+    return (
+        f"{label} · epoch {snapshot.current_epoch}/{snapshot.epochs} · "
+        f"batch {snapshot.step}/{snapshot.total_steps or '?'} · {snapshot.pairs_per_second:,.0f} pairs/s{eta}"
+    )
 
 
 def long_run_note(snapshot: JobSnapshot) -> str:
     """A sentence when the run will take long (epochs = 500 is an hour and more), else ""."""
-    if snapshot.status != Status.RUNNING or snapshot.eta_seconds is None or snapshot.eta_seconds <= LONG_RUN_SECONDS:
+    if (
+        snapshot.status != Status.RUNNING
+        or snapshot.eta_seconds is None
+        or snapshot.eta_seconds <= LONG_RUN_SECONDS
+    ):
         return ""
-    return (f"At this speed the run takes about {snapshot.eta_seconds / 60:.0f} more minutes. Fewer epochs or "
-            "pairs per epoch make it shorter; Stop keeps what it has learnt so far.")
+    return (
+        f"At this speed the run takes about {snapshot.eta_seconds / 60:.0f} more minutes. Fewer epochs or "
+        "pairs per epoch make it shorter; Stop keeps what it has learnt so far."
+    )

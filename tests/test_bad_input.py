@@ -46,7 +46,12 @@ def test_a_huge_image_is_refused_before_decoding():
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     ihdr = struct.pack(">IIBBBBB", 20000, 20000, 8, 0, 0, 0, 0)
-    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + chunk(b"IEND", b"")
+    data = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 100))
+        + chunk(b"IEND", b"")
+    )
     with pytest.raises(ImageProblem, match="20000x20000"):
         load_image(data)
     # Pillow's own guard stays on behind ours (nothing in the app switches it off)
@@ -70,7 +75,7 @@ def test_the_byte_limit_comes_first():
 
 def test_sixteen_bit_png_reads_like_eight_bit():
     a8 = digit_seven()
-    a16 = (a8.astype(np.uint16) * 257)
+    a16 = a8.astype(np.uint16) * 257
     img16 = Image.fromarray(a16)  # mode I;16
     out16 = to_mnist(encode(img16, "PNG"))
     out8 = to_mnist(encode(Image.fromarray(a8), "PNG"))

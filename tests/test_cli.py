@@ -21,7 +21,9 @@ def run_cli(capsys, *args):
 def test_params_json_shared_and_unshared(capsys):
     code, out, _ = run_cli(capsys, "params", "--preset", "keras-example", "--json")
     shared = json.loads(out)
-    assert code == 0 and shared["total"] == 133_504 and shared["branch"] == 133_504 and shared["shared"] is True
+    assert (
+        code == 0 and shared["total"] == 133_504 and shared["branch"] == 133_504 and shared["shared"] is True
+    )
     code, out, _ = run_cli(capsys, "params", "--preset", "keras-example", "--unshared", "--json")
     unshared = json.loads(out)
     assert unshared["total"] == 2 * 133_504 and unshared["shared"] is False
@@ -58,8 +60,13 @@ def test_errors_are_one_line_and_exit_non_zero(capsys, args, message):
 
 def test_compare_two_pngs_with_the_default_model(tmp_path, capsys, small_data):
     paths = []
-    for k, idx in enumerate([np.flatnonzero(small_data.test.y == 3)[0], np.flatnonzero(small_data.test.y == 3)[1],
-                             np.flatnonzero(small_data.test.y == 7)[0]]):
+    for k, idx in enumerate(
+        [
+            np.flatnonzero(small_data.test.y == 3)[0],
+            np.flatnonzero(small_data.test.y == 3)[1],
+            np.flatnonzero(small_data.test.y == 7)[0],
+        ]
+    ):
         p = tmp_path / f"{k}.png"
         Image.fromarray(small_data.test.x[idx]).save(p)
         paths.append(str(p))
@@ -77,8 +84,19 @@ def test_compare_two_pngs_with_the_default_model(tmp_path, capsys, small_data):
 
 def test_train_json_end_to_end(tmp_path, capsys):
     out_file = tmp_path / "m.keras"
-    code, out, err = run_cli(capsys, "train", "--preset", "keras-example", "--data", "mnist-5k",
-                             "--epochs", "1", "--out", str(out_file), "--json")
+    code, out, err = run_cli(
+        capsys,
+        "train",
+        "--preset",
+        "keras-example",
+        "--data",
+        "mnist-5k",
+        "--epochs",
+        "1",
+        "--out",
+        str(out_file),
+        "--json",
+    )
     r = json.loads(out)
     assert code == 0 and r["epochs"] == 1 and r["dataset"] == "mnist-5k" and r["device"] == "CPU"
     assert 0.5 < r["test_pair_accuracy"] <= 1 and r["threshold"] == 0.5 and r["train_seconds"] > 0
@@ -89,16 +107,28 @@ def test_train_json_end_to_end(tmp_path, capsys):
 
 
 def test_python_dash_m_runs_and_fails_cleanly():
-    ok = subprocess.run([sys.executable, "-m", "siamese_core", "params", "--preset", "cnn", "--json"],
-                        capture_output=True, text=True, cwd=ROOT, timeout=120)
+    ok = subprocess.run(
+        [sys.executable, "-m", "siamese_core", "params", "--preset", "cnn", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert ok.returncode == 0 and json.loads(ok.stdout)["shared"] is True
-    bad = subprocess.run([sys.executable, "-m", "siamese_core", "params", "--preset", "x"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "siamese_core", "params", "--preset", "x"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
 def test_importing_the_core_does_not_import_streamlit_or_tensorflow():
-    code = "import sys, siamese_core, siamese_core.config, siamese_core.data; " \
-           "print('streamlit' in sys.modules, 'tensorflow' in sys.modules)"
+    code = (
+        "import sys, siamese_core, siamese_core.config, siamese_core.data; "
+        "print('streamlit' in sys.modules, 'tensorflow' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.stdout.split() == ["False", "False"]

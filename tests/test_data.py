@@ -112,5 +112,7 @@ def test_embedded_digits_are_mlxtends_5000():
     x, y = embedded_digits()
     ref_x, ref_y = mnist_data()
     assert x.dtype == np.uint8 and x.shape == (5000, 28, 28)
-    assert np.array_equal(x.reshape(5000, -1), ref_x.astype(np.uint8)) and np.array_equal(ref_x, x.reshape(5000, -1))
+    assert np.array_equal(x.reshape(5000, -1), ref_x.astype(np.uint8)) and np.array_equal(
+        ref_x, x.reshape(5000, -1)
+    )
     assert np.array_equal(y, ref_y)

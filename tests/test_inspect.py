@@ -15,7 +15,9 @@ COMBOS = [
 ]
 
 
-@pytest.mark.parametrize("config", COMBOS, ids=lambda c: f"{c.branch}-{c.head}-{c.distance}-{'shared' if c.shared else 'unshared'}")
+@pytest.mark.parametrize(
+    "config", COMBOS, ids=lambda c: f"{c.branch}-{c.head}-{c.distance}-{'shared' if c.shared else 'unshared'}"
+)
 def test_breakdown_total_equals_keras_and_generated_code_builds_the_same(config):
     model = build_siamese(config)
     b = param_breakdown(model)

@@ -64,14 +64,24 @@ def test_k_shot_experiment_runs_and_reports_every_way(small_data):
     siamese = build_siamese(CFG)
     rows = T.k_shot_experiment(siamese, CFG, small_data, ks=(1,), epochs=2, test_size=100)
     assert len(rows) == 1 and rows[0]["labelled digits"] == 10
-    for key in ("nearest neighbour (Siamese embedding)", "transferred encoder, frozen",
-                "transferred encoder, fine-tuned", "from scratch"):
+    for key in (
+        "nearest neighbour (Siamese embedding)",
+        "transferred encoder, frozen",
+        "transferred encoder, fine-tuned",
+        "from scratch",
+    ):
         assert 0.0 <= rows[0][key] <= 1.0
 
 
 def test_operator_matrix_is_the_seeds():
-    seed = [[5, 0, 0, 0, 0], [-1, 4, 0, 0, 0], [-1, -1, 3, 0, 0], [-1, -1, -1, 2, 0], [-1, -1, -1, -1, 1],
-            [-1, -1, -1, -1, -1]]
+    seed = [
+        [5, 0, 0, 0, 0],
+        [-1, 4, 0, 0, 0],
+        [-1, -1, 3, 0, 0],
+        [-1, -1, -1, 2, 0],
+        [-1, -1, -1, -1, 1],
+        [-1, -1, -1, -1, -1],
+    ]
     assert R.operator_matrix(6).tolist() == seed
 
 
@@ -85,8 +95,12 @@ def _operator_loop(s, margin):
 
 
 def _pairwise_loop(s, margin):
-    vals = [max(0.0, margin - (row[i] - row[j])) for row in s
-            for i in range(s.shape[1]) for j in range(i + 1, s.shape[1])]
+    vals = [
+        max(0.0, margin - (row[i] - row[j]))
+        for row in s
+        for i in range(s.shape[1])
+        for j in range(i + 1, s.shape[1])
+    ]
     return np.mean(vals)
 
 

@@ -11,7 +11,9 @@ def test_progress_bar_width_and_value_follow_the_fraction_clamped_to_0_1():
     html = progress_html(0.4567, "Training · epoch 3/10", "#2e7d32")
     assert 'aria-valuenow="46"' in html and "width:45.7%" in html and "background:#2e7d32" in html
     assert ">Training · epoch 3/10<" in html
-    assert "width:100.0%" in progress_html(1.7, "", "#000") and 'aria-valuenow="100"' in progress_html(1.7, "", "#000")
+    assert "width:100.0%" in progress_html(1.7, "", "#000") and 'aria-valuenow="100"' in progress_html(
+        1.7, "", "#000"
+    )
     assert "width:0.0%" in progress_html(-0.2, "", "#000")
 
 
@@ -45,9 +47,15 @@ def test_the_block_is_one_well_formed_element_with_no_newline():
 
 def test_metrics_and_table_hold_the_given_figures_in_order():
     html = metrics_html([("Training loss", "0.1234"), ("Validation pair accuracy", "97.50%")])
-    assert re.findall(r'class="sl-metric-label"[^>]*>([^<]+)<', html) == ["Training loss", "Validation pair accuracy"]
+    assert re.findall(r'class="sl-metric-label"[^>]*>([^<]+)<', html) == [
+        "Training loss",
+        "Validation pair accuracy",
+    ]
     assert re.findall(r'class="sl-metric-value"[^>]*>([^<]+)<', html) == ["0.1234", "97.50%"]
     table = ET.fromstring(table_html(["epoch", "loss"], [["1", "0.5000"], ["2", "0.2500"]]))
     assert [th.text for th in table.iter("th")] == ["epoch", "loss"]
-    assert [[td.text for td in tr.iter("td")] for tr in table.find("tbody")] == [["1", "0.5000"], ["2", "0.2500"]]
+    assert [[td.text for td in tr.iter("td")] for tr in table.find("tbody")] == [
+        ["1", "0.5000"],
+        ["2", "0.2500"],
+    ]
     assert "The last" not in table_html(["a"], [["1"]])  # no caption unless given

@@ -37,8 +37,13 @@ def test_the_core_loads_keras_without_sklearn_and_pandas_which_stay_importable()
         "print('sklearn' in sys.modules, 'pandas' in sys.modules);"
         "import sklearn.metrics, pandas; print(pandas.DataFrame({'a': [1]}).shape)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[:2] == ["False False", "(1, 1)"]
 
@@ -65,7 +70,12 @@ with skipping_optional_imports():
 import sklearn.metrics
 print(got['main'], got['other'], 'sklearn ok')
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "refused pandas sklearn ok"

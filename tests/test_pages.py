@@ -60,7 +60,9 @@ def test_sharing_switch_changes_counts_to_the_core_values():
     at.selectbox(key="ws.branch").set_value("matchnet").run()
     assert at.select_slider(key="ws.dim").value == 512  # the branch's own size
     at.selectbox(key="ws.head").set_value("matchnet").run()
-    expected = build_siamese(SiameseConfig(branch="matchnet", head="matchnet", shared=False, embedding_dim=512)).count_params()
+    expected = build_siamese(
+        SiameseConfig(branch="matchnet", head="matchnet", shared=False, embedding_dim=512)
+    ).count_params()
     assert metric(at, "Total parameters") == f"{expected:,}"
     assert any("Different embeddings" in w.value for w in at.warning)
     at.toggle(key="ws.shared").set_value(True).run()
@@ -68,7 +70,10 @@ def test_sharing_switch_changes_counts_to_the_core_values():
 
 
 def test_weight_sharing_link_reopens_the_same_lab():
-    at = app("pages/weight_sharing.py", {"ws.shared": "false", "ws.branch": "cnn", "ws.dim": "16", "ws.n_inputs": "3"})
+    at = app(
+        "pages/weight_sharing.py",
+        {"ws.shared": "false", "ws.branch": "cnn", "ws.dim": "16", "ws.n_inputs": "3"},
+    )
     assert at.toggle(key="ws.shared").value is False and at.selectbox(key="ws.branch").value == "cnn"
     assert at.select_slider(key="ws.dim").value == 16 and at.slider(key="ws.n_inputs").value == 3
     expected = build_siamese(SiameseConfig(branch="cnn", shared=False, embedding_dim=16)).count_params()
@@ -82,8 +87,15 @@ def test_multi_input_slider_reads_real_counts():
     assert metric(at, "Builder called per input (mistaken)") == f"{7_425_475 + 2 * 7_096_896:,}"
 
 
-TINY = {"train.dataset": "mnist-5k", "train.epochs": "1", "train.pairs_per_epoch": "1024", "train.batch_size": "64",
-        "train.branch": "mlp", "train.embedding_dim": "16", "train.optimizer": "adam"}
+TINY = {
+    "train.dataset": "mnist-5k",
+    "train.epochs": "1",
+    "train.pairs_per_epoch": "1024",
+    "train.batch_size": "64",
+    "train.branch": "mlp",
+    "train.embedding_dim": "16",
+    "train.optimizer": "adam",
+}
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
@@ -136,8 +148,15 @@ def test_a_tiny_training_run_completes_and_fills_the_history():
     assert buttons["Start"] is False and buttons["Stop"] is True and buttons["Pause"] is True
     # the finished epoch table is formatted like the live one, not raw field names
     table = at.dataframe[0].value
-    assert list(table.columns) == ["epoch", "loss", "pair accuracy (0.5)", "val loss", "val pair accuracy",
-                                   "threshold", "training time"]
+    assert list(table.columns) == [
+        "epoch",
+        "loss",
+        "pair accuracy (0.5)",
+        "val loss",
+        "val pair accuracy",
+        "threshold",
+        "training time",
+    ]
     assert table.iloc[0]["val pair accuracy"].endswith("%") and table.iloc[0]["training time"].endswith(" s")
     assert any("Two thresholds" in c.value for c in at.caption)  # the accuracy chart says it mixes two
 
@@ -157,7 +176,9 @@ def test_compare_with_test_digits_gives_a_verdict_and_a_blank_side_a_message():
     at.button(key="compare.same.b").click().run()
     a, b = at.session_state["compare.pick.a"], at.session_state["compare.pick.b"]
     assert a != b
-    assert any("Same digit" in s.value for s in at.success) or any("Different digits" in e.value for e in at.error)
+    assert any("Same digit" in s.value for s in at.success) or any(
+        "Different digits" in e.value for e in at.error
+    )
     assert metric(at, "Threshold") == f"{_default_threshold():.4f}"
     assert any("euclidean distance" in c.value for c in at.caption)  # the default model's own distance
 

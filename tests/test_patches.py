@@ -13,7 +13,8 @@ from siamese_ui import patches
 def test_the_tested_streamlit_is_the_installed_one():
     assert st.__version__.startswith(patches.TESTED_STREAMLIT), (
         f"Streamlit {st.__version__}: re-read siamese_ui/patches.py against it, then update TESTED_STREAMLIT "
-        "and the pin in requirements.txt")
+        "and the pin in requirements.txt"
+    )
 
 
 def test_streamlit_still_clears_keras_after_each_run_and_the_patch_stops_it(monkeypatch):

@@ -21,7 +21,13 @@ from siamese_core.persistence import (
 X = np.random.default_rng(0).integers(0, 255, (6, 28, 28), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("config", [SiameseConfig(embedding_dim=8), SiameseConfig(branch="cnn", head="matchnet", embedding_dim=8, shared=False)])
+@pytest.mark.parametrize(
+    "config",
+    [
+        SiameseConfig(embedding_dim=8),
+        SiameseConfig(branch="cnn", head="matchnet", embedding_dim=8, shared=False),
+    ],
+)
 def test_keras_round_trip_gives_the_same_outputs(tmp_path, config):
     model = build_siamese(config)
     path = tmp_path / "m.keras"

@@ -28,7 +28,9 @@ def test_points_are_placed_on_the_padded_axes():
 
 
 def test_missing_or_infinite_values_break_the_line_instead_of_failing():
-    svg = svg_chart([Series("loss", [1, 2, 3, 4, 5], [0.5, 0.4, None, math.inf, 0.2], "#000")], "loss", "batch")
+    svg = svg_chart(
+        [Series("loss", [1, 2, 3, 4, 5], [0.5, 0.4, None, math.inf, 0.2], "#000")], "loss", "batch"
+    )
     assert len(re.findall("<polyline", svg)) == 1  # 1-2 joined; 5 stands alone as a dot
     assert len(re.findall("<circle", svg)) == 1
 

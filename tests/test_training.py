@@ -77,8 +77,13 @@ def test_a_tiny_run_fills_history_events_and_result(small_data):
 
 def test_batch_events_are_throttled(small_data):
     events = []
-    job = TrainingJob(TINY.replace(epochs=1, pairs_per_epoch=4096), small_data, on_event=events.append,
-                      batch_events_per_second=2, probe_per_class=2)
+    job = TrainingJob(
+        TINY.replace(epochs=1, pairs_per_epoch=4096),
+        small_data,
+        on_event=events.append,
+        batch_events_per_second=2,
+        probe_per_class=2,
+    )
     job.run()
     batch_events = sum(e["kind"] == "batch" for e in events)
     assert len(job.batches) == 64 and batch_events < 64  # every batch recorded, few sent
@@ -152,8 +157,12 @@ def test_with_grace_forgives_short_absences_only():
 
 def test_a_closed_session_stops_its_job_without_a_test_report(small_data):
     owner_here = [True]
-    job = TrainingJob(TINY.replace(epochs=200, pairs_per_epoch=2048), small_data, probe_per_class=2,
-                      keep_alive=lambda: owner_here[0])
+    job = TrainingJob(
+        TINY.replace(epochs=200, pairs_per_epoch=2048),
+        small_data,
+        probe_per_class=2,
+        keep_alive=lambda: owner_here[0],
+    )
     released = []
     job.start(on_exit=lambda: released.append(True))
     assert wait_for(lambda: job.global_step > 5)
@@ -205,8 +214,13 @@ def test_mirrored_strategy_on_two_logical_cpus():
     import json
     from pathlib import Path
 
-    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parents[1], timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", MIRRORED],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["replicas"] == 2 and r["status"] == "finished" and r["steps"] == 16

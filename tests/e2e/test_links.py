@@ -37,21 +37,30 @@ def choose(page, label: str, option: str) -> None:
 def read_train_form(page) -> dict:
     """Every field of the Train form as the browser shows it (the Advanced ones included)."""
     for label in LABELS.values():  # the whole form is on the page (the Advanced part folded)
-        page.locator(f"{MAIN} label", has_text=re.compile(f"^{re.escape(label)}$")).first.wait_for(state="attached")
+        page.locator(f"{MAIN} label", has_text=re.compile(f"^{re.escape(label)}$")).first.wait_for(
+            state="attached"
+        )
     wait_idle(page)
     values = {}
     for field, label in LABELS.items():
-        for testid, read in (("stSelectbox", lambda w: w.locator("input").input_value()),
-                             ("stNumberInput", lambda w: w.locator("input").input_value()),
-                             ("stCheckbox", lambda w: str(w.locator("input").is_checked())),
-                             ("stMultiSelect", lambda w: w.inner_text().replace(label, "").strip())):
+        for testid, read in (
+            ("stSelectbox", lambda w: w.locator("input").input_value()),
+            ("stNumberInput", lambda w: w.locator("input").input_value()),
+            ("stCheckbox", lambda w: str(w.locator("input").is_checked())),
+            ("stMultiSelect", lambda w, label=label: w.inner_text().replace(label, "").strip()),
+        ):
             widget = page.locator(f"{MAIN} [data-testid='{testid}']").filter(
-                has=page.locator("label", has_text=re.compile(f"^{re.escape(label)}$")))
+                has=page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))
+            )
             if widget.count():
                 values[field] = read(widget.first)
                 break
-    values["preset"] = page.locator(f"{MAIN} [data-testid='stSelectbox']").filter(has_text="Preset").first \
-        .locator("input").input_value()
+    values["preset"] = (
+        page.locator(f"{MAIN} [data-testid='stSelectbox']")
+        .filter(has_text="Preset")
+        .first.locator("input")
+        .input_value()
+    )
     return values
 
 
@@ -68,7 +77,9 @@ def test_every_preset_link_reopens_the_same_form_in_another_browser(browser, ser
         no_traceback(student)
         student_context.close()
     # an edit on top of a preset travels too
-    field = teacher.locator(f"{MAIN} [data-testid='stNumberInput']").filter(has_text="Epochs").locator("input")
+    field = (
+        teacher.locator(f"{MAIN} [data-testid='stNumberInput']").filter(has_text="Epochs").locator("input")
+    )
     field.fill("3")
     field.press("Enter")
     time.sleep(0.5)
@@ -85,12 +96,21 @@ def test_weight_sharing_link_reopens_the_same_lab(browser, server):
     teacher.get_by_text("Share weights between the branches").click()
     wait_idle(teacher)
     choose(teacher, "Branch (feature extractor)", "cnn")
-    total = teacher.locator("[data-testid='stMetric']").filter(has_text="Total parameters") \
-        .locator("[data-testid='stMetricValue']").inner_text()
+    total = (
+        teacher.locator("[data-testid='stMetric']")
+        .filter(has_text="Total parameters")
+        .locator("[data-testid='stMetricValue']")
+        .inner_text()
+    )
     context, student = fresh_page(browser, teacher.url)
     assert "ws.shared=false" in teacher.url and "ws.branch=cnn" in teacher.url
-    assert student.locator("[data-testid='stMetric']").filter(has_text="Total parameters") \
-        .locator("[data-testid='stMetricValue']").inner_text() == total
+    assert (
+        student.locator("[data-testid='stMetric']")
+        .filter(has_text="Total parameters")
+        .locator("[data-testid='stMetricValue']")
+        .inner_text()
+        == total
+    )
     assert not student.locator("[data-testid='stCheckbox'] input").first.is_checked()
     context.close()
 
@@ -108,10 +128,14 @@ def wait_buttons(page, want: dict[str, bool], timeout: float = 10) -> dict[str, 
             return now
 
 
-SLOW = ("/train?train.preset=fast-mlp&train.dataset=mnist-5k&train.epochs=200&train.pairs_per_epoch=4096"
-        "&train.steps_per_execution=1")
-QUICK = ("/train?train.preset=fast-mlp&train.dataset=mnist-5k&train.epochs=1&train.pairs_per_epoch=1024"
-         "&train.steps_per_execution=1")
+SLOW = (
+    "/train?train.preset=fast-mlp&train.dataset=mnist-5k&train.epochs=200&train.pairs_per_epoch=4096"
+    "&train.steps_per_execution=1"
+)
+QUICK = (
+    "/train?train.preset=fast-mlp&train.dataset=mnist-5k&train.epochs=1&train.pairs_per_epoch=1024"
+    "&train.steps_per_execution=1"
+)
 
 
 def test_buttons_follow_the_run_with_no_extra_click(browser, server):
@@ -131,13 +155,18 @@ def test_buttons_follow_the_run_with_no_extra_click(browser, server):
     button(page, "Start").click()
     page.get_by_text("Test pair accuracy").first.wait_for(timeout=120_000)
     assert wait_buttons(page, {"Start": True, "Stop": False, "Pause": False}) == {
-        "Start": True, "Stop": False, "Pause": False}
+        "Start": True,
+        "Stop": False,
+        "Pause": False,
+    }
     no_traceback(page)
     context.close()
 
 
 def test_step_runs_one_batch_and_shows_paused(browser, server):
-    context, page = fresh_page(browser, server["url"] + "/train?train.preset=keras-example&train.dataset=mnist-5k")
+    context, page = fresh_page(
+        browser, server["url"] + "/train?train.preset=keras-example&train.dataset=mnist-5k"
+    )
     button(page, "Step (1 batch)").click()
     page.get_by_text(re.compile(r"^Paused · epoch 1/20 · batch 1/")).first.wait_for(timeout=120_000)
     assert wait_buttons(page, {"Resume": True, "Start": False}) == {"Resume": True, "Start": False}
@@ -198,7 +227,9 @@ def test_embeddings_point_number_still_works_after_a_click(browser, server):
     wait_idle(page)
     heading = page.get_by_text(re.compile(r"^Nearest neighbours of point \d+")).first.inner_text()
     clicked = int(re.search(r"point (\d+)", heading).group(1))
-    number = page.locator(f"{MAIN} [data-testid='stNumberInput']").filter(has_text="Point number").locator("input")
+    number = (
+        page.locator(f"{MAIN} [data-testid='stNumberInput']").filter(has_text="Point number").locator("input")
+    )
     assert number.input_value() == str(clicked)  # one control: the click set it
     other = 7 if clicked != 7 else 8
     number.fill(str(other))

@@ -27,8 +27,12 @@ def os_threads(pid: int) -> int:
 
 @pytest.fixture(scope="module")
 def busy_server():
-    s = start_server("--server.disconnectedSessionTTL", "2", log_name="server-sessions.log",
-                     env={"SIAMESE_LAB_DISCONNECT_GRACE": "1", "SIAMESE_LAB_MAX_TRAININGS": "2"})
+    s = start_server(
+        "--server.disconnectedSessionTTL",
+        "2",
+        log_name="server-sessions.log",
+        env={"SIAMESE_LAB_DISCONNECT_GRACE": "1", "SIAMESE_LAB_MAX_TRAININGS": "2"},
+    )
     yield s
     stop_server(s)
 
