@@ -128,51 +128,53 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
     return data.test.x[index], ""
 
 
-digits = {}
-for side, column in zip(SIDES, st.columns(2), strict=True):
-    with column:
-        st.subheader(f"Digit {side.upper()}")
-        digit, message = side_input(side)
-        if digit is None and message in (BLANK_CANVAS, "Upload a picture of a digit."):
-            st.info(message)
-        elif digit is None:
-            st.warning(message)
+def inputs_ui() -> dict:
+    """Both sides' inputs, each shown as the network sees it; None where a side has none."""
+    digits = {}
+    for side, column in zip(SIDES, st.columns(2), strict=True):
+        with column:
+            st.subheader(f"Digit {side.upper()}")
+            digit, message = side_input(side)
+            if digit is None and message in (BLANK_CANVAS, "Upload a picture of a digit."):
+                st.info(message)
+            elif digit is None:
+                st.warning(message)
+            else:
+                st.image(digit_image(digit, 4), caption="what the network sees (28x28)", width=112)
+            digits[side] = digit
+    return digits
+
+
+def verdict_ui(digits: dict) -> dict:
+    """The verdict, the distance against the threshold, and a gauge."""
+    from siamese_core.compare import compare_pair
+
+    started = time.perf_counter()
+    verdict = compare_pair(active.model, digits["a"], digits["b"], active.threshold)
+    latency_ms = (time.perf_counter() - started) * 1000
+    is_probability = verdict["match_probability"] is not None
+    left, right = st.columns([1, 1])
+    with left:
+        if verdict["same"]:
+            st.success("### Same digit", icon=":material/check_circle:")
         else:
-            st.image(digit_image(digit, 4), caption="what the network sees (28x28)", width=112)
-        digits[side] = digit
+            st.error("### Different digits", icon=":material/cancel:")
+        if is_probability:
+            st.metric("Match probability", f"{verdict['match_probability']:.3f}")
+        st.metric("1 − match probability" if is_probability else "Distance", f"{verdict['distance']:.4f}")
+        calibrated = active.config is None or active.config.calibrate_threshold
+        st.metric(
+            "Threshold",
+            f"{verdict['threshold']:.4f}",
+            help="calibrated on validation pairs" if calibrated else "fixed at 0.5, as in the Keras example",
+        )
+        st.caption(f"Same when the distance is below the threshold · model time {latency_ms:.0f} ms")
+    with right:
+        st.plotly_chart(gauge_figure(verdict), width="stretch", key="compare.gauge")
+    return verdict
 
-st.divider()
-if digits["a"] is None or digits["b"] is None:
-    st.info("Give both sides a digit to get a verdict.")
-    st.stop()
 
-from siamese_core.compare import compare_pair, nearest  # noqa: E402
-from siamese_core.evaluation import embed  # noqa: E402
-from siamese_core.models import embedding_metric  # noqa: E402
-
-t0 = time.perf_counter()
-verdict = compare_pair(active.model, digits["a"], digits["b"], active.threshold)
-latency_ms = (time.perf_counter() - t0) * 1000
-is_prob = verdict["match_probability"] is not None
-
-v1, v2 = st.columns([1, 1])
-with v1:
-    if verdict["same"]:
-        st.success("### Same digit", icon=":material/check_circle:")
-    else:
-        st.error("### Different digits", icon=":material/cancel:")
-    if is_prob:
-        st.metric("Match probability", f"{verdict['match_probability']:.3f}")
-    st.metric("Distance" if not is_prob else "1 − match probability", f"{verdict['distance']:.4f}")
-    st.metric(
-        "Threshold",
-        f"{verdict['threshold']:.4f}",
-        help="calibrated on validation pairs"
-        if active.config is None or active.config.calibrate_threshold
-        else "fixed at 0.5, as in the Keras example",
-    )
-    st.caption(f"Same when the distance is below the threshold · model time {latency_ms:.0f} ms")
-with v2:
+def gauge_figure(verdict: dict) -> go.Figure:
     top = max(2 * verdict["threshold"], verdict["distance"] * 1.1, 1e-3)
     gauge = go.Figure(
         go.Indicator(
@@ -192,30 +194,44 @@ with v2:
         )
     )
     gauge.update_layout(height=260, margin=dict(t=40, b=10))
-    st.plotly_chart(gauge, width="stretch", key="compare.gauge")
+    return gauge
 
-cache = model_cache(active)
-if "train_emb" not in cache:
-    sample = np.random.default_rng(0).permutation(len(data.train.y))[:3000]
-    with st.spinner("Embedding 3,000 training digits for the neighbour search…"):
-        cache["train_emb"] = (sample, embed(active.model, data.train.x[sample]))
-sample, train_embeddings = cache["train_emb"]
-metric = embedding_metric(active.model)
-st.subheader("Nearest training digits")
-st.caption(
-    f"By the model's own {metric} distance between embeddings"
-    + (
-        " (the matchnet head scores pairs with its own layers; its embeddings are compared by Euclidean distance)."
-        if verdict["match_probability"] is not None
-        else ", the same scale as the verdict's threshold."
-    )
-)
-queries = embed(active.model, np.stack([digits["a"], digits["b"]]))
-for k, side in enumerate(SIDES):
-    idx, dist = nearest(train_embeddings, queries[k], 6, metric=metric)
-    row = st.columns(7)
-    row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}")
-    for column, i, d in zip(row[1:], idx, dist, strict=True):
-        column.image(
-            digit_image(data.train.x[sample[i]], 3), caption=f"{names[data.train.y[sample[i]]]} · d={d:.3f}"
+
+def neighbours_ui(digits: dict, verdict: dict) -> None:
+    """The nearest training digits of each input, by the model's own distance."""
+    from siamese_core.compare import nearest
+    from siamese_core.evaluation import embed
+    from siamese_core.models import embedding_metric
+
+    cache = model_cache(active)
+    if "train_emb" not in cache:
+        sample = np.random.default_rng(0).permutation(len(data.train.y))[:3000]
+        with st.spinner("Embedding 3,000 training digits for the neighbour search…"):
+            cache["train_emb"] = (sample, embed(active.model, data.train.x[sample]))
+    sample, train_embeddings = cache["train_emb"]
+    metric = embedding_metric(active.model)
+    st.subheader("Nearest training digits")
+    st.caption(
+        f"By the model's own {metric} distance between embeddings"
+        + (
+            " (the matchnet head scores pairs with its own layers; its embeddings are compared by Euclidean distance)."
+            if verdict["match_probability"] is not None
+            else ", the same scale as the verdict's threshold."
         )
+    )
+    queries = embed(active.model, np.stack([digits["a"], digits["b"]]))
+    for k, side in enumerate(SIDES):
+        idx, dist = nearest(train_embeddings, queries[k], 6, metric=metric)
+        row = st.columns(7)
+        row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}")
+        for column, i, d in zip(row[1:], idx, dist, strict=True):
+            label = names[data.train.y[sample[i]]]
+            column.image(digit_image(data.train.x[sample[i]], 3), caption=f"{label} · d={d:.3f}")
+
+
+digits = inputs_ui()
+st.divider()
+if digits["a"] is None or digits["b"] is None:
+    st.info("Give both sides a digit to get a verdict.")
+else:
+    neighbours_ui(digits, verdict_ui(digits))

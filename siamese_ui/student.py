@@ -96,10 +96,8 @@ class StudentRegistry:
         answers = [is_open(s) for s in sessions]
         if not answers or all(a is None for a in answers):
             return None
-        with self._lock:  # closed sessions are forgotten
-            for s, a in zip(sessions, answers, strict=True):
-                if a is False:
-                    self._sessions.get(student, set()).discard(s)
+        # Closed sessions stay in the set (a few ids per student): forgetting them would turn
+        # "every tab is closed" into "nobody to ask", and the run would never be let go.
         return any(answers)
 
     def _prune(self) -> None:

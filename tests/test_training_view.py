@@ -1,0 +1,65 @@
+"""What the Train page shows of a job, worked out by hand on made-up snapshots."""
+
+from dataclasses import replace
+
+from siamese_core.jobs import Status
+from siamese_core.training import JobSnapshot
+from siamese_ui.training_view import EPOCH_HEADER, curves, epoch_rows, long_run_note, status_line
+
+BASE = JobSnapshot(
+    status=Status.RUNNING,
+    reason="",
+    device="CPU",
+    epoch=2,
+    epochs=500,
+    step=150,
+    total_steps=37_500,
+    steps_per_epoch=75,
+    batches_per_call=1,
+    progress=0.004,
+    elapsed=12.0,
+    pairs_per_second=1066.7,
+    eta_seconds=4500.0,
+    batches=({"step": 150, "epoch": 3, "loss": 0.1, "pair_accuracy": 0.9, "t": 12.0},),
+    epoch_history=(
+        {
+            "epoch": 1,
+            "loss": 0.2,
+            "pair_accuracy": 0.8,
+            "val_loss": 0.21,
+            "val_pair_accuracy": 0.81234,
+            "threshold": 0.4567,
+            "seconds": 6.04,
+            "complete": True,
+        },
+    ),
+    threshold=0.4567,
+    calibrated=True,
+    result=None,
+)
+
+
+def test_a_long_run_says_so_in_minutes():
+    """epochs = 500 used to start with 'ETA 4500 s' and no word."""
+    assert status_line(BASE) == "Training · epoch 3/500 · batch 150/37500 · 1,067 pairs/s · ETA 75 min"
+    assert long_run_note(BASE).startswith("At this speed the run takes about 75 more minutes.")
+    assert long_run_note(replace(BASE, eta_seconds=300.0)) == ""
+    assert long_run_note(replace(BASE, status=Status.PAUSED)) == ""
+    assert status_line(replace(BASE, eta_seconds=42.4)).endswith("ETA 42 s")
+
+
+def test_the_epoch_table_is_formatted_the_same_live_and_after():
+    assert EPOCH_HEADER[2] == "pair accuracy (0.5)" and EPOCH_HEADER[-1] == "training time"
+    assert epoch_rows(BASE.epoch_history) == [("1", "0.2000", "80.00%", "0.2100", "81.23%", "0.457", "6.0 s")]
+    partial = {**BASE.epoch_history[0], "complete": False}
+    assert epoch_rows([partial])[0][0] == "1 (partial)"
+
+
+def test_each_accuracy_series_names_its_threshold():
+    _, accuracy = curves(BASE)
+    assert [s.name for s in accuracy] == [
+        "training pair accuracy at 0.5 (running)",
+        "validation pair accuracy at the calibrated threshold, epoch",
+    ]
+    _, fixed = curves(replace(BASE, calibrated=False))
+    assert fixed[1].name == "validation pair accuracy at 0.5, epoch"
