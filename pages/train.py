@@ -80,17 +80,20 @@ HELP = {
     "Keras example does (fixed threshold only)",
     "jit_compile": "compile the model with XLA (slower start, not faster here)",
 }
-MAIN_FIELDS = [
-    ("dataset", DATASETS), ("branch", BRANCHES), ("head", HEADS), ("held_out_classes", None),
-    ("distance", DISTANCES), ("shared", None), ("embedding_dim", None), ("seed", None),
-    ("optimizer", OPTIMIZERS), ("learning_rate", None), ("margin", None),
-    ("batch_size", None), ("epochs", None), ("pairs_per_epoch", None),
+# The form's columns, top to bottom: data, the network, the loss and optimiser, the budget.
+MAIN_COLUMNS = [
+    [("dataset", DATASETS), ("held_out_classes", None), ("seed", None)],
+    [("branch", BRANCHES), ("head", HEADS), ("distance", DISTANCES), ("embedding_dim", None), ("shared", None)],
+    [("margin", None), ("optimizer", OPTIMIZERS), ("learning_rate", None)],
+    [("batch_size", None), ("epochs", None), ("pairs_per_epoch", None)],
 ]  # fmt: skip
-ADVANCED_FIELDS = [
-    ("pair_protocol", PAIR_PROTOCOLS), ("resample_pairs", None), ("calibrate_threshold", None),
-    ("val_size", None), ("steps_per_execution", None), ("jit_compile", None),
+ADVANCED_COLUMNS = [
+    [("pair_protocol", PAIR_PROTOCOLS), ("resample_pairs", None)],
+    [("val_size", None), ("calibrate_threshold", None)],
+    [("steps_per_execution", None), ("jit_compile", None)],
 ]  # fmt: skip
-assert {name for name, _ in MAIN_FIELDS + ADVANCED_FIELDS} == set(FIELDS), "every field has a widget"
+_ALL = [name for column in MAIN_COLUMNS + ADVANCED_COLUMNS for name, _ in column]
+assert sorted(_ALL) == sorted(FIELDS), "every configuration field has exactly one widget"
 
 
 # ---- the configuration form ----------------------------------------------------------------------
@@ -131,14 +134,15 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
         preset = PRESETS[name]
         values = {}
         columns = st.columns(4)
-        for k, (field, options) in enumerate(MAIN_FIELDS):
-            with columns[k % 4]:
-                values[field] = field_widget(field, options, preset)
-        with st.expander("Advanced", expanded=False):
-            columns = st.columns(3)
-            for k, (field, options) in enumerate(ADVANCED_FIELDS):
-                with columns[k % 3]:
+        for column, fields in zip(columns, MAIN_COLUMNS, strict=True):
+            with column:
+                for field, options in fields:
                     values[field] = field_widget(field, options, preset)
+        with st.expander("Advanced", expanded=False):
+            for column, fields in zip(st.columns(3), ADVANCED_COLUMNS, strict=True):
+                with column:
+                    for field, options in fields:
+                        values[field] = field_widget(field, options, preset)
     values["held_out_classes"] = tuple(sorted(values["held_out_classes"]))
     try:
         return SiameseConfig(**values), ""
