@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from siamese_core.preprocessing import ImageProblem, centre_of_mass, load_image, to_mnist
+from siamese_core.preprocessing import ImageProblem, centre_of_mass, load_image, to_mnist, to_mnist_steps
 
 
 def png(arr, mode=None) -> bytes:
@@ -78,3 +78,59 @@ def test_the_pixel_limit_is_checked_from_the_header():
     Image.new("L", (6000, 6000)).save(buf, "PNG")  # 36 MP, tiny file
     with pytest.raises(ImageProblem, match="megapixels"):
         load_image(buf.getvalue())
+
+
+# ---- photos of paper: uneven light, grain, a small digit somewhere in the frame -------------------
+def paper(h=300, w=400, tilt=60.0, seed=0) -> np.ndarray:
+    """Light grey paper lit from one side (a 60-level ramp) with grain, as a phone sees it."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(-tilt / 2, tilt / 2, w)[None, :] + np.linspace(-10, 10, h)[:, None]
+    return np.clip(180 + ramp + rng.normal(0, 5, (h, w)), 0, 255)
+
+
+def jpeg(arr: np.ndarray, quality=70) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("tilt", [0.0, 60.0, 120.0])
+def test_a_gradient_with_no_ink_is_no_digit(tilt):
+    with pytest.raises(ImageProblem, match="[Nn]o (single )?digit|blank"):
+        to_mnist(jpeg(paper(tilt=tilt)))
+
+
+def test_a_dark_digit_on_a_gradient_lands_centred_with_its_mass_in_the_middle():
+    page = paper()
+    page[200:260, 300:308] = 40  # a dark "1", 60 px tall, small, in the lower right
+    page[200:206, 292:308] = 40  # with a flag
+    steps = to_mnist_steps(jpeg(page))
+    cy, cx = centre_of_mass(steps.digit)
+    assert abs(cy - 13.5) <= 0.75 and abs(cx - 13.5) <= 0.75
+    rows = np.flatnonzero(steps.digit.max(1) > 50)
+    assert rows[-1] - rows[0] + 1 in (19, 20, 21)  # the digit fills the 20-pixel box, not the frame
+    # the ink found is the stroke, not the paper's bright side
+    ys, xs = np.nonzero(steps.ink)
+    assert ys.min() >= 195 and xs.min() >= 287 and steps.ink.sum() < 1000
+    assert steps.picture.shape == (300, 400) and steps.ink.shape == (300, 400)
+
+
+def test_a_rotated_thick_stroke_stays_one_component():
+    from skimage.measure import label
+
+    from siamese_core.preprocessing import find_ink, remove_background
+
+    page = np.zeros((300, 400))
+    stroke = Image.new("L", (200, 200))
+    stroke.paste(255, (90, 20, 112, 180))  # a thick bar, 22 px wide, 160 tall
+    page[50:250, 100:300] = np.asarray(stroke.rotate(15, Image.BICUBIC), float)
+    light = 255.0 - paper(seed=1)  # ink light on the inverted paper, as the pipeline sees it
+    ink = find_ink(remove_background(np.maximum(light, page * 0.8)))
+    assert label(ink, connectivity=2).max() == 1
+
+
+def test_a_twelve_megapixel_photo_is_shrunk_before_the_work():
+    page = paper(3000, 4000)
+    page[1500:2100, 2000:2080] = 30
+    steps = to_mnist_steps(jpeg(page, 85))
+    assert max(steps.picture.shape) == 512 and steps.digit.shape == (28, 28)
