@@ -8,15 +8,16 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist
+from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
 st.title("Compare two digits")
 st.markdown(
-    "Draw a digit on each canvas, upload a picture, or pick a test digit. Each input is turned into a "
-    "28x28 MNIST-style image (grey, white ink on black, cropped, fitted in 20x20, centred by its centre "
-    "of mass): **that** is what the network sees."
+    "Draw a digit on each canvas, upload a picture, hold a digit written on paper up to the camera, or pick "
+    "a test digit. Each input is turned into a 28x28 MNIST-style image (the paper's uneven light removed, "
+    "the ink separated from it, cropped, fitted in 20x20, centred by its centre of mass): **that** is what "
+    "the network sees."
 )
 active = active_model()
 model_banner(active)
@@ -28,6 +29,18 @@ MODE = "compare.mode."
 PICK = "compare.pick."  # test index picked for a side
 CANVAS_GEN = "compare.canvas_gen."  # bumping it gives a fresh, empty canvas
 BLANK_CANVAS = "Draw a digit on the canvas with the mouse or a finger."
+NO_PICTURE = {
+    "Upload": "Upload a picture of a digit.",
+    "Camera": "Take a picture of a digit written on paper.",
+}
+
+
+def steps_ui(steps) -> None:
+    """What the preprocessing did to a picture: the picture, the ink it found, the 28x28."""
+    picture, ink, digit = st.columns([3, 3, 2])
+    picture.image(steps.picture, caption="your picture (grey, ink light)", width="stretch")
+    ink.image((steps.ink * 255).astype(np.uint8), caption="the ink found", width="stretch")
+    digit.image(digit_image(steps.digit, 4), caption="what the network sees (28x28)", width="stretch")
 
 
 def pick_random(side: str, relation: str | None = None, switch_mode: bool = True) -> None:
@@ -54,7 +67,7 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
     """One side's input as a 28x28 digit, or None with the message to show."""
     mode = st.radio(
         "Input",
-        ["Draw", "Upload", "Test digit"],
+        ["Draw", "Upload", "Camera", "Test digit"],
         key=MODE + side,
         horizontal=True,
         label_visibility="collapsed",
@@ -82,20 +95,29 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
             return to_mnist(np.asarray(image_data)), ""
         except ImageProblem as exc:
             return None, str(exc)
-    if mode == "Upload":
-        upload = st.file_uploader(
-            f"Image of one digit (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-            type=["png", "jpg", "jpeg", "bmp", "gif"],
-            key=f"compare.upload.{side}",
-            max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-            help="Dark ink on light paper or light on dark both work.",
-        )
-        if upload is None:
-            return None, "Upload a picture of a digit."
+    if mode in ("Upload", "Camera"):
+        if mode == "Upload":
+            picture = st.file_uploader(
+                f"Image of one digit (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+                type=["png", "jpg", "jpeg", "bmp", "gif"],
+                key=f"compare.upload.{side}",
+                max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+                help="A scan, a screenshot, or a phone photo of a digit written on paper.",
+            )
+        else:
+            picture = st.camera_input(
+                "Hold a digit written on paper up to the camera",
+                key=f"compare.camera.{side}",
+                help="Dark ink on plain paper, the digit filling a good part of the frame.",
+            )
+        if picture is None:
+            return None, NO_PICTURE[mode]
         try:
-            return to_mnist(upload.getvalue()), ""
+            steps = to_mnist_steps(picture.getvalue())
         except ImageProblem as exc:
-            return None, f"{upload.name}: {exc}"
+            return None, f"{picture.name}: {exc}" if mode == "Upload" else str(exc)
+        steps_ui(steps)
+        return steps.digit, ""
     b1, b2, b3 = st.columns(3)
     b1.button(
         "Random",
@@ -135,11 +157,11 @@ def inputs_ui() -> dict:
         with column:
             st.subheader(f"Digit {side.upper()}")
             digit, message = side_input(side)
-            if digit is None and message in (BLANK_CANVAS, "Upload a picture of a digit."):
+            if digit is None and message in (BLANK_CANVAS, *NO_PICTURE.values()):
                 st.info(message)
             elif digit is None:
                 st.warning(message)
-            else:
+            elif st.session_state[MODE + side] not in NO_PICTURE:  # pictures showed their steps
                 st.image(digit_image(digit, 4), caption="what the network sees (28x28)", width=112)
             digits[side] = digit
     return digits
