@@ -75,7 +75,9 @@ def photo_like(digit: np.ndarray, rng: np.random.Generator, frame=(400, 300), sc
         ink = ndimage.maximum_filter(ink, size=max(2, int(rng.integers(2, 6) * scale)))
     else:  # thin pen
         ink = np.clip((ink - 0.35) / 0.35, 0, 1)
-    turned = Image.fromarray((ink * 255).astype(np.uint8)).rotate(rng.uniform(-15, 15), Image.BICUBIC, expand=True)
+    turned = Image.fromarray((ink * 255).astype(np.uint8)).rotate(
+        rng.uniform(-15, 15), Image.BICUBIC, expand=True
+    )
     ink = np.asarray(turned, np.float64) / 255
     yy, xx = np.mgrid[0:height, 0:width] / max(width, height)
     angle = rng.uniform(0, 2 * np.pi)
@@ -156,17 +158,30 @@ def main() -> None:
     canvas = np.zeros((252, 252, 4), np.uint8)
     canvas[40:210, 115:135] = 255  # a drawn "1", as the canvas hands it over (RGBA)
     twelve_mp = photo_like(x[0], np.random.default_rng(1), scale=10.0)  # 4000x3000
-    timings = {"canvas drawing": latency_ms(model, threshold, canvas),
-               "12-megapixel photo": latency_ms(model, threshold, twelve_mp, repeats=10)}
-    print(f"{args.pairs} pairs of {name} test digits (half same), pretrained default model, threshold {threshold:.3f}")
+    timings = {
+        "canvas drawing": latency_ms(model, threshold, canvas),
+        "12-megapixel photo": latency_ms(model, threshold, twelve_mp, repeats=10),
+    }
+    print(
+        f"{args.pairs} pairs of {name} test digits (half same), pretrained default model, threshold {threshold:.3f}"
+    )
     print(f"{'pictures':<16}{'before':>10}{'after':>10}")
     for label in ("clean renders", "photo-like"):
         print(f"{label:<16}{100 * rows[(label, 'before')]:>9.1f}%{100 * rows[(label, 'after')]:>9.1f}%")
     for label, (p50, p95) in timings.items():
         print(f"latency, {label}: median {p50:.1f} ms, p95 {p95:.1f} ms")
     if args.json:
-        Path(args.json).write_text(json.dumps({"pairs": args.pairs, "data": name, "accuracy": {
-            f"{label} / {version}": value for (label, version), value in rows.items()}, "latency_ms": timings}, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "pairs": args.pairs,
+                    "data": name,
+                    "accuracy": {f"{label} / {version}": value for (label, version), value in rows.items()},
+                    "latency_ms": timings,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -218,17 +218,22 @@ def find_ink(flat: np.ndarray) -> np.ndarray:
     peak = float(flat.max())
     noise = 1.4826 * float(np.median(np.abs(flat - np.median(flat))))  # the paper's grain, robustly
     if peak < max(MIN_CONTRAST, 8 * noise):
-        raise ImageProblem("No digit found: the picture is blank or has too little contrast between ink and "
-                           "paper. Write darker, or light the paper evenly.")
+        raise ImageProblem(
+            "No digit found: the picture is blank or has too little contrast between ink and "
+            "paper. Write darker, or light the paper evenly."
+        )
     threshold = max(threshold_otsu(flat), 0.25 * peak)
     mask = flat > threshold
     labels = label(mask, connectivity=2)
     parts = sorted(regionprops(labels), key=lambda r: r.area, reverse=True)
     largest = parts[0]
-    keep = [r for r in parts if r.area >= MIN_PART * largest.area and _near(r, largest)]
-    if len(keep) > MAX_PARTS:
-        raise ImageProblem(f"No single digit found: the picture holds {len(keep)} separate shapes. "
-                           "Photograph one digit on plain paper, filling a good part of the frame.")
+    shapes = [r for r in parts if r.area >= MIN_PART * largest.area]
+    if len(shapes) > MAX_PARTS:  # a face, a page of text, a busy desk
+        raise ImageProblem(
+            f"No single digit found: the picture holds {len(shapes)} separate shapes. "
+            "Photograph one digit on plain paper, filling a good part of the frame."
+        )
+    keep = [r for r in shapes if _near(r, largest)]
     return np.isin(labels, [r.label for r in keep])
 
 

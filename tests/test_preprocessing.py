@@ -134,3 +134,14 @@ def test_a_twelve_megapixel_photo_is_shrunk_before_the_work():
     page[1500:2100, 2000:2080] = 30
     steps = to_mnist_steps(jpeg(page, 85))
     assert max(steps.picture.shape) == 512 and steps.digit.shape == (28, 28)
+
+
+def test_a_busy_picture_is_not_one_digit():
+    """A face or a page of text: many separate shapes, one sentence instead of a verdict."""
+    page = paper(seed=3)
+    rng = np.random.default_rng(3)
+    for _ in range(40):  # forty dark specks and scribbles spread over the frame
+        y, x = rng.integers(10, 280), rng.integers(10, 380)
+        page[y : y + rng.integers(4, 15), x : x + rng.integers(4, 15)] = 50
+    with pytest.raises(ImageProblem, match="No single digit found"):
+        to_mnist(jpeg(page))
