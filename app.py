@@ -17,6 +17,7 @@ PAGES = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/oneshot.py", title="Your own symbols", icon=":material/draw:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("pages/lessons.py", title="More lessons", icon=":material/school:"),
     st.Page("pages/about.py", title="About and sources", icon=":material/menu_book:"),

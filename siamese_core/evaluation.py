@@ -133,7 +133,9 @@ def one_shot_accuracy(
     classes: tuple[int, ...] | None = None,
 ) -> float:
     """N-way one-shot accuracy: a query and one support example from each of N classes
-    (one of them the query's); correct when the nearest support has the query's class."""
+    (one of them the query's); correct when the nearest support has the query's class. The
+    true support sits at a random place, so a collapsed embedding (every distance alike) gets
+    chance, not a perfect score from ties."""
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     pool = np.array(sorted(set(labels.tolist()) if classes is None else classes))
@@ -146,9 +148,11 @@ def one_shot_accuracy(
     for _ in range(trials):
         chosen = rng.choice(pool, n_way, replace=False)
         q_idx, first_support = rng.choice(by_class[chosen[0]], 2, replace=False)
-        support = [first_support] + [rng.choice(by_class[c]) for c in chosen[1:]]
+        others = [rng.choice(by_class[c]) for c in chosen[1:]]
+        place = int(rng.integers(n_way))
+        support = others[:place] + [first_support] + others[place:]
         d = np.linalg.norm(embeddings[support] - embeddings[q_idx], axis=1)
-        correct += int(np.argmin(d) == 0)
+        correct += int(np.argmin(d) == place)
     return correct / trials
 
 

@@ -34,12 +34,15 @@ class ActiveModel:
     job: Any = None  # the TrainingJob, when trained here (probe snapshots for Embeddings)
 
 
-def active_model() -> ActiveModel:
-    """The session's model: trained or uploaded here, else the pretrained default."""
-    if MODEL in st.session_state:
-        return st.session_state[MODEL]
+def pretrained_model() -> ActiveModel:
+    """The bundled pretrained model, shared read-only by every session."""
     model, meta, config = default_model()
     return ActiveModel(model, float(meta.get("threshold", 0.5)), PRETRAINED, config, meta.get("dataset"))
+
+
+def active_model() -> ActiveModel:
+    """The session's model: trained or uploaded here, else the pretrained default."""
+    return st.session_state[MODEL] if MODEL in st.session_state else pretrained_model()
 
 
 def adopt_finished_training(job) -> bool:

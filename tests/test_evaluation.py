@@ -97,3 +97,11 @@ def test_neighbours_use_the_models_own_distance():
     idx, dist = nearest(emb, query, 3, metric="cosine")
     assert list(idx) == [0, 1, 2]
     assert dist == pytest.approx([0.0, 1 - 10 / np.sqrt(101), 1.0])
+
+
+def test_one_shot_of_a_collapsed_embedding_is_chance_not_perfect():
+    """Every distance alike: the old code put the true support first and argmin's tie made it 100%."""
+    from siamese_core.evaluation import one_shot_accuracy
+
+    labels = np.repeat(np.arange(5), 10)
+    assert 0.1 <= one_shot_accuracy(np.zeros((50, 4)), labels, n_way=5, trials=1000) <= 0.3

@@ -167,6 +167,15 @@ def test_model_pages_render_with_the_pretrained_default(page):
     assert any("pretrained default" in i.value for i in at.info)
 
 
+def test_your_own_symbols_starts_empty_and_refuses_an_unnamed_symbol():
+    at = app("pages/oneshot.py")
+    assert any("Nothing enrolled yet" in i.value for i in at.info)
+    at.button(key="oneshot.enrol").click().run()
+    assert not at.exception
+    assert any("Not enrolled: Give the symbol a name first." in w.value for w in at.warning)
+    assert at.session_state["oneshot.gallery"] == {}
+
+
 def test_compare_with_test_digits_gives_a_verdict_and_a_blank_side_a_message():
     at = app("pages/compare.py")
     assert any("Draw a digit" in i.value for i in at.info)  # blank canvases: a message, no error

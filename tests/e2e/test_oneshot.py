@@ -1,0 +1,59 @@
+"""Your own symbols, in a real browser: enrol three drawn shapes, draw one again, read the verdict."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import pytest
+
+from .conftest import no_traceback, shot, wait_idle
+from .test_browser import _draw
+
+pytestmark = pytest.mark.browser
+
+BAR = [[(0.5, 0.15), (0.5, 0.85)]]
+DASH = [[(0.15, 0.5), (0.85, 0.5)]]
+RING = [
+    [
+        (0.5 + 0.32 * math.cos(a / 12 * 2 * math.pi), 0.5 + 0.32 * math.sin(a / 12 * 2 * math.pi))
+        for a in range(13)
+    ]
+]
+
+
+def enrol(page, name: str, strokes) -> None:
+    _draw(page, 0, strokes)
+    wait_idle(page)
+    name_box = page.get_by_label("Its name")
+    name_box.fill(name)
+    name_box.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Enrol this symbol").click()
+    time.sleep(0.5)
+    wait_idle(page)
+    try:
+        page.get_by_text(name, exact=True).first.wait_for(timeout=20_000)
+    finally:
+        shot(page, f"oneshot-{name}")
+
+
+def test_three_drawn_symbols_then_a_query(page):
+    page.goto(page.base_url + "/oneshot")
+    wait_idle(page)
+    page.get_by_role("button", name="Enrol this symbol").click()  # nothing drawn, no name
+    wait_idle(page)
+    page.get_by_text("Not enrolled: Give the symbol a name first.").wait_for()
+    for name, strokes in (("bar", BAR), ("dash", DASH), ("ring", RING)):
+        enrol(page, name, strokes)
+    no_traceback(page)
+    _draw(page, 1, [[(0.55, 0.2), (0.5, 0.8)]])  # a new, slightly slanted bar
+    wait_idle(page)
+    verdict = page.get_by_text(re.compile(r"^(It is bar|It is dash|It is ring|None of these)")).first
+    verdict.wait_for(timeout=60_000)
+    assert verdict.inner_text().startswith("It is bar"), verdict.inner_text()
+    page.locator("[data-testid='stPlotlyChart'] .main-svg").first.wait_for()  # the distances
+    assert page.get_by_label("Its name").input_value() == ""  # ready for the next symbol
+    no_traceback(page)
+    shot(page, "your-own-symbols")
