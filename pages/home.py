@@ -43,7 +43,8 @@ st.markdown(
 | **Weight-sharing lab** | One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras code, and the pitfall of a layer-building function called once per input. |
 | **Train** | Train a Siamese network on digit pairs with live loss and accuracy curves; start, pause, step, stop. |
 | **Embeddings** | Where the digits land in embedding space, and how that space formed epoch by epoch. |
-| **Compare** | Draw or upload two digits: the network's distance, the threshold, and its verdict. |
+| **Compare** | Draw, upload or photograph two digits: what the network sees, its distance, the threshold, and its verdict. |
+| **Your own symbols** | One example each of a few new shapes, then recognise new drawings of them: one-shot learning. |
 | **Evaluate** | Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy. |
 | **More lessons** | Composing an encoder and a decoder; transfer learning from a partial checkpoint with few labels; learning to rank image quality (RankIQA); exporting, importing and merging weights. |
 | **About and sources** | The posts and papers these lessons come from. |

@@ -271,7 +271,7 @@ def plotly_figure(series: list[Series], title: str) -> go.Figure:
     return figure
 
 
-def status_panel(job, snapshot) -> None:
+def status_panel(snapshot) -> None:
     """Progress, figures and (while training) the light SVG charts and recent epochs, as one block."""
     last_batch = snapshot.batches[-1] if snapshot.batches else {}
     last_epoch = snapshot.epoch_history[-1] if snapshot.epoch_history else {}
@@ -369,7 +369,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     if snapshot is None:
         st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
     else:
-        status_panel(job, snapshot)
+        status_panel(snapshot)
         if status.ended:
             adopt_finished_training(job)
     if polling != status.active:

@@ -124,18 +124,20 @@ def retrieval_metrics(embeddings: np.ndarray, labels: np.ndarray) -> dict[str, f
     return {"precision_at_1": p_at_1, "map_at_r": float(np.mean(aps)) if aps else 0.0}
 
 
-def one_shot_accuracy(
-    embeddings: np.ndarray,
+def one_shot_trials(
     labels: np.ndarray,
     n_way: int = 5,
     trials: int = 500,
     seed: int = 0,
     classes: tuple[int, ...] | None = None,
-) -> float:
-    """N-way one-shot accuracy: a query and one support example from each of N classes
-    (one of them the query's); correct when the nearest support has the query's class. The
-    true support sits at a random place, so a collapsed embedding (every distance alike) gets
-    chance, not a perfect score from ties."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """N-way one-shot trials: per trial a query, one support example from each of N classes
+    (one of them the query's) and the place of the true support among them.
+
+    Returns (queries (trials,), supports (trials, n), truth (trials,)) as indices into ``labels``.
+    The true support sits at a random place, so a model that scores every pair alike gets
+    chance (1/n), not a perfect score from ties.
+    """
     rng = np.random.default_rng(seed)
     labels = np.asarray(labels)
     pool = np.array(sorted(set(labels.tolist()) if classes is None else classes))
@@ -144,16 +146,31 @@ def one_shot_accuracy(
     if n_way < 2:
         raise ValueError("one-shot needs at least two classes with two examples each")
     by_class = {c: np.flatnonzero(labels == c) for c in pool}
-    correct = 0
+    queries, supports, truth = [], [], []
     for _ in range(trials):
         chosen = rng.choice(pool, n_way, replace=False)
-        q_idx, first_support = rng.choice(by_class[chosen[0]], 2, replace=False)
-        others = [rng.choice(by_class[c]) for c in chosen[1:]]
+        query, first = rng.choice(by_class[chosen[0]], 2, replace=False)
+        others = [int(rng.choice(by_class[c])) for c in chosen[1:]]
         place = int(rng.integers(n_way))
-        support = others[:place] + [first_support] + others[place:]
-        d = np.linalg.norm(embeddings[support] - embeddings[q_idx], axis=1)
-        correct += int(np.argmin(d) == place)
-    return correct / trials
+        queries.append(query)
+        supports.append(others[:place] + [first] + others[place:])
+        truth.append(place)
+    return np.array(queries), np.array(supports), np.array(truth)
+
+
+def one_shot_accuracy(
+    embeddings: np.ndarray,
+    labels: np.ndarray,
+    n_way: int = 5,
+    trials: int = 500,
+    seed: int = 0,
+    classes: tuple[int, ...] | None = None,
+) -> float:
+    """N-way one-shot accuracy in an embedding: right when the nearest support (Euclidean) is
+    the query's class (see :func:`one_shot_trials`)."""
+    queries, supports, truth = one_shot_trials(labels, n_way, trials, seed, classes)
+    distances = np.linalg.norm(embeddings[supports] - embeddings[queries][:, None, :], axis=2)
+    return float(np.mean(np.argmin(distances, axis=1) == truth))
 
 
 # ---- running a model -------------------------------------------------------------------------

@@ -73,7 +73,23 @@ class Stopped(Exception):
     """Raised inside a task's function when its owner asked it to stop."""
 
 
-class BackgroundTask:
+class ThreadedJob:
+    """What every job run in a daemon thread offers its page: ``join`` and ``alive``."""
+
+    _thread: threading.Thread | None = None
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+class BackgroundTask(ThreadedJob):
     """A function run in a daemon thread, with progress and a stop request.
 
     ``fn(report)`` computes and returns a result; it calls ``report(fraction, message)`` now
@@ -123,16 +139,6 @@ class BackgroundTask:
 
     def stop(self) -> None:
         self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _set(self, **changes) -> None:
         with self._lock:

@@ -96,23 +96,9 @@ def one_shot_digits(
     trial takes n classes, one support digit of each and a new query of one of them; right when
     the query's own class scores lowest. The true support sits at a random place among the n, so
     a model that scores every pair alike gets chance (1/n), not a perfect score from a tie."""
-    from .evaluation import pair_scores
+    from .evaluation import one_shot_trials, pair_scores
 
-    rng = np.random.default_rng(seed)
-    pool = np.array(sorted(set(y.tolist()) if classes is None else classes))
-    pool = np.array([c for c in pool if (y == c).sum() >= 2])
-    n_way = min(n_way, len(pool))
-    if n_way < 2:
-        raise ValueError("one-shot needs at least two classes with two examples each")
-    by_class = {c: np.flatnonzero(y == c) for c in pool}
-    queries, supports, truth = [], [], []
-    for _ in range(trials):
-        chosen = rng.choice(pool, n_way, replace=False)
-        query, first = rng.choice(by_class[chosen[0]], 2, replace=False)
-        others = [int(rng.choice(by_class[c])) for c in chosen[1:]]
-        place = int(rng.integers(n_way))
-        queries += [query] * n_way
-        supports += others[:place] + [first] + others[place:]
-        truth.append(place)
-    scores = pair_scores(model, x, np.array(queries), np.array(supports)).reshape(trials, n_way)
-    return float(np.mean(np.argmin(scores, axis=1) == np.array(truth)))
+    queries, supports, truth = one_shot_trials(y, n_way, trials, seed, classes)
+    n = supports.shape[1]
+    scores = pair_scores(model, x, np.repeat(queries, n), supports.ravel()).reshape(len(queries), n)
+    return float(np.mean(np.argmin(scores, axis=1) == truth))

@@ -23,7 +23,7 @@ import numpy as np
 from ._keras import keras
 from .config import SiameseConfig
 from .data import Dataset, load_dataset, pairs_for, probe_indices
-from .jobs import Status, TrainingSlots
+from .jobs import Status, ThreadedJob, TrainingSlots
 from .memory import release_free_memory
 
 __all__ = ["JobSnapshot", "Status", "TrainingJob", "TrainingSlots", "with_grace"]
@@ -141,7 +141,7 @@ class JobSnapshot:
         return min(self.epoch + (self.status in (Status.RUNNING, Status.PAUSED)), self.epochs)
 
 
-class TrainingJob:
+class TrainingJob(ThreadedJob):
     """One training run of one configuration.
 
     Thread-safety: the training thread writes, any thread may call ``snapshot()``,
@@ -235,16 +235,6 @@ class TrainingJob:
         with self._control.cond:
             self._control.stop = True
             self._control.cond.notify_all()
-
-    def join(self, timeout: float | None = None) -> bool:
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
-
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def snapshot(self) -> JobSnapshot:
         """A consistent copy of the state for display."""
