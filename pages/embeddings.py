@@ -157,7 +157,7 @@ def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> N
 
 def epoch_replay(active, data) -> None:
     """One slider replays the fixed probe digits' embedding epoch by epoch."""
-    from siamese_core.evaluation import retrieval_metrics
+    from siamese_core.evaluation import comparable_embeddings, retrieval_metrics
 
     st.subheader("How the space formed, epoch by epoch")
     job = active.job
@@ -198,7 +198,7 @@ def epoch_replay(active, data) -> None:
         xaxis_range=[low[0] - pad[0], high[0] + pad[0]], yaxis_range=[low[1] - pad[1], high[1] + pad[1]]
     )
     st.plotly_chart(figure, width="stretch", key="emb.replay")
-    scores = retrieval_metrics(snapshots[epoch], job.probe_labels)
+    scores = retrieval_metrics(comparable_embeddings(active.model, snapshots[epoch]), job.probe_labels)
     st.caption(
         f"Epoch {epoch}{' (the untrained network)' if epoch == 0 else ''}: {len(job.probe_labels)} fixed "
         f"test digits, drawn with {how} (same axes for every epoch). precision@1 "

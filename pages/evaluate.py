@@ -153,10 +153,11 @@ def roc_and_retrieval(report, threshold: float) -> None:
             help="mean average precision over the R nearest, R = the class size",
         )
         if report.one_shot is not None:
+            way = report.one_shot_way
             st.metric(
-                "5-way one-shot on held-out digits",
+                f"{way}-way one-shot on held-out digits",
                 f"{100 * report.one_shot:.1f}%",
-                help="one example of each of 5 never-seen classes; chance is 20%",
+                help=f"one example of each of {way} never-seen classes; chance is {100 / way:.0f}%",
             )
         else:
             st.caption(

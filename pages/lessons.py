@@ -87,7 +87,7 @@ def composing_tab(active: ActiveModel, data) -> None:
         help="3,000 training digits, twice",
     )
     if runs:
-        st.session_state[KEY + "ae"] = runs
+        st.session_state[KEY + "ae"] = (id(active.model), runs)  # the decoder fits this model's encoder
         figure = go.Figure()
         for name, run in runs.items():
             figure.add_scatter(
@@ -301,9 +301,11 @@ def merge_ui(active: ActiveModel, data) -> None:
         "variables created under its own name scope, `from_a/` and `from_b/`, so no two variables share a "
         "path even when both models used the same layer names."
     )
-    runs = st.session_state.get(KEY + "ae")
-    if not runs:
-        st.info("Train C on the Composing models tab first: its decoder is the second model.")
+    owner, runs = st.session_state.get(KEY + "ae", (None, None))
+    if owner != id(active.model):  # none yet, or trained with another model's encoder
+        st.info(
+            "Train C on the Composing models tab first, with this model: its decoder is the second model."
+        )
         return
     from siamese_core.compose import merge_models
     from siamese_core.models import embedding_model

@@ -14,7 +14,7 @@ from siamese_ui.session import PRETRAINED, ActiveModel, active_model, model_data
 
 GALLERY = "oneshot.gallery"  # name -> 28x28 uint8, this session only
 BASELINES = "oneshot.baselines"  # (model id, n) -> (accuracy on MNIST digits, which digits)
-QUIZ = "oneshot.quiz"  # model label -> QuizScore
+QUIZ = "oneshot.quiz"  # id(model) -> QuizScore
 CANVAS = "oneshot.canvas."  # + purpose: a counter; bumping it gives a fresh, empty canvas
 MAX_NAME = 20
 
@@ -195,7 +195,12 @@ def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:
             accuracy = one_shot_digits(
                 asked.model, data.test.x, data.test.y, n_way, trials=200, classes=classes
             )
-        where = f"held-out digits {list(held)}" if classes else "MNIST test digits (of classes it trained on)"
+        if classes:
+            where = f"held-out digits {list(held)}, never trained on"
+        elif held:
+            where = f"all MNIST test digits (only {len(held)} of its classes were held out)"
+        else:
+            where = "MNIST test digits (of classes it trained on)"
         store[key] = (accuracy, where)
     return store[key]
 
@@ -206,8 +211,8 @@ def quiz_ui(gallery: dict, models) -> None:
     names = tuple(gallery)
     quiz = st.session_state.setdefault(QUIZ, {})
     for asked in models:
-        quiz.setdefault(asked.source, QuizScore(names))
-    done = max(len(score.truths) for score in quiz.values())
+        quiz.setdefault(id(asked.model), QuizScore(names))  # a retrained model starts its own score
+    done = max(len(quiz[id(asked.model)].truths) for asked in models)
     if done >= MAX_TESTS:
         st.caption(
             f"{MAX_TESTS} drawings scored: that is the round. Remove or enrol a symbol to start again."
@@ -219,11 +224,14 @@ def quiz_ui(gallery: dict, models) -> None:
             st.markdown(f"Draw **{target}** ({done + 1} of up to {MAX_TESTS})")
             drawing = canvas("quiz")
             if st.button("Check", key="oneshot.check", type="primary"):
-                try:
-                    query = to_mnist_steps(drawing).digit if drawing is not None else None
-                except ImageProblem as exc:
-                    st.warning(str(exc))
-                    query = None
+                query = None
+                if drawing is None:
+                    st.warning(f"Draw {target} on the canvas first.")
+                else:
+                    try:
+                        query = to_mnist_steps(drawing).digit
+                    except ImageProblem as exc:
+                        st.warning(str(exc))
                 if query is not None:
                     for asked in models:
                         quiz[asked.source].add(
@@ -236,7 +244,7 @@ def quiz_ui(gallery: dict, models) -> None:
                 "Each symbol in turn; the score counts 'none of these' as wrong, as a one-shot test should."
             )
     for column, asked in zip(st.columns(len(models)), models, strict=True):
-        score = quiz[asked.source]
+        score = quiz[id(asked.model)]
         with column:
             st.markdown(f"**{asked.source}**")
             baseline, where = digits_baseline(asked, len(names))
@@ -244,7 +252,8 @@ def quiz_ui(gallery: dict, models) -> None:
             figures[0].metric(
                 f"{len(names)}-way one-shot, your drawings",
                 "—" if score.accuracy is None else f"{100 * score.accuracy:.0f}%",
-                help=f"{len(score.truths)} drawings scored; chance is {100 / len(names):.0f}%",
+                help=f"{len(score.truths)} drawings scored, {score.rejected} of them 'none of these' by the threshold; "
+                f"chance is {100 / len(names):.0f}%",
             )
             figures[1].metric(
                 f"{len(names)}-way one-shot, MNIST",
@@ -255,7 +264,9 @@ def quiz_ui(gallery: dict, models) -> None:
                 import pandas as pd
 
                 table = pd.DataFrame(
-                    score.confusion(), index=[f"drew {n}" for n in names], columns=[*names, NONE]
+                    score.confusion(),
+                    index=[f"drew {n}" for n in names],
+                    columns=[f"nearest: {n}" for n in names],
                 )
                 st.dataframe(table, width="stretch")
 

@@ -164,6 +164,13 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
             "Your other tab is already training; this is that run. One training per student at a time.",
         )
         return
+    if doing := registry.busy(student):  # a lesson's training on More lessons
+        st.session_state[MESSAGE] = (
+            "warning",
+            f"You already have {doing} running. One training per student "
+            "at a time: wait for it, or stop it there.",
+        )
+        return
     slots = training_slots()
     if not slots.try_acquire():
         st.session_state[MESSAGE] = (
@@ -348,7 +355,11 @@ def status_panel(snapshot) -> None:
             f"Test pair accuracy **{100 * result['test_pair_accuracy']:.2f}%** at threshold {result['threshold']:.3f} "
             f"on {result['test_pairs']:,} test pairs · ROC AUC {result['auc']:.4f} · precision@1 "
             f"{result['precision_at_1']:.3f} · MAP@R {result['map_at_r']:.3f}"
-            + (f" · 5-way one-shot on held-out digits {100 * one_shot:.1f}%" if one_shot is not None else "")
+            + (
+                f" · {result['one_shot_way']}-way one-shot on held-out digits {100 * one_shot:.1f}%"
+                if one_shot is not None
+                else ""
+            )
             + f" · {result['train_seconds']:.1f} s of training."
         )
 

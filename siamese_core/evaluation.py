@@ -242,6 +242,7 @@ class Report:
     precision_at_1: float
     map_at_r: float
     one_shot: float | None  # on held-out classes, when there are any
+    one_shot_way: int | None = None  # n of that n-way test: 5, or fewer when fewer classes are held out
 
     def as_dict(self) -> dict:
         return {
@@ -251,6 +252,7 @@ class Report:
             "precision_at_1": self.precision_at_1,
             "map_at_r": self.map_at_r,
             "one_shot_accuracy_held_out": self.one_shot,
+            "one_shot_way": self.one_shot_way,
             "test_pairs": int(len(self.scores)),
         }
 
@@ -268,13 +270,16 @@ def evaluate(
     same = pairs.label[:, 0]
     _, _, _, auc = roc_curve(scores, same)
     sub = rng.permutation(len(test.y))[:max_retrieval]
-    emb = embed(model, test.x[sub])
+    emb = comparable_embeddings(model, embed(model, test.x[sub]))
     retrieval = retrieval_metrics(emb, test.y[sub])
-    one_shot = None
+    one_shot = way = None
     if dataset.held_out_classes:
         held = np.isin(test.y[sub], dataset.held_out_classes)
-        if len(set(test.y[sub][held].tolist())) >= 2:
-            one_shot = one_shot_accuracy(emb[held], test.y[sub][held], n_way=5, seed=seed)
+        way = min(5, len(set(test.y[sub][held].tolist())))
+        if way >= 2:
+            one_shot = one_shot_accuracy(emb[held], test.y[sub][held], n_way=way, seed=seed)
+        else:
+            way = None
     return Report(
         scores=scores,
         same=same,
@@ -284,5 +289,17 @@ def evaluate(
         accuracy=accuracy_at(scores, same, threshold),
         auc=auc,
         one_shot=one_shot,
+        one_shot_way=way,
         **retrieval,
     )
+
+
+def comparable_embeddings(model, embeddings: np.ndarray) -> np.ndarray:
+    """Embeddings whose Euclidean distances rank pairs as the model's own distance does: a
+    cosine model's are scaled to unit length (then |a - b|^2 = 2 - 2 cos), others are as
+    they are. Retrieval and one-shot figures then agree with the model's verdicts."""
+    from .models import embedding_metric
+
+    if embedding_metric(model) != "cosine":
+        return embeddings
+    return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)

@@ -97,9 +97,15 @@ class BackgroundTask(ThreadedJob):
     the task as FAILED with its message; the page shows it instead of a traceback.
     """
 
-    def __init__(self, name: str, fn: Callable[[Callable[[float, str], None]], Any]):
+    def __init__(
+        self,
+        name: str,
+        fn: Callable[[Callable[[float, str], None]], Any],
+        keep_alive: Callable[[], bool] | None = None,
+    ):
         self.name = name
         self._fn = fn
+        self.keep_alive = keep_alive  # asked at each report; False stops the task (its owner left)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -133,6 +139,8 @@ class BackgroundTask(ThreadedJob):
         self._thread.start()
 
     def _report(self, fraction: float, message: str) -> None:
+        if self.keep_alive is not None and not self.keep_alive():
+            self._stop.set()
         if self._stop.is_set():
             raise Stopped()
         self._set(progress=min(max(fraction, 0.0), 1.0), message=message)

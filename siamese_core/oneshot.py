@@ -55,31 +55,35 @@ def rank_gallery(model, gallery: dict[str, np.ndarray], query: np.ndarray, thres
 
 @dataclass
 class QuizScore:
-    """A "test me" round: what each drawing was meant to be and what the model said."""
+    """A "test me" round: what each drawing was meant to be and which symbol the model ranked
+    first. Its accuracy is the n-way one-shot accuracy, the same measure as
+    :func:`one_shot_digits`: the nearest symbol, no threshold. How often even the nearest was
+    above the threshold ("none of these") is counted beside it."""
 
     names: tuple[str, ...]
     truths: list[str] = field(default_factory=list)
-    answers: list[str] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)  # the nearest symbol
+    rejected: int = 0  # drawings whose nearest symbol was not "same" by the threshold
 
-    def add(self, truth: str, answer: str) -> None:
+    def add(self, truth: str, ranking: Ranking) -> None:
         if len(self.truths) >= MAX_TESTS:
             raise ValueError(f"a round keeps at most {MAX_TESTS} drawings")
         self.truths.append(truth)
-        self.answers.append(answer)
+        self.answers.append(ranking.best)
+        self.rejected += ranking.verdict == NONE
 
     @property
     def accuracy(self) -> float | None:
-        """n-way one-shot accuracy on the student's drawings ("none of these" counts as wrong)."""
+        """n-way one-shot accuracy on the student's drawings: the nearest symbol is the one drawn."""
         if not self.truths:
             return None
         return float(np.mean([t == a for t, a in zip(self.truths, self.answers, strict=True)]))
 
     def confusion(self) -> np.ndarray:
-        """Counts: row = the symbol drawn, column = the answer (the gallery's names, then NONE)."""
-        columns = [*self.names, NONE]
-        table = np.zeros((len(self.names), len(columns)), int)
+        """Counts: row = the symbol drawn, column = the symbol ranked nearest (the gallery's order)."""
+        table = np.zeros((len(self.names), len(self.names)), int)
         for truth, answer in zip(self.truths, self.answers, strict=True):
-            table[self.names.index(truth), columns.index(answer)] += 1
+            table[self.names.index(truth), self.names.index(answer)] += 1
         return table
 
 

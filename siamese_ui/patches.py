@@ -87,6 +87,8 @@ def route_first_deep_link_through_app() -> None:
 def session_is_open(session_id: str) -> bool | None:
     """Is this browser session still connected? None when it cannot be asked (no runtime,
     as under AppTest or a bare ``python pages/x.py``, or a Streamlit without the method)."""
+    if not _supported("closed-tab check"):
+        return None
     try:
         from streamlit.runtime import exists, get_instance
     except ImportError:

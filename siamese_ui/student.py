@@ -62,6 +62,7 @@ class StudentRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, weakref.ref] = {}
+        self._tasks: dict[str, weakref.ref] = {}  # a lesson's training (More lessons)
         self._sessions: dict[str, set[str]] = {}
 
     def job(self, student: str) -> Any | None:
@@ -73,6 +74,23 @@ class StudentRegistry:
         with self._lock:
             self._jobs[student] = weakref.ref(job)
             self._prune()
+
+    def set_task(self, student: str, task: Any) -> None:
+        with self._lock:
+            self._tasks[student] = weakref.ref(task)
+
+    def busy(self, student: str) -> str:
+        """What this student is training right now ("" when nothing): one training per student,
+        whichever page started it."""
+        job = self.job(student)
+        if job is not None and job.snapshot().status.active:
+            return "a training on the Train page"
+        with self._lock:
+            ref = self._tasks.get(student)
+        task = ref() if ref is not None else None
+        if task is not None and task.alive:
+            return f"a training on More lessons ({task.name})"
+        return ""
 
     def forget_job(self, student: str, job: Any) -> None:
         with self._lock:
@@ -101,9 +119,12 @@ class StudentRegistry:
         return any(answers)
 
     def _prune(self) -> None:
+        for student in [s for s, ref in self._tasks.items() if ref() is None]:
+            del self._tasks[student]
         for student in [s for s, ref in self._jobs.items() if ref() is None]:
             del self._jobs[student]
-            self._sessions.pop(student, None)
+            if student not in self._tasks:
+                self._sessions.pop(student, None)
 
     def __len__(self) -> int:
         with self._lock:

@@ -11,7 +11,9 @@ import streamlit as st
 
 from siamese_core.jobs import BackgroundTask, Status
 
-from .resources import training_slots
+from .resources import student_registry, training_slots
+from .settings import disconnect_grace
+from .student import keep_alive_for, student_id
 
 TASKS = "lessons.task."  # session key prefix: one task per lesson
 MESSAGES = "lessons.task_message."
@@ -21,6 +23,12 @@ REFRESH_SECONDS = 0.5
 def start_task(name: str, work: Callable[[Callable[[float, str], None]], Any], owner: int) -> None:
     """A button's callback: run ``work(report)`` in the background if a training slot is free.
     ``owner`` (the model's id) ties the result to the model it was computed for."""
+    student, registry = student_id(), student_registry()
+    if doing := registry.busy(student):
+        st.session_state[MESSAGES + name] = (
+            f"You already have {doing} running. One training per student at a time: wait for it, or stop it."
+        )
+        return
     slots = training_slots()
     if not slots.try_acquire():
         st.session_state[MESSAGES + name] = (
@@ -28,10 +36,11 @@ def start_task(name: str, work: Callable[[Callable[[float, str], None]], Any], o
             "(everyone's trainings count). Try again in a minute."
         )
         return
-    task = BackgroundTask(name, work)
+    task = BackgroundTask(name, work, keep_alive=keep_alive_for(student, registry, disconnect_grace()))
     task.owner = owner
     task.start(on_exit=slots.release)
     st.session_state[TASKS + name] = task
+    registry.set_task(student, task)
 
 
 def task_of(name: str, owner: int) -> BackgroundTask | None:

@@ -48,10 +48,17 @@ def test_ties_keep_the_gallerys_order():
 def test_a_test_round_scores_and_counts_confusions():
     score = QuizScore(("star", "arrow", "A"))
     assert score.accuracy is None
-    for truth, answer in [("star", "star"), ("star", "arrow"), ("arrow", "arrow"), ("A", NONE)]:
-        score.add(truth, answer)
-    assert score.accuracy == 0.5
-    assert score.confusion().tolist() == [[1, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]]
+    rounds = [
+        ("star", Ranking(("star", "A", "arrow"), (0.1, 0.5, 0.9), 0.3)),
+        ("star", Ranking(("arrow", "star", "A"), (0.2, 0.4, 0.9), 0.3)),
+        ("arrow", Ranking(("arrow", "A", "star"), (0.25, 0.6, 0.7), 0.3)),
+        ("A", Ranking(("A", "star", "arrow"), (0.8, 0.9, 1.0), 0.3)),
+    ]  # nearest, but not "same"
+    for truth, ranking in rounds:
+        score.add(truth, ranking)
+    assert score.accuracy == 0.75  # the same measure as on digits: the nearest symbol
+    assert score.rejected == 1
+    assert score.confusion().tolist() == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
 
 
 def test_one_shot_on_digits_with_a_perfect_and_a_useless_model():

@@ -239,7 +239,7 @@ def test_lessons_page_composes_ranks_and_exports():
     at.slider(key="lessons.ae_epochs").set_value(1).run()
     at.button(key="lessons.start.autoencoder").click().run()
     _wait_for_task(at, "autoencoder")
-    runs = at.session_state["lessons.ae"]
+    _, runs = at.session_state["lessons.ae"]
     assert set(runs) == {"jointly", "separately (A frozen)"}
     assert runs["separately (A frozen)"]["moved"] == 0.0 and runs["jointly"]["moved"] > 0.0
     at.session_state["lessons.tab"] = "Learning to rank (RankIQA)"
