@@ -137,7 +137,7 @@ def roc_and_retrieval(report, threshold: float) -> None:
             title=f"ROC curve · AUC {auc:.4f}",
             xaxis_title="false positive rate",
             yaxis_title="true positive rate",
-            legend=dict(orientation="h"),
+            legend=dict(orientation="h", y=-0.25),  # under the axis title, not on it
         )
         st.plotly_chart(figure, width="stretch", key="eval.roc")
     with right:
