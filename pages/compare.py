@@ -29,6 +29,11 @@ MODE = "compare.mode."
 PICK = "compare.pick."  # test index picked for a side
 CANVAS_GEN = "compare.canvas_gen."  # bumping it gives a fresh, empty canvas
 BLANK_CANVAS = "Draw a digit on the canvas with the mouse or a finger."
+PICKERS = (  # the Test digit buttons: label, icon, key, relation to the other side, help
+    ("Random", ":material/casino:", "rand", None, "a random test digit"),
+    ("Same class", None, "same", "same", "a random test digit of the other side's class"),
+    ("Other class", None, "diff", "different", "a random test digit of another class"),
+)
 NO_PICTURE = {
     "Upload": "Upload a picture of a digit.",
     "Camera": "Take a picture of a digit written on paper.",
@@ -118,31 +123,16 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
             return None, f"{picture.name}: {exc}" if mode == "Upload" else str(exc)
         steps_ui(steps)
         return steps.digit, ""
-    b1, b2, b3 = st.columns(3)
-    b1.button(
-        "Random",
-        icon=":material/casino:",
-        key=f"compare.rand.{side}",
-        on_click=pick_random,
-        args=(side,),
-        width="stretch",
-    )
-    b2.button(
-        "Same class",
-        key=f"compare.same.{side}",
-        on_click=pick_random,
-        args=(side, "same"),
-        width="stretch",
-        help="a random test digit of the other side's class",
-    )
-    b3.button(
-        "Other class",
-        key=f"compare.diff.{side}",
-        on_click=pick_random,
-        args=(side, "different"),
-        width="stretch",
-        help="a random test digit of another class",
-    )
+    for column, (label, icon, key, relation, hint) in zip(st.columns(3), PICKERS, strict=True):
+        column.button(
+            label,
+            icon=icon,
+            key=f"compare.{key}.{side}",
+            on_click=pick_random,
+            args=(side, relation),
+            width="stretch",
+            help=hint,
+        )
     if st.session_state.get(PICK + side) is None:
         pick_random(side, switch_mode=False)
     index = st.session_state[PICK + side]
