@@ -12,7 +12,14 @@ import streamlit as st
 
 from siamese_core.persistence import MAX_MODEL_BYTES
 from siamese_ui.pictures import image_row
-from siamese_ui.session import MODEL, ActiveModel, active_model, model_banner, model_dataset
+from siamese_ui.session import (
+    MODEL,
+    ActiveModel,
+    active_model,
+    model_banner,
+    model_dataset,
+    model_dataset_ref,
+)
 from siamese_ui.tasks import task_ui
 
 KEY = "lessons."  # session and widget keys of this page
@@ -21,37 +28,6 @@ SHOWN = 8  # test digits shown as pictures
 
 
 # ---- composing an encoder and a decoder: C = B(A(x)) ---------------------------------------------
-def autoencoder_runs(model, images: np.ndarray, tests: np.ndarray, epochs: int):
-    """The work of the "Train C both ways" task: jointly, then with A frozen."""
-    from siamese_core.compose import build_decoder, compose_layerwise, copy_model, train_autoencoder
-    from siamese_core.models import embedding_model
-
-    def work(report):
-        runs = {}
-        for n, joint in enumerate((True, False)):
-            name = "jointly" if joint else "separately (A frozen)"
-            encoder = copy_model(embedding_model(model), "encoder_A")
-            decoder = build_decoder(int(encoder.output.shape[-1]), "decoder_B")
-            composed = compose_layerwise(encoder, decoder)
-            before = [w.copy() for w in encoder.get_weights()]
-            losses = train_autoencoder(
-                composed,
-                encoder,
-                images,
-                epochs=epochs,
-                joint=joint,
-                report=lambda f, m, n=n, name=name: report((n + f) / 2, f"{name}: {m}"),
-            )
-            moved = max(
-                float(np.abs(p - q).max()) for p, q in zip(before, encoder.get_weights(), strict=True)
-            )
-            reconstructions = np.asarray(composed.predict(tests, verbose=0)) * 255
-            runs[name] = {"loss": losses, "moved": moved, "recon": reconstructions, "decoder": decoder}
-        return runs
-
-    return work
-
-
 def composing_tab(active: ActiveModel, data) -> None:
     from siamese_core.compose import (
         build_decoder,
@@ -82,7 +58,8 @@ def composing_tab(active: ActiveModel, data) -> None:
     runs = task_ui(
         "autoencoder",
         "Train C both ways",
-        autoencoder_runs(active.model, data.train.x[:3000], data.test.x[:SHOWN], epochs),
+        "siamese_core.compose:autoencoder_lesson",
+        dict(model=active.model, images=data.train.x[:3000], tests=data.test.x[:SHOWN], epochs=epochs),
         id(active.model),
         help="3,000 training digits, twice",
     )
@@ -121,7 +98,6 @@ def transfer_tab(active: ActiveModel, data) -> None:
     from siamese_core.transfer import (
         build_classifier,
         k_shot_conclusion,
-        k_shot_experiment,
         restore_all_but_head,
     )
 
@@ -130,11 +106,11 @@ def transfer_tab(active: ActiveModel, data) -> None:
         f"Restored {len(restored)} variables by name ({', '.join(restored[:4])}, …); "
         f"`logits/kernel` and `logits/bias` keep their fresh initialisation."
     )
-    model, config = active.model, active.config
     rows = task_ui(
         "kshot",
         "Run the k-shot experiment (k = 1, 5, 10)",
-        lambda report: k_shot_experiment(model, config, data, epochs=30, report=report),
+        "siamese_core.transfer:k_shot_lesson",
+        dict(model=active.model, config=active.config, data=model_dataset_ref(active), epochs=30),
         id(active.model),
         help="9 small classifiers",
     )
@@ -157,7 +133,7 @@ def transfer_tab(active: ActiveModel, data) -> None:
 
 # ---- RankIQA ---------------------------------------------------------------------------------------------------
 def ranking_tab(data) -> None:
-    from siamese_core.ranking import KINDS, distort, ranking_set, scores_by_level, srocc, train_scorer
+    from siamese_core.ranking import KINDS, distort
 
     st.markdown(
         "RankIQA learns image **quality** without quality labels: it only knows that a more distorted copy "
@@ -178,14 +154,20 @@ def ranking_tab(data) -> None:
         [distort(data.test.x[:1], level, kind)[0] for level in range(levels)],
         [f"level {level}" for level in range(levels)],
     )
-    train_x, test_x = data.train.x[:1000], data.test.x[:300]
-
-    def work(report):
-        model, history = train_scorer(ranking_set(train_x, levels, kind), loss, steps=steps, report=report)
-        scores = scores_by_level(model, ranking_set(test_x, levels, kind))
-        return {"hist": history, "scores": scores, "srocc": srocc(scores), "loss": loss, "kind": kind}
-
-    result = task_ui("rank", "Train the scorer", work, owner=0)
+    result = task_ui(
+        "rank",
+        "Train the scorer",
+        "siamese_core.ranking:ranking_lesson",
+        dict(
+            train_x=data.train.x[:1000],
+            test_x=data.test.x[:300],
+            levels=levels,
+            kind=kind,
+            loss=loss,
+            steps=steps,
+        ),
+        owner=0,
+    )
     if result:
         st.session_state[KEY + "rank"] = result
         left, right = st.columns(2)

@@ -28,7 +28,7 @@ from siamese_ui.resources import (
     resolve,
     resolved_dataset_name,
     student_registry,
-    training_slots,
+    worker_pool,
 )
 from siamese_ui.session import TRAIN_JOB, adopt_finished_training, forget_training
 from siamese_ui.settings import disconnect_grace
@@ -43,6 +43,7 @@ from siamese_ui.training_view import (
     long_run_note,
     number,
     percent,
+    queue_line,
     status_line,
 )
 
@@ -152,8 +153,9 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
 
 # ---- starting and controlling a run ----------------------------------------------------------------
 def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
-    """Start a run (a button's callback). With ``step_batches``, it starts paused and steps."""
-    from siamese_core.training import TrainingJob
+    """Start a run (a button's callback): it joins the server's queue and begins by itself when
+    a worker is free. With ``step_batches``, it starts paused and steps."""
+    from siamese_core.workers import RemoteTrainingJob
 
     student, registry = student_id(), student_registry()
     other = registry.job(student)
@@ -167,31 +169,29 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
     if doing := registry.busy(student):  # a lesson's training on More lessons
         st.session_state[MESSAGE] = (
             "warning",
-            f"You already have {doing} running. One training per student "
+            f"You already have {doing} going. One training per student "
             "at a time: wait for it, or stop it there.",
         )
         return
-    slots = training_slots()
-    if not slots.try_acquire():
-        st.session_state[MESSAGE] = (
-            "warning",
-            f"The server is busy: {slots.limit} trainings are already running. Try again in a minute.",
-        )
-        return
+    name = resolve(config.dataset)
     try:
-        data = dataset(resolve(config.dataset), config.seed, config.held_out_classes, config.val_size)
+        data = dataset(name, config.seed, config.held_out_classes, config.val_size)
     except Exception as exc:
-        slots.release()
         st.session_state[MESSAGE] = ("error", f"The data set could not be loaded: {exc}")
         return
-    job = TrainingJob(config, data, keep_alive=keep_alive_for(student, registry, disconnect_grace()))
+    job = RemoteTrainingJob(
+        config,
+        data,
+        dataset_name=name,
+        keep_alive=keep_alive_for(student, registry, disconnect_grace()),
+    )
+    job.owner = student[:6]
     if step_batches:
         job.pause()
-    job.start(on_exit=slots.release)
-    if step_batches:
         job.step(step_batches)
     st.session_state[TRAIN_JOB] = job
     registry.set_job(student, job)
+    worker_pool().submit(job)
 
 
 def step_training(job, config: SiameseConfig) -> None:
@@ -372,14 +372,16 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     control_buttons(job, status, config)
     if message := st.session_state.pop(MESSAGE, None):
         getattr(st, message[0])(message[1])
-    slots = training_slots()
+    pool = worker_pool().stats()
     st.caption(
-        f"On this server: **{slots.in_use} of {slots.limit}** training slots in use right now "
-        "(shared by everyone using this app)."
+        f"On this server: **{pool.running} of {pool.size}** trainings running, **{pool.queued}** waiting "
+        "in line (everyone's trainings count; the line moves by itself)."
     )
     if snapshot is None:
         st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
     else:
+        if status == Status.QUEUED and (place := worker_pool().place(job)) is not None:
+            st.info(queue_line(*place), icon=":material/hourglass_top:")
         status_panel(snapshot)
         if status.ended:
             adopt_finished_training(job)

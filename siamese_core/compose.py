@@ -116,3 +116,32 @@ def merge_models(
     dec = scoped_copy(decoder_source, "from_b")
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
     return keras.Model(inp, dec(enc(inp)), name=name)
+
+
+def autoencoder_lesson(
+    report, model: keras.Model, images: np.ndarray, tests: np.ndarray, epochs: int
+) -> dict:
+    """The More lessons task "Train C both ways": C = B(A(x)) with A the model's branch, trained
+    jointly, then with A frozen. Per way: loss per epoch, A's largest weight change, the
+    reconstructions of ``tests`` (0..255) and the trained decoder."""
+    from .models import embedding_model
+
+    runs = {}
+    for n, joint in enumerate((True, False)):
+        name = "jointly" if joint else "separately (A frozen)"
+        encoder = copy_model(embedding_model(model), "encoder_A")
+        decoder = build_decoder(int(encoder.output.shape[-1]), "decoder_B")
+        composed = compose_layerwise(encoder, decoder)
+        before = [w.copy() for w in encoder.get_weights()]
+        losses = train_autoencoder(
+            composed,
+            encoder,
+            images,
+            epochs=epochs,
+            joint=joint,
+            report=lambda f, m, n=n, name=name: report((n + f) / 2, f"{name}: {m}"),
+        )
+        moved = max(float(np.abs(p - q).max()) for p, q in zip(before, encoder.get_weights(), strict=True))
+        reconstructions = np.asarray(composed.predict(tests, verbose=0)) * 255
+        runs[name] = {"loss": losses, "moved": moved, "recon": reconstructions, "decoder": decoder}
+    return runs

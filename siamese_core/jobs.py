@@ -9,15 +9,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .memory import release_free_memory
+
+if TYPE_CHECKING:
+    from .config import SiameseConfig
 
 
 class Status(StrEnum):
     """A job's state, in the order a job normally goes through them."""
 
     IDLE = "idle"  # made, not started
+    QUEUED = "queued"  # waiting in line for a worker
     STARTING = "starting"  # loading data, building the graph
     RUNNING = "running"
     PAUSED = "paused"
@@ -31,8 +35,8 @@ class Status(StrEnum):
 
     @property
     def active(self) -> bool:
-        """Holds (or is about to hold) a training slot."""
-        return self in (Status.STARTING, Status.RUNNING, Status.PAUSED)
+        """Holds a worker, or waits in line for one: the student's one training."""
+        return self in (Status.QUEUED, Status.STARTING, Status.RUNNING, Status.PAUSED)
 
 
 class TrainingSlots:
@@ -164,3 +168,101 @@ class BackgroundTask(ThreadedJob):
                 self._result,
                 self._error,
             )
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent copy of a job's state, for display."""
+
+    status: Status
+    reason: str
+    device: str
+    epoch: int  # epochs finished
+    epochs: int  # epochs asked for
+    step: int  # batches done
+    total_steps: int  # batches the whole run will do (0 before the pairs are made)
+    steps_per_epoch: int
+    batches_per_call: int  # steps_per_execution: what one Step runs at least
+    progress: float  # 0..1
+    elapsed: float  # seconds of training, pauses and validation excluded
+    pairs_per_second: float
+    eta_seconds: float | None
+    batches: tuple[dict, ...]  # every batch: step, epoch, loss, pair_accuracy, t
+    epoch_history: tuple[dict, ...]  # every finished epoch, with validation figures
+    threshold: float | None  # None until the first calibration (or the fixed threshold)
+    calibrated: bool  # the threshold is chosen on validation pairs, not fixed
+    result: dict | None  # the test report once the run is over
+
+    @property
+    def current_epoch(self) -> int:
+        """The epoch being trained (1-based) while running or paused, else the last finished."""
+        return min(self.epoch + (self.status in (Status.RUNNING, Status.PAUSED)), self.epochs)
+
+
+class JobState:
+    """The state a training shows, and how it is read: ``snapshot()``. Shared by the job that
+    trains (:class:`TrainingJob`) and by its mirror in the web server
+    (:class:`siamese_core.workers.RemoteTrainingJob`), which is fed from a worker process."""
+
+    config: SiameseConfig
+    max_batches: int | None
+    _lock: threading.Lock
+
+    def _init_state(self) -> None:
+        self.status = Status.IDLE
+        self.reason = ""
+        self.device = ""
+        self.batches: list[dict] = []  # every batch: global step, epoch, loss, accuracy, t
+        self.epochs: list[dict] = []  # every finished epoch, with validation numbers
+        self.steps_per_epoch = 0
+        self.global_step = 0
+        self.train_seconds = 0.0
+        self.threshold: float | None = None if self.config.calibrate_threshold else 0.5
+        self.result: dict | None = None
+        self._fit_started = 0.0
+
+    def snapshot(self) -> JobSnapshot:
+        """A consistent copy of the state for display."""
+        with self._lock:
+            total = self.steps_per_epoch * self.config.epochs
+            if self.max_batches:
+                total = min(total, self.max_batches) if total else self.max_batches
+            rate = self._recent_rate()
+            eta = (total - self.global_step) / rate if rate and total else None
+            return JobSnapshot(
+                status=self.status,
+                reason=self.reason,
+                device=self.device,
+                epoch=len(self.epochs),
+                epochs=self.config.epochs,
+                step=self.global_step,
+                total_steps=total,
+                steps_per_epoch=self.steps_per_epoch,
+                batches_per_call=self.config.steps_per_execution,
+                progress=min(self.global_step / total, 1.0) if total else 0.0,
+                elapsed=self._elapsed(),
+                pairs_per_second=rate * self.config.batch_size,
+                eta_seconds=eta,
+                batches=tuple(self.batches),
+                epoch_history=tuple(self.epochs),
+                threshold=self.threshold,
+                calibrated=self.config.calibrate_threshold,
+                result=self.result,
+            )
+
+    def _recent_rate(self, window: float = 5.0) -> float:
+        """Batches per second over the last few seconds of training (not since Start, which
+        would count TensorFlow's graph building as slowness)."""
+        recent = self.batches[-400:]
+        if len(recent) < 2:
+            return 0.0
+        t_end = recent[-1]["t"]
+        first = next((b for b in recent if b["t"] >= t_end - window), recent[0])
+        if first is recent[-1]:
+            first = recent[-2]
+        dt = t_end - first["t"]
+        return (recent[-1]["step"] - first["step"]) / dt if dt > 0 else 0.0
+
+    def _elapsed(self) -> float:
+        running = time.perf_counter() - self._fit_started if self._fit_started else 0.0
+        return self.train_seconds + running

@@ -48,3 +48,16 @@ def rss_mb(pid: int | str = "self", peak: bool = False) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def pss_mb(pid: int | str = "self") -> float:
+    """Proportional set size in MB: private memory plus a fair share of pages shared with
+    other processes (TensorFlow's libraries, mapped by the server and every worker). Summed over
+    processes it counts shared pages once, unlike RSS; 0.0 where unavailable."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0

@@ -134,3 +134,13 @@ def srocc(scores: np.ndarray) -> float:
     n, levels = scores.shape
     quality = -np.tile(np.arange(levels), n)
     return float(spearmanr(scores.ravel(), quality).statistic)
+
+
+def ranking_lesson(
+    report, train_x: np.ndarray, test_x: np.ndarray, levels: int, kind: str, loss: str, steps: int
+) -> dict:
+    """The More lessons task "Train the scorer": train on ``train_x``'s distorted groups, score
+    ``test_x``'s, and measure the rank correlation with the true order."""
+    model, history = train_scorer(ranking_set(train_x, levels, kind), loss, steps=steps, report=report)
+    scores = scores_by_level(model, ranking_set(test_x, levels, kind))
+    return {"hist": history, "scores": scores, "srocc": srocc(scores), "loss": loss, "kind": kind}

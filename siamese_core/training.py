@@ -23,10 +23,10 @@ import numpy as np
 from ._keras import keras
 from .config import SiameseConfig
 from .data import Dataset, load_dataset, pairs_for, probe_indices
-from .jobs import Status, ThreadedJob, TrainingSlots
+from .jobs import JobSnapshot, JobState, Status, ThreadedJob
 from .memory import release_free_memory
 
-__all__ = ["JobSnapshot", "Status", "TrainingJob", "TrainingSlots", "with_grace"]
+__all__ = ["JobSnapshot", "JobState", "Status", "TrainingJob", "with_grace"]
 
 Event = dict[str, Any]  # {"kind": "status" | "batch" | "epoch" | "done", ...}
 ABANDONED = "its browser session closed"  # the stop reason when keep_alive says the owner left
@@ -112,36 +112,7 @@ class _Control:
     step_budget: int = 0  # batches to run before pausing again (single-step mode)
 
 
-@dataclass(frozen=True)
-class JobSnapshot:
-    """A consistent copy of a job's state, for display."""
-
-    status: Status
-    reason: str
-    device: str
-    epoch: int  # epochs finished
-    epochs: int  # epochs asked for
-    step: int  # batches done
-    total_steps: int  # batches the whole run will do (0 before the pairs are made)
-    steps_per_epoch: int
-    batches_per_call: int  # steps_per_execution: what one Step runs at least
-    progress: float  # 0..1
-    elapsed: float  # seconds of training, pauses and validation excluded
-    pairs_per_second: float
-    eta_seconds: float | None
-    batches: tuple[dict, ...]  # every batch: step, epoch, loss, pair_accuracy, t
-    epoch_history: tuple[dict, ...]  # every finished epoch, with validation figures
-    threshold: float | None  # None until the first calibration (or the fixed threshold)
-    calibrated: bool  # the threshold is chosen on validation pairs, not fixed
-    result: dict | None  # the test report once the run is over
-
-    @property
-    def current_epoch(self) -> int:
-        """The epoch being trained (1-based) while running or paused, else the last finished."""
-        return min(self.epoch + (self.status in (Status.RUNNING, Status.PAUSED)), self.epochs)
-
-
-class TrainingJob(ThreadedJob):
+class TrainingJob(JobState, ThreadedJob):
     """One training run of one configuration.
 
     Thread-safety: the training thread writes, any thread may call ``snapshot()``,
@@ -176,22 +147,13 @@ class TrainingJob(ThreadedJob):
         self._control = _Control()
         self._thread: threading.Thread | None = None
         # --- state read by the UI (under _lock) ---
-        self.status = Status.IDLE
-        self.reason = ""
-        self.device = ""
-        self.batches: list[dict] = []  # every batch: global step, epoch, loss, accuracy, t
-        self.epochs: list[dict] = []  # every finished epoch, with validation numbers
+        self._init_state()
         self.probe_labels: np.ndarray | None = None
         self.probe_images: np.ndarray | None = None
         self.probe_snapshots: list[np.ndarray] = []  # embeddings of the probe per epoch (0 = init)
-        self.steps_per_epoch = 0
-        self.global_step = 0
-        self.train_seconds = 0.0
-        self.threshold: float | None = None if config.calibrate_threshold else 0.5
+        self.probe_index: np.ndarray | None = None  # which test digits the probe is
         self.model = None
-        self.result: dict | None = None
         self._last_event = 0.0
-        self._fit_started = 0.0
 
     # ---- control (any thread) ------------------------------------------------------------
     def start(self, on_exit: Callable[[], None] | None = None) -> threading.Thread:
@@ -236,57 +198,11 @@ class TrainingJob(ThreadedJob):
             self._control.stop = True
             self._control.cond.notify_all()
 
-    def snapshot(self) -> JobSnapshot:
-        """A consistent copy of the state for display."""
-        with self._lock:
-            total = self.steps_per_epoch * self.config.epochs
-            if self.max_batches:
-                total = min(total, self.max_batches) if total else self.max_batches
-            rate = self._recent_rate()
-            eta = (total - self.global_step) / rate if rate and total else None
-            return JobSnapshot(
-                status=self.status,
-                reason=self.reason,
-                device=self.device,
-                epoch=len(self.epochs),
-                epochs=self.config.epochs,
-                step=self.global_step,
-                total_steps=total,
-                steps_per_epoch=self.steps_per_epoch,
-                batches_per_call=self.config.steps_per_execution,
-                progress=min(self.global_step / total, 1.0) if total else 0.0,
-                elapsed=self._elapsed(),
-                pairs_per_second=rate * self.config.batch_size,
-                eta_seconds=eta,
-                batches=tuple(self.batches),
-                epoch_history=tuple(self.epochs),
-                threshold=self.threshold,
-                calibrated=self.config.calibrate_threshold,
-                result=self.result,
-            )
-
-    def _recent_rate(self, window: float = 5.0) -> float:
-        """Batches per second over the last few seconds of training (not since Start, which
-        would count TensorFlow's graph building as slowness)."""
-        recent = self.batches[-400:]
-        if len(recent) < 2:
-            return 0.0
-        t_end = recent[-1]["t"]
-        first = next((b for b in recent if b["t"] >= t_end - window), recent[0])
-        if first is recent[-1]:
-            first = recent[-2]
-        dt = t_end - first["t"]
-        return (recent[-1]["step"] - first["step"]) / dt if dt > 0 else 0.0
-
     # ---- the training thread ----------------------------------------------------------------
     def _set(self, **kw) -> None:
         with self._lock:
             for k, v in kw.items():
                 setattr(self, k, v)
-
-    def _elapsed(self) -> float:
-        running = time.perf_counter() - self._fit_started if self._fit_started else 0.0
-        return self.train_seconds + running
 
     def _emit(self, event: Event) -> None:
         if self.on_event is not None:
@@ -341,7 +257,7 @@ class TrainingJob(ThreadedJob):
         self._set(model=model)
         val_pairs = pairs_for(c.pair_protocol, ds.val.y, 2 * len(ds.val.y), np.random.default_rng(c.seed + 2))
         probe = probe_indices(ds.test.y, self.probe_per_class, c.seed)
-        self._set(probe_labels=ds.test.y[probe], probe_images=ds.test.x[probe])
+        self._set(probe_index=probe, probe_labels=ds.test.y[probe], probe_images=ds.test.x[probe])
         self.probe_snapshots.append(embed(model, ds.test.x[probe]).astype(np.float32))
         train_pairs = pairs_for(c.pair_protocol, ds.train.y, c.pairs_per_epoch, rng)
         steps = math.ceil(len(train_pairs) / c.batch_size)

@@ -129,6 +129,11 @@ def k_shot_experiment(
     return rows
 
 
+def k_shot_lesson(report, model: keras.Model, config: SiameseConfig, data, epochs: int = 30) -> list[dict]:
+    """The More lessons task: :func:`k_shot_experiment` with the worker's progress callback."""
+    return k_shot_experiment(model, config, data, epochs=epochs, report=report)
+
+
 SIAMESE_WAYS = (
     "nearest neighbour (Siamese embedding)",
     "transferred encoder, frozen",

@@ -1,12 +1,12 @@
 """What the whole server shares, read-only, computed once (``st.cache_resource``): data sets,
-the pretrained model, the device, the training slots and the registry of running trainings.
+the pretrained model, the device, the worker pool that runs every training, and the registry of students' trainings.
 A model a student trains lives in that student's session, never here."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from .settings import max_concurrent_trainings
+from .settings import max_concurrent_trainings, worker_max_jobs, worker_memory_mark_mb
 
 # Full MNIST split is ~55 MB; four (set, seed, held-out, validation) variants at most stay
 # in memory, the least recently used goes first.
@@ -60,10 +60,14 @@ def default_model():
 
 
 @st.cache_resource
-def training_slots():
-    from siamese_core.jobs import TrainingSlots
+def worker_pool():
+    """The server's worker processes and their queue: every training runs there, never in the
+    web server's own memory (siamese_core/workers.py)."""
+    from siamese_core.workers import WorkerPool
 
-    return TrainingSlots(max_concurrent_trainings())
+    return WorkerPool(
+        max_concurrent_trainings(), max_jobs=worker_max_jobs(), memory_mark_mb=worker_memory_mark_mb()
+    )
 
 
 @st.cache_resource

@@ -91,6 +91,16 @@ def model_dataset(active: ActiveModel):
     return dataset(resolved_dataset_name()[0], 0, held_out)
 
 
+def model_dataset_ref(active: ActiveModel):
+    """How a worker process loads the same data set as :func:`model_dataset`."""
+    from siamese_core.workers import DatasetRef
+
+    if active.job is not None and getattr(active.job, "dataset_ref", None) is not None:
+        return active.job.dataset_ref
+    held_out = active.config.held_out_classes if active.config else ()
+    return DatasetRef(resolved_dataset_name()[0], 0, tuple(held_out))
+
+
 def model_cache(active: ActiveModel) -> dict:
     """Per-model results (embeddings, reports) kept in this session, dropped with the model."""
     store = st.session_state.setdefault(MODEL_CACHE, {})

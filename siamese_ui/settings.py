@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-DEFAULT_MAX_TRAININGS = 2  # two full-MNIST trainings fit Community Cloud's memory (BENCHMARKS.md)
+DEFAULT_MAX_TRAININGS = 2  # worker processes: one per core of Community Cloud (BENCHMARKS.md)
 DEFAULT_DISCONNECT_GRACE = 15.0
 
 
@@ -25,8 +25,23 @@ def setting(name: str, default: float, minimum: float) -> float:
 
 
 def max_concurrent_trainings() -> int:
-    """``SIAMESE_LAB_MAX_TRAININGS``: trainings the server runs at once (default 2)."""
+    """``SIAMESE_LAB_MAX_TRAININGS``: trainings the server runs at once, one worker process each
+    (default 2); the others wait in line."""
     return int(setting("SIAMESE_LAB_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, 1))
+
+
+def worker_max_jobs() -> int:
+    """``SIAMESE_LAB_WORKER_MAX_JOBS``: a worker process is replaced after this many jobs."""
+    from siamese_core.workers import DEFAULT_MAX_JOBS
+
+    return int(setting("SIAMESE_LAB_WORKER_MAX_JOBS", DEFAULT_MAX_JOBS, 1))
+
+
+def worker_memory_mark_mb() -> float:
+    """``SIAMESE_LAB_WORKER_MEMORY_MB``: ... or as soon as it holds more memory than this."""
+    from siamese_core.workers import DEFAULT_MEMORY_MARK_MB
+
+    return setting("SIAMESE_LAB_WORKER_MEMORY_MB", DEFAULT_MEMORY_MARK_MB, 100.0)
 
 
 def disconnect_grace() -> float:

@@ -3,8 +3,7 @@ epoch table's rows, the charts' series. Tests read them without a browser."""
 
 from __future__ import annotations
 
-from siamese_core.jobs import Status
-from siamese_core.training import JobSnapshot
+from siamese_core.jobs import JobSnapshot, Status
 
 from .svg_chart import Series
 
@@ -86,13 +85,16 @@ ACCURACY_NOTE = (
 
 def status_line(snapshot) -> str:
     label = {
-        Status.STARTING: "Starting: loading data and building the graph (a few seconds)…",
+        Status.QUEUED: "Waiting in line",
+        Status.STARTING: "Starting: loading data and building the graph…",
         Status.RUNNING: "Training",
         Status.PAUSED: "Paused",
         Status.FINISHED: "Finished",
         Status.STOPPED: "Stopped",
         Status.FAILED: "Failed",
     }.get(snapshot.status, str(snapshot.status))
+    if snapshot.status == Status.QUEUED:
+        return label
     eta = ""
     if snapshot.eta_seconds is not None and snapshot.status == Status.RUNNING:
         eta = (
@@ -103,6 +105,26 @@ def status_line(snapshot) -> str:
     return (
         f"{label} · epoch {snapshot.current_epoch}/{snapshot.epochs} · "
         f"batch {snapshot.step}/{snapshot.total_steps or '?'} · {snapshot.pairs_per_second:,.0f} pairs/s{eta}"
+    )
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def queue_line(position: int, seconds: float) -> str:
+    """ "3rd in line, about 40 s": where a waiting training stands and when it should start."""
+    if seconds >= 90:
+        wait = f"about {seconds / 60:.0f} min"
+    elif seconds >= 1:
+        wait = f"about {max(5, 5 * round(seconds / 5)):.0f} s"
+    else:
+        wait = "any moment now"
+    return (
+        f"**{ordinal(position)} in line**, {wait}. It starts by itself when a worker is free; you may "
+        "visit the other pages meanwhile. Stop gives your place up, and so does closing every tab of this app."
     )
 
 

@@ -1,0 +1,179 @@
+"""The worker pool with real worker processes: the queue's order and places, giving a place up,
+a worker that dies mid-job, recycling with jobs waiting, and trainings of two students kept
+apart. Tiny jobs; each pool starts real `python -m siamese_core.workers` processes."""
+
+import dataclasses
+import time
+
+import numpy as np
+import pytest
+
+from siamese_core.config import PRESETS
+from siamese_core.data import load_dataset
+from siamese_core.jobs import Status
+from siamese_core.workers import ABANDONED, LEFT_QUEUE, RemoteTask, RemoteTrainingJob, WorkerPool
+
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def pool():
+    pool = WorkerPool(1, warm_up=False)
+    yield pool
+    pool.shutdown()
+
+
+def nap(seconds=0.5, keep_alive=None):
+    return RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": seconds}, keep_alive=keep_alive)
+
+
+def test_first_in_first_out_with_places_and_estimates(pool):
+    jobs = [nap(1.0) for _ in range(4)]
+    for job in jobs:
+        pool.submit(job)
+    places = [pool.place(job) for job in jobs]
+    assert places[0] is None  # it went straight to the idle worker
+    assert [p[0] for p in places[1:]] == [1, 2, 3]
+    waits = [p[1] for p in places[1:]]
+    assert waits == sorted(waits) and waits[0] < waits[-1]
+    assert jobs[1].snapshot().status == Status.QUEUED
+    for job in jobs:
+        assert job.join(TIMEOUT)
+    results = [job.snapshot().result for job in jobs]
+    assert all(job.snapshot().status == Status.FINISHED for job in jobs)
+    starts = [r["start"] for r in results]
+    assert starts == sorted(starts)  # served in the order they came
+    for before, after in zip(results, results[1:], strict=False):
+        assert after["start"] >= before["end"] - 0.01  # one worker: one at a time
+    assert pool.place(jobs[-1]) is None
+
+
+def test_stop_while_queued_gives_the_place_up(pool):
+    running, waiting, behind = nap(1.5), nap(0.2), nap(0.2)
+    for job in (running, waiting, behind):
+        pool.submit(job)
+    assert pool.place(behind)[0] == 2
+    waiting.stop()
+    snapshot = waiting.snapshot()
+    assert snapshot.status == Status.STOPPED and snapshot.message == LEFT_QUEUE
+    assert pool.place(behind)[0] == 1  # the one behind moved up
+    assert behind.join(TIMEOUT) and behind.snapshot().status == Status.FINISHED
+    assert waiting.started_at == 0.0  # it never ran
+
+
+def test_an_owner_who_leaves_loses_the_place_and_the_run(pool):
+    here = [True]
+    running = nap(30.0, keep_alive=lambda: here[0])
+    waiting = nap(0.2, keep_alive=lambda: here[0])
+    pool.submit(running)
+    pool.submit(waiting)
+    time.sleep(0.5)
+    here[0] = False  # every tab closed
+    assert waiting.join(10) and waiting.snapshot().message == ABANDONED
+    assert running.join(10) and running.snapshot().status == Status.STOPPED
+
+
+def test_a_failing_job_reports_its_reason(pool):
+    job = RemoteTask("fail", "tests.worker_jobs:fail", {})
+    pool.submit(job)
+    assert job.join(TIMEOUT)
+    assert job.snapshot().status == Status.FAILED
+    assert job.snapshot().error == "ValueError: a clear reason"
+
+
+def test_a_worker_that_dies_fails_its_job_and_the_next_one_runs():
+    pool = WorkerPool(1, warm_up=False)
+    try:
+        doomed, next_one = RemoteTask("die", "tests.worker_jobs:die", {}), nap(0.2)
+        pool.submit(doomed)
+        pool.submit(next_one)
+        first_pid = pool.pids()[0]
+        assert doomed.join(TIMEOUT)
+        snapshot = doomed.snapshot()
+        assert snapshot.status == Status.FAILED
+        assert "ended unexpectedly" in snapshot.error and "killed" in snapshot.error
+        assert next_one.join(TIMEOUT) and next_one.snapshot().status == Status.FINISHED
+        assert next_one.snapshot().result["pid"] != first_pid  # a fresh worker took over
+        assert pool.stats().crashed == 1
+    finally:
+        pool.shutdown()
+
+
+def test_workers_are_recycled_with_jobs_waiting():
+    pool = WorkerPool(1, max_jobs=2, warm_up=False)
+    try:
+        jobs = [nap(0.1) for _ in range(5)]
+        for job in jobs:
+            pool.submit(job)
+        for job in jobs:
+            assert job.join(TIMEOUT) and job.snapshot().status == Status.FINISHED
+        pids = [job.snapshot().result["pid"] for job in jobs]
+        assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]  # two jobs per worker
+        assert pool.stats().recycled == 2
+    finally:
+        pool.shutdown()
+
+
+def test_a_worker_above_the_memory_mark_is_replaced():
+    pool = WorkerPool(1, memory_mark_mb=1.0, warm_up=False)  # any worker is above 1 MB
+    try:
+        a, b = RemoteTask("grow", "tests.worker_jobs:grow", {"mb": 50}), nap(0.1)
+        pool.submit(a)
+        pool.submit(b)
+        assert a.join(TIMEOUT) and b.join(TIMEOUT)
+        assert a.snapshot().result != b.snapshot().result["pid"]
+    finally:
+        pool.shutdown()
+
+
+TINY = dataclasses.replace(
+    PRESETS["classroom"], dataset="mnist-5k", epochs=2, pairs_per_epoch=1024, batch_size=128
+)
+
+
+def test_two_students_trainings_run_apart_and_come_back_with_their_models():
+    pool = WorkerPool(2)
+    try:
+        data = load_dataset("mnist-5k", 0, (), TINY.val_size)
+        a = RemoteTrainingJob(TINY, data)
+        b = RemoteTrainingJob(dataclasses.replace(TINY, seed=7), load_dataset("mnist-5k", 7, (), TINY.val_size))
+        pool.submit(a)
+        pool.submit(b)
+        assert a.join(TIMEOUT) and b.join(TIMEOUT)
+        for job in (a, b):
+            s = job.snapshot()
+            assert s.status == Status.FINISHED, s.reason
+            assert s.step == s.total_steps == 2 * 8 and len(s.epoch_history) == 2
+            assert [b["step"] for b in s.batches] == list(range(1, 17))  # every batch arrived
+            assert 0.5 < s.result["test_pair_accuracy"] <= 1.0 and s.threshold is not None
+            assert len(job.probe_snapshots) == 3 and len(job.probe_labels) == 300
+        assert a.model is not None and b.model is not None and a.model is not b.model
+        wa, wb = a.model.get_weights(), b.model.get_weights()
+        assert not np.allclose(wa[0], wb[0])  # different seeds, different models
+        # the model that came back is the one the worker evaluated: same test figure here
+        from siamese_core.evaluation import evaluate
+
+        report = evaluate(a.model, data, a.threshold, TINY.pair_protocol, TINY.seed)
+        assert report.as_dict()["test_pair_accuracy"] == pytest.approx(a.snapshot().result["test_pair_accuracy"])
+    finally:
+        pool.shutdown()
+
+
+def test_pause_step_and_stop_reach_the_worker(pool):
+    job = RemoteTrainingJob(dataclasses.replace(TINY, epochs=50), load_dataset("mnist-5k", 0, (), TINY.val_size))
+    job.pause()
+    job.step(1)  # asked while queued or starting: replayed in order on the worker
+    pool.submit(job)
+    deadline = time.time() + TIMEOUT
+    while not (job.snapshot().status == Status.PAUSED and job.snapshot().step == 1) and time.time() < deadline:
+        time.sleep(0.1)
+    assert job.snapshot().status == Status.PAUSED and job.snapshot().step == 1
+    job.step(1)
+    while job.snapshot().step < 2 and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert job.snapshot().step == 2 and job.snapshot().status == Status.PAUSED
+    job.stop()
+    assert job.join(TIMEOUT)
+    s = job.snapshot()
+    assert s.status == Status.STOPPED and s.reason == "stopped by the user" and job.model is not None

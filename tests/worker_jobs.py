@@ -1,0 +1,38 @@
+"""Small jobs for the worker pool's tests, run inside real worker processes by name."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+
+def nap(report, seconds: float = 0.5) -> dict:
+    """Sleep in small steps (stoppable); answer with the worker's pid and when it ran."""
+    start = time.time()
+    while time.time() - start < seconds:
+        report((time.time() - start) / seconds, "napping")
+        time.sleep(0.05)
+    return {"pid": os.getpid(), "start": start, "end": time.time()}
+
+
+def die(report) -> None:
+    """What an out-of-memory kill looks like from the server: the worker vanishes mid-job."""
+    report(0.5, "about to die")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fail(report) -> None:
+    raise ValueError("a clear reason")
+
+
+def grow(report, mb: int) -> int:
+    """Hold ``mb`` MB until the process ends (to cross the pool's memory mark)."""
+    global _held
+    _held = bytearray(mb * 2**20)
+    for i in range(0, len(_held), 4096):
+        _held[i] = 1
+    return os.getpid()
+
+
+_held = b""
