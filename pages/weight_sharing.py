@@ -12,7 +12,7 @@ from siamese_ui.resources import dataset
 
 # Widget keys, each also the link's query parameter: a shared link reopens the same lab.
 SHARED, BRANCH, HEAD, DIM, N_INPUTS = "ws.shared", "ws.branch", "ws.head", "ws.dim", "ws.n_inputs"
-DEFAULT_DIM = {"mlp": 128, "cnn": 64, "matchnet": 512}  # each branch's size in its preset
+DEFAULT_DIM = {"mlp": 128, "cnn": 64, "tiny-cnn": 32, "matchnet": 512}  # each branch's size in its preset
 DIMS = [2, 8, 16, 32, 64, 128, 256, 512]
 
 

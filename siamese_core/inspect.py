@@ -172,6 +172,12 @@ _BRANCH_CODE = {
     x = layers.Flatten()(x)
     x = layers.Dense(128, activation="relu")(x)
     x = layers.Dense({dim})(x)""",
+    "tiny-cnn": """    x = layers.Reshape((28, 28, 1))(x)
+    x = layers.Conv2D(16, 5, strides=2, activation="relu")(x)
+    x = layers.Conv2D(32, 3, strides=2, activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    x = layers.Dense({dim})(x)""",
     "matchnet": """    x = layers.Reshape((28, 28, 1))(x)
     x = layers.Conv2D(24, 3, padding="same", activation="relu")(x)
     x = layers.MaxPooling2D(3)(x)

@@ -64,6 +64,13 @@ def build_branch(kind: str, embedding_dim: int, name: str = "branch", prefix: st
         x = layers.Flatten(name=f"{p}flatten")(x)
         x = layers.Dense(128, activation="relu", name=f"{p}dense")(x)
         x = layers.Dense(embedding_dim, name=f"{p}embedding")(x)
+    elif kind == "tiny-cnn":  # two strided convolutions: the classroom preset's CNN (BENCHMARKS.md)
+        x = layers.Reshape((*IMAGE_SHAPE, 1), name=f"{p}channels")(x)
+        x = layers.Conv2D(16, 5, strides=2, activation="relu", name=f"{p}conv_1")(x)
+        x = layers.Conv2D(32, 3, strides=2, activation="relu", name=f"{p}conv_2")(x)
+        x = layers.Flatten(name=f"{p}flatten")(x)
+        x = layers.Dense(128, activation="relu", name=f"{p}dense")(x)
+        x = layers.Dense(embedding_dim, name=f"{p}embedding")(x)
     elif kind == "matchnet":  # seed 000's feature network, sized for 28x28x1
         x = layers.Reshape((*IMAGE_SHAPE, 1), name=f"{p}channels")(x)
         x = layers.Conv2D(24, 3, padding="same", activation="relu", name=f"{p}conv_1")(x)

@@ -8,7 +8,7 @@ from siamese_core.models import build_siamese
 
 COMBOS = [
     SiameseConfig(branch=b, head=h, shared=s, embedding_dim=16, distance=d)
-    for b in ("mlp", "cnn", "matchnet")
+    for b in ("mlp", "cnn", "tiny-cnn", "matchnet")
     for h in ("distance", "matchnet")
     for s in (True, False)
     for d in (("euclidean", "cosine") if h == "distance" else ("euclidean",))

@@ -12,7 +12,7 @@ def test_mlp_branch_count_by_hand():
     assert build_branch("mlp", 128).count_params() == 100_480 + 33_024
 
 
-@pytest.mark.parametrize("branch", ["mlp", "cnn", "matchnet"])
+@pytest.mark.parametrize("branch", ["mlp", "cnn", "tiny-cnn", "matchnet"])
 @pytest.mark.parametrize("head", ["distance", "matchnet"])
 def test_unshared_costs_exactly_one_more_branch(branch, head):
     c = SiameseConfig(branch=branch, head=head, embedding_dim=16)

@@ -256,28 +256,34 @@ def test_lessons_page_composes_ranks_and_exports():
 
 
 def _wait_for_task(at, name):
-    task = at.session_state[f"lessons.task.{name}"]
+    task = at.session_state[f"lessons.task.{name}"][1]
     assert task.join(TIMEOUT)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_lesson_trainings_wait_for_a_free_training_slot():
-    """More lessons' trainings go through the server's limit, like the Train page's."""
-    from siamese_ui.resources import training_slots
+def test_a_lesson_training_waits_in_line_when_every_worker_is_busy():
+    """More lessons' trainings share the Train page's line: no refusal, a place and a wait."""
+    from siamese_core.workers import RemoteTask
+    from siamese_ui.resources import worker_pool
 
     at = app("pages/lessons.py")
-    slots = training_slots()
-    taken = 0
-    while slots.try_acquire():
-        taken += 1
+    pool = worker_pool()
+    busy = [RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": 60}) for _ in range(pool.size)]
+    for job in busy:
+        pool.submit(job)
     try:
         at.button(key="lessons.start.autoencoder").click().run()
-        assert "lessons.task.autoencoder" not in at.session_state
-        assert any("training slots are all in use" in w.value for w in at.warning)
+        task = at.session_state["lessons.task.autoencoder"][1]
+        assert task.snapshot().status.value == "queued"
+        assert any("1st in line" in i.value for i in at.info), [i.value for i in at.info]
+        at.button(key="lessons.stop.autoencoder").click().run()
+        assert task.snapshot().status.value == "stopped" and pool.place(task) is None
     finally:
-        for _ in range(taken):
-            slots.release()
+        for job in busy:
+            job.stop()
+        for job in busy:
+            job.join(TIMEOUT)
 
 
 def test_two_sessions_train_at_once_and_keep_their_own_models():

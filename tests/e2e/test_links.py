@@ -193,8 +193,8 @@ def test_a_reload_and_a_second_tab_find_the_run(browser, server):
     wait_idle(second)
     second.get_by_text(re.compile("^Training · epoch")).first.wait_for()
     assert not button(second, "Start").is_enabled()
-    text = second.get_by_text("training slots in use").first.inner_text()
-    assert re.search(r"\b1 of \d+", text), text  # one run, one slot
+    text = second.get_by_text("trainings running").first.inner_text()
+    assert re.search(r"\b1 of \d+ trainings running, 0 waiting", text), text  # one run, one worker
     button(second, "Stop").click()
     page.get_by_text("Stopped (stopped by the user)").first.wait_for()
     no_traceback(page)
