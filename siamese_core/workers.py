@@ -46,12 +46,12 @@ import numpy as np
 
 from .config import SiameseConfig
 from .jobs import JobState, Status, Stopped, TaskSnapshot
-from .memory import pss_mb, rss_mb
+from .memory import pss_mb
 
 ABANDONED = "its browser session closed"  # same words as training.ABANDONED (no TF import here)
 LEFT_QUEUE = "left the queue before it started"
-DEFAULT_MAX_JOBS = 20  # a worker is replaced after this many jobs (~13 MB kept per training)
-DEFAULT_MEMORY_MARK_MB = 1500.0  # ... or once its resident memory passes this
+DEFAULT_MAX_JOBS = 10  # a worker is replaced after this many jobs (it keeps ~10-30 MB of each)
+DEFAULT_MEMORY_MARK_MB = 1000.0  # ... or once its memory (PSS) passes this
 DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has finished
 ALIVE_CHECK_SECONDS = 2.0  # how often the pool asks whether queued and running jobs' owners are there
 
@@ -598,7 +598,7 @@ class WorkerPool:
             worker.jobs_done += 1
             self.finished += 1
             self._durations.setdefault(job.kind, deque(maxlen=20)).append(job.ended_at - job.started_at)
-            if worker.jobs_done >= self.max_jobs or payload.get("rss_mb", 0.0) > self.memory_mark_mb:
+            if worker.jobs_done >= self.max_jobs or payload.get("pss_mb", 0.0) > self.memory_mark_mb:
                 self._retire(worker)
             self._dispatch()
 
@@ -797,7 +797,7 @@ class _WorkerSide:
 
         self.jobs.pop(job_id, None)
         release_free_memory()
-        payload["rss_mb"] = rss_mb()
+        payload["pss_mb"] = pss_mb()
         self.send(("done", job_id, payload))
 
 
@@ -829,6 +829,7 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
 
     from ._keras import keras  # noqa: F401  (first: Keras without its sklearn/pandas bridges, -120 MB)
 
+    tf.get_logger().setLevel("ERROR")  # no retracing warnings: each job builds its own model
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     for gpu in tf.config.list_physical_devices("GPU"):  # workers share a GPU: take memory as needed

@@ -63,3 +63,15 @@ def test_each_accuracy_series_names_its_threshold():
     ]
     _, fixed = curves(replace(BASE, calibrated=False))
     assert fixed[1].name == "validation pair accuracy at 0.5, epoch"
+
+
+def test_a_place_in_line_reads_as_a_sentence():
+    from siamese_ui.training_view import ordinal, queue_line
+
+    assert [ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th",
+    ]  # fmt: skip
+    assert queue_line(3, 41.0).startswith("**3rd in line**, about 40 s.")
+    assert "about 3 min" in queue_line(12, 170.0)
+    assert "any moment now" in queue_line(1, 0.3)
+    assert "Stop gives your place up" in queue_line(1, 10)
