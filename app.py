@@ -5,6 +5,8 @@ import streamlit as st
 
 from siamese_core.memory import limit_malloc_arenas
 from siamese_ui.patches import keep_keras_state_between_reruns
+from siamese_ui.resources import worker_pool
+from siamese_ui.shared import warm_up_once
 
 limit_malloc_arenas()  # before any training thread exists: see the function's note
 keep_keras_state_between_reruns()  # the one private patch applied at start (siamese_ui/patches.py)
@@ -22,5 +24,10 @@ PAGES = [
     st.Page("pages/lessons.py", title="More lessons", icon=":material/school:"),
     st.Page("pages/about.py", title="About and sources", icon=":material/menu_book:"),
 ]
+
+# Once per server, on the first visit: the worker processes start importing TensorFlow, and a
+# thread computes what every page shows by default (siamese_ui/shared.py) while Home is read.
+worker_pool()
+warm_up_once()
 
 st.navigation(PAGES).run()

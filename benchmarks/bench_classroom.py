@@ -28,10 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,13 +97,12 @@ def main() -> None:
         if args.json:
             args.json.write_text(json.dumps(rows, indent=1))
         return
-    from classroom_load import load_test, load_markdown
+    from classroom_load import load_markdown, load_test
 
     results = [load_test(n, args.stagger) for n in args.students]
     print(load_markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
-    _ = statistics  # (kept for the load test's percentiles)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import streamlit as st
 
 from siamese_ui.pictures import ascii_digit, digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
+from siamese_ui.shared import test_sample
 
 POINTS, METHOD, PICK, SCATTER, EPOCH = "emb.n", "emb.method", "emb.pick", "emb.scatter", "emb.epoch"
 RAW = "raw 2-D coordinates"
@@ -91,11 +92,9 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
         key=POINTS,
         help="More points look more like a cloud; fewer stay interactive.",
     )
-    chosen = np.random.default_rng(0).permutation(len(data.test.y))[:n_points]
-    if ("emb", n_points) not in cache:
-        with st.spinner("Embedding test digits…"):
-            cache[("emb", n_points)] = embed(active.model, data.test.x[chosen])
-    embeddings = cache[("emb", n_points)]
+    chosen = test_sample(data, n_points)
+    with st.spinner("Embedding test digits…"):
+        embeddings = cache.get_or_compute(("emb", n_points), lambda: embed(active.model, data.test.x[chosen]))
     methods = projection_methods(embeddings.shape[1])
     method = c2.selectbox(
         "Projection",

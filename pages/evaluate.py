@@ -18,12 +18,12 @@ SAME_COLOUR, DIFFERENT_COLOUR, MODEL_COLOUR = "#2ca02c", "#d62728", "#1f77b4"
 def test_report(active, data):
     """The test-pair report of this model, computed once per model."""
     cache = model_cache(active)
-    if "report" not in cache:
-        from siamese_core.evaluation import evaluate
+    if "report" in cache:
+        return cache["report"]
+    from siamese_core.evaluation import evaluate
 
-        with st.spinner("Evaluating on the test pairs…"):
-            cache["report"] = evaluate(active.model, data, active.threshold)
-    return cache["report"]
+    with st.spinner("Evaluating on the test pairs…"):
+        return cache.get_or_compute("report", lambda: evaluate(active.model, data, active.threshold))
 
 
 def threshold_ui(report, active) -> float:

@@ -8,39 +8,17 @@ import streamlit as st
 
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
 from siamese_ui.pictures import digit_image
-from siamese_ui.resources import dataset
+from siamese_ui.shared import DEFAULT_LAB, DEFAULT_N_INPUTS, lab_numbers, multi_input_counts
 
 # Widget keys, each also the link's query parameter: a shared link reopens the same lab.
 SHARED, BRANCH, HEAD, DIM, N_INPUTS = "ws.shared", "ws.branch", "ws.head", "ws.dim", "ws.n_inputs"
-DEFAULT_DIM = {"mlp": 128, "cnn": 64, "tiny-cnn": 32, "matchnet": 512}  # each branch's size in its preset
+DEFAULT_DIM = {
+    "mlp": DEFAULT_LAB["embedding_dim"],
+    "cnn": 64,
+    "tiny-cnn": 32,
+    "matchnet": 512,
+}  # each branch's size in its preset
 DIMS = [2, 8, 16, 32, 64, 128, 256, 512]
-
-
-@st.cache_data(show_spinner="Building the Keras model…", max_entries=64)
-def lab_numbers(config: SiameseConfig) -> dict:
-    """Everything this page shows about one configuration, read off the built Keras model."""
-    from siamese_core.inspect import branch_embeddings, generated_code, param_breakdown, to_dot
-    from siamese_core.models import build_siamese
-
-    model = build_siamese(config)
-    digit = dataset("mnist-5k").test.x[0]
-    emb_a, emb_b = branch_embeddings(model, digit)
-    return {
-        "breakdown": param_breakdown(model).as_dict(),
-        "count_params": model.count_params(),
-        "dot": to_dot(model),
-        "code": generated_code(config),
-        "emb_a": emb_a,
-        "emb_b": emb_b,
-        "digit": digit,
-    }
-
-
-@st.cache_data(show_spinner="Building the N-input networks (up to 57 million parameters)…", max_entries=16)
-def multi_input_counts(n: int) -> dict:
-    from siamese_core.inspect import multi_input_counts
-
-    return multi_input_counts(n)
 
 
 def _reset_dim() -> None:
@@ -175,8 +153,9 @@ def multi_input_pitfall() -> None:
         "every input its own copy of the whole stack; instantiating the layers once and calling them "
         "on each input shares them. The model still runs either way: only the parameter count tells."
     )
-    n = st.slider("Number of inputs N", 2, 8, 6, key=N_INPUTS, bind="query-params")
-    counts = multi_input_counts(n)
+    n = st.slider("Number of inputs N", 2, 8, DEFAULT_N_INPUTS, key=N_INPUTS, bind="query-params")
+    with st.spinner("Building the N-input networks (up to 57 million parameters)…"):
+        counts = multi_input_counts(n)
     q1, q2, q3 = st.columns(3)
     q1.metric("Layers instantiated once (right)", f"{counts['reused']:,}")
     q2.metric(
@@ -215,7 +194,8 @@ st.markdown(
     "copy of the feature extractor, and the two inputs no longer live in the same space."
 )
 config = choice_ui()
-numbers, other = lab_numbers(config), lab_numbers(config.replace(shared=not config.shared))
+with st.spinner("Building the Keras model…"):
+    numbers, other = lab_numbers(config), lab_numbers(config.replace(shared=not config.shared))
 parameter_figures(numbers, other, config.shared)
 breakdown_and_graph(numbers)
 sharing_proof(numbers)

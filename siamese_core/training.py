@@ -152,6 +152,7 @@ class TrainingJob(JobState, ThreadedJob):
         self.probe_images: np.ndarray | None = None
         self.probe_snapshots: list[np.ndarray] = []  # embeddings of the probe per epoch (0 = init)
         self.probe_index: np.ndarray | None = None  # which test digits the probe is
+        self.report = None  # the test report (siamese_core.evaluation.Report) once the run is over
         self.model = None
         self._last_event = 0.0
 
@@ -310,6 +311,7 @@ class TrainingJob(JobState, ThreadedJob):
             self._set_status(Status.STOPPED, ABANDONED, model=None)
             return
         report = evaluate(model, self.dataset, self.threshold, self.test_protocol, c.seed)
+        self.report = report  # everything the Evaluate page shows about these test pairs
         result = {
             **report.as_dict(),
             "epochs": len(self.epochs),

@@ -217,6 +217,7 @@ class RemoteTrainingJob(JobState, RemoteJob):
         self._init_state()
         self.status = Status.QUEUED
         self.model = None
+        self.report = None  # the worker's test report (the Evaluate page's figures)
         self.probe_snapshots: list[np.ndarray] = []
         self.probe_labels: np.ndarray | None = None
         self.probe_images: np.ndarray | None = None
@@ -271,6 +272,7 @@ class RemoteTrainingJob(JobState, RemoteJob):
                 }
         with self._lock:
             self.model = model
+            self.report = payload.get("report") if model is not None else None
             self.result = payload.get("result")
             self.reason = payload.get("reason", self.reason)
             self._fit_started = 0.0
@@ -761,12 +763,18 @@ class _WorkerSide:
         job.on_event = sync
         job.run()
         sync()
-        payload = {"status": str(job.status), "reason": job.reason, "result": job.result, "model": None}
+        payload = {
+            "status": str(job.status),
+            "reason": job.reason,
+            "result": job.result,
+            "report": job.report,
+            "model": None,
+        }
         if job.model is not None and job.result is not None:
             from .persistence import model_bytes
 
             payload["model"] = ModelBytes(model_bytes(job.model, job.config))
-        job.model = job.on_event = None
+        job.model = job.on_event = job.report = None
         self.finish(job_id, payload)
 
     def run_task(self, job_id: int, target: str, kwargs: dict) -> None:

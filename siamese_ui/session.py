@@ -101,11 +101,32 @@ def model_dataset_ref(active: ActiveModel):
     return DatasetRef(resolved_dataset_name()[0], 0, tuple(held_out))
 
 
-def model_cache(active: ActiveModel) -> dict:
-    """Per-model results (embeddings, reports) kept in this session, dropped with the model."""
-    store = st.session_state.setdefault(MODEL_CACHE, {})
+class SessionResults(dict):
+    """One session's per-model results; the same ``get_or_compute`` as the shared ones."""
+
+    def get_or_compute(self, key, compute):
+        if key not in self:
+            self[key] = compute()
+        return self[key]
+
+
+def model_cache(active: ActiveModel):
+    """Per-model results (embeddings, reports): the pretrained model's are shared by the whole
+    server (siamese_ui/shared.py); any other model's are kept in this session, dropped with it.
+    A model trained here starts with its test report, computed by the worker that trained it."""
+    if active.source == PRETRAINED:
+        from .shared import PRETRAINED as PREFIX
+        from .shared import ModelResults, shared_results
+
+        return ModelResults(shared_results(), PREFIX)
+    store = st.session_state.get(MODEL_CACHE)
+    if not isinstance(store, SessionResults):
+        store = st.session_state[MODEL_CACHE] = SessionResults()
     key = id(active.model)
     if store.get("key") != key:
         store.clear()
         store["key"] = key
+        report = getattr(active.job, "report", None)
+        if report is not None:
+            store["report"] = report
     return store

@@ -136,7 +136,9 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
     try:
         data = load_dataset("mnist-5k", 0, (), TINY.val_size)
         a = RemoteTrainingJob(TINY, data)
-        b = RemoteTrainingJob(dataclasses.replace(TINY, seed=7), load_dataset("mnist-5k", 7, (), TINY.val_size))
+        b = RemoteTrainingJob(
+            dataclasses.replace(TINY, seed=7), load_dataset("mnist-5k", 7, (), TINY.val_size)
+        )
         pool.submit(a)
         pool.submit(b)
         assert a.join(TIMEOUT) and b.join(TIMEOUT)
@@ -154,18 +156,24 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
         from siamese_core.evaluation import evaluate
 
         report = evaluate(a.model, data, a.threshold, TINY.pair_protocol, TINY.seed)
-        assert report.as_dict()["test_pair_accuracy"] == pytest.approx(a.snapshot().result["test_pair_accuracy"])
+        assert report.as_dict()["test_pair_accuracy"] == pytest.approx(
+            a.snapshot().result["test_pair_accuracy"]
+        )
     finally:
         pool.shutdown()
 
 
 def test_pause_step_and_stop_reach_the_worker(pool):
-    job = RemoteTrainingJob(dataclasses.replace(TINY, epochs=50), load_dataset("mnist-5k", 0, (), TINY.val_size))
+    job = RemoteTrainingJob(
+        dataclasses.replace(TINY, epochs=50), load_dataset("mnist-5k", 0, (), TINY.val_size)
+    )
     job.pause()
     job.step(1)  # asked while queued or starting: replayed in order on the worker
     pool.submit(job)
     deadline = time.time() + TIMEOUT
-    while not (job.snapshot().status == Status.PAUSED and job.snapshot().step == 1) and time.time() < deadline:
+    while (
+        not (job.snapshot().status == Status.PAUSED and job.snapshot().step == 1) and time.time() < deadline
+    ):
         time.sleep(0.1)
     assert job.snapshot().status == Status.PAUSED and job.snapshot().step == 1
     job.step(1)

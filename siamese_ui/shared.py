@@ -1,0 +1,201 @@
+"""Results that are the same for every student, computed once per server and shared read-only:
+the Weight-sharing lab's numbers for a configuration, the N-input counts, and everything the
+pages compute for the pretrained model (its test report, its embeddings). Thirty students opening
+Evaluate at once then cost one evaluation, not thirty.
+
+A warm-up thread, started by the first visit (``app.py``), computes the pages' defaults while that
+student reads Home, so that no page's first visit waits for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+log = logging.getLogger(__name__)
+
+
+class SharedResults:
+    """A bounded, thread-safe memo: ``get(key, compute)`` computes each key once (others asking
+    for the same key meanwhile wait for that one computation), then hands out the same
+    read-only value. The least recently used goes first beyond ``max_entries``."""
+
+    def __init__(self, max_entries: int = 256):
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._values: OrderedDict[Any, Any] = OrderedDict()
+        self._pending: dict[Any, threading.Lock] = {}
+        self.computed = 0  # how many computations ran (tests count them)
+
+    def get(self, key, compute: Callable[[], Any]) -> Any:
+        while True:
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key]
+                pending = self._pending.get(key)
+                if pending is None:
+                    pending = self._pending[key] = threading.Lock()
+                    pending.acquire()
+                    mine = True
+                else:
+                    mine = False
+            if not mine:
+                with pending:  # wait for whoever computes it, then read it
+                    pass
+                continue
+            try:
+                value = compute()
+                with self._lock:
+                    self._values[key] = value
+                    self.computed += 1
+                    while len(self._values) > self.max_entries:
+                        self._values.popitem(last=False)
+                return value
+            finally:
+                with self._lock:
+                    self._pending.pop(key, None)
+                pending.release()
+
+    def __contains__(self, key) -> bool:
+        with self._lock:
+            return key in self._values
+
+    def peek(self, key) -> Any:
+        with self._lock:
+            return self._values[key]  # KeyError when not computed
+
+
+class ModelResults:
+    """The dict-like per-model cache the pages use (``key in cache``, ``cache[key]``,
+    ``cache[key] = value``), backed by :class:`SharedResults` under one prefix: the pretrained
+    model's results, shared by every session."""
+
+    def __init__(self, shared: SharedResults, prefix: str):
+        self.shared, self.prefix = shared, prefix
+
+    def __contains__(self, key) -> bool:
+        return (self.prefix, key) in self.shared
+
+    def __getitem__(self, key):
+        return self.shared.peek((self.prefix, key))
+
+    def __setitem__(self, key, value) -> None:
+        self.shared.get((self.prefix, key), lambda: value)
+
+    def setdefault(self, key, value):
+        return self.shared.get((self.prefix, key), lambda: value)
+
+    def get_or_compute(self, key, compute: Callable[[], Any]):
+        return self.shared.get((self.prefix, key), compute)
+
+
+PRETRAINED = "pretrained"  # the prefix of the pretrained model's results
+
+
+def test_sample(data, n_points: int):
+    """The test digits the Embeddings page draws (the same for every model and student)."""
+    import numpy as np
+
+    return np.random.default_rng(0).permutation(len(data.test.y))[:n_points]
+
+
+@st.cache_resource
+def shared_results() -> SharedResults:
+    return SharedResults()
+
+
+# ---- what the Weight-sharing lab shows, per configuration ----------------------------------------------
+def lab_numbers(config) -> dict:
+    """Everything the lab shows about one configuration, read off the built Keras model."""
+
+    def compute() -> dict:
+        from siamese_core.data import embedded_digits
+        from siamese_core.inspect import branch_embeddings, generated_code, param_breakdown, to_dot
+        from siamese_core.models import build_siamese
+
+        model = build_siamese(config)
+        digit = embedded_digits()[0][0]
+        emb_a, emb_b = branch_embeddings(model, digit)
+        return {
+            "breakdown": param_breakdown(model).as_dict(),
+            "count_params": model.count_params(),
+            "dot": to_dot(model),
+            "code": generated_code(config),
+            "emb_a": emb_a,
+            "emb_b": emb_b,
+            "digit": digit,
+        }
+
+    return shared_results().get(("lab", config), compute)
+
+
+def multi_input_counts(n: int) -> dict:
+    """Parameter counts of the N-input networks, both builds, from the built models."""
+    from siamese_core.inspect import multi_input_counts as counts
+
+    return shared_results().get(("multi-input", n), lambda: counts(n))
+
+
+# ---- the warm-up: the pages' defaults, computed before anyone asks ----------------------------------------
+DEFAULT_LAB = dict(branch="mlp", head="distance", embedding_dim=128)  # the lab's widgets' defaults
+DEFAULT_N_INPUTS = 6
+DEFAULT_POINTS = 1000  # the Embeddings page's default
+
+
+def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
+    from siamese_core.config import SiameseConfig
+
+    from . import resources
+
+    def imports():
+        import pandas  # noqa: F401
+        import plotly.express  # noqa: F401
+        import sklearn.decomposition  # noqa: F401
+
+    def pretrained():
+        from siamese_core.evaluation import embed, evaluate
+
+        model, meta, config = resources.default_model()
+        held_out = config.held_out_classes if config else ()
+        data = resources.dataset(resources.resolved_dataset_name()[0], 0, tuple(held_out))
+        cache = ModelResults(shared_results(), PRETRAINED)
+        cache.get_or_compute("report", lambda: evaluate(model, data, float(meta.get("threshold", 0.5))))
+        chosen = test_sample(data, min(DEFAULT_POINTS, len(data.test.y)))
+        cache.get_or_compute(("emb", len(chosen)), lambda: embed(model, data.test.x[chosen]))
+
+    steps = [
+        ("imports", imports),
+        ("device", resources.device),
+        ("pretrained model", pretrained),
+    ]
+    for shared in (True, False):
+        config = SiameseConfig(shared=shared, **DEFAULT_LAB)
+        steps.append((f"lab {shared}", lambda config=config: lab_numbers(config)))
+    for n in range(2, DEFAULT_N_INPUTS + 1):
+        steps.append((f"{n} inputs", lambda n=n: multi_input_counts(n)))
+    return steps
+
+
+# ---- the warm-up --------------------------------------------------------------------------------------------------
+def _warm(shared: SharedResults, steps: list[tuple[str, Callable[[], Any]]]) -> None:
+    for name, step in steps:
+        try:
+            step()
+        except Exception:  # a warm-up only saves time: the page computes it itself if this fails
+            log.warning("warm-up step %s failed", name, exc_info=True)
+
+
+@st.cache_resource
+def warm_up_once() -> threading.Thread:
+    """Start the warm-up thread, once per server."""
+    thread = threading.Thread(
+        target=_warm, args=(shared_results(), warm_up_steps()), name="siamese-warm-up", daemon=True
+    )
+    thread.start()
+    return thread
