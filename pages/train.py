@@ -382,9 +382,9 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     else:
         if status == Status.QUEUED and (place := worker_pool().place(job)) is not None:
             st.info(queue_line(*place), icon=":material/hourglass_top:")
-        status_panel(snapshot)
-        if status.ended:
+        if status.ended:  # before drawing: a click that cuts this redraw short must not lose it
             adopt_finished_training(job)
+        status_panel(snapshot)
     if polling != status.active:
         st.rerun()  # the whole page: start or stop polling, open or fold the form
 

@@ -346,6 +346,11 @@ def pairs_for(protocol: str, y: np.ndarray, n_pairs: int, rng: np.random.Generat
     return balanced_pairs(y, n_pairs or 2 * len(y), rng)
 
 
+def display_sample(n_total: int, n_points: int) -> np.ndarray:
+    """The test digits the Embeddings page draws: the same for every model and student."""
+    return np.random.default_rng(0).permutation(n_total)[:n_points]
+
+
 def probe_indices(y: np.ndarray, per_class: int = 50, seed: int = 0) -> np.ndarray:
     """A fixed, class-balanced set of test indices embedded after every epoch."""
     rng = np.random.default_rng(seed + 7919)

@@ -303,3 +303,18 @@ def comparable_embeddings(model, embeddings: np.ndarray) -> np.ndarray:
     if embedding_metric(model) != "cosine":
         return embeddings
     return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
+
+
+def pretrained_figures(report, data, n_points: int = 1000) -> dict:
+    """What the pages show of the pretrained default model on ``data``, as one worker task: the
+    test report (Evaluate) and the embeddings of the Embeddings page's default sample."""
+    from .data import display_sample
+    from .persistence import load_default
+
+    model, meta = load_default()
+    report(0.0, "test pairs")
+    out = {"report": evaluate(model, data, float(meta.get("threshold", 0.5)))}
+    report(0.8, "embeddings")
+    chosen = display_sample(len(data.test.y), min(n_points, len(data.test.y)))
+    out[("emb", len(chosen))] = embed(model, data.test.x[chosen])
+    return out

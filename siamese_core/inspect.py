@@ -333,3 +333,13 @@ def multi_input_counts(n_inputs: int) -> dict[str, int]:
     right = build_multi_input(n_inputs, reuse=True).count_params()
     wrong = build_multi_input(n_inputs, reuse=False).count_params()
     return {"inputs": n_inputs, "reused": right, "rebuilt": wrong, "extra": wrong - right}
+
+
+def multi_input_table(report, largest: int = 8) -> dict[int, dict[str, int]]:
+    """:func:`multi_input_counts` for N = 2 … ``largest``, as one worker task: the N-input
+    networks reach 57 million parameters, whose memory a long-running web server would keep."""
+    table = {}
+    for n in range(2, largest + 1):
+        report((n - 2) / (largest - 1), f"{n} inputs")
+        table[n] = multi_input_counts(n)
+    return table

@@ -425,15 +425,30 @@ class WorkerPool:
         self._monitor.start()
 
     # ---- the interface -----------------------------------------------------------------------------------
-    def submit(self, job: RemoteJob) -> None:
-        """Put a job at the end of the line; it starts by itself when a worker is free."""
+    def submit(self, job: RemoteJob, first: bool = False) -> None:
+        """Put a job at the end of the line (the front with ``first``: the server's own short
+        work, such as the pages' shared figures); it starts by itself when a worker is free."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool is shut down")
             job._pool = self
             job.queued_at = time.monotonic()
-            self._queue.append(job)
+            if first:
+                self._queue.appendleft(job)
+            else:
+                self._queue.append(job)
             self._dispatch()
+
+    def compute(self, name: str, target: str, kwargs: dict, timeout: float | None = None) -> Any:
+        """Run ``target(report, **kwargs)`` in a worker, first in line, and wait for its result."""
+        task = RemoteTask(name, target, kwargs)
+        task.owner = "server"
+        self.submit(task, first=True)
+        task.join(timeout)
+        snapshot = task.snapshot()
+        if snapshot.status != Status.FINISHED:
+            raise RuntimeError(f"{name}: {snapshot.error or snapshot.status}")
+        return snapshot.result
 
     def cancel(self, job: RemoteJob, reason: str = LEFT_QUEUE) -> bool:
         """Take a waiting job out of the line (True), or ask a running one to stop (False)."""

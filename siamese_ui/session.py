@@ -41,7 +41,12 @@ def pretrained_model() -> ActiveModel:
 
 
 def active_model() -> ActiveModel:
-    """The session's model: trained or uploaded here, else the pretrained default."""
+    """The session's model: trained or uploaded here, else the pretrained default. A training
+    that ended while the student was elsewhere (or whose last redraw was cut short by a click)
+    becomes the model here, not only when the Train page redraws."""
+    job = st.session_state.get(TRAIN_JOB)
+    if job is not None:
+        adopt_finished_training(job)
     return st.session_state[MODEL] if MODEL in st.session_state else pretrained_model()
 
 

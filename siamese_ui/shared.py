@@ -100,9 +100,9 @@ PRETRAINED = "pretrained"  # the prefix of the pretrained model's results
 
 def test_sample(data, n_points: int):
     """The test digits the Embeddings page draws (the same for every model and student)."""
-    import numpy as np
+    from siamese_core.data import display_sample
 
-    return np.random.default_rng(0).permutation(len(data.test.y))[:n_points]
+    return display_sample(len(data.test.y), n_points)
 
 
 @st.cache_resource
@@ -136,10 +136,15 @@ def lab_numbers(config) -> dict:
 
 
 def multi_input_counts(n: int) -> dict:
-    """Parameter counts of the N-input networks, both builds, from the built models."""
-    from siamese_core.inspect import multi_input_counts as counts
+    """Parameter counts of the N-input networks, both builds, from the built models: computed
+    for every N at once in a worker process (up to 57 million parameters each, memory the web
+    server would keep), once per server."""
+    from .resources import worker_pool
 
-    return shared_results().get(("multi-input", n), lambda: counts(n))
+    def table() -> dict:
+        return worker_pool().compute("N-input counts", "siamese_core.inspect:multi_input_table", {})
+
+    return shared_results().get(("multi-input", n), lambda: shared_results().get(("multi-input",), table)[n])
 
 
 # ---- the warm-up: the pages' defaults, computed before anyone asks ----------------------------------------
@@ -159,26 +164,37 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         import sklearn.decomposition  # noqa: F401
 
     def pretrained():
-        from siamese_core.evaluation import embed, evaluate
+        from siamese_core.workers import DatasetRef
 
-        model, meta, config = resources.default_model()
-        held_out = config.held_out_classes if config else ()
-        data = resources.dataset(resources.resolved_dataset_name()[0], 0, tuple(held_out))
-        cache = ModelResults(shared_results(), PRETRAINED)
-        cache.get_or_compute("report", lambda: evaluate(model, data, float(meta.get("threshold", 0.5))))
-        chosen = test_sample(data, min(DEFAULT_POINTS, len(data.test.y)))
-        cache.get_or_compute(("emb", len(chosen)), lambda: embed(model, data.test.x[chosen]))
+        _model, _meta, config = resources.default_model()
+        held_out = tuple(config.held_out_classes) if config else ()
+        name = resources.resolved_dataset_name()[0]
+        data = resources.dataset(name, 0, held_out)
+        n = min(DEFAULT_POINTS, len(data.test.y))
+        shared = shared_results()
 
-    steps = [
-        ("imports", imports),
-        ("device", resources.device),
-        ("pretrained model", pretrained),
-    ]
-    for shared in (True, False):
+        def figures() -> dict:  # the evaluation's memory stays in a worker, not in the server
+            kwargs = {"data": DatasetRef(name, 0, held_out), "n_points": n}
+            return shared.get(
+                ("pretrained-figures",),
+                lambda: resources.worker_pool().compute(
+                    "pretrained figures", "siamese_core.evaluation:pretrained_figures", kwargs
+                ),
+            )
+
+        cache = ModelResults(shared, PRETRAINED)
+        cache.get_or_compute("report", lambda: figures()["report"])
+        cache.get_or_compute(("emb", n), lambda: figures()[("emb", n)])
+
+    steps = [("device", resources.device)]  # TensorFlow's import, which everything below needs
+    for shared in (True, False):  # the lab first: the first page after Home in the lesson
         config = SiameseConfig(shared=shared, **DEFAULT_LAB)
         steps.append((f"lab {shared}", lambda config=config: lab_numbers(config)))
-    for n in range(2, DEFAULT_N_INPUTS + 1):
-        steps.append((f"{n} inputs", lambda n=n: multi_input_counts(n)))
+    steps += [
+        ("N-input counts", lambda: multi_input_counts(DEFAULT_N_INPUTS)),
+        ("imports", imports),
+        ("pretrained model", pretrained),
+    ]
     return steps
 
 

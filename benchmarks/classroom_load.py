@@ -1,0 +1,212 @@
+"""The classroom load test behind ``bench_classroom.py``: N students (``stclient.Student``, one
+websocket session and one cookie each) against one real ``streamlit run app.py`` server."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
+
+from e2e.conftest import start_server, stop_server  # noqa: E402
+from stclient import Student  # noqa: E402
+
+from siamese_core.memory import pss_mb, rss_mb  # noqa: E402
+
+TRAINING_TIMEOUT = 600.0  # seconds a student waits for their training before it counts as an error
+RESULT = "Test pair accuracy"
+CURVE = "<svg"  # the live charts' first point
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("PPid:") and int(line.split()[1]) == pid:
+                out.append(int(status.parent.name))
+                break
+    return out
+
+
+class MemoryWatch(threading.Thread):
+    """Peak memory of the server and its workers together, every 0.5 s: PSS (shared pages
+    counted once; what the machine really holds) and RSS (the sum a naive monitor shows)."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak_pss, self.peak_rss, self.server_pss = pid, 0.0, 0.0, []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            pids = [self.pid, *children(self.pid)]
+            self.peak_pss = max(self.peak_pss, sum(pss_mb(p) for p in pids))
+            self.peak_rss = max(self.peak_rss, sum(rss_mb(p) for p in pids))
+            self.server_pss.append(pss_mb(self.pid))
+            time.sleep(0.5)
+
+
+class Class:
+    """What all students share: who is waiting for a training to start."""
+
+    def __init__(self):
+        self.waiting = 0
+        self.first_start = None
+        self.last_end = 0.0
+
+
+async def student(n: int, url: str, arrive: float, room: Class, out: list) -> None:
+    await asyncio.sleep(arrive)
+    s = Student(url, cookie=f"siamese_lab_student={secrets.token_hex(16)}")
+    record = {"student": n, "pages": {}, "compare": [], "errors": s.errors}
+    out.append(record)
+    try:
+        await s.connect()
+        for path in ("", "train"):
+            run = await s.open(path)
+            record["pages"][path or "home"] = (run.seconds, room.waiting > 0)
+        started = time.perf_counter()
+        room.first_start = room.first_start or started
+        await s.click("Start")
+        room.waiting += 1
+        waiting = True
+        while time.perf_counter() - started < TRAINING_TIMEOUT:
+            await asyncio.sleep(0.1)
+            texts = " ".join(s.texts())
+            if waiting and CURVE in texts:
+                record["first_point"] = time.perf_counter() - started
+                room.waiting -= 1
+                waiting = False
+            if RESULT in texts and "Test pair accuracy **" in texts:
+                record["trained"] = time.perf_counter() - started
+                room.last_end = max(room.last_end, time.perf_counter())
+                break
+            if "Training stopped:" in texts or "ended unexpectedly" in texts:
+                s.errors.append("training failed: " + next(t for t in s.texts() if "stopped" in t)[:200])
+                break
+        else:
+            s.errors.append("training did not finish in time")
+        if waiting:
+            room.waiting -= 1
+        for path in ("compare", "evaluate", "embeddings"):
+            run = await s.open(path)
+            record["pages"][path] = (run.seconds, room.waiting > 0)
+            if path == "compare":
+                for side, nth in (("a", 0), ("b", 1)):
+                    run = await s.choose(side, "Test digit", nth)
+                    record["compare"].append((run.seconds, room.waiting > 0))
+                for _ in range(3):
+                    run = await s.click("Random")
+                    record["compare"].append((run.seconds, room.waiting > 0))
+                if not (s.has_text("Same digit") or s.has_text("Different digits")):
+                    s.errors.append("Compare gave no verdict")
+    except Exception as exc:  # a student's failure is a result, not the end of the test
+        s.errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        await s.close()
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def load_test(n_students: int, stagger: float = 1.0) -> dict:
+    server = start_server(log_name=f"classroom-{n_students}.log")
+    watch = MemoryWatch(server["proc"].pid)
+    try:
+        warm = Student(server["url"])  # the teacher opens the app first (the server's one-off start)
+
+        async def teacher():
+            await warm.connect()
+            await warm.open("")
+            await asyncio.sleep(8)  # the teacher talks; the warm-up thread and workers get ready
+            await warm.close()
+
+        asyncio.run(teacher())
+        watch.start()
+        room, records = Class(), []
+
+        async def everyone():
+            await asyncio.gather(
+                *(student(k, server["url"], k * stagger, room, records) for k in range(n_students))
+            )
+
+        began = time.perf_counter()
+        asyncio.run(everyone())
+        took = time.perf_counter() - began
+    finally:
+        watch.done.set()
+        stop_server(server)
+    pages = [t for r in records for t, _busy in r["pages"].values()]
+    compare = [t for r in records for t, _busy in r["compare"]]
+    compare_busy = [t for r in records for t, busy in r["compare"] if busy]
+    first_points = [r["first_point"] for r in records if "first_point" in r]
+    by_page = {}
+    for r in records:
+        for name, (t, _busy) in r["pages"].items():
+            by_page.setdefault(name, []).append(t)
+    return {
+        "students": n_students,
+        "stagger_s": stagger,
+        "trainings_finished": sum("trained" in r for r in records),
+        "last_training_after_first_start_s": round(room.last_end - room.first_start, 1)
+        if room.first_start and room.last_end
+        else None,
+        "first_point_p50_s": round(statistics.median(first_points), 2) if first_points else None,
+        "first_point_max_s": round(max(first_points), 2) if first_points else None,
+        "page_p50_s": round(percentile(pages, 50), 3),
+        "page_p95_s": round(percentile(pages, 95), 3),
+        "page_p95_by_page_s": {k: round(percentile(v, 95), 3) for k, v in by_page.items()},
+        "compare_p50_s": round(percentile(compare, 50), 3),
+        "compare_p95_s": round(percentile(compare, 95), 3),
+        "compare_p95_while_queued_s": round(percentile(compare_busy, 95), 3) if compare_busy else None,
+        "compare_responses_while_queued": len(compare_busy),
+        "peak_pss_mb_server_and_workers": round(watch.peak_pss),
+        "peak_rss_mb_server_and_workers": round(watch.peak_rss),
+        "server_pss_start_end_mb": [round(watch.server_pss[0]), round(watch.server_pss[-1])]
+        if watch.server_pss
+        else None,
+        "errors": [e for r in records for e in r["errors"]],
+        "wall_s": round(took, 1),
+    }
+
+
+def load_markdown(results: list[dict]) -> str:
+    rows = [
+        ("students", "students"),
+        ("trainings finished", "trainings_finished"),
+        ("last training ends, after the first Start (s)", "last_training_after_first_start_s"),
+        ("Start → first curve point, median / worst (s)", ("first_point_p50_s", "first_point_max_s")),
+        ("first visit of a page, p50 / p95 (s)", ("page_p50_s", "page_p95_s")),
+        ("Compare response, p50 / p95 (s)", ("compare_p50_s", "compare_p95_s")),
+        ("Compare response while students wait in line, p95 (s)", "compare_p95_while_queued_s"),
+        ("peak memory, server + workers, PSS (MB)", "peak_pss_mb_server_and_workers"),
+        ("peak memory, server + workers, RSS sum (MB)", "peak_rss_mb_server_and_workers"),
+        ("errors", "errors"),
+    ]
+    lines = ["| figure | " + " | ".join(f"N = {r['students']}" for r in results) + " |"]
+    lines.append("|---|" + "---|" * len(results))
+    for label, key in rows[1:]:
+        cells = []
+        for r in results:
+            if isinstance(key, tuple):
+                cells.append(" / ".join(str(r[k]) for k in key))
+            elif key == "errors":
+                cells.append(str(len(r["errors"])))
+            else:
+                cells.append(str(r[key]))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
