@@ -4,6 +4,7 @@ against a real `streamlit run app.py` server.
     mkdir -p ~/.keras/datasets && cp ../shared/data/mnist.npz ~/.keras/datasets/
     python benchmarks/bench_classroom.py --preset-only            # the preset, one core, 3 seeds
     python benchmarks/bench_classroom.py --students 10 20 30      # the load test (prints Markdown)
+    python benchmarks/bench_classroom.py --alone 5                # 5 students, each training alone
 
 **The preset** (``--preset-only``): each run in its own process pinned to core 0
 (``taskset -c 0``) with TensorFlow on one thread, like one of the app's two workers: seconds of
@@ -89,6 +90,12 @@ def main() -> None:
     parser.add_argument("--preset-only", action="store_true")
     parser.add_argument("--students", type=int, nargs="*", default=[10, 20, 30])
     parser.add_argument("--stagger", type=float, default=1.0, help="seconds between students' arrivals")
+    parser.add_argument(
+        "--alone",
+        type=int,
+        default=0,
+        help="instead: this many students, 20 s apart, so that each trains alone (Start to first curve point)",
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.preset_only:
@@ -99,7 +106,10 @@ def main() -> None:
         return
     from classroom_load import load_markdown, load_test
 
-    results = [load_test(n, args.stagger) for n in args.students]
+    if args.alone:
+        results = [load_test(args.alone, 20.0)]
+    else:
+        results = [load_test(n, args.stagger) for n in args.students]
     print(load_markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

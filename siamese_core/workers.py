@@ -848,9 +848,13 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
 
     limit_malloc_arenas()
     side = _WorkerSide(Connection(fd))
-    import tensorflow as tf
+    from ._keras import keras
 
-    from ._keras import keras  # noqa: F401  (first: Keras without its sklearn/pandas bridges, -120 MB)
+    # Keras first, through _keras (without its scikit-learn and pandas bridges: -120 MB per
+    # worker); a plain ``import tensorflow`` first would load them. This statement keeps the two
+    # imports apart (an import sorter would swap them).
+    del keras
+    import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # no retracing warnings: each job builds its own model
     tf.config.threading.set_intra_op_parallelism_threads(threads)
