@@ -486,12 +486,16 @@ class WorkerPool:
                 heapq.heappush(free_at, heapq.heappop(free_at) + self._expected(ahead))
             return position, free_at[0] if free_at else 0.0
 
-    def stats(self) -> PoolStats:
+    def stats(self, memory: bool = False) -> PoolStats:
+        """What the pool is doing; each worker's memory too with ``memory`` (reads /proc)."""
         with self._lock:
             now = time.monotonic()
             workers = tuple(
                 WorkerInfo(
-                    w.pid, pss_mb(w.pid), w.jobs_done, f"{w.job.name} ({w.job.owner})" if w.job else ""
+                    w.pid,
+                    pss_mb(w.pid) if memory else 0.0,
+                    w.jobs_done,
+                    f"{w.job.name} ({w.job.owner})" if w.job else "",
                 )
                 for w in self._workers
             )

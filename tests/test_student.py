@@ -36,34 +36,3 @@ def test_jobs_are_held_weakly_and_found_by_student():
     del job
     gc.collect()
     assert registry.job("ann") is None and len(registry) == 0
-
-
-def test_a_lesson_training_and_a_train_run_are_one_training_per_student():
-    import threading
-
-    from siamese_core.jobs import BackgroundTask, Status
-
-    registry, release = StudentRegistry(), threading.Event()
-    task = BackgroundTask("kshot", lambda report: release.wait(10))
-    task.start()
-    registry.set_task("ann", task)
-    assert registry.busy("ann") == "a training on More lessons (kshot)" and registry.busy("bob") == ""
-    release.set()
-    assert task.join(10) and task.snapshot().status == Status.FINISHED
-    assert registry.busy("ann") == ""
-
-
-def test_a_lesson_training_stops_when_its_tabs_are_gone():
-    from siamese_core.jobs import BackgroundTask, Status
-
-    present = [True, True, False]
-
-    def work(report):
-        for k in range(100):
-            report(k / 100, "step")
-        return "done"
-
-    task = BackgroundTask("rank", work, keep_alive=lambda: present.pop(0) if present else False)
-    task.start()
-    assert task.join(10)
-    assert task.snapshot().status == Status.STOPPED and task.snapshot().result is None

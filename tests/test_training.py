@@ -10,7 +10,6 @@ from siamese_core.jobs import Status
 from siamese_core.training import (
     ABANDONED,
     TrainingJob,
-    TrainingSlots,
     pair_dataset,
     with_grace,
 )
@@ -126,14 +125,6 @@ def test_matchnet_head_trains_with_cross_entropy(small_data):
     config = TINY.replace(branch="mlp", head="matchnet", epochs=1, embedding_dim=8, optimizer="adam")
     result = TrainingJob(config, small_data, probe_per_class=2).run()
     assert result is not None and 0 <= result["test_pair_accuracy"] <= 1
-
-
-def test_training_slots_limit_and_release():
-    slots = TrainingSlots(2)
-    assert slots.try_acquire() and slots.try_acquire()
-    assert not slots.try_acquire() and slots.in_use == 2
-    slots.release()
-    assert slots.try_acquire()
 
 
 def test_with_grace_forgives_short_absences_only():

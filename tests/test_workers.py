@@ -185,3 +185,14 @@ def test_pause_step_and_stop_reach_the_worker(pool):
     assert job.join(TIMEOUT)
     s = job.snapshot()
     assert s.status == Status.STOPPED and s.reason == "stopped by the user" and job.model is not None
+
+
+def test_a_lesson_training_counts_as_the_students_one_training(pool):
+    from siamese_ui.student import StudentRegistry
+
+    registry, task = StudentRegistry(), nap(1.0)
+    registry.set_task("ann", task)
+    pool.submit(task)
+    assert registry.busy("ann") == "a training on More lessons (nap)" and registry.busy("bob") == ""
+    assert task.join(TIMEOUT) and task.snapshot().status == Status.FINISHED
+    assert registry.busy("ann") == ""
