@@ -425,30 +425,15 @@ class WorkerPool:
         self._monitor.start()
 
     # ---- the interface -----------------------------------------------------------------------------------
-    def submit(self, job: RemoteJob, first: bool = False) -> None:
-        """Put a job at the end of the line (the front with ``first``: the server's own short
-        work, such as the pages' shared figures); it starts by itself when a worker is free."""
+    def submit(self, job: RemoteJob) -> None:
+        """Put a job at the end of the line; it starts by itself when a worker is free."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool is shut down")
             job._pool = self
             job.queued_at = time.monotonic()
-            if first:
-                self._queue.appendleft(job)
-            else:
-                self._queue.append(job)
+            self._queue.append(job)
             self._dispatch()
-
-    def compute(self, name: str, target: str, kwargs: dict, timeout: float | None = None) -> Any:
-        """Run ``target(report, **kwargs)`` in a worker, first in line, and wait for its result."""
-        task = RemoteTask(name, target, kwargs)
-        task.owner = "server"
-        self.submit(task, first=True)
-        task.join(timeout)
-        snapshot = task.snapshot()
-        if snapshot.status != Status.FINISHED:
-            raise RuntimeError(f"{name}: {snapshot.error or snapshot.status}")
-        return snapshot.result
 
     def cancel(self, job: RemoteJob, reason: str = LEFT_QUEUE) -> bool:
         """Take a waiting job out of the line (True), or ask a running one to stop (False)."""
@@ -659,6 +644,25 @@ class WorkerPool:
                     gone = False
                 if gone:
                     self.cancel(job, ABANDONED)
+
+
+def compute_elsewhere(name: str, target: str, kwargs: dict, timeout: float | None = 600.0) -> Any:
+    """Run ``target(report, **kwargs)`` in a process of its own, started for it and gone after:
+    the server's own heavy figures (computed once per server) neither wait behind the students'
+    trainings nor leave their memory in the web server."""
+    pool = WorkerPool(1, warm_up=False, threads_per_worker=None)
+    try:
+        task = RemoteTask(name, target, kwargs)
+        task.owner = "server"
+        pool.submit(task)
+        if not task.join(timeout):
+            raise RuntimeError(f"{name}: no answer within {timeout:.0f} s")
+        snapshot = task.snapshot()
+        if snapshot.status != Status.FINISHED:
+            raise RuntimeError(f"{name}: {snapshot.error or snapshot.status}")
+        return snapshot.result
+    finally:
+        pool.shutdown()
 
 
 def crash_sentence(code: int | None) -> str:

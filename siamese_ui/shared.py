@@ -137,12 +137,12 @@ def lab_numbers(config) -> dict:
 
 def multi_input_counts(n: int) -> dict:
     """Parameter counts of the N-input networks, both builds, from the built models: computed
-    for every N at once in a worker process (up to 57 million parameters each, memory the web
-    server would keep), once per server."""
-    from .resources import worker_pool
+    for every N at once in a process of its own (up to 57 million parameters each, memory the
+    web server would keep), once per server."""
+    from siamese_core.workers import compute_elsewhere
 
     def table() -> dict:
-        return worker_pool().compute("N-input counts", "siamese_core.inspect:multi_input_table", {})
+        return compute_elsewhere("N-input counts", "siamese_core.inspect:multi_input_table", {})
 
     return shared_results().get(("multi-input", n), lambda: shared_results().get(("multi-input",), table)[n])
 
@@ -164,7 +164,7 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         import sklearn.decomposition  # noqa: F401
 
     def pretrained():
-        from siamese_core.workers import DatasetRef
+        from siamese_core.workers import DatasetRef, compute_elsewhere
 
         _model, _meta, config = resources.default_model()
         held_out = tuple(config.held_out_classes) if config else ()
@@ -177,7 +177,7 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
             kwargs = {"data": DatasetRef(name, 0, held_out), "n_points": n}
             return shared.get(
                 ("pretrained-figures",),
-                lambda: resources.worker_pool().compute(
+                lambda: compute_elsewhere(
                     "pretrained figures", "siamese_core.evaluation:pretrained_figures", kwargs
                 ),
             )

@@ -127,7 +127,12 @@ def test_a_worker_above_the_memory_mark_is_replaced():
 
 
 TINY = dataclasses.replace(
-    PRESETS["classroom"], dataset="mnist-5k", epochs=2, pairs_per_epoch=1024, batch_size=128
+    PRESETS["classroom"],
+    dataset="mnist-5k",
+    epochs=2,
+    pairs_per_epoch=1024,
+    batch_size=128,
+    steps_per_execution=1,
 )
 
 
@@ -196,3 +201,21 @@ def test_a_lesson_training_counts_as_the_students_one_training(pool):
     assert registry.busy("ann") == "a training on More lessons (nap)" and registry.busy("bob") == ""
     assert task.join(TIMEOUT) and task.snapshot().status == Status.FINISHED
     assert registry.busy("ann") == ""
+
+
+def test_the_servers_own_figures_do_not_wait_behind_trainings(pool):
+    """compute_elsewhere runs in a process of its own: a full line does not delay it."""
+    import os
+
+    from siamese_core.workers import compute_elsewhere
+
+    blocker = nap(20.0)
+    pool.submit(blocker)
+    try:
+        started = time.monotonic()
+        result = compute_elsewhere("nap", "tests.worker_jobs:nap", {"seconds": 0.1})
+        assert result["pid"] not in (os.getpid(), *pool.pids())
+        assert time.monotonic() - started < 15 and blocker.snapshot().status == Status.RUNNING
+    finally:
+        blocker.stop()
+        blocker.join(TIMEOUT)

@@ -1,0 +1,90 @@
+"""The contrastive loss made visible: its formula, which label means "same", and the loss
+against the distance for a same pair and a different pair at the chosen margin. The numbers of
+the plot come from the core's own loss function (``siamese_core.losses.contrastive_per_pair``),
+the one the network is trained with."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+FORMULA = r"L(y, d) \;=\; y\,d^{2} \;+\; (1-y)\,\max(m-d,\;0)^{2}"
+CONVENTION = (
+    "Here **y = 1 means the same digit** and y = 0 different digits, as in the Keras `mnist_siamese` "
+    "example this app follows; *d* is the distance between the two embeddings and *m* the margin. "
+    "A same pair costs d²: it is pulled together. A different pair costs nothing once it is *m* apart, "
+    "and is pushed apart while it is closer."
+)
+OTHER_SOURCES = (
+    "Other sources write it differently. **Hadsell, Chopra and LeCun (2006)**, who introduced the loss, "
+    "write **Y = 0 for a similar pair**: the same formula with the labels of its two terms swapped. "
+    "**keras.io's current example** (*Image similarity estimation using a Siamese Network with a "
+    "contrastive loss*, 2021, last modified 2022) labels a matching pair **1**, like here, but its network "
+    "ends in a sigmoid *similarity* p rather than a distance, so its loss reads (1 − y)·p² + y·max(m − p, 0)²: "
+    "the margin term belongs to the matching pairs there. Read the labels before you copy a loss."
+)
+SAME_COLOUR, DIFFERENT_COLOUR = "#2ca02c", "#d62728"
+
+
+def loss_curves(margin: float, top: float | None = None, points: int = 201):
+    """(d, loss of a same pair, loss of a different pair) over 0 … ``top`` (default 2·margin,
+    at least 1.5), from the training loss itself."""
+    from siamese_core.config import DIFFERENT, SAME
+    from siamese_core.losses import contrastive_per_pair
+
+    top = top if top is not None else max(2.0 * margin, 1.5)
+    d = np.linspace(0.0, top, points, dtype=np.float32)[:, None]
+    same = np.asarray(contrastive_per_pair(np.full_like(d, SAME), d, margin))[:, 0]
+    different = np.asarray(contrastive_per_pair(np.full_like(d, DIFFERENT), d, margin))[:, 0]
+    return d[:, 0], same, different
+
+
+def loss_figure(margin: float, distance: str = "euclidean") -> go.Figure:
+    top = 2.0 if distance == "cosine" else None  # a cosine distance lives in 0 … 2
+    d, same, different = loss_curves(margin, top)
+    figure = go.Figure()
+    figure.add_scatter(x=d, y=same, name="same digit (y = 1): d²", line=dict(color=SAME_COLOUR, width=3))
+    figure.add_scatter(
+        x=d,
+        y=different,
+        name="different digits (y = 0): max(m − d, 0)²",
+        line=dict(color=DIFFERENT_COLOUR, width=3),
+    )
+    figure.add_scatter(
+        x=[margin, margin],
+        y=[0.0, float(max(same.max(), different.max()))],
+        name=f"margin m = {margin:g}",
+        mode="lines",
+        line=dict(color="black", dash="dash"),
+    )
+    figure.update_layout(
+        height=300,
+        margin=dict(t=10, b=10),
+        xaxis_title="distance d between the two embeddings" + (" (cosine: 0 … 2)" if top else ""),
+        yaxis_title="loss of the pair",
+        legend=dict(orientation="h", y=-0.35),
+    )
+    return figure
+
+
+def loss_panel(margin: float, distance: str, head: str, key: str) -> None:
+    """The formula, the label convention and the plot, for the form's current margin."""
+    if head != "distance":
+        st.markdown(
+            "The **matchnet** head is not trained with the contrastive loss: its small decision network "
+            "outputs p(same), trained with cross-entropy against the label (1 = same digit). Choose the "
+            "*distance* head to see the contrastive loss and its margin."
+        )
+        return
+    left, right = st.columns([2, 3])
+    with left:
+        st.latex(FORMULA)
+        st.markdown(CONVENTION)
+        st.caption(OTHER_SOURCES)
+    with right:
+        st.plotly_chart(loss_figure(margin, distance), width="stretch", key=key)
+        st.caption(
+            f"Move the margin in the form above: the red curve reaches zero at d = m = {margin:g}. "
+            "Past the margin a different pair teaches the network nothing more."
+        )
