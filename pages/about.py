@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from siamese_ui.glossary import glossary_sidebar
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+
 st.title("About and sources")
 st.markdown(
     "Siamese Lab turns five short posts about Siamese networks in Keras into lessons you can run. "

@@ -9,9 +9,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.pictures import ascii_digit, digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 from siamese_ui.shared import test_sample
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 
 POINTS, METHOD, PICK, SCATTER, EPOCH = "emb.n", "emb.method", "emb.pick", "emb.scatter", "emb.epoch"
 RAW = "raw 2-D coordinates"

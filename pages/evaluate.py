@@ -8,8 +8,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.evaluation import accuracy_at, best_threshold, confusion, precision_recall, roc_curve
+from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 
 THRESHOLD = "eval.threshold"
 SAME_COLOUR, DIFFERENT_COLOUR, MODEL_COLOUR = "#2ca02c", "#d62728", "#1f77b4"
@@ -77,10 +80,13 @@ def histograms(report, active, threshold: float) -> None:
             x=scores[~same], name="different digits", xbins=bins, opacity=0.65, marker_color=DIFFERENT_COLOUR
         )
         # two vertical lines, labelled in the legend (labels on the lines overlapped when close)
-        for x, name, line in (
+        lines = [
             (threshold, "slider threshold", dict(color="black", width=3)),
             (active.threshold, "model's threshold", dict(color=MODEL_COLOUR, dash="dash", width=2)),
-        ):
+        ]
+        if active.config is not None and active.config.head == "distance":  # the loss's margin m
+            lines.append((active.config.margin, "margin m", dict(color="#7f7f7f", dash="dot", width=2)))
+        for x, name, line in lines:
             figure.add_scatter(
                 x=[x, x], y=[0, 1], yaxis="y2", mode="lines", line=line, name=f"{name} {x:.3f}"
             )
@@ -95,6 +101,12 @@ def histograms(report, active, threshold: float) -> None:
             yaxis2=dict(overlaying="y", range=[0, 1], visible=False),
         )
         st.plotly_chart(figure, width="stretch", key="eval.hist")
+        if active.config is not None and active.config.head == "distance":
+            st.caption(
+                f"The dotted line is the training loss's margin m = {active.config.margin:g}: different pairs "
+                "closer than m were pushed apart during training, same pairs pulled towards 0 "
+                "(the formula is on the Train page)."
+            )
     with right:
         matrix = confusion(scores, report.same, threshold)
         figure = px.imshow(

@@ -3,8 +3,11 @@
 import streamlit as st
 
 from siamese_core.config import PRESETS
+from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.resources import device, resolved_dataset_name
 from siamese_ui.train_form import load_preset
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 
 st.title("Siamese Lab")
 st.markdown(

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.persistence import MAX_MODEL_BYTES
+from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.pictures import image_row
 from siamese_ui.session import (
     MODEL,
@@ -21,6 +22,8 @@ from siamese_ui.session import (
     model_dataset_ref,
 )
 from siamese_ui.tasks import task_ui
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 
 KEY = "lessons."  # session and widget keys of this page
 TABS = ["Composing models", "Transfer learning", "Learning to rank (RankIQA)", "Export, import, merge"]

@@ -20,7 +20,9 @@ from siamese_core.config import (
     SiameseConfig,
 )
 from siamese_core.jobs import Status
+from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
+from siamese_ui.loss_view import loss_panel
 from siamese_ui.patches import current_session_id
 from siamese_ui.resources import (
     dataset,
@@ -46,6 +48,8 @@ from siamese_ui.training_view import (
     queue_line,
     status_line,
 )
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 
 MESSAGE = "train.message"  # (kind, text) left by a button's callback for the next run
 # The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
@@ -120,6 +124,14 @@ def field_widget(field: str, options, preset: SiameseConfig):
     return st.number_input(label, value=default, step=step, **common)
 
 
+def _number(value, fallback: float = 1.0) -> float:
+    """The margin as the form holds it (a widget may hand over None while being edited)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return fallback
+
+
 def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
     """The form; returns (config, "") or (None, the reasons it cannot be trained)."""
     with st.expander("Configuration", expanded=expanded):
@@ -139,6 +151,8 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
             with column:
                 for field, options in fields:
                     values[field] = field_widget(field, options, preset)
+        with st.expander("What the margin does: the contrastive loss", icon=":material/functions:"):
+            loss_panel(_number(values["margin"]), values["distance"], values["head"], key="train.loss_plot")
         with st.expander("Advanced", expanded=False):
             for column, fields in zip(st.columns(3), ADVANCED_COLUMNS, strict=True):
                 with column:

@@ -7,8 +7,11 @@ import plotly.express as px
 import streamlit as st
 
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
+from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.pictures import digit_image
 from siamese_ui.shared import DEFAULT_LAB, DEFAULT_N_INPUTS, lab_numbers, multi_input_counts
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 
 # Widget keys, each also the link's query parameter: a shared link reopens the same lab.
 SHARED, BRANCH, HEAD, DIM, N_INPUTS = "ws.shared", "ws.branch", "ws.head", "ws.dim", "ws.n_inputs"

@@ -420,3 +420,51 @@ def test_the_data_set_cache_is_bounded(monkeypatch):
     resources.dataset("mnist-5k", 0)  # the oldest was dropped
     assert len(loads) == resources.MAX_DATASETS + 2
     resources.dataset.clear()
+
+
+def _trace(at, key: str, prefix: str) -> dict:
+    chart = next(c for c in at.get("plotly_chart") if key in c.proto.id)
+    return next(t for t in json.loads(chart.proto.spec)["data"] if t.get("name", "").startswith(prefix))
+
+
+def test_the_train_page_shows_the_loss_and_its_margin_moves_the_plot():
+    from siamese_ui.loss_view import FORMULA
+
+    at = app("pages/train.py")
+    assert any(FORMULA in x.value for x in at.get("latex"))
+    assert any("y = 1 means the same digit" in m.value for m in at.markdown)
+    assert any("Hadsell, Chopra and LeCun (2006)" in c.value and "Y = 0" in c.value for c in at.caption)
+    assert list(_values(_trace(at, "train.loss_plot", "margin")["x"])) == [PRESETS["classroom"].margin] * 2
+    at.number_input(key="train.margin").set_value(0.8).run()
+    assert list(_values(_trace(at, "train.loss_plot", "margin")["x"])) == pytest.approx([0.8, 0.8])
+
+
+def test_evaluate_draws_the_models_margin_on_the_histogram():
+    at = app("pages/evaluate.py")
+    margin = at.session_state["model.active"].config.margin if "model.active" in at.session_state else None
+    from siamese_ui.resources import default_model
+
+    margin = margin or default_model()[2].margin
+    line = _trace(at, "eval.hist", "margin m")
+    assert list(_values(line["x"])) == pytest.approx([margin, margin])
+
+
+@pytest.mark.parametrize("page", [None, "pages/train.py", "pages/evaluate.py", "pages/about.py"])
+def test_the_glossary_is_in_the_sidebar_of_every_page(page):
+    from siamese_ui.glossary import GLOSSARY
+
+    at = app(page)
+    assert any(e.label == "Glossary" for e in at.sidebar.expander)
+    text = " ".join(m.value for m in at.sidebar.markdown)
+    for term in (
+        "pair",
+        "embedding",
+        "distance",
+        "margin",
+        "threshold",
+        "calibrated threshold",
+        "ROC",
+        "precision@1",
+        "MAP@R",
+    ):
+        assert f"**{term}**" in text and term in GLOSSARY
