@@ -58,7 +58,7 @@ def test_sharing_toggle_changes_the_counts_on_screen(page):
     shot(page, "weight-sharing")
 
 
-LONG = "train.dataset=mnist-5k&train.branch=mlp&train.embedding_dim=16&train.optimizer=adam&train.epochs=40&train.pairs_per_epoch=2048&train.batch_size=64"
+LONG = "train.dataset=mnist-5k&train.branch=mlp&train.embedding_dim=16&train.optimizer=adam&train.epochs=300&train.pairs_per_epoch=4096&train.batch_size=64&train.steps_per_execution=1"
 
 
 def test_live_training_updates_then_stops(page):
@@ -75,7 +75,7 @@ def test_live_training_updates_then_stops(page):
     shot(page, "train-running")
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped (stopped by the user)").wait_for(timeout=120_000)
-    page.locator("[data-testid='stPlotlyChart']").first.wait_for()  # interactive once it is over
+    page.locator("[data-testid='stPlotlyChart']:visible").first.wait_for()  # interactive once it is over
     assert page.locator("svg[aria-label='loss']").count() == 0
     stopped_at = progress_step(page)
     time.sleep(2)
@@ -108,7 +108,9 @@ def test_compare_draw_upload_and_pick(page, tmp_path):
     wait_idle(page)
     _draw(page, 1, ONE)
     wait_idle(page)
-    page.get_by_text(re.compile("Same digit|Different digits")).first.wait_for(timeout=60_000)
+    page.get_by_test_id("stMainBlockContainer").get_by_text(
+        re.compile("Same digit|Different digits")
+    ).first.wait_for(timeout=60_000)
     assert page.get_by_text("Nearest training digits").count() == 1
     no_traceback(page)
     shot(page, "compare-drawn")
@@ -123,7 +125,9 @@ def test_compare_draw_upload_and_pick(page, tmp_path):
     wait_idle(page)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
     wait_idle(page)
-    page.get_by_text(re.compile("Same digit|Different digits")).first.wait_for(timeout=60_000)
+    page.get_by_test_id("stMainBlockContainer").get_by_text(
+        re.compile("Same digit|Different digits")
+    ).first.wait_for(timeout=60_000)
     # a file that is not an image: a clear message, no traceback, the rest untouched
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
@@ -137,7 +141,9 @@ def test_compare_draw_upload_and_pick(page, tmp_path):
         wait_idle(page)
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Same class").nth(1).click()
     wait_idle(page)
-    page.get_by_text(re.compile("Same digit|Different digits")).first.wait_for()
+    page.get_by_test_id("stMainBlockContainer").get_by_text(
+        re.compile("Same digit|Different digits")
+    ).first.wait_for()
     no_traceback(page)
     shot(page, "compare")
 
