@@ -619,9 +619,9 @@ class WorkerPool:
         code = worker.process.wait()
         with self._lock:
             job, worker.job = worker.job, None
-            if worker in self._workers:  # died, not retired
-                self.crashed += 1
+            if worker in self._workers:  # died (or shut down), not retired
                 if not self._closed:
+                    self.crashed += 1
                     self._workers[self._workers.index(worker)] = self._spawn()
                 else:
                     self._workers.remove(worker)
