@@ -17,6 +17,7 @@ from siamese_core.config import (
     OPTIMIZERS,
     PAIR_PROTOCOLS,
     PRESETS,
+    SOURCE_RESULT,
     SiameseConfig,
 )
 from siamese_core.jobs import Status
@@ -292,6 +293,25 @@ def plotly_figure(series: list[Series], title: str) -> go.Figure:
     return figure
 
 
+def source_comparison(snapshot, config: SiameseConfig) -> None:
+    """Beside a run of the Keras example's protocol: what the example itself reports."""
+    result = snapshot.result
+    if result is None or config.pair_protocol != "keras-example":
+        return
+    st.info(
+        f"**The source example** (Keras's `mnist_siamese.py`, the lesson's seed) says: "
+        f'*"{SOURCE_RESULT["quote"]}"* Its log\'s epoch {SOURCE_RESULT["epochs"]}: '
+        f"`{SOURCE_RESULT['last_log']}`. **Yours:** {100 * result['test_pair_accuracy']:.2f}% after "
+        f"{result['epochs']} epoch{'s' if result['epochs'] != 1 else ''}"
+        + (
+            " (the example's own setup)."
+            if config == PRESETS["keras-example"].replace(dataset=config.dataset)
+            else ", with settings that differ from the example's."
+        ),
+        icon=":material/menu_book:",
+    )
+
+
 def status_panel(snapshot) -> None:
     """Progress, figures and (while training) the light SVG charts and recent epochs, as one block."""
     last_batch = snapshot.batches[-1] if snapshot.batches else {}
@@ -399,6 +419,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
         if status.ended:  # before drawing: a click that cuts this redraw short must not lose it
             adopt_finished_training(job)
         status_panel(snapshot)
+        source_comparison(snapshot, job.config)
     if polling != status.active:
         st.rerun()  # the whole page: start or stop polling, open or fold the form
 

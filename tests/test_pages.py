@@ -468,3 +468,22 @@ def test_the_glossary_is_in_the_sidebar_of_every_page(page):
         "MAP@R",
     ):
         assert f"**{term}**" in text and term in GLOSSARY
+
+
+def test_a_keras_example_run_shows_the_sources_own_result_beside_it():
+    from siamese_core.config import SOURCE_RESULT
+
+    at = app("pages/train.py", {**TINY, "train.pair_protocol": "keras-example"})
+    next(x for x in at.button if x.label == "Start").click().run()
+    job = at.session_state["train.job"]
+    assert job.join(TIMEOUT)
+    at.run()
+    note = next(i.value for i in at.info if "The source example" in i.value)
+    assert SOURCE_RESULT["quote"] in note and "val_accuracy: 0.9722" in note
+    assert f"{100 * job.snapshot().result['test_pair_accuracy']:.2f}% after 1 epoch," in note
+    assert "settings that differ" in note  # a tiny run is not the example's setup
+    at = app("pages/train.py", TINY)  # a balanced-pairs run: no comparison
+    next(x for x in at.button if x.label == "Start").click().run()
+    assert at.session_state["train.job"].join(TIMEOUT)
+    at.run()
+    assert not any("The source example" in i.value for i in at.info)
