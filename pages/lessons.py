@@ -135,8 +135,32 @@ def transfer_tab(active: ActiveModel, data) -> None:
 
 
 # ---- RankIQA ---------------------------------------------------------------------------------------------------
+def operator_ui(levels: int, groups: int, margin: float) -> None:
+    """The operator matrix O for these levels, and what the margin's scale means for it."""
+    from siamese_core.ranking import operator_matrix
+
+    matrix = operator_matrix(levels)
+    left, right = st.columns([2, 3])
+    left.caption(f"The operator matrix O ({levels} x {levels - 1}), built from the number of levels")
+    left.dataframe(
+        pd.DataFrame(matrix.astype(int), columns=[f"col {j + 1}" for j in range(levels - 1)]),
+        hide_index=True,
+        width="stretch",
+    )
+    right.markdown(
+        f"A batch of **{groups} x {levels} = {groups * levels} images** (the post: 4 x 6 = 24) is scored and the "
+        f"scores reshaped to R ({groups} x {levels}): one row per original, best level first. Column *j* of R @ O "
+        f"is the sum of level *j*'s leads over every worse level; the loss is the mean of max(0, m − R @ O).\n\n"
+        f"**Why the margin is {margin:g} here and about 1 for the digits.** The last column holds a single lead "
+        f"(level {levels - 2} over level {levels - 1}), so it alone must reach m = {margin:g}; with even gaps the "
+        f"scores then spread over at least ({levels} − 1) x {margin:g} = {(levels - 1) * margin:g}. The scorer's "
+        "output is an unbounded number, so the margin only sets its scale. The digits' contrastive margin acts on "
+        "a distance between embeddings (a cosine distance never exceeds 2), so it must sit inside that range."
+    )
+
+
 def ranking_tab(data) -> None:
-    from siamese_core.ranking import KINDS, distort
+    from siamese_core.ranking import KINDS, POST_SETTING, distort
 
     st.markdown(
         "RankIQA learns image **quality** without quality labels: it only knows that a more distorted copy "
@@ -148,11 +172,17 @@ def ranking_tab(data) -> None:
         "- **Per-pair hinge**: every ordered pair must be `margin` apart on its own: stricter, and what "
         "RankIQA's paper describes."
     )
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2, c3, c4, c5, c6 = st.columns(6)
     kind = c1.selectbox("Distortion", KINDS, key=KEY + "rank_kind")
-    levels = c2.slider("Levels", 3, 8, 6, key=KEY + "rank_levels")
-    loss = c3.selectbox("Loss", ["pairwise", "operator"], key=KEY + "rank_loss")
-    steps = c4.slider("Training steps", 50, 600, 250, step=50, key=KEY + "rank_steps")
+    levels = c2.slider("Levels", 3, 8, POST_SETTING["levels"], key=KEY + "rank_levels")
+    groups = c3.slider(
+        "Images per batch", 1, 8, POST_SETTING["groups_per_batch"], key=KEY + "rank_groups",
+        help="Originals per batch; each comes with all its distorted copies (the post: 4, a batch of 24)",
+    )  # fmt: skip
+    loss = c4.selectbox("Loss", ["operator", "pairwise"], key=KEY + "rank_loss")
+    margin = c5.number_input("Margin", 0.1, 1000.0, POST_SETTING["margin"], key=KEY + "rank_margin")
+    steps = c6.slider("Training steps", 50, 600, 250, step=50, key=KEY + "rank_steps")
+    operator_ui(levels, groups, margin)
     image_row(
         [distort(data.test.x[:1], level, kind)[0] for level in range(levels)],
         [f"level {level}" for level in range(levels)],
@@ -168,6 +198,8 @@ def ranking_tab(data) -> None:
             kind=kind,
             loss=loss,
             steps=steps,
+            groups_per_batch=groups,
+            margin=margin,
         ),
         owner=0,
     )
@@ -196,6 +228,14 @@ def ranking_tab(data) -> None:
         history = px.line(y=result["hist"], labels={"x": "step", "y": "ranking loss"})
         history.update_layout(height=300, margin=dict(t=20))
         right.plotly_chart(history, width="stretch", key=KEY + "rank_loss_chart")
+        terms = result["batch"]
+        st.markdown(
+            f"**One batch after training** (the first {len(terms['R'])} test digits at every level): its scores R, "
+            f"R @ O, and the hinge max(0, {result['margin']:g} − R @ O) whose mean is the operator loss."
+        )
+        for column, (name, values) in zip(st.columns(3), terms.items(), strict=True):
+            column.caption({"R": "scores R", "RO": "R @ O", "hinge": "hinge"}[name])
+            column.dataframe(pd.DataFrame(values).round(2), hide_index=True, width="stretch")
 
 
 # ---- export, import, merge ------------------------------------------------------------------------------------------

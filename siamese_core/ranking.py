@@ -136,11 +136,46 @@ def srocc(scores: np.ndarray) -> float:
     return float(spearmanr(scores.ravel(), quality).statistic)
 
 
+POST_SETTING = {"groups_per_batch": 4, "levels": 6, "margin": 100.0}  # seed 002: a batch of 24, margin 100
+
+
+def operator_terms(scores: np.ndarray, margin: float) -> dict[str, np.ndarray]:
+    """For a (G, L) score matrix R of one batch: R, R @ O and the hinge max(0, margin - R @ O)
+    whose mean is the operator loss (NumPy, for display)."""
+    scores = np.asarray(scores, np.float32)
+    column_sums = scores @ operator_matrix(scores.shape[1])
+    return {"R": scores, "RO": column_sums, "hinge": np.maximum(0.0, margin - column_sums)}
+
+
 def ranking_lesson(
-    report, train_x: np.ndarray, test_x: np.ndarray, levels: int, kind: str, loss: str, steps: int
+    report,
+    train_x: np.ndarray,
+    test_x: np.ndarray,
+    levels: int,
+    kind: str,
+    loss: str,
+    steps: int,
+    groups_per_batch: int = POST_SETTING["groups_per_batch"],
+    margin: float = POST_SETTING["margin"],
 ) -> dict:
     """The More lessons task "Train the scorer": train on ``train_x``'s distorted groups, score
-    ``test_x``'s, and measure the rank correlation with the true order."""
-    model, history = train_scorer(ranking_set(train_x, levels, kind), loss, steps=steps, report=report)
+    ``test_x``'s, measure the rank correlation with the true order, and lay out the operator
+    loss of the first test batch (``groups_per_batch`` groups)."""
+    model, history = train_scorer(
+        ranking_set(train_x, levels, kind),
+        loss,
+        steps=steps,
+        groups_per_batch=groups_per_batch,
+        margin=margin,
+        report=report,
+    )
     scores = scores_by_level(model, ranking_set(test_x, levels, kind))
-    return {"hist": history, "scores": scores, "srocc": srocc(scores), "loss": loss, "kind": kind}
+    return {
+        "hist": history,
+        "scores": scores,
+        "srocc": srocc(scores),
+        "loss": loss,
+        "kind": kind,
+        "margin": margin,
+        "batch": operator_terms(scores[:groups_per_batch], margin),
+    }

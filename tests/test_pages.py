@@ -251,6 +251,11 @@ def test_lessons_page_composes_ranks_and_exports():
     at.button(key="lessons.start.rank").click().run()
     _wait_for_task(at, "rank")
     assert -1.0 <= at.session_state["lessons.rank"]["srocc"] <= 1.0
+    frames = [d.value for d in at.dataframe]
+    assert any(f.values.tolist() == [[2, 0], [-1, 1], [-1, -1]] for f in frames)  # O for 3 levels
+    batch = at.session_state["lessons.rank"]["batch"]
+    assert batch["R"].shape == (4, 3) and np.allclose(batch["hinge"], np.maximum(0, 100.0 - batch["RO"]))
+    assert any("Why the margin is 100" in m.value for m in at.markdown)
     at.session_state["lessons.tab"] = "Export, import, merge"
     at.run()
     caption = next(c.value for c in at.caption if "Merged model" in c.value)
