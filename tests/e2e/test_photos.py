@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import numpy as np
 import pytest
@@ -99,6 +100,12 @@ def test_the_camera_reads_a_digit_held_up_to_it(browser, server, tmp_path, subje
         wait_idle(page)
         page.locator("[data-testid='stRadio']").nth(0).get_by_text("Camera").click()
         wait_idle(page)
+        # the fake camera must be playing frames before the shutter: a click during its start-up
+        # takes a black picture (seen once in CI as a missing "the ink found")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('video')].some(v => v.readyState >= 2 && v.videoWidth > 0)"
+        )
+        time.sleep(1.0)
         page.get_by_role("button", name=re.compile("Take Photo", re.I)).first.click()
         wait_idle(page)
         if subject == "digit":
