@@ -1,6 +1,11 @@
 """Siamese Lab: the router. Every page lives in pages/, shared UI code in siamese_ui/, and
 everything that computes in siamese_core/."""
 
+# pandas and plotly before anything else, in the script thread: a page's plotly call reads
+# sys.modules["pandas"] directly, and saw a half-imported pandas (AttributeError: no 'Series')
+# when the warm-up thread imported it at the same moment (the 30-student load test, once).
+import pandas  # noqa: F401
+import plotly.express  # noqa: F401
 import streamlit as st
 
 from siamese_core.memory import limit_malloc_arenas

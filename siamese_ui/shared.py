@@ -158,9 +158,7 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
 
     from . import resources
 
-    def imports():
-        import pandas  # noqa: F401
-        import plotly.express  # noqa: F401
+    def imports():  # (pandas and plotly are imported by app.py, in the script thread)
         import sklearn.decomposition  # noqa: F401
 
     def pretrained():
