@@ -9,10 +9,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from siamese_core.data import display_sample
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.pictures import ascii_digit, digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
-from siamese_ui.shared import test_sample
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 
@@ -95,7 +95,7 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
         key=POINTS,
         help="More points look more like a cloud; fewer stay interactive.",
     )
-    chosen = test_sample(data, n_points)
+    chosen = display_sample(len(data.test.y), n_points)
     with st.spinner("Embedding test digits…"):
         embeddings = cache.get_or_compute(("emb", n_points), lambda: embed(active.model, data.test.x[chosen]))
     methods = projection_methods(embeddings.shape[1])

@@ -184,6 +184,17 @@ def validate(c: SiameseConfig) -> list[str]:
     return p
 
 
+FAST_MLP = SiameseConfig(  # the "fast-mlp" preset, also the classroom preset's base (see below)
+    distance="cosine",
+    margin=0.5,
+    optimizer="adam",
+    learning_rate=3e-3,
+    batch_size=256,
+    epochs=14,
+    pairs_per_epoch=27_000,
+    steps_per_execution=8,
+)
+
 PRESETS: dict[str, SiameseConfig] = {
     # The Keras mnist_siamese example (seed 003) exactly: MLP, Euclidean distance, contrastive
     # loss (margin 1), RMSprop, batch 128, 20 epochs, its alternating pairs built once from all
@@ -196,16 +207,7 @@ PRESETS: dict[str, SiameseConfig] = {
     # Adam at 3e-3, a batch of 256, short epochs of fresh balanced pairs (so the threshold is
     # re-calibrated often), 8 batches per graph call. It passes 97.2% at epoch 4 or 5 over
     # seeds 0-2 and ends near 98%; with Euclidean distance and RMSprop it needed epoch 9-13.
-    "fast-mlp": SiameseConfig(
-        distance="cosine",
-        margin=0.5,
-        optimizer="adam",
-        learning_rate=3e-3,
-        batch_size=256,
-        epochs=14,
-        pairs_per_epoch=27_000,
-        steps_per_execution=8,
-    ),
+    "fast-mlp": FAST_MLP,
     # A small CNN that passes 99% test pair accuracy on full MNIST in about a minute and a
     # half of training on 2 CPU cores (see BENCHMARKS.md).
     "cnn": SiameseConfig(
@@ -232,17 +234,8 @@ PRESETS: dict[str, SiameseConfig] = {
     # strided convolutions with fast-mlp's loss and optimiser, 60,000 pairs in all. About 3 s of
     # training on one core, 98% test pair accuracy on full MNIST and 96-97% on the embedded 5,000
     # digits (benchmarks/bench_classroom.py --preset-only; BENCHMARKS.md).
-    "classroom": SiameseConfig(
-        branch="tiny-cnn",
-        embedding_dim=32,
-        distance="cosine",
-        margin=0.5,
-        optimizer="adam",
-        learning_rate=3e-3,
-        batch_size=128,
-        epochs=5,
-        pairs_per_epoch=12_000,
-        steps_per_execution=8,
+    "classroom": FAST_MLP.replace(
+        branch="tiny-cnn", embedding_dim=32, batch_size=128, epochs=5, pairs_per_epoch=12_000
     ),
     # Never-seen digits: train on 0-7, then ask about 8 and 9.
     "held-out-8-9": SiameseConfig(

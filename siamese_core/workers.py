@@ -458,11 +458,8 @@ class WorkerPool:
                 remaining = 0.0
                 if running is not None:
                     remaining = max(self._expected(running) - (now - running.started_at), 1.0)
-                    eta = getattr(running, "snapshot", None)
-                    if running.kind == "training" and eta is not None:
-                        s = running.snapshot()
-                        if s.eta_seconds is not None:
-                            remaining = s.eta_seconds + 2.0  # + the test evaluation
+                    if running.kind == "training" and (eta := running.snapshot().eta_seconds) is not None:
+                        remaining = eta + 2.0  # + the test evaluation
                 elif not worker.ready.is_set():
                     remaining = max(5.0 - (now - worker.started), 0.0)  # TensorFlow still importing
                 free_at.append(remaining)

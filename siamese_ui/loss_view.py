@@ -77,9 +77,9 @@ def loss_panel(margin: float, distance: str, head: str, key: str) -> None:
             "*distance* head to see the contrastive loss and its margin."
         )
         return
+    st.latex(FORMULA)  # full width: in a column the formula was cut off at the right
     left, right = st.columns([2, 3])
     with left:
-        st.latex(FORMULA)
         st.markdown(CONVENTION)
         st.caption(OTHER_SOURCES)
     with right:

@@ -98,13 +98,6 @@ class ModelResults:
 PRETRAINED = "pretrained"  # the prefix of the pretrained model's results
 
 
-def test_sample(data, n_points: int):
-    """The test digits the Embeddings page draws (the same for every model and student)."""
-    from siamese_core.data import display_sample
-
-    return display_sample(len(data.test.y), n_points)
-
-
 @st.cache_resource
 def shared_results() -> SharedResults:
     return SharedResults()
