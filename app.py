@@ -27,6 +27,8 @@ PAGES = [
     st.Page("pages/oneshot.py", title="Your own symbols", icon=":material/draw:"),
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("pages/lessons.py", title="More lessons", icon=":material/school:"),
+    st.Page("pages/board.py", title="Class board", icon=":material/leaderboard:"),
+    st.Page("pages/teacher.py", title="Teacher", icon=":material/admin_panel_settings:"),
     st.Page("pages/about.py", title="About and sources", icon=":material/menu_book:"),
 ]
 

@@ -200,7 +200,7 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
         dataset_name=name,
         keep_alive=keep_alive_for(student, registry, disconnect_grace()),
     )
-    job.owner = student[:6]
+    job.owner = student
     if step_batches:
         job.pause()
         job.step(step_batches)

@@ -28,6 +28,7 @@ import importlib
 import itertools
 import os
 import queue
+import secrets
 import signal
 import socket
 import subprocess
@@ -125,7 +126,8 @@ class RemoteJob:
         self.id = next(RemoteJob._ids)
         self.name = name
         self.keep_alive = keep_alive
-        self.owner = ""  # a label for the teacher's view (the student's nickname or id)
+        self.owner = ""  # who asked for it: the student's id (the teacher's page shows their nickname)
+        self.run_id = secrets.token_hex(12)  # unique across servers and restarts: a run is posted once
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._pool: WorkerPool | None = None
@@ -492,6 +494,11 @@ class WorkerPool:
                 tuple((j.name, j.owner) for j in self._queue),
                 tuple((w.job.name, w.job.owner, now - w.job.started_at) for w in self._workers if w.job),
             )
+
+    def jobs(self) -> tuple[tuple[RemoteJob, ...], tuple[RemoteJob, ...]]:
+        """(the waiting jobs in order, the running ones): what the teacher's page can stop."""
+        with self._lock:
+            return tuple(self._queue), tuple(w.job for w in self._workers if w.job is not None)
 
     def pids(self) -> list[int]:
         with self._lock:

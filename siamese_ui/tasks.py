@@ -32,7 +32,7 @@ def start_task(name: str, target: str, kwargs: dict, owner: int) -> None:
         )
         return
     task = RemoteTask(name, target, kwargs, keep_alive=keep_alive_for(student, registry, disconnect_grace()))
-    task.owner = student[:6]
+    task.owner = student
     st.session_state[TASKS + name] = (owner, task)
     registry.set_task(student, task)
     worker_pool().submit(task)

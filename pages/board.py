@@ -1,0 +1,165 @@
+"""Class board: the class's finished runs side by side, for the projector; students join their
+teacher's class with its code and post their own runs (their facts read from the session)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from siamese_core.board import BoardError, BoardUnavailable, ClassInfo, clean_code, clean_nickname
+from siamese_ui.board import (
+    BOARD_CODE,
+    PROJECTOR,
+    REFRESH_SECONDS,
+    SOLO_NICKNAME,
+    board_figure,
+    describe,
+    entry_table,
+    joined,
+    open_board,
+    postable_runs,
+    summary_sentence,
+    summary_table,
+    target_class,
+)
+from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.student import student_id
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+
+MESSAGE = "board.message"
+
+
+def class_ui() -> str | None:
+    """The class code box (kept in the link); returns the valid code, or None for the student's own board."""
+    raw = st.text_input(
+        "Class code",
+        key=BOARD_CODE,
+        bind="query-params",
+        placeholder="K7QX2M",
+        max_chars=12,
+        help="The 6-character code your teacher shows. Leave it empty for your own board (only you see it).",
+    )
+    if not raw.strip():
+        return None
+    try:
+        return clean_code(raw)
+    except BoardError as error:
+        st.error(str(error), icon=":material/error:")
+        st.stop()
+
+
+def join_ui(store, info: ClassInfo, nickname: str | None) -> None:
+    if info.solo:
+        st.caption(
+            "This is **your own board**: only you see it. To share runs with a class, type your teacher's "
+            "class code above."
+        )
+        return
+    if nickname:
+        st.success(f"You are in **{info.name}** ({info.code}) as **{nickname}**.", icon=":material/groups:")
+        return
+    if not info.open:
+        st.warning(f"The class {info.code} is closed: it takes no new members or runs.")
+        return
+    with st.form("board.join", border=True):
+        st.markdown(f"Join **{info.name}** ({info.code}) to post your runs to its board.")
+        typed = st.text_input(
+            "Your nickname",
+            max_chars=24,
+            help="What the class sees next to your runs: 1 to 24 letters, digits, signs or spaces.",
+        )
+        if st.form_submit_button("Join the class", icon=":material/login:"):
+            try:
+                store.join(info.code, student_id(), typed)
+                joined()[info.code] = clean_nickname(typed)
+                st.rerun()
+            except BoardError as error:
+                st.error(str(error), icon=":material/error:")
+
+
+def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
+    """The session's finished runs, each with its Post button (once per run)."""
+    runs = postable_runs()
+    st.subheader("Your finished runs")
+    if message := st.session_state.pop(MESSAGE, None):
+        getattr(st, message[0])(message[1])
+    if not runs:
+        st.info(
+            "Nothing to post yet: finish a training on the **Train** page (or race shared against unshared on the "
+            "**Weight-sharing lab**) and it appears here. Its numbers come from your run, never typed in.",
+            icon=":material/info:",
+        )
+        return
+    if info.solo and not nickname:
+        typed = st.text_input("Your nickname on your own board", key=SOLO_NICKNAME, max_chars=24)
+        nickname = typed.strip() or None
+    elif not info.solo and not nickname:
+        st.caption("Join the class above to post.")
+    try:
+        posted = store.posted([run.run_id for run in runs])
+    except BoardUnavailable as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        return
+    for run in runs:
+        line, button = st.columns([5, 1], vertical_alignment="center")
+        line.markdown(describe(run))
+        if run.run_id in posted:
+            button.markdown(":green[:material/check: on the board]")
+        elif button.button(
+            "Post",
+            key=f"board.post.{run.run_id}",
+            icon=":material/publish:",
+            disabled=not nickname or not info.open,
+            help=f"Post this run to {info.name}" if nickname else "Join the class first.",
+        ):
+            try:
+                store.post(info.code, student_id(), run, nickname=nickname)
+                st.session_state[MESSAGE] = ("success", f"Posted to {info.name}.")
+            except BoardError as error:
+                st.session_state[MESSAGE] = ("error", str(error))
+            st.rerun()
+
+
+def live_board(code: str, big: bool) -> None:
+    """The board itself, redrawn every few seconds (the class posts while it is on the projector)."""
+    try:
+        store = open_board()
+        info = store.class_info(code)
+        entries = store.entries(code)
+    except BoardError as error:
+        st.error(str(error), icon=":material/cloud_off:")
+        return
+    title = "Your own board" if info.solo else f"{info.name} · class code {info.code}"
+    st.subheader(title + ("" if info.open else " (closed)"))
+    if not entries:
+        st.info("No runs on this board yet. They appear here within seconds of being posted.")
+        return
+    st.markdown(summary_sentence(entries))
+    st.plotly_chart(
+        board_figure(entries), width="stretch", key="board.figure", config={"displayModeBar": False}
+    )
+    left, right = st.columns([3, 2]) if not big else (st.container(), st.container())
+    left.dataframe(entry_table(entries), width="stretch", hide_index=True)
+    right.markdown("**Per setup**")
+    right.dataframe(summary_table(entries), width="stretch", hide_index=True)
+
+
+st.title("Class board")
+projector = st.toggle(
+    "Projector view",
+    key=PROJECTOR,
+    bind="query-params",
+    help="Only the board, for the projector: no forms.",
+)
+code = class_ui()
+try:
+    store = open_board()
+    info, nickname = target_class(store, code)
+except BoardError as error:
+    st.error(str(error), icon=":material/cloud_off:")
+    st.stop()
+if not projector:
+    join_ui(store, info, nickname)
+    post_ui(store, info, nickname)
+    st.divider()
+st.fragment(live_board, run_every=REFRESH_SECONDS)(info.code, projector)

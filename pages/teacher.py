@@ -1,0 +1,216 @@
+"""Teacher: behind a PIN, open and close classes, tidy the board, and watch the server: the
+training queue with its owners' nicknames, memory and CPU, and a Stop for a runaway run."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psutil
+import streamlit as st
+
+from siamese_core.board import BoardError, ClassInfo
+from siamese_core.memory import pss_mb
+from siamese_ui.board import BOARD_CODE, PIN_NAME, PROJECTOR, TEACHER, open_board, pin_guard, teacher_pin
+from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.resources import worker_pool
+
+glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+
+CLASS = "teacher.class"
+MESSAGE = "teacher.message"
+SERVER_REFRESH_SECONDS = 5.0
+STOPPED_BY_TEACHER = "stopped by the teacher"
+
+
+def no_pin_ui() -> None:
+    st.warning(
+        "The teacher's page is locked: no teacher PIN is set on this server, so it unlocks nothing.",
+        icon=":material/lock:",
+    )
+    st.markdown(
+        f"""To set one:
+- **On a laptop**: start the app with the PIN in the environment,
+  `{PIN_NAME}=4711 streamlit run app.py`, or put `{PIN_NAME} = "4711"` in `.streamlit/secrets.toml`.
+- **On Streamlit Community Cloud**: the app's **Settings → Secrets**, add the line `{PIN_NAME} = "4711"`.
+
+Choose your own PIN (any text); students never need it."""
+    )
+
+
+def unlock_ui(pin: str) -> None:
+    with st.form("teacher.unlock"):
+        typed = st.text_input("Teacher PIN", type="password")
+        if st.form_submit_button("Unlock", icon=":material/lock_open:"):
+            outcome = pin_guard().check(typed, pin)
+            if outcome is True:
+                st.session_state[TEACHER] = True
+                st.rerun()
+            elif outcome is False:
+                wait = pin_guard().wait()
+                st.error(
+                    "Wrong PIN."
+                    + (f" Too many wrong PINs: the next try is possible in {wait:.0f} s." if wait else "")
+                )
+            else:
+                st.error(f"Too many wrong PINs: try again in {outcome:.0f} s.")
+
+
+def board_link(code: str, projector: bool = False) -> str:
+    """The address students open (it carries the code), from this page's own address."""
+    query = f"?{BOARD_CODE}={code}" + (f"&{PROJECTOR}=true" if projector else "")
+    try:
+        base = st.context.url.split("?")[0].rsplit("/", 1)[0]
+    except Exception:  # no browser request (AppTest)
+        base = ""
+    return f"{base}/board{query}"
+
+
+def classes_ui(store) -> ClassInfo | None:
+    """Open a class; pick the one to manage. Returns the picked class."""
+    with st.form("teacher.open", border=True):
+        name = st.text_input("New class name", placeholder="Year 12 · Tuesday", max_chars=60)
+        if st.form_submit_button("Open a class", icon=":material/add:"):
+            try:
+                info = store.open_class(name)
+                st.session_state[CLASS] = info.code
+                st.session_state[MESSAGE] = f"Opened **{info.name}**: its code is **{info.code}**."
+            except BoardError as error:
+                st.error(str(error))
+    if message := st.session_state.pop(MESSAGE, None):
+        st.success(message, icon=":material/check:")
+    classes = store.classes()
+    if not classes:
+        st.info("No class yet: open one, then show its code to the room.")
+        return None
+    codes = [c.code for c in classes]
+    if st.session_state.get(CLASS) not in codes:
+        st.session_state[CLASS] = codes[0]
+    by_code = {c.code: c for c in classes}
+    code = st.selectbox(
+        "Class",
+        codes,
+        key=CLASS,
+        format_func=lambda c: f"{by_code[c].name} · {c}" + ("" if by_code[c].open else " (closed)"),
+    )
+    return by_code[code]
+
+
+def class_ui(store, info: ClassInfo) -> None:
+    code_column, links = st.columns([1, 2])
+    code_column.markdown(
+        f"<div style='font-size:3rem;font-weight:700;letter-spacing:0.2em'>{info.code}</div>",
+        unsafe_allow_html=True,  # the code is ours: six characters of CODE_ALPHABET
+    )
+    links.markdown(
+        f"Students open **Class board** and type the code, or open this link:  \n`{board_link(info.code)}`  \n"
+        f"For the projector: [the board alone]({board_link(info.code, projector=True)})."
+    )
+    if info.open:
+        if st.button(
+            "Close the class", icon=":material/lock:", help="No new members or runs; the board stays."
+        ):
+            store.close_class(info.code)
+            st.rerun()
+    elif st.button("Reopen the class", icon=":material/lock_open:"):
+        store.reopen_class(info.code)
+        st.rerun()
+
+
+def entries_ui(store, info: ClassInfo) -> None:
+    entries = store.entries(info.code)
+    st.subheader(f"The board of {info.name}: {len(entries)} entries")
+    if not entries:
+        return
+    by_id = {e.id: e for e in entries}
+    pick, remove = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox(
+        "Entry",
+        list(by_id),
+        format_func=lambda i: (
+            f"#{i} {by_id[i].nickname} · {by_id[i].setup} · "
+            f"{'shared' if by_id[i].shared else 'unshared'} · {100 * by_id[i].test_accuracy:.2f}%"
+        ),
+        key="teacher.entry",
+    )
+    if remove.button(
+        "Remove", icon=":material/delete:", help="Hide this entry; its run cannot be posted again."
+    ):
+        store.remove(info.code, chosen)
+        st.rerun()
+    sure = st.checkbox("Yes, clear the whole board of this class", key="teacher.clear_sure")
+    if st.button("Clear the board", icon=":material/delete_sweep:", disabled=not sure):
+        count = store.clear(info.code)
+        st.session_state["teacher.clear_sure"] = False
+        st.session_state[MESSAGE] = f"Cleared {count} entries."
+        st.rerun()
+
+
+def server_ui(store) -> None:
+    """The queue and the running trainings, who owns them, and the machine; every few seconds."""
+    pool = worker_pool()
+    queued, running = pool.jobs()
+    owners = [job.owner for job in (*running, *queued) if job.owner]
+    try:
+        names = store.nicknames(owners) if store is not None else {}
+    except BoardError:
+        names = {}
+    now = time.monotonic()
+    st.subheader(f"Trainings: {len(running)} running of {pool.size}, {len(queued)} waiting")
+    for place, job in [("running", j) for j in running] + [
+        (f"{k}. in line", j) for k, j in enumerate(queued, 1)
+    ]:
+        who = names.get(job.owner) or (f"student {job.owner[:6]}" if job.owner else "the server")
+        since = now - (job.started_at if place == "running" else job.queued_at)
+        progress = ""
+        if job.kind == "training" and place == "running":
+            snapshot = job.snapshot()
+            progress = (
+                f" · epoch {snapshot.current_epoch} of {snapshot.epochs}, {100 * snapshot.progress:.0f}%"
+            )
+        line, button = st.columns([5, 1], vertical_alignment="center")
+        line.markdown(f"**{place}** · {job.name} · {who} · {since:.0f} s{progress}")
+        if button.button("Stop", key=f"teacher.stop.{job.id}", icon=":material/stop:"):
+            pool.cancel(job, reason=STOPPED_BY_TEACHER)
+            st.rerun(scope="fragment")
+    stats = pool.stats(memory=True)
+    server_mb = pss_mb(os.getpid())
+    workers_mb = sum(w.pss_mb for w in stats.workers)
+    machine = psutil.virtual_memory()
+    cpu = psutil.cpu_percent(interval=0.2)
+    a, b, c = st.columns(3)
+    a.metric(
+        "Memory: web server + workers",
+        f"{server_mb + workers_mb:,.0f} MB",
+        help="Proportional set size (PSS).",
+    )
+    b.metric("Machine memory in use", f"{machine.percent:.0f}%", help=f"of {machine.total / 2**30:.1f} GiB")
+    c.metric("CPU (all cores)", f"{cpu:.0f}%", help=f"{psutil.cpu_count()} cores")
+
+
+st.title("Teacher")
+pin = teacher_pin()
+if pin is None:
+    no_pin_ui()
+    st.stop()
+if not st.session_state.get(TEACHER):
+    unlock_ui(pin)
+    st.stop()
+if st.sidebar.button("Lock the teacher's page", icon=":material/lock:"):
+    st.session_state.pop(TEACHER, None)
+    st.rerun()
+try:
+    store = open_board()
+except BoardError as error:
+    st.error(str(error), icon=":material/cloud_off:")
+    store = None
+if store is not None:
+    try:
+        info = classes_ui(store)
+        if info is not None:
+            class_ui(store, info)
+            entries_ui(store, info)
+    except BoardError as error:
+        st.error(str(error), icon=":material/cloud_off:")
+st.divider()
+st.fragment(server_ui, run_every=SERVER_REFRESH_SECONDS)(store)

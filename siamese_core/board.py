@@ -1,0 +1,581 @@
+"""The class board: classes, their members and the runs they post, kept in a SQL database.
+
+Plain SQLAlchemy Core over any engine: a SQLite file on a laptop, a PostgreSQL server for a
+board that outlives a reboot on Community Cloud. The web app hands in the engine of its
+``st.connection("board", type="sql")``; the tests hand in their own. Nothing here imports
+Streamlit or TensorFlow.
+
+Rules the storage itself enforces, so no page can get them wrong:
+- a run is posted once (``run_id`` is unique, and a removed entry keeps its row, hidden);
+- only a member of an open class posts to it, under the nickname they joined with;
+- every write is one transaction; concurrent posts wait for each other (SQLite's file lock,
+  PostgreSQL's row locks) and none is lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import secrets
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+SCHEMA_VERSION = 1
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
+CODE_LENGTH = 6
+NICKNAME_MAX = 24
+CLASS_NAME_MAX = 60
+SOLO_PREFIX = "solo-"  # a student's own board, for a laptop without a teacher
+ALREADY_POSTED = "This run is already on a board: each run is posted once."
+
+metadata = sa.MetaData()
+meta_table = sa.Table(
+    "board_meta",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+classes_table = sa.Table(
+    "board_classes",
+    metadata,
+    sa.Column("code", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(CLASS_NAME_MAX), nullable=False),
+    sa.Column("solo", sa.Boolean, nullable=False, default=False),
+    sa.Column("opened_at", sa.Float, nullable=False),
+    sa.Column("closed_at", sa.Float, nullable=True),
+)
+members_table = sa.Table(
+    "board_members",
+    metadata,
+    sa.Column("class_code", sa.String(40), sa.ForeignKey("board_classes.code"), primary_key=True),
+    sa.Column("student", sa.String(64), primary_key=True),
+    sa.Column("nickname", sa.String(NICKNAME_MAX), nullable=False),
+    sa.Column("joined_at", sa.Float, nullable=False),
+)
+entries_table = sa.Table(
+    "board_entries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("class_code", sa.String(40), sa.ForeignKey("board_classes.code"), nullable=False, index=True),
+    sa.Column("run_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("student", sa.String(64), nullable=False),
+    sa.Column("nickname", sa.String(NICKNAME_MAX), nullable=False),
+    sa.Column("setup", sa.String(200), nullable=False),
+    sa.Column("shared", sa.Boolean, nullable=False),
+    sa.Column("parameters", sa.BigInteger, nullable=False),
+    sa.Column("test_accuracy", sa.Float, nullable=False),
+    sa.Column("auc", sa.Float, nullable=False),
+    sa.Column("train_seconds", sa.Float, nullable=False),
+    sa.Column("dataset", sa.String(60), nullable=False),
+    sa.Column("source", sa.String(40), nullable=False),  # "Train page", "race"
+    sa.Column("posted_at", sa.Float, nullable=False),
+    sa.Column("removed_at", sa.Float, nullable=True),  # removed by the teacher: hidden, not re-postable
+)
+
+
+class BoardError(Exception):
+    """A sentence for the person who caused it: a wrong code, a bad nickname, a closed class."""
+
+
+class BoardUnavailable(BoardError):
+    """The database cannot be reached or written: the board says so, nothing else breaks."""
+
+
+class SchemaTooNew(BoardUnavailable):
+    """The database was written by a newer version of the app."""
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a finished run posts: every field read from the session's job and its evaluation,
+    never typed by the student (:func:`siamese_ui.board.postable_runs` builds them)."""
+
+    run_id: str  # unique per finished run: a run is posted once
+    setup: str  # the configuration in words, without the sharing (that is ``shared``)
+    shared: bool
+    parameters: int  # the built Keras model's count_params()
+    test_accuracy: float  # test pair accuracy at the run's threshold
+    auc: float
+    train_seconds: float
+    dataset: str
+    source: str = "Train page"
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    class_code: str
+    nickname: str
+    student: str
+    setup: str
+    shared: bool
+    parameters: int
+    test_accuracy: float
+    auc: float
+    train_seconds: float
+    dataset: str
+    source: str
+    posted_at: float
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    code: str
+    name: str
+    solo: bool
+    opened_at: float
+    closed_at: float | None
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class SetupSummary:
+    setup: str
+    shared: bool
+    count: int
+    median_accuracy: float
+    best_accuracy: float
+
+
+# ---- checks on what people type --------------------------------------------------------------------------
+def clean_nickname(raw: str) -> str:
+    """A nickname as stored: trimmed, 1 to 24 printable characters; else a BoardError saying why.
+    Shown escaped everywhere (it may contain < or &: that is allowed, and harmless)."""
+    nickname = " ".join(str(raw).split())
+    if not nickname:
+        raise BoardError("Type a nickname first (what the class will see next to your run).")
+    if len(nickname) > NICKNAME_MAX:
+        raise BoardError(f"A nickname has at most {NICKNAME_MAX} characters; this one has {len(nickname)}.")
+    if not nickname.isprintable():
+        raise BoardError("A nickname can only contain printable characters (letters, digits, signs, spaces).")
+    return nickname
+
+
+def clean_code(raw: str) -> str:
+    """A class code as stored (upper case, spaces and dashes dropped); else a BoardError."""
+    code = "".join(ch for ch in str(raw).upper() if ch not in " -")
+    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+        raise BoardError(
+            f"{_shown(raw)} is not a class code: a code is {CODE_LENGTH} letters and digits, like "
+            "K7QX2M. Check the one your teacher shows."
+        )
+    return code
+
+
+def new_code(rng: Any = secrets) -> str:
+    return "".join(rng.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _shown(raw: str, limit: int = 20) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(raw))
+    return f"“{text[:limit]}{'…' if len(text) > limit else ''}”"
+
+
+def _finite(name: str, value: float, low: float, high: float) -> float:
+    value = float(value)
+    if not math.isfinite(value) or not low <= value <= high:
+        raise BoardError(f"This run's {name} ({value}) is not a number the board can show.")
+    return value
+
+
+# ---- the board --------------------------------------------------------------------------------------------
+class Board:
+    """One database's board. Thread-safe (each call opens its own connection from the engine's
+    pool); :meth:`ensure_schema` once before use."""
+
+    def __init__(self, engine: sa.Engine, clock: Callable[[], float] = time.time):
+        self.engine = engine
+        self.clock = clock
+        if engine.dialect.name == "sqlite":
+            _serialise_sqlite_writes(engine)
+
+    # ---- schema ---------------------------------------------------------------------------------------
+    def ensure_schema(self) -> int:
+        """Create the tables on first use and record the schema version; refuse a database written
+        by a newer version of the app. Safe when several servers start at once."""
+        for attempt in range(3):
+            try:
+                with self._write() as conn:
+                    version = _read_version(conn)
+                    if version is None:
+                        metadata.create_all(conn)
+                        conn.execute(
+                            sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION))
+                        )
+                        return SCHEMA_VERSION
+                    if version > SCHEMA_VERSION:
+                        raise SchemaTooNew(
+                            f"The board's database was written by a newer Siamese Lab (schema {version}; "
+                            f"this one knows {SCHEMA_VERSION}). Update the app or use another database."
+                        )
+                    # migrations from older versions go here, each in this transaction
+                    return version
+            except SchemaTooNew:
+                raise
+            except BoardUnavailable:
+                if attempt == 2:
+                    raise
+                time.sleep(0.2)  # another server created the tables at the same moment: read again
+        raise AssertionError("unreachable")
+
+    # ---- classes --------------------------------------------------------------------------------------
+    def open_class(self, name: str) -> ClassInfo:
+        """A new class with a fresh code (what the teacher shows the room)."""
+        name = " ".join(str(name).split())[:CLASS_NAME_MAX] or "Class"
+        if not name.isprintable():
+            raise BoardError("A class name can only contain printable characters.")
+        for _ in range(10):
+            code = new_code()
+            try:
+                with self._write() as conn:
+                    now = self.clock()
+                    conn.execute(
+                        sa.insert(classes_table).values(code=code, name=name, solo=False, opened_at=now)
+                    )
+                return ClassInfo(code, name, False, now, None)
+            except BoardUnavailable as error:
+                if not isinstance(error.__cause__, sa_exc.IntegrityError):
+                    raise
+        raise BoardUnavailable("Could not find a free class code; try again.")
+
+    def solo_class(self, student: str) -> ClassInfo:
+        """A student's own board (no teacher, e.g. alone on a laptop): created on first use."""
+        code = SOLO_PREFIX + student[:32]
+        with self._write() as conn:
+            row = conn.execute(sa.select(classes_table).where(classes_table.c.code == code)).first()
+            if row is None:
+                conn.execute(
+                    sa.insert(classes_table).values(
+                        code=code, name="Your own board", solo=True, opened_at=self.clock()
+                    )
+                )
+        return self.class_info(code)
+
+    def class_info(self, code: str) -> ClassInfo:
+        with self._read() as conn:
+            row = conn.execute(sa.select(classes_table).where(classes_table.c.code == code)).first()
+        if row is None:
+            raise BoardError(f"No class has the code {_shown(code)}: check it with your teacher.")
+        return ClassInfo(row.code, row.name, bool(row.solo), row.opened_at, row.closed_at)
+
+    def classes(self, include_closed: bool = True) -> list[ClassInfo]:
+        """The teacher's classes, newest first (students' own boards excluded)."""
+        query = sa.select(classes_table).where(classes_table.c.solo.is_(False))
+        if not include_closed:
+            query = query.where(classes_table.c.closed_at.is_(None))
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(classes_table.c.opened_at.desc())).all()
+        return [ClassInfo(r.code, r.name, bool(r.solo), r.opened_at, r.closed_at) for r in rows]
+
+    def close_class(self, code: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                sa.update(classes_table)
+                .where(classes_table.c.code == code, classes_table.c.closed_at.is_(None))
+                .values(closed_at=self.clock())
+            )
+
+    def reopen_class(self, code: str) -> None:
+        with self._write() as conn:
+            conn.execute(sa.update(classes_table).where(classes_table.c.code == code).values(closed_at=None))
+
+    # ---- members -------------------------------------------------------------------------------------
+    def join(self, raw_code: str, student: str, raw_nickname: str) -> ClassInfo:
+        """Join an open class under a nickname (unique in the class); joining again renames."""
+        code = clean_code(raw_code)
+        nickname = clean_nickname(raw_nickname)
+        with self._write() as conn:
+            row = conn.execute(sa.select(classes_table).where(classes_table.c.code == code)).first()
+            if row is None or row.solo:
+                raise BoardError(f"No class has the code {code}: check it with your teacher.")
+            if row.closed_at is not None:
+                raise BoardError(
+                    f"The class {code} is closed: ask your teacher for the code of an open class."
+                )
+            taken = conn.execute(
+                sa.select(members_table.c.student).where(
+                    members_table.c.class_code == code,
+                    sa.func.lower(members_table.c.nickname) == nickname.lower(),
+                    members_table.c.student != student,
+                )
+            ).first()
+            if taken is not None:
+                raise BoardError(
+                    f"Someone in this class already uses the nickname {_shown(nickname)}: pick another."
+                )
+            where = (members_table.c.class_code == code) & (members_table.c.student == student)
+            if conn.execute(sa.select(members_table.c.student).where(where)).first() is None:
+                conn.execute(
+                    sa.insert(members_table).values(
+                        class_code=code, student=student, nickname=nickname, joined_at=self.clock()
+                    )
+                )
+            else:
+                conn.execute(sa.update(members_table).where(where).values(nickname=nickname))
+                conn.execute(
+                    sa.update(entries_table)
+                    .where(entries_table.c.class_code == code, entries_table.c.student == student)
+                    .values(nickname=nickname)
+                )
+        return ClassInfo(row.code, row.name, False, row.opened_at, row.closed_at)
+
+    def nickname(self, code: str, student: str) -> str | None:
+        with self._read() as conn:
+            return conn.execute(
+                sa.select(members_table.c.nickname).where(
+                    members_table.c.class_code == code, members_table.c.student == student
+                )
+            ).scalar()
+
+    def nicknames(self, students: list[str]) -> dict[str, str]:
+        """student id -> their latest nickname in any class (the teacher's view of the queue)."""
+        if not students:
+            return {}
+        with self._read() as conn:
+            rows = conn.execute(
+                sa.select(members_table.c.student, members_table.c.nickname)
+                .where(members_table.c.student.in_(students))
+                .order_by(members_table.c.joined_at)
+            ).all()
+        return {row.student: row.nickname for row in rows}
+
+    # ---- entries -------------------------------------------------------------------------------------
+    def post(self, code: str, student: str, facts: RunFacts, nickname: str | None = None) -> int:
+        """Post a finished run to a class the student joined (their own board takes a nickname
+        with the post). Returns the entry id; a BoardError says why not."""
+        values = _checked(facts)
+        with self._write() as conn:
+            row = conn.execute(sa.select(classes_table).where(classes_table.c.code == code)).first()
+            if row is None:
+                raise BoardError(f"No class has the code {_shown(code)}.")
+            if row.closed_at is not None:
+                raise BoardError(f"The class {code} is closed: the board takes no more runs.")
+            if row.solo:
+                if code != SOLO_PREFIX + student[:32]:
+                    raise BoardError("This is another student's own board: you cannot post to it.")
+                shown_as = clean_nickname(nickname or "me")
+            else:
+                shown_as = conn.execute(
+                    sa.select(members_table.c.nickname).where(
+                        members_table.c.class_code == code, members_table.c.student == student
+                    )
+                ).scalar()
+                if shown_as is None:
+                    raise BoardError(f"Join the class {code} with its code before posting to its board.")
+            already = conn.execute(
+                sa.select(entries_table.c.id).where(entries_table.c.run_id == facts.run_id)
+            ).first()
+            if already is not None:
+                raise BoardError(ALREADY_POSTED)
+            try:
+                result = conn.execute(
+                    sa.insert(entries_table).values(
+                        class_code=code, student=student, nickname=shown_as, posted_at=self.clock(), **values
+                    )
+                )
+            except sa_exc.IntegrityError as error:  # the same run posted from two tabs at once
+                raise BoardError(ALREADY_POSTED) from error
+            return int(result.inserted_primary_key[0])
+
+    def posted(self, run_ids: list[str]) -> set[str]:
+        """Which of these runs are on a board already (removed ones included)."""
+        if not run_ids:
+            return set()
+        with self._read() as conn:
+            rows = conn.execute(sa.select(entries_table.c.run_id).where(entries_table.c.run_id.in_(run_ids)))
+            return {row.run_id for row in rows}
+
+    def entries(self, code: str) -> list[Entry]:
+        """The class's entries, oldest first; removed ones are not shown."""
+        query = (
+            sa.select(entries_table)
+            .where(entries_table.c.class_code == code, entries_table.c.removed_at.is_(None))
+            .order_by(entries_table.c.id)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Entry(
+                r.id,
+                r.class_code,
+                r.nickname,
+                r.student,
+                r.setup,
+                bool(r.shared),
+                int(r.parameters),
+                r.test_accuracy,
+                r.auc,
+                r.train_seconds,
+                r.dataset,
+                r.source,
+                r.posted_at,
+            )
+            for r in rows
+        ]
+
+    def remove(self, code: str, entry_id: int) -> bool:
+        """The teacher removes one entry: hidden from the board, and its run cannot come back."""
+        with self._write() as conn:
+            result = conn.execute(
+                sa.update(entries_table)
+                .where(
+                    entries_table.c.class_code == code,
+                    entries_table.c.id == int(entry_id),
+                    entries_table.c.removed_at.is_(None),
+                )
+                .values(removed_at=self.clock())
+            )
+            return result.rowcount == 1
+
+    def clear(self, code: str) -> int:
+        """The teacher clears the class's board; returns how many entries went."""
+        with self._write() as conn:
+            result = conn.execute(
+                sa.update(entries_table)
+                .where(entries_table.c.class_code == code, entries_table.c.removed_at.is_(None))
+                .values(removed_at=self.clock())
+            )
+            return result.rowcount
+
+    # ---- connections ---------------------------------------------------------------------------------
+    def _write(self):
+        return _Guarded(self.engine.execution_options(board_write=True).begin, write=True)
+
+    def _read(self):
+        return _Guarded(self.engine.connect, write=False)
+
+
+# Fields that do not change what is learned (or are shown apart: ``shared``), left out of a setup.
+_NOT_SETUP = ("shared", "seed", "steps_per_execution", "jit_compile", "dataset")
+
+
+def setup_words(config) -> str:
+    """A configuration in a few words for the board: its nearest preset, plus what differs
+    (``classroom``, ``classroom · margin 0.25``). Sharing is left out: the board colours it."""
+    from .config import PRESETS
+
+    def differences(base) -> list[str]:
+        words = []
+        for field in dataclasses.fields(config):
+            value = getattr(config, field.name)
+            if field.name not in _NOT_SETUP and value != getattr(base, field.name):
+                shown = (
+                    ",".join(map(str, value))
+                    if isinstance(value, tuple)
+                    else f"{value:g}"
+                    if isinstance(value, float)
+                    else str(value)
+                )
+                words.append(f"{field.name.replace('_', ' ')} {shown}")
+        return words
+
+    name, words = min(
+        ((name, differences(base)) for name, base in PRESETS.items()), key=lambda item: len(item[1])
+    )
+    return " · ".join([name, *words])
+
+
+def summary(entries: list[Entry]) -> list[SetupSummary]:
+    """Per setup and sharing: how many runs, their median and best test pair accuracy."""
+    groups: dict[tuple[str, bool], list[float]] = {}
+    for entry in entries:
+        groups.setdefault((entry.setup, entry.shared), []).append(entry.test_accuracy)
+    return [
+        SetupSummary(setup, shared, len(values), statistics.median(values), max(values))
+        for (setup, shared), values in sorted(groups.items(), key=lambda item: (item[0][0], not item[0][1]))
+    ]
+
+
+def entry_rows(entries: list[Entry]) -> list[dict]:
+    return [asdict(entry) for entry in entries]
+
+
+def _checked(facts: RunFacts) -> dict:
+    if not facts.run_id or len(facts.run_id) > 64:
+        raise BoardError("This run has no id: only runs finished in this session can be posted.")
+    return {
+        "run_id": facts.run_id,
+        "setup": str(facts.setup)[:200],
+        "shared": bool(facts.shared),
+        "parameters": int(_finite("parameter count", facts.parameters, 1, 1e12)),
+        "test_accuracy": _finite("test pair accuracy", facts.test_accuracy, 0.0, 1.0),
+        "auc": _finite("AUC", facts.auc, 0.0, 1.0),
+        "train_seconds": _finite("training time", facts.train_seconds, 0.0, 1e7),
+        "dataset": str(facts.dataset)[:60],
+        "source": str(facts.source)[:40],
+    }
+
+
+def _serialise_sqlite_writes(engine: sa.Engine) -> None:
+    """SQLite: a write transaction takes the file's write lock when it begins (BEGIN IMMEDIATE),
+    so a check-then-insert is atomic, and waits up to 30 s for another writer instead of
+    failing: thirty posts at once queue up and all land. Reads keep a plain BEGIN (a
+    read-only file still shows its board)."""
+    if not sa.event.contains(engine, "connect", _sqlite_connect):
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # the driver's own implicit BEGIN off: ours below
+    dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+    dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+
+def _sqlite_begin(connection) -> None:
+    immediate = connection.get_execution_options().get("board_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _read_version(conn) -> int | None:
+    if not sa.inspect(conn).has_table(meta_table.name):
+        return None
+    value = conn.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar()
+    return int(value) if value is not None else None
+
+
+class _Guarded:
+    """A connection (a transaction when writing) whose database errors become one sentence.
+    BoardErrors raised inside pass through unchanged."""
+
+    def __init__(self, opener, write: bool):
+        self.opener, self.write = opener, write
+
+    def __enter__(self):
+        try:
+            self._context = self.opener()
+            return self._context.__enter__()
+        except sa_exc.SQLAlchemyError as error:
+            raise BoardUnavailable(unavailable_sentence(error)) from error
+
+    def __exit__(self, kind, error, trace):
+        try:
+            self._context.__exit__(kind, error, trace)
+        except sa_exc.SQLAlchemyError as exit_error:
+            raise BoardUnavailable(unavailable_sentence(exit_error)) from exit_error
+        if isinstance(error, sa_exc.SQLAlchemyError):
+            raise BoardUnavailable(unavailable_sentence(error)) from error
+        return False
+
+
+def unavailable_sentence(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
+        why = "the database is read-only"
+    elif isinstance(error, sa_exc.IntegrityError):
+        why = "the database refused a duplicate"
+    elif isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        why = "the database cannot be reached"
+    else:
+        why = "the database gave an error"
+    return f"The class board is unavailable: {why} ({text}). Training and the other pages work as usual."

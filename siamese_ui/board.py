@@ -1,0 +1,282 @@
+"""The class board in the app: which database (``st.connection``), what a session may post
+(its own finished runs, as :class:`~siamese_core.board.RunFacts`), the board's plot and tables,
+and the teacher's PIN.
+
+The storage rules live in siamese_core/board.py; this module only connects them to sessions.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import os
+import threading
+import time
+import weakref
+from pathlib import Path
+
+import streamlit as st
+
+from siamese_core.board import (
+    Board,
+    BoardError,
+    BoardUnavailable,
+    ClassInfo,
+    Entry,
+    RunFacts,
+    setup_words,
+    summary,
+    unavailable_sentence,
+)
+from siamese_core.jobs import Status
+
+from .session import TRAIN_JOB
+from .student import student_id
+
+BOARD_CODE = "board.class"  # the class-code box's key, and the link's parameter (?board.class=K7QX2M)
+PROJECTOR = "board.projector"  # the projector view: the board alone, big
+JOINED = "board.joined"  # {class code: nickname} this session joined
+SOLO_NICKNAME = "board.solo_nickname"
+TEACHER = "teacher.unlocked"
+REFRESH_SECONDS = 3.0  # the board redraws itself this often (one small query)
+DEFAULT_PATH = Path.home() / ".siamese-lab" / "board.sqlite"
+PIN_NAME = "SIAMESE_LAB_TEACHER_PIN"
+SHARED_COLOURS = {"shared": "#2e7d32", "unshared": "#c62828"}
+
+
+# ---- which database -------------------------------------------------------------------------------------
+def _secret(name: str):
+    try:
+        return st.secrets.get(name)
+    except Exception:  # no secrets file: the usual case on a laptop
+        return None
+
+
+def board_url() -> str | None:
+    """``SIAMESE_LAB_BOARD_URL`` (environment or secret), any SQLAlchemy URL; else None when the
+    secrets hold a ``[connections.board]`` section (st.connection reads it itself); else a SQLite
+    file at ``SIAMESE_LAB_BOARD_PATH`` (default ~/.siamese-lab/board.sqlite)."""
+    url = os.environ.get("SIAMESE_LAB_BOARD_URL") or _secret("SIAMESE_LAB_BOARD_URL")
+    if url:
+        return str(url)
+    try:
+        if "board" in st.secrets.get("connections", {}):
+            return None
+    except Exception:
+        pass
+    path = Path(os.environ.get("SIAMESE_LAB_BOARD_PATH") or _secret("SIAMESE_LAB_BOARD_PATH") or DEFAULT_PATH)
+    return f"sqlite:///{path.expanduser()}"
+
+
+def open_board() -> Board:
+    """The server's board, its schema checked once; a BoardUnavailable (one sentence) when the
+    database cannot be reached or read. Never raises anything else."""
+    url = board_url()
+    try:
+        if url is not None and url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        connection = st.connection("board", type="sql", **({"url": url} if url is not None else {}))
+        return _checked_board(connection.engine)
+    except BoardError:
+        raise
+    except Exception as error:  # a bad URL, a missing driver, an unwritable folder
+        raise BoardUnavailable(unavailable_sentence(error)) from error
+
+
+_schema_lock = threading.Lock()
+_schema_checked: weakref.WeakSet = weakref.WeakSet()
+
+
+def _checked_board(engine) -> Board:
+    board = Board(engine)
+    with _schema_lock:  # once per engine and server (retried while it fails)
+        if engine not in _schema_checked:
+            board.ensure_schema()
+            _schema_checked.add(engine)
+    return board
+
+
+# ---- what a session may post ---------------------------------------------------------------------------
+def postable_runs() -> list[RunFacts]:
+    """This session's finished runs, their facts read from the jobs and their evaluations."""
+    runs = []
+    job = st.session_state.get(TRAIN_JOB)
+    if job is not None and (facts := training_facts(job)) is not None:
+        runs.append(facts)
+    return runs
+
+
+def training_facts(job) -> RunFacts | None:
+    """A Train page run's facts, once it has finished with a test report (a stopped run is not
+    posted: the board compares finished runs)."""
+    snapshot = job.snapshot()
+    report = getattr(job, "report", None)
+    if snapshot.status != Status.FINISHED or job.model is None or report is None or snapshot.result is None:
+        return None
+    return RunFacts(
+        run_id=job.run_id,
+        setup=setup_words(job.config),
+        shared=job.config.shared,
+        parameters=int(job.model.count_params()),
+        test_accuracy=float(report.accuracy),
+        auc=float(report.auc),
+        train_seconds=float(snapshot.result["train_seconds"]),
+        dataset=job.dataset_ref.name,
+        source="Train page",
+    )
+
+
+def describe(facts: RunFacts) -> str:
+    """One line of a run's facts, as markdown (the setup is ours: preset and field names)."""
+    return (
+        f"**{facts.setup}**, {'shared' if facts.shared else 'unshared'} weights · {facts.parameters:,} parameters · "
+        f"test pair accuracy **{100 * facts.test_accuracy:.2f}%** · AUC {facts.auc:.4f} · "
+        f"{facts.train_seconds:.1f} s of training · {facts.dataset}"
+    )
+
+
+# ---- the session's class -----------------------------------------------------------------------------
+def joined() -> dict[str, str]:
+    return st.session_state.setdefault(JOINED, {})
+
+
+def target_class(store: Board, code: str | None) -> tuple[ClassInfo, str | None]:
+    """The board a session looks at: the class of ``code``, else the student's own board.
+    Returns (class, nickname or None when not a member)."""
+    student = student_id()
+    if not code:
+        return store.solo_class(student), st.session_state.get(SOLO_NICKNAME)
+    info = store.class_info(code)
+    nickname = joined().get(code) or store.nickname(code, student)  # a reload finds the membership again
+    if nickname:
+        joined()[code] = nickname
+    return info, nickname
+
+
+# ---- drawing ------------------------------------------------------------------------------------------
+def board_figure(entries: list[Entry]):
+    """Test pair accuracy against parameters, shared and unshared in two colours; the hover
+    shows the nickname and setup, escaped (a nickname is the students' own text)."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for shared in (True, False):
+        group = [e for e in entries if e.shared == shared]
+        if not group:
+            continue
+        name = "shared" if shared else "unshared"
+        figure.add_trace(
+            go.Scatter(
+                x=[e.parameters for e in group],
+                y=[100 * e.test_accuracy for e in group],
+                mode="markers",
+                name=f"{name} weights",
+                marker=dict(size=14, color=SHARED_COLOURS[name], line=dict(width=1, color="white")),
+                customdata=[[html.escape(e.nickname), html.escape(e.setup), f"{e.auc:.4f}"] for e in group],
+                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
+                "%{x:,} parameters<br>test pair accuracy %{y:.2f}%<br>AUC %{customdata[2]}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        height=420,
+        margin=dict(t=30, b=10),
+        xaxis_title="parameters (log scale)",
+        yaxis_title="test pair accuracy (%)",
+        legend=dict(orientation="h", y=1.08),
+    )
+    figure.update_xaxes(type="log")
+    return figure
+
+
+def entry_table(entries: list[Entry]) -> list[dict]:
+    return [
+        {
+            "nickname": e.nickname,
+            "setup": e.setup,
+            "weights": "shared" if e.shared else "unshared",
+            "parameters": e.parameters,
+            "test pair accuracy (%)": round(100 * e.test_accuracy, 2),
+            "AUC": round(e.auc, 4),
+            "training (s)": round(e.train_seconds, 1),
+            "data set": e.dataset,
+            "from": e.source,
+            "posted": time.strftime("%H:%M:%S", time.localtime(e.posted_at)),
+        }
+        for e in entries
+    ]
+
+
+def summary_table(entries: list[Entry]) -> list[dict]:
+    return [
+        {
+            "setup": s.setup,
+            "weights": "shared" if s.shared else "unshared",
+            "runs": s.count,
+            "median test pair accuracy (%)": round(100 * s.median_accuracy, 2),
+            "best (%)": round(100 * s.best_accuracy, 2),
+        }
+        for s in summary(entries)
+    ]
+
+
+def summary_sentence(entries: list[Entry]) -> str:
+    """What the projector says in words, computed from the entries."""
+    rows = summary(entries)
+    shared = [e.test_accuracy for e in entries if e.shared]
+    unshared = [e.test_accuracy for e in entries if not e.shared]
+    text = f"{len(entries)} run{'s' if len(entries) != 1 else ''} from {len({e.student for e in entries})} students, {len(rows)} setup{'s' if len(rows) != 1 else ''}."
+    if shared and unshared:
+        import statistics
+
+        gap = statistics.median(shared) - statistics.median(unshared)
+        params_shared = statistics.median(e.parameters for e in entries if e.shared)
+        params_unshared = statistics.median(e.parameters for e in entries if not e.shared)
+        text += (
+            f" Median test pair accuracy: shared {100 * statistics.median(shared):.2f}%, unshared "
+            f"{100 * statistics.median(unshared):.2f}% ({'+' if gap >= 0 else '−'}{abs(100 * gap):.2f} points for sharing), "
+            f"with {params_unshared / params_shared:.2f}× the parameters when unshared (medians)."
+        )
+    return text
+
+
+# ---- the teacher's PIN -----------------------------------------------------------------------------
+def teacher_pin() -> str | None:
+    """``SIAMESE_LAB_TEACHER_PIN`` (environment, or a Streamlit secret); None: no teacher page."""
+    pin = os.environ.get(PIN_NAME) or _secret(PIN_NAME)
+    return str(pin) if pin else None
+
+
+class PinGuard:
+    """Server-wide: after FREE_TRIES wrong PINs in a row, every try waits 2, 4, 8 … (at most 60)
+    seconds, whichever session it comes from (a new tab does not reset it)."""
+
+    FREE_TRIES = 3
+    LONGEST_WAIT = 60.0
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.failures = 0
+        self.locked_until = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        return max(0.0, self.locked_until - self.clock())
+
+    def check(self, typed: str, pin: str) -> bool | float:
+        """True: right. False: wrong. A float: refused unread, try again in that many seconds."""
+        with self._lock:
+            if (wait := self.wait()) > 0:
+                return wait
+            if hmac.compare_digest(typed.strip().encode(), pin.encode()):
+                self.failures = 0
+                return True
+            self.failures += 1
+            if self.failures >= self.FREE_TRIES:
+                delay = min(self.LONGEST_WAIT, 2.0 ** (self.failures - self.FREE_TRIES + 1))
+                self.locked_until = self.clock() + delay
+            return False
+
+
+@st.cache_resource
+def pin_guard() -> PinGuard:
+    return PinGuard()
