@@ -172,7 +172,7 @@ def server_ui(store) -> None:
         line.markdown(f"**{place}** · {job.name} · {who} · {since:.0f} s{progress}")
         if button.button("Stop", key=f"teacher.stop.{job.id}", icon=":material/stop:"):
             pool.cancel(job, reason=STOPPED_BY_TEACHER)
-            st.rerun(scope="fragment")
+            st.rerun()
     stats = pool.stats(memory=True)
     server_mb = pss_mb(os.getpid())
     workers_mb = sum(w.pss_mb for w in stats.workers)

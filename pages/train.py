@@ -447,3 +447,9 @@ if config is not None and config.dataset == "auto":
 st.caption(f"Device: **{device()}** · Share this setup: the address bar holds it.")
 polling = status.active
 st.fragment(training_panel, run_every=REFRESH_SECONDS if polling else None)(polling, config)
+if status == Status.FINISHED:
+    st.page_link(
+        "pages/board.py",
+        label="Post this run to your class's board (its numbers come from the run itself)",
+        icon=":material/leaderboard:",
+    )
