@@ -119,7 +119,7 @@ def class_ui(store, info: ClassInfo) -> None:
 
 def entries_ui(store, info: ClassInfo) -> None:
     entries = store.entries(info.code)
-    st.subheader(f"The board of {info.name}: {len(entries)} entries")
+    st.subheader(f"The board of {info.name}: {len(entries)} {'entry' if len(entries) == 1 else 'entries'}")
     if not entries:
         return
     by_id = {e.id: e for e in entries}

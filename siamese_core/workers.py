@@ -246,7 +246,10 @@ class RemoteTrainingJob(JobState, RemoteJob):
         with self._lock:
             if self.status.ended:
                 return
-            self.status = Status(state["status"])
+            status = Status(state["status"])
+            # Ended only with the payload (_finish): a page that saw "finished" before the model
+            # and the test report arrived stopped polling and never showed them (seen in a browser).
+            self.status = Status.RUNNING if status.ended else status
             self.reason = state["reason"]
             self.device = state["device"]
             self.steps_per_epoch = state["steps_per_epoch"]

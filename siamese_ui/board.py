@@ -219,12 +219,17 @@ def summary_table(entries: list[Entry]) -> list[dict]:
     ]
 
 
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def summary_sentence(entries: list[Entry]) -> str:
     """What the projector says in words, computed from the entries."""
-    rows = summary(entries)
+    setups = len({e.setup for e in entries})
     shared = [e.test_accuracy for e in entries if e.shared]
     unshared = [e.test_accuracy for e in entries if not e.shared]
-    text = f"{len(entries)} run{'s' if len(entries) != 1 else ''} from {len({e.student for e in entries})} students, {len(rows)} setup{'s' if len(rows) != 1 else ''}."
+    students = len({e.student for e in entries})
+    text = f"{plural(len(entries), 'run')} from {plural(students, 'student')}, {plural(setups, 'setup')}."
     if shared and unshared:
         import statistics
 
