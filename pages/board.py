@@ -15,6 +15,7 @@ from siamese_ui.board import (
     describe,
     entry_table,
     joined,
+    md_text,
     open_board,
     postable_runs,
     summary_sentence,
@@ -56,13 +57,16 @@ def join_ui(store, info: ClassInfo, nickname: str | None) -> None:
         )
         return
     if nickname:
-        st.success(f"You are in **{info.name}** ({info.code}) as **{nickname}**.", icon=":material/groups:")
+        st.success(
+            f"You are in **{md_text(info.name)}** ({info.code}) as **{md_text(nickname)}**.",
+            icon=":material/groups:",
+        )
         return
     if not info.open:
         st.warning(f"The class {info.code} is closed: it takes no new members or runs.")
         return
     with st.form("board.join", border=True):
-        st.markdown(f"Join **{info.name}** ({info.code}) to post your runs to its board.")
+        st.markdown(f"Join **{md_text(info.name)}** ({info.code}) to post your runs to its board.")
         typed = st.text_input(
             "Your nickname",
             max_chars=24,
@@ -110,11 +114,11 @@ def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
             key=f"board.post.{run.run_id}",
             icon=":material/publish:",
             disabled=not nickname or not info.open,
-            help=f"Post this run to {info.name}" if nickname else "Join the class first.",
+            help=f"Post this run to {md_text(info.name)}" if nickname else "Join the class first.",
         ):
             try:
                 store.post(info.code, student_id(), run, nickname=nickname)
-                st.session_state[MESSAGE] = ("success", f"Posted to {info.name}.")
+                st.session_state[MESSAGE] = ("success", f"Posted to {md_text(info.name)}.")
             except BoardError as error:
                 st.session_state[MESSAGE] = ("error", str(error))
             st.rerun()
@@ -129,7 +133,7 @@ def live_board(code: str, big: bool) -> None:
     except BoardError as error:
         st.error(str(error), icon=":material/cloud_off:")
         return
-    title = "Your own board" if info.solo else f"{info.name} · class code {info.code}"
+    title = "Your own board" if info.solo else f"{md_text(info.name)} · class code {info.code}"
     st.subheader(title + ("" if info.open else " (closed)"))
     if not entries:
         st.info("No runs on this board yet. They appear here within seconds of being posted.")

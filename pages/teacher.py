@@ -11,7 +11,16 @@ import streamlit as st
 
 from siamese_core.board import BoardError, ClassInfo
 from siamese_core.memory import pss_mb
-from siamese_ui.board import BOARD_CODE, PIN_NAME, PROJECTOR, TEACHER, open_board, pin_guard, teacher_pin
+from siamese_ui.board import (
+    BOARD_CODE,
+    PIN_NAME,
+    PROJECTOR,
+    TEACHER,
+    md_text,
+    open_board,
+    pin_guard,
+    teacher_pin,
+)
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.resources import worker_pool
 
@@ -74,7 +83,7 @@ def classes_ui(store) -> ClassInfo | None:
             try:
                 info = store.open_class(name)
                 st.session_state[CLASS] = info.code
-                st.session_state[MESSAGE] = f"Opened **{info.name}**: its code is **{info.code}**."
+                st.session_state[MESSAGE] = f"Opened **{md_text(info.name)}**: its code is **{info.code}**."
             except BoardError as error:
                 st.error(str(error))
     if message := st.session_state.pop(MESSAGE, None):
@@ -119,7 +128,9 @@ def class_ui(store, info: ClassInfo) -> None:
 
 def entries_ui(store, info: ClassInfo) -> None:
     entries = store.entries(info.code)
-    st.subheader(f"The board of {info.name}: {len(entries)} {'entry' if len(entries) == 1 else 'entries'}")
+    st.subheader(
+        f"The board of {md_text(info.name)}: {len(entries)} {'entry' if len(entries) == 1 else 'entries'}"
+    )
     if not entries:
         return
     by_id = {e.id: e for e in entries}
@@ -169,7 +180,7 @@ def server_ui(store) -> None:
                 f" · epoch {snapshot.current_epoch} of {snapshot.epochs}, {100 * snapshot.progress:.0f}%"
             )
         line, button = st.columns([5, 1], vertical_alignment="center")
-        line.markdown(f"**{place}** · {job.name} · {who} · {since:.0f} s{progress}")
+        line.markdown(f"**{place}** · {job.name} · {md_text(who)} · {since:.0f} s{progress}")
         if button.button("Stop", key=f"teacher.stop.{job.id}", icon=":material/stop:"):
             pool.cancel(job, reason=STOPPED_BY_TEACHER)
             st.rerun()

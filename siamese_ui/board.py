@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import html
 import os
+import re
 import threading
 import time
 import weakref
@@ -75,12 +76,33 @@ def open_board() -> Board:
     try:
         if url is not None and url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        connection = st.connection("board", type="sql", **({"url": url} if url is not None else {}))
+        options = {} if url is None else {"url": url}
+        if not (url or _secret_url()).startswith("sqlite"):
+            # a server across the network: check a pooled connection before use (hosted databases
+            # drop idle ones), and give up on an unreachable host after 5 s instead of hanging
+            options.update(pool_pre_ping=True, connect_args={"connect_timeout": 5})
+        connection = st.connection("board", type="sql", **options)
         return _checked_board(connection.engine)
     except BoardError:
         raise
     except Exception as error:  # a bad URL, a missing driver, an unwritable folder
         raise BoardUnavailable(unavailable_sentence(error)) from error
+
+
+def _secret_url() -> str:
+    try:
+        return str(st.secrets["connections"]["board"].get("url", ""))
+    except Exception:
+        return ""
+
+
+def md_text(text: str) -> str:
+    """A student's text (a nickname, a class name) for st.markdown: every Markdown, LaTeX ($),
+    directive (:red[…]) and HTML character escaped, so it shows as typed and does nothing."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^\"'])")
 
 
 _schema_lock = threading.Lock()

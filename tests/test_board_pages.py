@@ -90,7 +90,7 @@ def test_a_class_from_opening_to_a_removed_entry(monkeypatch, board_file):
     teacher.text_input[0].set_value("Year 12 <Tuesday>")
     next(b for b in teacher.button if b.label == "Open a class").click().run()
     code = teacher.session_state["teacher.class"]
-    assert any(code in s and "Year 12 <Tuesday>" in s for s in texts(teacher.success))
+    assert any(code in s and r"Year 12 \<Tuesday\>" in s for s in texts(teacher.success))
     assert any(f"?board.class={code}" in m for m in texts(teacher.markdown))  # the link carries the code
 
     # a student trains, then opens the teacher's link and joins under a nickname with markup in it
@@ -109,7 +109,8 @@ def test_a_class_from_opening_to_a_removed_entry(monkeypatch, board_file):
     nickname_box = next(t for t in student.text_input if t.label == "Your nickname")
     nickname_box.set_value("<b>Ada</b>")
     next(b for b in student.button if b.label == "Join the class").click().run()
-    assert any("as **<b>Ada</b>**" in s for s in texts(student.success))
+    # shown as typed, never as markup: every Markdown and HTML character escaped
+    assert any(r"as **\<b\>Ada\</b\>**" in s for s in texts(student.success)), texts(student.success)
     next(b for b in student.button if b.label == "Post").click().run()
     assert not student.exception, texts(student.exception)
 
@@ -194,3 +195,10 @@ def test_an_unreachable_database_says_so_and_the_other_pages_work(monkeypatch):
     at.button[0].click().run()
     assert any("cannot be reached" in e for e in texts(at.error))
     assert any(s.startswith("Trainings:") for s in texts(at.subheader))  # the queue still shows
+
+
+def test_student_text_is_escaped_for_markdown():
+    from siamese_ui.board import md_text
+
+    assert md_text("Ada Lovelace 12") == "Ada Lovelace 12"
+    assert md_text("<b>*x*</b> $1$ :red[y] [l](u)") == (r"\<b\>\*x\*\</b\> \$1\$ \:red\[y\] \[l\]\(u\)")

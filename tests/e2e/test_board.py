@@ -59,7 +59,7 @@ def train_and_post(page, code: str, nickname: str) -> None:
     main(page).get_by_role("textbox", name="Your nickname").fill(nickname)
     main(page).get_by_role("button", name="Join the class").click()
     wait_idle(page)
-    main(page).get_by_text(f"as {nickname}").first.wait_for()
+    main(page).get_by_text(f"as {nickname}.").first.wait_for()
     main(page).get_by_role("button", name="Post").click()
     wait_idle(page)
     main(page).get_by_text("on the board").first.wait_for()
@@ -88,7 +88,7 @@ def test_two_students_post_the_projector_shows_both_the_teacher_removes_one(brow
     )
     train_and_post(a, code, "Ada")
     posted_a = time.monotonic()
-    train_and_post(b, code, "Bo")
+    train_and_post(b, code, "<i>Bo</i> $x$")  # shown as typed: no italics, no LaTeX
     posted_b = time.monotonic()
 
     # the projector redraws by itself (no reload) and shows both, within seconds of the posts
