@@ -96,7 +96,9 @@ def main() -> None:
         name = f"board_bench_{uuid.uuid4().hex[:8]}"
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        engine = sa.create_engine(sa.make_url(args.postgres).set(database=name), pool_size=10, max_overflow=30)
+        engine = sa.create_engine(
+            sa.make_url(args.postgres).set(database=name), pool_size=10, max_overflow=30
+        )
         try:
             results.append(run("postgresql", engine, args.rounds))
         finally:

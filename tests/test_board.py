@@ -117,7 +117,10 @@ def test_classes_join_and_nicknames(board):
     assert board.nicknames(["s1", "s2", "nobody"]) == {"s1": "Ada L", "s2": "Ada"}
     sly = "x'); DROP TABLE board--"  # bound parameters: just a nickname
     board.join(one.code, "s4", sly)
-    assert board.nickname(one.code, "s4") == sly and "board_classes" in sa.inspect(board.engine).get_table_names()
+    assert (
+        board.nickname(one.code, "s4") == sly
+        and "board_classes" in sa.inspect(board.engine).get_table_names()
+    )
 
 
 def test_posting_rules_members_once_no_cross_class_and_removal_sticks(board):
