@@ -9,6 +9,7 @@ import streamlit as st
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.pictures import digit_image
+from siamese_ui.race_view import race_ui
 from siamese_ui.shared import DEFAULT_LAB, DEFAULT_N_INPUTS, lab_numbers, multi_input_counts
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
@@ -204,5 +205,7 @@ breakdown_and_graph(numbers)
 sharing_proof(numbers)
 st.subheader("The Keras code for this choice")
 st.code(numbers["code"], language="python")
+st.divider()
+race_ui(config)
 st.divider()
 multi_input_pitfall()

@@ -46,6 +46,7 @@ class TaskSnapshot:
     elapsed: float
     result: Any
     error: str
+    state: Any = None  # what the task last reported for its page to draw live (a race's curves)
 
 
 class Stopped(Exception):

@@ -309,6 +309,7 @@ class RemoteTask(RemoteJob):
         self._status = Status.QUEUED
         self._progress, self._text, self._error = 0.0, "", ""
         self._result: Any = None
+        self._state: Any = None  # the latest live state the task reported (a race's curves)
 
     def _message(self) -> tuple:
         kwargs, self._kwargs = self._kwargs, None  # the bytes are the worker's now
@@ -323,6 +324,7 @@ class RemoteTask(RemoteJob):
         with self._lock:
             if not self._status.ended:
                 self._progress, self._text = state["progress"], state["message"]
+                self._state = state.get("state", self._state)
 
     def _finish(self, payload: dict) -> None:
         try:
@@ -350,7 +352,9 @@ class RemoteTask(RemoteJob):
         with self._lock:
             end = self.ended_at or time.monotonic()
             elapsed = end - self.started_at if self.started_at else 0.0
-            return TaskSnapshot(self._status, self._progress, self._text, elapsed, self._result, self._error)
+            return TaskSnapshot(
+                self._status, self._progress, self._text, elapsed, self._result, self._error, self._state
+            )
 
 
 # ---- the pool ----------------------------------------------------------------------------------------------
@@ -811,13 +815,15 @@ class _WorkerSide:
         stop = self.jobs[job_id]
         last = [0.0]
 
-        def report(fraction: float, message: str) -> None:
+        def report(fraction: float, message: str, state: Any = None) -> None:
+            """A task's progress; ``state`` (optional, small) is what its page draws live."""
             if stop.is_set():
                 raise Stopped()
             now = time.monotonic()
             if now - last[0] >= 0.2:
                 last[0] = now
-                self.send(("sync", job_id, {"progress": min(max(fraction, 0.0), 1.0), "message": message}))
+                progress = {"progress": min(max(fraction, 0.0), 1.0), "message": message}
+                self.send(("sync", job_id, progress if state is None else {**progress, "state": state}))
 
         try:
             module, _, name = target.partition(":")

@@ -125,7 +125,29 @@ def postable_runs() -> list[RunFacts]:
     job = st.session_state.get(TRAIN_JOB)
     if job is not None and (facts := training_facts(job)) is not None:
         runs.append(facts)
+    from .race_view import finished_race
+
+    if (race := finished_race()) is not None:
+        runs += race_facts(race)
     return runs
+
+
+def race_facts(race) -> list[RunFacts]:
+    """Both sides of a finished race (Weight-sharing lab), each postable once."""
+    return [
+        RunFacts(
+            run_id=side.run_id,
+            setup=setup_words(race.config),
+            shared=side.shared,
+            parameters=side.parameters,
+            test_accuracy=side.test_accuracy,
+            auc=side.auc,
+            train_seconds=side.seconds,
+            dataset=race.dataset,
+            source="race",
+        )
+        for side in race.sides
+    ]
 
 
 def training_facts(job) -> RunFacts | None:

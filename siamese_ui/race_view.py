@@ -1,0 +1,184 @@
+"""The Weight-sharing lab's race: one click trains the lab's setup shared and unshared
+(siamese_core/race.py, one worker task, the student's one training), both curves live on one
+chart, then the two networks side by side. The finished race stays in the session, and its two
+runs can be posted to the class board."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from siamese_core.config import PRESETS, SiameseConfig
+from siamese_core.jobs import Status
+from siamese_core.race import RaceResult
+
+from .live_panel import charts_html, panel_html, progress_html
+from .resources import resolve
+from .svg_chart import Series, svg_chart
+from .tasks import MESSAGES, REFRESH_SECONDS, start_task, task_of
+from .training_view import queue_line
+
+NAME = "race"  # the task's name: its session keys are tasks.TASKS + NAME and tasks.MESSAGES + NAME
+RESULT = "ws.race_result"  # the last finished RaceResult, kept across pages
+BUDGET = PRESETS["classroom"]  # what each side trains: the classroom preset's data, loss and budget
+COLOURS = {"shared": "#2e7d32", "unshared": "#c62828"}
+
+
+def race_config(lab: SiameseConfig) -> SiameseConfig:
+    """The lab's network (branch, head, embedding size) on the classroom preset's budget."""
+    return BUDGET.replace(branch=lab.branch, head=lab.head, embedding_dim=lab.embedding_dim, shared=True)
+
+
+def finished_race() -> RaceResult | None:
+    """The session's last finished race (what the class board may post)."""
+    _adopt()
+    return st.session_state.get(RESULT)
+
+
+def _adopt() -> None:
+    task = task_of(NAME, 0)
+    if task is not None:
+        snapshot = task.snapshot()
+        if snapshot.status == Status.FINISHED and isinstance(snapshot.result, RaceResult):
+            st.session_state[RESULT] = snapshot.result
+
+
+def race_ui(lab: SiameseConfig) -> None:
+    from siamese_core.workers import DatasetRef
+
+    config = race_config(lab)
+    name = resolve(config.dataset)
+    st.subheader("Race them: shared against unshared")
+    st.markdown(
+        f"One click trains **this lab's network** ({config.branch} branch, {config.head} head, embedding "
+        f"{config.embedding_dim}) **twice**, with and without weight sharing, on the same data (**{name}**), "
+        f"the same pairs ({config.pairs_per_epoch:,} fresh pairs per epoch, {config.epochs} epochs, batches of "
+        f"{config.batch_size}), the same seed and the classroom preset's loss and optimiser. They take turns "
+        f"a few batches at a time, so both curves grow together; each side's time counts only its own turns."
+    )
+    task = task_of(NAME, 0)
+    going = task is not None and task.snapshot().status.active
+    kwargs = {
+        "config": config,
+        "data": DatasetRef(name, config.seed, config.held_out_classes, config.val_size),
+    }
+    st.button(
+        "Race shared against unshared",
+        key="ws.race.start",
+        type="primary",
+        icon=":material/sports_score:",
+        disabled=going,
+        help="Counts as your one training: it waits in the same line as the Train page's.",
+        on_click=start_task,
+        args=(NAME, "siamese_core.race:race", kwargs, 0),
+    )
+    if message := st.session_state.pop(MESSAGES + NAME, None):
+        st.warning(message, icon=":material/hourglass_top:")
+    st.fragment(_live, run_every=REFRESH_SECONDS if going else None)(going)
+    if (result := finished_race()) is not None:
+        result_ui(result)
+
+
+def _live(polling: bool) -> None:
+    task = task_of(NAME, 0)
+    if task is None:
+        return
+    snapshot = task.snapshot()
+    if snapshot.status == Status.QUEUED:
+        if (place := _pool().place(task)) is not None:
+            st.info(queue_line(*place), icon=":material/hourglass_top:")
+        st.button("Stop", key="ws.race.stop", on_click=task.stop, icon=":material/stop:")
+    elif snapshot.status == Status.RUNNING:
+        colour = st.get_option("theme.primaryColor") or "#2e7d32"
+        parts = [
+            progress_html(
+                snapshot.progress, f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s", colour
+            )
+        ]
+        if snapshot.state:
+            parts.append(charts_html(race_charts(snapshot.state)))
+        st.markdown(panel_html(*parts), unsafe_allow_html=True)
+        st.button("Stop", key="ws.race.stop", on_click=task.stop, icon=":material/stop:")
+    elif snapshot.status == Status.FAILED:
+        st.error(f"The race failed: {snapshot.error}")
+    elif snapshot.status == Status.STOPPED:
+        st.warning("Stopped before the end: no result.")
+    if polling != snapshot.status.active:
+        st.rerun()  # the whole page: the result appears, the polling stops
+
+
+def _pool():
+    from .resources import worker_pool
+
+    return worker_pool()
+
+
+def race_charts(state: dict) -> list[str]:
+    """Loss and pair accuracy of both sides on one chart each, against the batch."""
+    loss, accuracy = [], []
+    for side in ("shared", "unshared"):
+        curve = state.get(side) or {}
+        rows = curve.get("batches", [])
+        x = [r[0] for r in rows]
+        loss.append(Series(f"{side}: training loss", x, [r[1] for r in rows], COLOURS[side]))
+        accuracy.append(Series(f"{side}: training pair accuracy", x, [r[2] for r in rows], COLOURS[side]))
+    return [svg_chart(loss, "loss", "batch"), svg_chart(accuracy, "pair accuracy (at 0.5)", "batch")]
+
+
+def result_rows(result: RaceResult) -> list[dict]:
+    return [
+        {
+            "weights": "shared" if side.shared else "unshared",
+            "parameters": side.parameters,
+            "training time (s)": round(side.seconds, 2),
+            "test pair accuracy (%)": round(100 * side.test_accuracy, 2),
+            "AUC": round(side.auc, 4),
+            "mean |d(A,B) − d(B,A)|": side.asymmetry_mean,
+            "max |d(A,B) − d(B,A)|": side.asymmetry_max,
+        }
+        for side in result.sides
+    ]
+
+
+def result_sentence(result: RaceResult) -> str:
+    """What the race showed, read off its numbers."""
+    shared, unshared = result.shared, result.unshared
+    gap = 100 * (shared.test_accuracy - unshared.test_accuracy)
+    better = "shared" if gap > 0 else "unshared" if gap < 0 else None
+    verdict = (
+        f"The **{better}** network was more accurate on the same {result.test_pairs:,} test pairs, by "
+        f"**{abs(gap):.2f} points**"
+        if better
+        else f"Both networks scored the same on the {result.test_pairs:,} test pairs"
+    )
+    return (
+        f"{verdict}, with **{unshared.parameters / shared.parameters:.2f}×** the parameters when unshared "
+        f"({unshared.parameters:,} against {shared.parameters:,}) and {unshared.seconds / shared.seconds:.2f}× "
+        f"the training time. Fed the same pair in both orders, the shared network's distances differ by at most "
+        f"**{shared.asymmetry_max:.3g}**; the unshared one's by up to **{unshared.asymmetry_max:.3g}** "
+        f"(mean {unshared.asymmetry_mean:.3g}): with two branches, d(A, B) ≠ d(B, A)."
+    )
+
+
+def result_ui(result: RaceResult) -> None:
+    st.markdown(
+        f"**The last race** ({result.config.branch} branch, {result.config.head} head, {result.dataset}):"
+    )
+    st.dataframe(result_rows(result), width="stretch", hide_index=True)
+    st.markdown(result_sentence(result))
+    st.markdown(
+        panel_html(
+            charts_html(
+                race_charts({("shared" if s.shared else "unshared"): _curve(s) for s in result.sides})
+            )
+        ),
+        unsafe_allow_html=True,
+    )
+    st.page_link(
+        "pages/board.py",
+        label="Post both runs to your class's board",
+        icon=":material/leaderboard:",
+    )
+
+
+def _curve(side) -> dict:
+    return {"batches": [(r["step"], r["loss"], r["pair_accuracy"]) for r in side.batches]}
