@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-ON = "lesson.on"  # the sidebar toggle's key
+ON = "lesson.on"  # whether the lesson is on: a plain session value, kept across pages
+SWITCH = "lesson.switch"  # the sidebar toggle's key; it shows ON and sets it
 STEP = "lesson.step"  # index into STEPS
 LINK = "lesson"  # the link's query parameter: ?lesson=on or ?lesson=off
 LINK_READ = "lesson.link_read"  # the link's value already applied in this session
@@ -182,6 +183,7 @@ def _read_link() -> None:
 
 
 def _switched() -> None:
+    st.session_state[ON] = st.session_state[SWITCH]
     # The address no longer says what the switch shows: drop it, so a reload keeps the switch.
     st.query_params.pop(LINK, None)
 
@@ -189,16 +191,18 @@ def _switched() -> None:
 def lesson_toggle() -> bool:
     """The sidebar switch, on every page. Not ``bind="query-params"``: a bound widget that is
     on makes every ``st.switch_page`` raise ("Cannot clear query parameters - the following are
-    bound to widgets", Streamlit 1.67), Next's and Home's preset buttons included."""
+    bound to widgets", Streamlit 1.67), Next's and Home's preset buttons included. And not the
+    widget's own state across pages: after a page switch in AppTest its first run read the
+    default, so a plain session value (ON) holds the answer and the switch mirrors it."""
     _read_link()
-    return st.sidebar.toggle(
+    st.session_state[SWITCH] = st.session_state.setdefault(ON, False)
+    st.sidebar.toggle(
         "Guided lesson",
-        key=ON,
-        value=False,
-        persist_state="session",
+        key=SWITCH,
         on_change=_switched,
         help="A short box at the top of each page: what to predict, what to try, what to notice.",
     )
+    return st.session_state[ON]
 
 
 def current_step() -> int:
