@@ -222,7 +222,7 @@ def lesson_box(page: str) -> None:
         k = first  # the student came here by the sidebar: the lesson follows
     st.session_state[STEP] = k
     step, n = STEPS[k], len(STEPS)
-    with st.container(border=True, key="lesson.box"):
+    with st.container(border=True, key="lesson-box"):
         st.markdown(f"**Guided lesson · step {k + 1} of {n} · {step.title}**")
         st.markdown(f":material/psychology_alt: **Predict:** {step.predict}")
         st.markdown(f":material/touch_app: **Try:** {step.try_}")
@@ -248,7 +248,7 @@ def lesson_box(page: str) -> None:
 
 def _pointer(k: int, page: str) -> None:
     step = STEPS[k]
-    with st.container(border=True, key="lesson.pointer"):
+    with st.container(border=True, key="lesson-pointer"):
         left, right = st.columns([4, 1])
         left.markdown(
             f"**Guided lesson · step {k + 1} of {len(STEPS)}** ({step.title}) is on "
