@@ -2,13 +2,14 @@
 page, the switch hides it everywhere, links carry it on or off, and the numbers a step cites are
 the app's own (the core's parameter counts, the model's threshold, the session's finished run)."""
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from siamese_core.config import SiameseConfig
+from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.models import build_siamese
-from siamese_ui.lesson import LINK, ON, STEPS, SWITCH, first_step_on
+from siamese_ui.lesson import LINK, ON, PAGE_NAMES, STEPS, SWITCH, first_step_on
 
 TIMEOUT = 180
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,3 +165,13 @@ def test_train_notice_reads_the_sessions_finished_run():
         f"**{100 * result['test_pair_accuracy']:.2f}%** of {result['test_pairs']:,} test pairs" in box(at)[3]
     )
     assert f"threshold {result['threshold']:.3f}" in box(at)[3]
+
+
+def test_the_teachers_guide_follows_the_lessons_steps_and_the_cores_counts():
+    guide = (ROOT / "docs" / "teachers-guide.md").read_text()
+    plan = re.findall(r"^\| [^|]+ \| (\d) · ([^|]+?) \| ([^|]+?) \|", guide, re.M)
+    assert plan == [(str(k + 1), step.title, PAGE_NAMES[step.page]) for k, step in enumerate(STEPS)]
+    for preset in ("classroom", "fast-mlp"):  # the parameter counts the guide quotes
+        for shared in (True, False):
+            count = build_siamese(PRESETS[preset].replace(shared=shared)).count_params()
+            assert f"**{count:,}**" in guide, (preset, shared)
