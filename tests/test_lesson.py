@@ -124,6 +124,15 @@ def test_links_carry_the_lesson_off_or_on():
     assert box(at) == []
 
 
+def test_homes_preset_buttons_still_switch_pages_with_the_lesson_on():
+    """A switch bound to the address (bind="query-params") made every st.switch_page raise while
+    it was on: Home's preset buttons and Next included."""
+    at = app(None, {LINK: "on"})
+    click(at, "home.preset.cnn")
+    shows_step(at, 2)
+    assert at.selectbox(key="train.preset").value == "cnn"
+
+
 def test_weight_sharing_notice_cites_the_cores_parameter_counts():
     at = app("pages/weight_sharing.py", {LINK: "on"})
     notice = box(at)[3]
