@@ -3,8 +3,10 @@
 import streamlit as st
 
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("about")  # the guided lesson's step for this page, while the lesson is on
 
 st.title("About and sources")
 st.markdown(

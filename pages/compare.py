@@ -10,10 +10,12 @@ import streamlit as st
 
 from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("compare")  # the guided lesson's step for this page, while the lesson is on
 
 st.title("Compare two digits")
 st.markdown(

@@ -11,10 +11,12 @@ import streamlit as st
 
 from siamese_core.data import display_sample
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import ascii_digit, digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("embeddings")  # the guided lesson's step for this page, while the lesson is on
 
 POINTS, METHOD, PICK, SCATTER, EPOCH = "emb.n", "emb.method", "emb.pick", "emb.scatter", "emb.epoch"
 RAW = "raw 2-D coordinates"

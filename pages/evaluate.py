@@ -9,10 +9,12 @@ import streamlit as st
 
 from siamese_core.evaluation import accuracy_at, best_threshold, confusion, precision_recall, roc_curve
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("evaluate")  # the guided lesson's step for this page, while the lesson is on
 
 THRESHOLD = "eval.threshold"
 SAME_COLOUR, DIFFERENT_COLOUR, MODEL_COLOUR = "#2ca02c", "#d62728", "#1f77b4"

@@ -4,10 +4,12 @@ import streamlit as st
 
 from siamese_core.config import PRESETS
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import STEPS, lesson_box, start_button
 from siamese_ui.resources import device, resolved_dataset_name
 from siamese_ui.train_form import load_preset
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("home")  # the guided lesson's step for this page, while the lesson is on
 
 st.title("Siamese Lab")
 st.markdown(
@@ -30,6 +32,13 @@ digraph { rankdir=LR; node [shape=box, style=rounded, fontname=Helvetica];
 """,
     width="content",
 )
+
+st.subheader("New here? Take the guided lesson")
+st.caption(
+    f"{len(STEPS)} short steps through the pages, each one box at the top of the page: what to predict, "
+    "what to try, what to notice. The **Guided lesson** switch in the sidebar turns it off and on."
+)
+start_button()
 
 name, reason = resolved_dataset_name()
 col1, col2 = st.columns(2)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from siamese_core.persistence import MAX_MODEL_BYTES
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import image_row
 from siamese_ui.session import (
     MODEL,
@@ -24,6 +25,7 @@ from siamese_ui.session import (
 from siamese_ui.tasks import task_ui
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("lessons")  # the guided lesson's step for this page, while the lesson is on
 
 KEY = "lessons."  # session and widget keys of this page
 TABS = ["Composing models", "Transfer learning", "Learning to rank (RankIQA)", "Export, import, merge"]

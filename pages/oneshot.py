@@ -10,10 +10,12 @@ import streamlit as st
 from siamese_core.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
 from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import PRETRAINED, ActiveModel, active_model, model_dataset, pretrained_model
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("oneshot")  # the guided lesson's step for this page, while the lesson is on
 
 GALLERY = "oneshot.gallery"  # name -> 28x28 uint8, this session only
 BASELINES = "oneshot.baselines"  # (model id, n) -> (accuracy on MNIST digits, which digits)

@@ -22,6 +22,7 @@ from siamese_core.config import (
 )
 from siamese_core.jobs import Status
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
 from siamese_ui.loss_view import loss_panel
 from siamese_ui.patches import current_session_id
@@ -51,6 +52,7 @@ from siamese_ui.training_view import (
 )
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("train")  # the guided lesson's step for this page, while the lesson is on
 
 MESSAGE = "train.message"  # (kind, text) left by a button's callback for the next run
 # The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room

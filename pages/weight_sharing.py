@@ -8,11 +8,13 @@ import streamlit as st
 
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import digit_image
 from siamese_ui.race_view import race_ui
 from siamese_ui.shared import DEFAULT_LAB, DEFAULT_N_INPUTS, lab_numbers, multi_input_counts
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("weight_sharing")  # the guided lesson's step for this page, while the lesson is on
 
 # Widget keys, each also the link's query parameter: a shared link reopens the same lab.
 SHARED, BRANCH, HEAD, DIM, N_INPUTS = "ws.shared", "ws.branch", "ws.head", "ws.dim", "ws.n_inputs"

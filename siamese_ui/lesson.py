@@ -1,0 +1,271 @@
+"""The guided lesson: one table of steps through the pages in a teaching order, and the short box
+(predict, try, notice; Back and Next) each page draws at its top while the lesson is on.
+
+Per-session state only (the step number and the sidebar toggle), and nothing heavy: a step's
+"notice" that cites a number reads it from what the page itself computes or has already computed
+(the session's finished run, the lab's shared parameter counts), never from text typed here.
+
+Off by default: the links the app already hands around (a Train preset, a Weight-sharing setup)
+open exactly what they show, and the class starts the lesson when the teacher says so, from
+Home's button or from a link carrying ``?lesson=on`` (``?lesson=off`` keeps it off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+ON = "lesson.on"  # whether the lesson is on: a plain session value, kept across pages
+SWITCH = "lesson.switch"  # the sidebar toggle's key; it shows ON and sets it
+STEP = "lesson.step"  # index into STEPS
+LINK = "lesson"  # the link's query parameter: ?lesson=on or ?lesson=off
+LINK_READ = "lesson.link_read"  # the link's value already applied in this session
+
+PAGE_FILES = {
+    "home": "pages/home.py",
+    "compare": "pages/compare.py",
+    "weight_sharing": "pages/weight_sharing.py",
+    "train": "pages/train.py",
+    "embeddings": "pages/embeddings.py",
+    "evaluate": "pages/evaluate.py",
+    "lessons": "pages/lessons.py",
+    "oneshot": "pages/oneshot.py",
+    "about": "pages/about.py",
+}
+PAGE_NAMES = {  # as the navigation names them (app.py)
+    "compare": "Compare",
+    "weight_sharing": "Weight-sharing lab",
+    "train": "Train",
+    "embeddings": "Embeddings",
+    "evaluate": "Evaluate",
+    "lessons": "More lessons",
+}
+
+
+# ---- what a "notice" line reads ------------------------------------------------------------------
+def _compare_notice() -> str:
+    from .session import active_model
+
+    return (
+        "the verdict is only a distance set against a threshold: below "
+        f"**{active_model().threshold:.3f}** (this model's threshold) it says *same*. "
+        "Which pair came closest to it?"
+    )
+
+
+def _sharing_notice() -> str:
+    from siamese_core.config import SiameseConfig
+
+    from .shared import DEFAULT_LAB, lab_numbers
+
+    shared = lab_numbers(SiameseConfig(shared=True, **DEFAULT_LAB))["count_params"]
+    unshared = lab_numbers(SiameseConfig(shared=False, **DEFAULT_LAB))["count_params"]
+    return (
+        f"for the lab's default MLP, two branches cost **{unshared:,}** parameters against "
+        f"**{shared:,}** for one (×{unshared / shared:.1f}), and the same digit no longer gets the "
+        "same embedding from both sides."
+    )
+
+
+def _finished_run():
+    """The session's finished training's result, or None (read, never computed here)."""
+    from .session import TRAIN_JOB
+
+    job = st.session_state.get(TRAIN_JOB)
+    return job.snapshot().result if job is not None else None
+
+
+def _train_after_notice() -> str:
+    result = _finished_run()
+    if result is None:
+        return "once your run has finished, its test pair accuracy appears here: was your guess close?"
+    return (
+        f"your run: **{100 * result['test_pair_accuracy']:.2f}%** of {result['test_pairs']:,} test pairs "
+        f"right at threshold {result['threshold']:.3f}, after {result['train_seconds']:.0f} s of "
+        "training. Was your guess close? The network never saw a digit's name."
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    page: str  # a key of PAGE_FILES
+    title: str
+    predict: str
+    try_: str
+    notice: str | Callable[[], str]
+
+    def notice_text(self) -> str:
+        return self.notice() if callable(self.notice) else self.notice
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "compare",
+        "Is it the same digit?",
+        "will the network call two different people's 7s the same digit? And a 1 against a 7?",
+        "under both digits pick **Test digit**, then **Same class** and **Other class**; then draw your own.",
+        _compare_notice,
+    ),
+    Step(
+        "weight_sharing",
+        "One branch or two?",
+        "if each input gets its own branch, how many more parameters does the network need?",
+        "switch **Share weights between the branches** off and on; then move **Number of inputs N**.",
+        _sharing_notice,
+    ),
+    Step(
+        "train",
+        "Train on pairs",
+        "the network only ever hears *same* or *different*: what test pair accuracy will it reach?",
+        "keep the **classroom** preset and press **Start**; open *What the margin does* while it runs.",
+        "does the loss keep falling after the accuracy stops climbing? What is left for it to learn?",
+    ),
+    Step(
+        "train",
+        "Read the result",
+        "would two independent branches (no sharing) do better or worse on the same budget?",
+        "run the race *shared against unshared*, or change the margin and train again.",
+        _train_after_notice,
+    ),
+    Step(
+        "embeddings",
+        "Where the digits land",
+        "which two digits will end up closest together in the embedding?",
+        "hover over the points where two colours meet; move the **Epoch** slider back to 0.",
+        "at epoch 0 the untrained branch already groups some digits: which, and why?",
+    ),
+    Step(
+        "evaluate",
+        "Choose a threshold",
+        "if you raise the threshold, which mistake grows: *same* pairs missed or *different* pairs let in?",
+        "move the **Threshold** slider across the two histograms and watch the metrics.",
+        "where the two histograms overlap, every threshold makes some mistake: look at the hardest ones.",
+    ),
+    Step(
+        "lessons",
+        "Beyond digits",
+        "can the same idea rank photos by quality instead of telling digits apart?",
+        "open **Learning to rank (RankIQA)** and train it; then **Transfer learning**.",
+        "the margin there is on another scale than the digits' margin: why?",
+    ),
+)
+
+
+def first_step_on(page: str) -> int | None:
+    return next((k for k, step in enumerate(STEPS) if step.page == page), None)
+
+
+def _go(k: int, here: str) -> None:
+    """Move to step k: its page, or a rerun when it is on this page."""
+    st.session_state[STEP] = k
+    if STEPS[k].page == here:
+        st.rerun()
+    st.switch_page(PAGE_FILES[STEPS[k].page])
+
+
+def _start() -> None:
+    st.session_state[ON] = True
+    st.session_state[STEP] = 0
+
+
+def _finish() -> None:
+    st.session_state[ON] = False
+
+
+def _read_link() -> None:
+    """A link's ?lesson=on/off, applied once per session (a later click on the switch wins)."""
+    wanted = st.query_params.get(LINK)
+    if wanted in ("on", "off") and st.session_state.get(LINK_READ) != wanted:
+        st.session_state[LINK_READ] = wanted
+        st.session_state[ON] = wanted == "on"
+
+
+def _switched() -> None:
+    st.session_state[ON] = st.session_state[SWITCH]
+    # The address no longer says what the switch shows: drop it, so a reload keeps the switch.
+    st.query_params.pop(LINK, None)
+
+
+def lesson_toggle() -> bool:
+    """The sidebar switch, on every page. Not ``bind="query-params"``: a bound widget that is
+    on makes every ``st.switch_page`` raise ("Cannot clear query parameters - the following are
+    bound to widgets", Streamlit 1.67), Next's and Home's preset buttons included. And not the
+    widget's own state across pages: after a page switch in AppTest its first run read the
+    default, so a plain session value (ON) holds the answer and the switch mirrors it."""
+    _read_link()
+    st.session_state[SWITCH] = st.session_state.setdefault(ON, False)
+    st.sidebar.toggle(
+        "Guided lesson",
+        key=SWITCH,
+        on_change=_switched,
+        help="A short box at the top of each page: what to predict, what to try, what to notice.",
+    )
+    return st.session_state[ON]
+
+
+def current_step() -> int:
+    return min(max(int(st.session_state.get(STEP, 0)), 0), len(STEPS) - 1)
+
+
+def lesson_box(page: str) -> None:
+    """The lesson's box for this page (a key of PAGE_FILES), when the lesson is on."""
+    if not lesson_toggle():
+        return
+    k = current_step()
+    if STEPS[k].page != page:
+        first = first_step_on(page)
+        if first is None:  # a page outside the lesson: the way back to it
+            _pointer(k, page)
+            return
+        k = first  # the student came here by the sidebar: the lesson follows
+    st.session_state[STEP] = k
+    step, n = STEPS[k], len(STEPS)
+    with st.container(border=True, key="lesson-box"):
+        st.markdown(f"**Guided lesson · step {k + 1} of {n} · {step.title}**")
+        st.markdown(f":material/psychology_alt: **Predict:** {step.predict}")
+        st.markdown(f":material/touch_app: **Try:** {step.try_}")
+        st.markdown(f":material/visibility: **Notice:** {step.notice_text()}")
+        back, forward, _ = st.columns([1, 1, 4])
+        if k > 0 and back.button("Back", key="lesson.back", icon=":material/arrow_back:", width="stretch"):
+            _go(k - 1, page)
+        if k < n - 1:
+            if forward.button(
+                "Next", key="lesson.next", type="primary", icon=":material/arrow_forward:", width="stretch"
+            ):
+                _go(k + 1, page)
+        else:
+            forward.button(
+                "Finish",
+                key="lesson.finish",
+                type="primary",
+                on_click=_finish,
+                width="stretch",
+                help="The end of the lesson: switches the box off (the sidebar switch turns it back on).",
+            )
+
+
+def _pointer(k: int, page: str) -> None:
+    step = STEPS[k]
+    with st.container(border=True, key="lesson-pointer"):
+        left, right = st.columns([4, 1])
+        left.markdown(
+            f"**Guided lesson · step {k + 1} of {len(STEPS)}** ({step.title}) is on "
+            f"**{PAGE_NAMES[step.page]}**."
+        )
+        if right.button("Back to the lesson", key="lesson.resume", icon=":material/school:", width="stretch"):
+            _go(k, page)
+
+
+def start_button() -> None:
+    """Home's entry: starts the lesson at its first step."""
+    if st.button(
+        "Start the guided lesson",
+        key="lesson.start",
+        type="primary",
+        icon=":material/school:",
+        on_click=_start,
+        help=f"{len(STEPS)} short steps through the pages, starting on {PAGE_NAMES[STEPS[0].page]}.",
+    ):
+        st.switch_page(PAGE_FILES[STEPS[0].page])
