@@ -23,9 +23,11 @@ from siamese_ui.board import (
     target_class,
 )
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.student import student_id
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("board")  # the guided lesson's step for this page, while the lesson is on
 
 MESSAGE = "board.message"
 

@@ -22,9 +22,11 @@ from siamese_ui.board import (
     teacher_pin,
 )
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
 from siamese_ui.resources import worker_pool
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
+lesson_box("teacher")  # the guided lesson's step for this page, while the lesson is on
 
 CLASS = "teacher.class"
 MESSAGE = "teacher.message"

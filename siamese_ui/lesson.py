@@ -32,6 +32,8 @@ PAGE_FILES = {
     "evaluate": "pages/evaluate.py",
     "lessons": "pages/lessons.py",
     "oneshot": "pages/oneshot.py",
+    "board": "pages/board.py",
+    "teacher": "pages/teacher.py",
     "about": "pages/about.py",
 }
 PAGE_NAMES = {  # as the navigation names them (app.py)
@@ -41,6 +43,7 @@ PAGE_NAMES = {  # as the navigation names them (app.py)
     "embeddings": "Embeddings",
     "evaluate": "Evaluate",
     "lessons": "More lessons",
+    "board": "Class board",
 }
 
 
@@ -126,7 +129,8 @@ STEPS: tuple[Step, ...] = (
         "train",
         "Read the result",
         "would two independent branches (no sharing) do better or worse on the same budget?",
-        "run the race *shared against unshared*, or change the margin and train again.",
+        "on the **Weight-sharing lab**, press **Race shared against unshared**; or change the margin and "
+        "train again.",
         _train_after_notice,
     ),
     Step(
@@ -149,6 +153,13 @@ STEPS: tuple[Step, ...] = (
         "can the same idea rank photos by quality instead of telling digits apart?",
         "open **Learning to rank (RankIQA)** and train it; then **Transfer learning**.",
         "the margin there is on another scale than the digits' margin: why?",
+    ),
+    Step(
+        "board",
+        "The class's result",
+        "across the whole room, will the shared networks beat the unshared ones? By how much?",
+        "type your teacher's class code, join with a nickname, and **Post** your finished runs.",
+        "on the board each colour is one kind of network: read the medians of both, and their parameters.",
     ),
 )
 

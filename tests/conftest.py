@@ -1,11 +1,17 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The class board's SQLite file: never the user's own (~/.siamese-lab), for the app in AppTest and
+# for every server the browser tests start (they inherit this environment).
+os.environ.setdefault(
+    "SIAMESE_LAB_BOARD_PATH", os.path.join(tempfile.mkdtemp(prefix="siamese-lab-board-"), "board.sqlite")
+)
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

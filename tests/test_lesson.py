@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.models import build_siamese
-from siamese_ui.lesson import LINK, ON, PAGE_NAMES, STEPS, SWITCH, first_step_on
+from siamese_ui.lesson import LINK, ON, PAGE_FILES, PAGE_NAMES, STEPS, SWITCH, first_step_on
 
 TIMEOUT = 180
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,8 +20,9 @@ PAGE_TITLES = {  # each page's st.title, as a student reads it
     "embeddings": "Embeddings",
     "evaluate": "Evaluate",
     "lessons": "More lessons",
+    "board": "Class board",
 }
-EVERY_PAGE = [f"pages/{p}.py" for p in (*PAGE_TITLES, "home", "oneshot", "about")]
+EVERY_PAGE = [f"pages/{p}.py" for p in (*PAGE_TITLES, "home", "oneshot", "teacher", "about")]
 
 
 def app(page: str | None = None, query: dict | None = None) -> AppTest:
@@ -71,7 +72,7 @@ def test_the_lesson_starts_on_home_and_next_then_back_walk_every_step():
 
 
 def test_finish_ends_the_lesson_and_the_switch_brings_it_back():
-    at = app("pages/lessons.py", {LINK: "on"})
+    at = app(PAGE_FILES[STEPS[-1].page], {LINK: "on"})
     shows_step(at, len(STEPS) - 1)
     click(at, "lesson.finish")
     assert at.session_state[ON] is False and box(at) == []

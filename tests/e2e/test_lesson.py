@@ -22,6 +22,7 @@ PAGE_TITLES = {  # each page's h1
     "embeddings": "Embeddings",
     "evaluate": "Evaluate",
     "lessons": "More lessons",
+    "board": "Class board",
 }
 
 
