@@ -115,7 +115,9 @@ def race(
             raise RuntimeError(
                 f"the {'shared' if job.config.shared else 'unshared'} network's run ended: {job.reason}"
             )
-    test = jobs[True].report  # both evaluated on the same test pairs (same protocol and seed)
+    test = jobs[True].report
+    if not (np.array_equal(test.i, jobs[False].report.i) and np.array_equal(test.j, jobs[False].report.j)):
+        raise RuntimeError("the two networks were tested on different pairs")  # same protocol and seed
     sides = {}
     for shared, job in jobs.items():
         gap = asymmetry(job.model, job.dataset.test.x, job.report.i, job.report.j)

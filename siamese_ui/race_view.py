@@ -69,7 +69,7 @@ def race_ui(lab: SiameseConfig) -> None:
         disabled=going,
         help="Counts as your one training: it waits in the same line as the Train page's.",
         on_click=start_task,
-        args=(NAME, "siamese_core.race:race", kwargs, 0),
+        args=(NAME, "siamese_core.race:race", kwargs, 0, "the race on the Weight-sharing lab"),
     )
     if message := st.session_state.pop(MESSAGES + NAME, None):
         st.warning(message, icon=":material/hourglass_top:")

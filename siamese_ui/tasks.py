@@ -21,10 +21,11 @@ MESSAGES = "lessons.task_message."
 REFRESH_SECONDS = 0.5
 
 
-def start_task(name: str, target: str, kwargs: dict, owner: int) -> None:
+def start_task(name: str, target: str, kwargs: dict, owner: int, description: str = "") -> None:
     """A button's callback: queue ``target(report, **kwargs)`` (a core function named
     "module:function") for a worker. ``owner`` (the model's id) ties the result to the model
-    it was computed for."""
+    it was computed for. ``description`` names it for the student's other pages ("a training on
+    More lessons (name)" by default)."""
     student, registry = student_id(), student_registry()
     if doing := registry.busy(student):
         st.session_state[MESSAGES + name] = (
@@ -33,6 +34,7 @@ def start_task(name: str, target: str, kwargs: dict, owner: int) -> None:
         return
     task = RemoteTask(name, target, kwargs, keep_alive=keep_alive_for(student, registry, disconnect_grace()))
     task.owner = student
+    task.description = description or f"a training on More lessons ({name})"
     st.session_state[TASKS + name] = (owner, task)
     registry.set_task(student, task)
     worker_pool().submit(task)

@@ -1,0 +1,162 @@
+"""Shared against unshared, raced (siamese_core/race.py): the same pairs and budget for both,
+turns taken, the parameter counts of the built models, the asymmetry of the unshared verdict;
+through a real worker pool as one job; and the Weight-sharing lab's section in AppTest."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from siamese_core.config import SiameseConfig
+from siamese_core.jobs import Status, Stopped
+from siamese_core.models import build_branch, build_siamese
+from siamese_core.race import asymmetry, race
+
+TINY = SiameseConfig(
+    dataset="mnist-5k",
+    branch="mlp",
+    embedding_dim=8,
+    distance="cosine",
+    margin=0.5,
+    optimizer="adam",
+    learning_rate=3e-3,
+    batch_size=64,
+    epochs=2,
+    pairs_per_epoch=512,
+    steps_per_execution=1,
+)
+
+
+@pytest.fixture(scope="module")
+def raced(small_data):
+    states = []
+    result = race(lambda fraction, message, state=None: states.append((fraction, state)), TINY, small_data, 2)
+    return result, states
+
+
+def test_both_sides_train_the_same_budget_and_the_counts_are_the_built_models(raced, small_data):
+    result, _ = raced
+    shared, unshared = result.shared, result.unshared
+    assert (shared.shared, unshared.shared) == (True, False)
+    assert shared.parameters == build_siamese(TINY).count_params()
+    assert unshared.parameters == build_siamese(TINY.replace(shared=False)).count_params()
+    # two branches: exactly one more branch's weights (the distance head has none)
+    assert unshared.parameters - shared.parameters == build_branch("mlp", 8).count_params()
+    for side in result.sides:  # 2 epochs of 512 pairs in batches of 64: 16 batches each
+        assert [b["step"] for b in side.batches] == list(range(1, 17))
+        assert len(side.epochs) == 2 and side.seconds > 0
+        assert 0.5 < side.test_accuracy <= 1 and 0.5 < side.auc <= 1
+    assert result.test_pairs == 2 * len(small_data.test.y)  # two balanced pairs per test digit
+    assert result.config == TINY and result.dataset == "mnist-5k"
+
+
+def test_the_sides_take_turns_so_both_curves_grow_together(raced):
+    _, states = raced
+    steps = [(len(s["shared"]["batches"]), len(s["unshared"]["batches"])) for _, s in states if s]
+    assert len(steps) >= 8
+    assert all(abs(a - b) <= 2 for a, b in steps), steps  # never more than one turn (2 batches) apart
+    fractions = [f for f, _ in states]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_a_shared_network_answers_the_same_both_ways_an_unshared_one_does_not(raced, small_data):
+    result, _ = raced
+    assert result.shared.asymmetry_max == 0.0  # one branch, a symmetric distance: bit for bit
+    assert (
+        result.unshared.asymmetry_mean > 1e-4
+        and result.unshared.asymmetry_max > result.unshared.asymmetry_mean
+    )
+    # the measure itself, on an untrained model whose two branches differ
+    model = build_siamese(TINY.replace(shared=False))
+    i, j = np.arange(0, 20), np.arange(20, 40)
+    gap = asymmetry(model, small_data.test.x, i, j)
+    assert gap.shape == (20,) and (gap > 0).all()
+    assert asymmetry(build_siamese(TINY), small_data.test.x, i, j).max() == 0.0
+
+
+def test_stop_ends_both_sides(small_data):
+    calls = []
+
+    def report(fraction, message, state=None):
+        calls.append(fraction)
+        if len(calls) == 3:
+            raise Stopped()
+
+    with pytest.raises(Stopped):
+        race(report, TINY.replace(epochs=50), small_data, 2)
+    assert len(calls) == 3
+
+
+def test_a_race_is_one_job_in_the_worker_pool():
+    """One place in the line and one worker: a second job waits behind it."""
+    from siamese_core.workers import DatasetRef, RemoteTask, WorkerPool
+
+    pool = WorkerPool(1, warm_up=False)
+    try:
+        kwargs = {"config": TINY, "data": DatasetRef("mnist-5k", TINY.seed, (), TINY.val_size)}
+        task = RemoteTask("race", "siamese_core.race:race", kwargs)
+        behind = RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": 0.1})
+        pool.submit(task)
+        pool.submit(behind)
+        assert pool.place(behind)[0] == 1
+        assert task.join(300) and behind.join(60)
+        snapshot = task.snapshot()
+        assert snapshot.status == Status.FINISHED, snapshot.error
+        assert snapshot.result.unshared.parameters > snapshot.result.shared.parameters
+        assert snapshot.state is not None and set(snapshot.state) == {"shared", "unshared"}  # the live curves
+        assert pool.stats().finished == 2
+    finally:
+        pool.shutdown()
+
+
+def test_the_lab_races_and_shows_both_networks(monkeypatch):
+    from siamese_ui import race_view
+    from tests.test_pages import TIMEOUT, app
+
+    monkeypatch.setattr(race_view, "BUDGET", TINY)  # the page's budget, shrunk for a test
+    from siamese_core.workers import RemoteTask
+    from siamese_ui.resources import worker_pool
+
+    pool = worker_pool()
+    busy = [RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": 60}) for _ in range(pool.size)]
+    for job in busy:
+        pool.submit(job)
+    try:
+        at = app("pages/weight_sharing.py")
+        at.button(key="ws.race.start").click().run()
+        task = at.session_state["lessons.task.race"][1]
+        assert task.snapshot().status == Status.QUEUED  # in the same line as every training
+        assert any(re.search(r"\d+(st|nd|rd|th) in line", i.value) for i in at.info), [
+            i.value for i in at.info
+        ]
+        # one training per student: the Train page says where the waiting one is
+        at.switch_page("pages/train.py").run()
+        next(b for b in at.button if b.label == "Start").click().run()
+        assert any("the race on the Weight-sharing lab" in w.value for w in at.warning), [
+            w.value for w in at.warning
+        ]
+        assert "train.job" not in at.session_state
+    finally:
+        for job in busy:
+            job.stop()
+    assert task.join(TIMEOUT)
+    at.switch_page("pages/weight_sharing.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    result = task.snapshot().result
+    table = next(d.value for d in at.dataframe if "weights" in d.value.columns)
+    assert list(table["weights"]) == ["shared", "unshared"]
+    assert list(table["parameters"]) == [
+        build_siamese(TINY.replace(branch="mlp", embedding_dim=128, shared=s)).count_params()
+        for s in (True, False)
+    ]
+    sentence = next(m.value for m in at.markdown if "d(A, B) ≠ d(B, A)" in m.value)
+    gap = 100 * (result.shared.test_accuracy - result.unshared.test_accuracy)
+    assert f"by **{abs(gap):.2f} points**" in sentence
+    assert f"**{result.unshared.parameters / result.shared.parameters:.2f}×** the parameters" in sentence
+    assert re.search(r"the shared network's distances differ by at most \*\*0\*\*", sentence)
+    # both runs are now postable to the class board, with the race's own numbers
+    at.switch_page("pages/board.py").run()
+    lines = [m.value for m in at.markdown if "parameters · test pair accuracy" in m.value]
+    assert len(lines) == 2 and f"**{100 * result.unshared.test_accuracy:.2f}%**" in lines[1]
