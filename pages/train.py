@@ -63,30 +63,32 @@ LIVE_EPOCH_ROWS = 5
 # One row per configuration field: (field, widget, options or None, help). The widgets' defaults
 # are the chosen preset's values, so the link holds the preset plus what differs from it, and
 # reading the link back starts from the same preset: it always reopens the same experiment.
-HELP = {
-    "dataset": "auto: full MNIST when it can be had, else the 5,000 digits embedded in the app",
-    "branch": "the feature extractor both digits go through",
-    "head": "distance: a distance between the two embeddings, trained with the contrastive loss; "
-    "matchnet: a small network that reads both embeddings and outputs p(same)",
-    "distance": "how far apart two embeddings are (distance head only)",
-    "shared": "on: one branch embeds both digits; off: two branches, twice the feature weights",
-    "embedding_dim": "length of the vector each digit becomes",
-    "margin": "contrastive loss: different-digit pairs closer than this are pushed apart",
-    "optimizer": "how the weights move against the loss's gradient",
-    "learning_rate": "how far the weights move per batch; too large and the loss explodes",
-    "batch_size": "pairs per gradient step",
-    "epochs": "passes over a set of training pairs",
-    "pairs_per_epoch": "0: two pairs per training image (half same, half different)",
-    "held_out_classes": "digits never shown in training: can the network still tell them apart?",
-    "seed": "same seed, same splits, pairs and starting weights",
-    "pair_protocol": "balanced: fresh random pairs; keras-example: the example's alternating pairs",
-    "resample_pairs": "new random pairs each epoch show the network more combinations",
-    "calibrate_threshold": "pick the verdict threshold on validation pairs after each epoch, "
-    "instead of a fixed 0.5",
-    "steps_per_execution": "batches per TensorFlow call: faster, but Pause and Step act on that many",
-    "val_size": "training images kept aside for validation; 0 validates on the test digits as the "
-    "Keras example does (fixed threshold only)",
-    "jit_compile": "compile the model with XLA (slower start, not faster here)",
+HELP = {  # one line each: what the control does to the loss or to the pairs
+    "dataset": "where the pairs' digits come from: full MNIST when it can be had, else the 5,000 embedded digits",
+    "branch": "the feature extractor both digits of a pair go through; a bigger one can lower the loss further",
+    "head": "distance: the contrastive loss on the distance of the two embeddings; matchnet: cross-entropy "
+    "on a small network's p(same)",
+    "distance": "what the loss measures between the two embeddings: Euclidean (0 … ∞) or cosine (0 … 2)",
+    "shared": "on: both digits of a pair go through the same weights; off: each side has its own, so "
+    "d(A, B) ≠ d(B, A)",
+    "embedding_dim": "length of the vector each digit becomes: the space in which the loss pulls and pushes",
+    "margin": "different-digit pairs closer than this add (margin − d)² to the loss; beyond it they cost nothing",
+    "optimizer": "how each batch's gradient of the loss turns into a weight change",
+    "learning_rate": "how far one batch moves the weights down the loss; too large and the loss explodes",
+    "batch_size": "pairs averaged into each loss and gradient step",
+    "epochs": "how many times a set of pairs is trained on (fresh pairs each time with Resample pairs)",
+    "pairs_per_epoch": "pairs drawn per epoch, half same and half different digits; 0: two per training image",
+    "held_out_classes": "digits that never appear in a training pair: can the network still tell them apart?",
+    "seed": "same seed, same splits, same pairs and same starting weights: the same loss curve",
+    "pair_protocol": "balanced: fresh random pairs, half same; keras-example: the example's alternating pairs",
+    "resample_pairs": "a fresh draw of pairs each epoch: the loss sees more combinations, overfits less",
+    "calibrate_threshold": "the verdict's distance threshold, picked on validation pairs after each epoch "
+    "instead of a fixed 0.5 (the loss does not change)",
+    "steps_per_execution": "batches per TensorFlow call: faster, but the loss is reported and Pause or Step "
+    "act every that many",
+    "val_size": "training images kept out of the pairs, to measure the validation loss and threshold; 0 "
+    "validates on test digits (fixed threshold only)",
+    "jit_compile": "compile the loss and its gradient with XLA (a slower start, not faster here)",
 }
 # The form's columns, top to bottom: data, the network, the loss and optimiser, the budget.
 MAIN_COLUMNS = [
@@ -145,7 +147,8 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
             key=PRESET,
             on_change=_on_preset_change,
             bind="query-params",
-            help="Fills the form; change anything afterwards. The address bar keeps it all.",
+            help="Fills the form with a tested setup (its pairs, loss and budget); change anything afterwards. "
+            "The address bar keeps it all.",
         )
         preset = PRESETS[name]
         values = {}
@@ -239,9 +242,17 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         disabled=active or config is None,
         on_click=start_training,
         args=(config,),
+        help="Draws the first epoch's pairs and trains on them batch by batch, the loss falling as it goes "
+        "(waits in line when every worker is busy).",
     )
     if status == Status.PAUSED:
-        columns[1].button("Resume", icon=":material/play_circle:", width="stretch", on_click=job.resume)
+        columns[1].button(
+            "Resume",
+            icon=":material/play_circle:",
+            width="stretch",
+            on_click=job.resume,
+            help="Goes on with the next batch of pairs; the clock restarts.",
+        )
     else:
         columns[1].button(
             "Pause",
@@ -249,6 +260,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
             width="stretch",
             disabled=status not in (Status.STARTING, Status.RUNNING),
             on_click=job.pause if job else None,
+            help="Holds the training after the current batch: the loss and the model stay as they are.",
         )
     columns[2].button(
         step_label,
@@ -257,7 +269,8 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         disabled=config is None and not active,
         on_click=step_training,
         args=(job, config),
-        help=f"Runs {step_label[6:-1]} and pauses; starts a paused run if none is going.",
+        help=f"Trains on {step_label[6:-1]} of pairs and pauses: watch one step of the loss; starts a paused "
+        "run if none is going.",
     )
     columns[3].button(
         "Stop",
@@ -265,6 +278,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         width="stretch",
         disabled=not active,
         on_click=job.stop if job else None,
+        help="Ends the training after the current batch; the model and its loss curve so far are kept and tested.",
     )
     columns[4].button(
         "Reset",
@@ -273,7 +287,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         disabled=job is None,
         on_click=reset_training,
         args=(job,),
-        help="Stops any run and forgets it; the other pages go back to the pretrained model.",
+        help="Stops any run and forgets its model and loss curves; the other pages go back to the pretrained model.",
     )
 
 

@@ -492,3 +492,21 @@ def test_a_keras_example_run_shows_the_sources_own_result_beside_it():
     assert at.session_state["train.job"].join(TIMEOUT)
     at.run()
     assert not any("The source example" in i.value for i in at.info)
+
+
+def test_every_train_control_says_what_it_does_to_the_loss_or_the_pairs():
+    """TensorFlow Playground's habit: each control next to what it does. Every input widget and
+    button of the Train page has a one-line help naming its effect on the loss or the pairs."""
+    at = app("pages/train.py")
+    form = [*at.selectbox, *at.number_input, *at.toggle, *at.multiselect]
+    controls = [w for w in form if (w.key or "").startswith("train.")]  # not the sidebar's lesson switch
+    controls += [
+        b
+        for b in at.button
+        if b.label in {"Start", "Pause", "Resume", "Stop", "Reset"} or b.label.startswith("Step")
+    ]
+    assert len(controls) >= 26  # 21 configuration fields, the preset, five buttons
+    for control in controls:
+        text = control.help or ""
+        assert text and "\n" not in text, (control.label, text)
+        assert re.search(r"loss|pair", text, re.I), (control.label, text)
