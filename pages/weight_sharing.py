@@ -156,40 +156,58 @@ def multi_input_pitfall() -> None:
     st.subheader("The pitfall: a layer-building function called once per input")
     st.markdown(
         "A CNN + LSTM over **N images**. Calling a function that *creates* layers once per input gives "
-        "every input its own copy of the whole stack; instantiating the layers once and calling them "
-        "on each input shares them. The model still runs either way: only the parameter count tells."
+        "every input its own copy of the whole stack. Two fixes share it: instantiate the layers once and "
+        "call them on each input, or call the building function **once**, inside one `keras.Model`, and call "
+        "that model on each input. The model runs either way: only the parameter count tells."
     )
     n = st.slider("Number of inputs N", 2, 8, DEFAULT_N_INPUTS, key=N_INPUTS, bind="query-params")
     with st.spinner("Building the N-input networks (up to 57 million parameters)…"):
         counts = multi_input_counts(n)
-    q1, q2, q3 = st.columns(3)
+    q1, q2, q3, q4 = st.columns(4)
     q1.metric("Layers instantiated once (right)", f"{counts['reused']:,}")
-    q2.metric(
+    q2.metric("Builder wrapped in one keras.Model (right)", f"{counts['wrapped']:,}")
+    q3.metric(
         "Builder called per input (mistaken)",
         f"{counts['rebuilt']:,}",
         delta=f"+{counts['extra']:,}",
         delta_color="inverse",
     )
-    q3.metric("Ratio", f"{counts['rebuilt'] / counts['reused']:.1f}x")
-    with st.expander("Parameters against N, both builds", expanded=True):
+    q4.metric("Ratio", f"{counts['rebuilt'] / counts['reused']:.1f}x")
+    same = counts["wrapped"] == counts["reused"]
+    st.markdown(
+        f"The two fixes build **{'the same number of' if same else 'different numbers of'} parameters** "
+        f"({counts['reused']:,} and {counts['wrapped']:,}): one CNN stack of **{counts['stack']:,}**, plus the "
+        f"LSTM and output layer, **{counts['head']:,}**. **Why the ratio stays below N:** the mistake copies the "
+        f"stack, never the head, so rebuilt / right = (N · stack + head) / (stack + head) = "
+        f"({n} · {counts['stack']:,} + {counts['head']:,}) / ({counts['stack']:,} + {counts['head']:,}) = "
+        f"**{(n * counts['stack'] + counts['head']) / (counts['stack'] + counts['head']):.2f}**, "
+        f"not {n}: the head is paid once in both."
+    )
+    with st.expander("Parameters against N, all three builds", expanded=True):
         series = [multi_input_counts(k) for k in range(2, n + 1)]
+        builds = (
+            ("reused", "layers instantiated once"),
+            ("wrapped", "builder wrapped in one keras.Model"),
+            ("rebuilt", "builder called per input"),
+        )
         long = pd.DataFrame(
             [
-                {"N": s["inputs"], "build": "layers instantiated once", "parameters": s["reused"]}
-                for s in series
-            ]
-            + [
-                {"N": s["inputs"], "build": "builder called per input", "parameters": s["rebuilt"]}
-                for s in series
+                {"N": c["inputs"], "build": label, "parameters": c[key]}
+                for key, label in builds
+                for c in series
             ]
         )
-        figure = px.line(long, x="N", y="parameters", color="build", markers=True)
+        figure = px.line(long, x="N", y="parameters", color="build", markers=True, line_dash="build")
         figure.update_layout(height=320, margin=dict(t=20, b=10))
         st.plotly_chart(figure, width="stretch", key="ws.multi_input")
-    right, wrong = st.columns(2)
-    right.markdown("**Right**")
+        st.caption(
+            "The two right builds lie on one line (the dashed one on top of the other): equal counts for every N."
+        )
+    right, wrapped, wrong = st.tabs(
+        ["Right: layers once", "Right: one keras.Model", "Mistaken: builder per input"]
+    )
     right.code(MULTI_INPUT_CODE[True].replace("range(N)", f"range({n})"), language="python")
-    wrong.markdown("**Mistaken**")
+    wrapped.code(MULTI_INPUT_CODE["wrapped"].replace("range(N)", f"range({n})"), language="python")
     wrong.code(MULTI_INPUT_CODE[False].replace("range(N)", f"range({n})"), language="python")
 
 

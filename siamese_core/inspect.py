@@ -284,6 +284,26 @@ x = layers.Concatenate(axis=1)([apply(i) for i in inputs])
 x = layers.LSTM(128)(x)
 model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
 """,
+    "wrapped": """# Right too: call the layer-building function ONCE, inside one keras.Model,
+# then call that model on every input: one set of weights, like the layers above.
+def create_base_network(x):
+    x = layers.Conv2D(64, 5, activation="relu", padding="same")(x)
+    x = layers.Conv2D(128, 4, activation="relu", padding="same")(x)
+    x = layers.Conv2D(256, 4, activation="relu", padding="same")(x)
+    x = layers.Conv2D(64, 1, activation="relu", padding="same")(x)
+    x = layers.MaxPooling2D(2, 2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(512, activation="relu")(x)
+    return layers.Reshape((1, 512))(x)
+
+image = keras.Input((28, 28, 1))
+cnn_stack = keras.Model(image, create_base_network(image), name="cnn_stack")
+
+inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
+x = layers.Concatenate(axis=1)([cnn_stack(i) for i in inputs])
+x = layers.LSTM(128)(x)
+model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
+""",
     False: """# Wrong: this function CREATES new layers every time it is called,
 # so each input gets its own copy of the whole stack.
 def create_base_network(x):
@@ -326,13 +346,25 @@ def branch_embeddings(model: keras.Model, image: np.ndarray) -> tuple[np.ndarray
 
 
 def multi_input_counts(n_inputs: int) -> dict[str, int]:
-    """Seed 004 for N inputs: parameters of the right build and of the mistaken one, both
-    read from built Keras models, and the difference."""
+    """Seed 004 for N inputs, every number read from built Keras models: the two right builds
+    (layers instantiated once; the builder wrapped in one model), the mistaken one, and the
+    parts that explain the ratio: the CNN stack (one copy) and the LSTM + output head."""
     from .models import build_multi_input
 
     right = build_multi_input(n_inputs, reuse=True).count_params()
+    wrapped_model = build_multi_input(n_inputs, wrapped=True)
+    wrapped = wrapped_model.count_params()
+    stack = wrapped_model.get_layer("cnn_stack").count_params()
     wrong = build_multi_input(n_inputs, reuse=False).count_params()
-    return {"inputs": n_inputs, "reused": right, "rebuilt": wrong, "extra": wrong - right}
+    return {
+        "inputs": n_inputs,
+        "reused": right,
+        "wrapped": wrapped,
+        "rebuilt": wrong,
+        "extra": wrong - right,
+        "stack": stack,
+        "head": right - stack,
+    }
 
 
 def multi_input_table(report, largest: int = 8) -> dict[int, dict[str, int]]:

@@ -160,17 +160,23 @@ def _apply(stack, x):
     return x
 
 
-def build_multi_input(n_inputs: int = 6, reuse: bool = True) -> keras.Model:
+def build_multi_input(n_inputs: int = 6, reuse: bool = True, wrapped: bool = False) -> keras.Model:
     """Seed 004's network: N images -> shared CNN stack -> concat (N, 512) -> LSTM -> 3 classes.
 
     ``reuse=True`` instantiates the stack's layers once and calls them on every input (the
-    seed's fix). ``reuse=False`` is the seed's mistake: a builder that creates new layers
-    each time it is called, so every input gets its own copy of the stack.
+    seed's fix). ``wrapped=True`` is the other fix: the layer-building function is called once,
+    inside one ``keras.Model`` (the stack as a model), and that model is called on every input.
+    ``reuse=False`` is the seed's mistake: a builder that creates new layers each time it is
+    called, so every input gets its own copy of the stack.
     """
     if not 1 <= n_inputs <= 16:
         raise ValueError("n_inputs must be between 1 and 16")
     inputs = [keras.Input(MULTI_INPUT_SHAPE, name=f"input_{k + 1}") for k in range(n_inputs)]
-    if reuse:
+    if wrapped:
+        image = keras.Input(MULTI_INPUT_SHAPE, name="image")
+        stack_model = keras.Model(image, _apply(_multi_stack_layers(), image), name="cnn_stack")
+        features = [stack_model(x) for x in inputs]
+    elif reuse:
         stack = _multi_stack_layers()
         features = [_apply(stack, x) for x in inputs]
     else:
@@ -178,7 +184,8 @@ def build_multi_input(n_inputs: int = 6, reuse: bool = True) -> keras.Model:
     x = layers.Concatenate(axis=1)(features) if n_inputs > 1 else features[0]
     x = layers.LSTM(128, name="lstm")(x)
     out = layers.Dense(3, activation="softmax", name="out")(x)
-    return keras.Model(inputs, out, name="multi_input_" + ("reused" if reuse else "rebuilt"))
+    kind = "wrapped" if wrapped else "reused" if reuse else "rebuilt"
+    return keras.Model(inputs, out, name="multi_input_" + kind)
 
 
 def embedding_metric(model: keras.Model) -> str:

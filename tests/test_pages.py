@@ -86,6 +86,16 @@ def test_multi_input_slider_reads_real_counts():
     at.slider(key="ws.n_inputs").set_value(3).run()
     assert metric(at, "Layers instantiated once (right)") == "7,425,475"
     assert metric(at, "Builder called per input (mistaken)") == f"{7_425_475 + 2 * 7_096_896:,}"
+    assert metric(at, "Builder wrapped in one keras.Model (right)") == "7,425,475"  # the other fix
+    why = next(m.value for m in at.markdown if "Why the ratio stays below N" in m.value)
+    assert "**the same number of parameters**" in why
+    assert "(3 · 7,096,896 + 328,579) / (7,096,896 + 328,579) = **2.91**" in why  # 21,619,267 / 7,425,475
+    figure = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    assert [trace["name"] for trace in figure["data"]] == [
+        "layers instantiated once",
+        "builder wrapped in one keras.Model",
+        "builder called per input",
+    ]
 
 
 TINY = {
