@@ -246,9 +246,109 @@ def neighbours_ui(digits: dict, verdict: dict) -> None:
             column.image(digit_image(data.train.x[sample[i]], 3), caption=f"{label} · d={d:.3f}")
 
 
+TWINS = "compare.twins"  # the "Inside the twins" switch
+TWINS_CACHE = "compare.twins_cache"  # (model, side, digit) -> activations, the last few only
+MAPS_SHOWN = 8  # feature maps shown per convolution: enough to see the pattern, cheap to draw
+
+
+def activations(side: int, digit: np.ndarray):
+    """One branch's activations for one digit, kept for the last few (model, side, digit): the
+    page reruns on every canvas stroke, the twins' view need not recompute."""
+    from siamese_core.inspect import branch_activations
+
+    cache = st.session_state.setdefault(TWINS_CACHE, {})
+    key = (id(active.model), side, digit.tobytes())
+    if key not in cache:
+        while len(cache) >= 6:
+            cache.pop(next(iter(cache)))
+        cache[key] = branch_activations(active.model, digit, side)
+    return cache[key]
+
+
+def shade(values: np.ndarray, top: float) -> np.ndarray:
+    """Activations as an RGB picture, white (0) to dark green (``top``), ``top`` shared by the
+    pictures being compared so equal numbers look equal."""
+    v = np.clip(np.nan_to_num(values) / (top or 1.0), 0.0, 1.0)[..., None]
+    white, green = np.array([255, 255, 255]), np.array([27, 94, 32])
+    return (white + v * (green - white)).astype(np.uint8)
+
+
+def activation_picture(values: np.ndarray, top: float) -> np.ndarray:
+    """Feature maps as a 2 x 4 grid of the first channels; a vector as a strip of cells."""
+    if values.ndim == 3:
+        size = max(4, 48 // values.shape[0])  # each map about 48 px
+        maps = [
+            np.kron(values[..., c], np.ones((size, size))) for c in range(min(MAPS_SHOWN, values.shape[-1]))
+        ]
+        blank = np.full_like(maps[0], np.nan)  # NaN shades white: the gaps and missing maps
+        maps += [blank] * (MAPS_SHOWN - len(maps))
+        gap = np.full((maps[0].shape[0], 3), np.nan)
+        rows = [np.hstack([part for m in maps[r : r + 4] for part in (m, gap)][:-1]) for r in (0, 4)]
+        return shade(np.vstack([rows[0], np.full((3, rows[0].shape[1]), np.nan), rows[1]]), top)
+    cell = max(2, 384 // len(values))
+    return shade(np.kron(values[None, :], np.ones((14, cell))), top)
+
+
+def twins_pair_ui(left, right, left_caption: str, right_caption: str) -> None:
+    """Two branches' activations, layer by layer, side by side on one shared scale per layer."""
+    for a, b in zip(left, right, strict=True):
+        top = float(max(np.nanmax(np.abs(a.values)), np.nanmax(np.abs(b.values)), 1e-9))
+        what = (
+            f"{a.layer}: {a.values.shape[-1]} feature maps (first {MAPS_SHOWN})"
+            if a.is_map
+            else f"{a.layer}: {len(a.values)} numbers"
+        )
+        first, second = st.columns(2)
+        first.image(activation_picture(a.values, top), caption=f"{left_caption} · {what}")
+        second.image(activation_picture(b.values, top), caption=f"{right_caption} · {what}")
+
+
+def twins_ui(digits: dict) -> None:
+    """Inside the twins: what the branch computes for A and for B, and the same digit through both branches."""
+    from siamese_core.models import branches_of
+
+    st.subheader("Inside the twins")
+    if not st.toggle(
+        "Show what each branch computes",
+        key=TWINS,
+        help="Every convolution's feature maps (a CNN) or every dense layer's numbers (an MLP), the embedding last.",
+    ):
+        return
+    shared = len(branches_of(active.model)) == 1
+    st.markdown(
+        "**One branch, called twice:** the same weights turn digit A and digit B into their embeddings; only the "
+        "inputs differ."
+        if shared
+        else "**Two branches** (`branch_a`, `branch_b`), each with its own weights: digit A goes through one, "
+        "digit B through the other."
+    )
+    st.caption(
+        "Darker green: a larger activation. Each row uses one scale for both pictures, so equal numbers look equal."
+    )
+    twins_pair_ui(activations(0, digits["a"]), activations(1, digits["b"]), "A, branch A", "B, branch B")
+    st.markdown("**The same digit (A's) through branch A and through branch B**")
+    through_a, through_b = activations(0, digits["a"]), activations(1, digits["a"])
+    gap = float(np.max(np.abs(through_a[-1].values - through_b[-1].values)))
+    if gap == 0.0:
+        st.success(
+            f"Identical, number for number: the largest difference between the two embeddings is **{gap:g}**"
+            + (" (one branch object: the same weights)." if shared else "."),
+            icon=":material/join_inner:",
+        )
+    else:
+        st.warning(
+            f"Different: the two embeddings of the same digit differ by up to **{gap:.4g}** in one number. With "
+            "two branches the network does not even agree with itself: d(A, B) ≠ d(B, A).",
+            icon=":material/call_split:",
+        )
+    twins_pair_ui(through_a, through_b, "A's digit, branch A", "A's digit, branch B")
+
+
 digits = inputs_ui()
 st.divider()
 if digits["a"] is None or digits["b"] is None:
     st.info("Give both sides a digit to get a verdict.")
 else:
-    neighbours_ui(digits, verdict_ui(digits))
+    verdict = verdict_ui(digits)
+    twins_ui(digits)
+    neighbours_ui(digits, verdict)

@@ -325,24 +325,56 @@ model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
 
 
 # ---- proofs and comparisons the lab shows ------------------------------------------------------
-def branch_embeddings(model: keras.Model, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Embed one uint8 (28, 28) image through the branch of input A and that of input B.
-
-    Equal when the branch is shared (one object), different when there are two branches
-    (their weights were initialised independently).
-    """
+def branch_of_input(model: keras.Model, side: int) -> keras.Model:
+    """The branch sub-model that embeds input A (``side`` 0) or input B (1): the same object
+    for both when the weights are shared."""
     by_input = {}
     for layer in model.layers:
         if isinstance(layer, keras.Model):
             for call in _sources(model, layer):
                 for src in call:
                     by_input[src] = layer
-    inputs = [t._keras_history.operation.name for t in model.inputs]
+    return by_input[model.inputs[side]._keras_history.operation.name]
+
+
+def branch_embeddings(model: keras.Model, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Embed one uint8 (28, 28) image through the branch of input A and that of input B.
+
+    Equal when the branch is shared (one object), different when there are two branches
+    (their weights were initialised independently).
+    """
     x = image[None]
     return (
-        np.asarray(by_input[inputs[0]].predict_on_batch(x))[0],
-        np.asarray(by_input[inputs[1]].predict_on_batch(x))[0],
+        np.asarray(branch_of_input(model, 0).predict_on_batch(x))[0],
+        np.asarray(branch_of_input(model, 1).predict_on_batch(x))[0],
     )
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One layer's output for one digit inside a branch."""
+
+    layer: str  # the layer's name without the unshared branches' a_ / b_ prefix
+    values: np.ndarray  # (height, width, channels) feature maps, or (units,) for a dense layer
+
+    @property
+    def is_map(self) -> bool:
+        return self.values.ndim == 3
+
+
+def branch_activations(model: keras.Model, image: np.ndarray, side: int) -> list[Activation]:
+    """What the branch of input A (``side`` 0) or B (1) computes for one uint8 (28, 28) digit:
+    every convolution's feature maps and every dense layer's activations, the embedding last.
+    Read from the real branch's own layers (their outputs, in one forward pass)."""
+    branch = branch_of_input(model, side)
+    wanted = [layer for layer in branch.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)]
+    probe = keras.Model(branch.inputs[0], [layer.output for layer in wanted])
+    outputs = probe(image[None], training=False)
+    outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+    return [
+        Activation(layer.name.removeprefix("a_").removeprefix("b_"), np.asarray(out)[0])
+        for layer, out in zip(wanted, outputs, strict=True)
+    ]
 
 
 def multi_input_counts(n_inputs: int) -> dict[str, int]:

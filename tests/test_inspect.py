@@ -51,3 +51,36 @@ def test_dot_draws_a_shared_branch_once_with_two_inputs():
     assert '"input_a" -> "branch_a"' in dot2 and '"input_b" -> "branch_b"' in dot2
     assert len(re.findall(r'^\s*"branch\w*" \[', dot2, re.M)) == 2
     assert dot2.startswith("digraph") and dot2.rstrip().endswith("}")
+
+
+# ---- inside the twins (Compare) ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("branch", "shapes"),
+    [
+        ("mlp", [(128,), (128,), (16,)]),
+        ("cnn", [(26, 26, 32), (11, 11, 64), (128,), (16,)]),  # 3x3 valid, pool 2, 3x3 valid
+        ("tiny-cnn", [(12, 12, 16), (5, 5, 32), (128,), (16,)]),  # 5x5 stride 2, 3x3 stride 2
+    ],
+)
+def test_the_twins_apply_the_same_weights_when_shared_and_not_when_unshared(branch, shapes):
+    import numpy as np
+
+    from siamese_core.inspect import branch_activations, branch_embeddings, branch_of_input
+
+    digit = (np.random.default_rng(3).random((28, 28)) * 255).astype(np.uint8)
+    for shared in (True, False):
+        model = build_siamese(SiameseConfig(branch=branch, embedding_dim=16, shared=shared))
+        through_a, through_b = branch_activations(model, digit, 0), branch_activations(model, digit, 1)
+        assert [a.values.shape for a in through_a] == shapes
+        assert [a.is_map for a in through_a] == [len(s) == 3 for s in shapes]
+        # the last activation is the embedding the branch itself outputs
+        emb_a, emb_b = branch_embeddings(model, digit)
+        assert np.allclose(through_a[-1].values, emb_a, atol=1e-6) and np.allclose(
+            through_b[-1].values, emb_b, atol=1e-6
+        )
+        same = all(np.array_equal(a.values, b.values) for a, b in zip(through_a, through_b, strict=True))
+        assert (
+            same is shared
+        )  # one branch object: equal to the last bit; two: different weights, different numbers
+        assert (branch_of_input(model, 0) is branch_of_input(model, 1)) is shared
+        assert [a.layer for a in through_a] == [b.layer for b in through_b]  # a_/b_ prefixes dropped

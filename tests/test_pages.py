@@ -520,3 +520,35 @@ def test_every_train_control_says_what_it_does_to_the_loss_or_the_pairs():
         text = control.help or ""
         assert text and "\n" not in text, (control.label, text)
         assert re.search(r"loss|pair", text, re.I), (control.label, text)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_inside_the_twins_on_compare(shared):
+    """A shared model gives the same digit the same embedding through both branches (difference
+    exactly 0); an unshared one does not, and the page's number is the core's."""
+    from siamese_core.inspect import branch_embeddings
+    from siamese_ui.session import MODEL, ActiveModel
+
+    at = app("pages/compare.py")
+    if not shared:
+        config = SiameseConfig(branch="tiny-cnn", embedding_dim=16, shared=False)
+        at.session_state[MODEL] = ActiveModel(build_siamese(config), 0.5, "uploaded: two branches", config)
+    at.radio(key="compare.mode.a").set_value("Test digit").run()
+    at.radio(key="compare.mode.b").set_value("Test digit").run()
+    at.toggle(key="compare.twins").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    if shared:
+        assert any("One branch, called twice" in m.value for m in at.markdown)
+        assert any(
+            "the largest difference between the two embeddings is **0**" in s.value for s in at.success
+        )
+        return
+    assert any("Two branches" in m.value for m in at.markdown)
+    computed = at.session_state["compare.twins_cache"]  # (model, side, digit bytes) -> activations
+    digit_a = next(key[2] for key in computed if key[1] == 0)  # only digit A goes through branch A
+    emb_a, emb_b = branch_embeddings(
+        at.session_state[MODEL].model, np.frombuffer(digit_a, dtype=np.uint8).reshape(28, 28)
+    )
+    gap = float(np.max(np.abs(emb_a - emb_b)))
+    assert gap > 0
+    assert any(f"differ by up to **{gap:.4g}**" in w.value for w in at.warning), [w.value for w in at.warning]
