@@ -32,5 +32,5 @@ def test_the_race_shows_both_curves_live_then_the_two_networks(page):
     assert re.search(r"with 2\.00× the parameters when unshared", sentence), sentence
     assert main.get_by_test_id("stDataFrame").filter(has_text="unshared").count() >= 1
     no_traceback(page)
-    main.get_by_text("Race them: shared against unshared").scroll_into_view_if_needed()
+    main.get_by_text("Race them: shared against unshared").evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, "race")
