@@ -92,6 +92,10 @@ def race(
     for job in jobs.values():
         job.pause()  # each waits for its turn at its first batch
         job.start()
+        # one at a time up to there: building a model seeds Keras's global generator, and two
+        # builds at once would interleave their draws (initial weights no longer the seed's)
+        while not (job.status == Status.PAUSED or job.status.ended):
+            time.sleep(POLL_SECONDS)
     try:
         while not all(job.status.ended for job in jobs.values()):
             for job in jobs.values():
