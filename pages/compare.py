@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 
 import numpy as np
 import plotly.graph_objects as go
@@ -257,6 +258,10 @@ def activations(side: int, digit: np.ndarray):
     from siamese_core.inspect import branch_activations
 
     cache = st.session_state.setdefault(TWINS_CACHE, {})
+    owner = st.session_state.get(TWINS_CACHE + ".model")
+    if owner is None or owner() is not active.model:  # another model (a freed one's id may be reused)
+        cache.clear()
+        st.session_state[TWINS_CACHE + ".model"] = weakref.ref(active.model)
     key = (id(active.model), side, digit.tobytes())
     if key not in cache:
         while len(cache) >= 6:
