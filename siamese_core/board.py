@@ -250,6 +250,12 @@ class Board:
     def solo_class(self, student: str) -> ClassInfo:
         """A student's own board (no teacher, e.g. alone on a laptop): created on first use."""
         code = SOLO_PREFIX + student[:32]
+        try:
+            return self.class_info(code)  # every later page run: a read, no write lock
+        except BoardUnavailable:
+            raise
+        except BoardError:
+            pass
         with self._write() as conn:
             row = conn.execute(sa.select(classes_table).where(classes_table.c.code == code)).first()
             if row is None:

@@ -261,6 +261,16 @@ def generated_code(config: SiameseConfig) -> str:
     return "\n".join(parts) + "\n"
 
 
+_BUILDER = """def create_base_network(x):
+    x = layers.Conv2D(64, 5, activation="relu", padding="same")(x)
+    x = layers.Conv2D(128, 4, activation="relu", padding="same")(x)
+    x = layers.Conv2D(256, 4, activation="relu", padding="same")(x)
+    x = layers.Conv2D(64, 1, activation="relu", padding="same")(x)
+    x = layers.MaxPooling2D(2, 2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(512, activation="relu")(x)
+    return layers.Reshape((1, 512))(x)
+"""  # seed 004's layer-building function, in both the wrapped fix and the mistake
 MULTI_INPUT_CODE = {
     True: """# Right: instantiate the layers ONCE, then call the same objects on every input.
 stack = [
@@ -286,16 +296,9 @@ model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
 """,
     "wrapped": """# Right too: call the layer-building function ONCE, inside one keras.Model,
 # then call that model on every input: one set of weights, like the layers above.
-def create_base_network(x):
-    x = layers.Conv2D(64, 5, activation="relu", padding="same")(x)
-    x = layers.Conv2D(128, 4, activation="relu", padding="same")(x)
-    x = layers.Conv2D(256, 4, activation="relu", padding="same")(x)
-    x = layers.Conv2D(64, 1, activation="relu", padding="same")(x)
-    x = layers.MaxPooling2D(2, 2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(512, activation="relu")(x)
-    return layers.Reshape((1, 512))(x)
-
+"""
+    + _BUILDER
+    + """
 image = keras.Input((28, 28, 1))
 cnn_stack = keras.Model(image, create_base_network(image), name="cnn_stack")
 
@@ -306,16 +309,9 @@ model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
 """,
     False: """# Wrong: this function CREATES new layers every time it is called,
 # so each input gets its own copy of the whole stack.
-def create_base_network(x):
-    x = layers.Conv2D(64, 5, activation="relu", padding="same")(x)
-    x = layers.Conv2D(128, 4, activation="relu", padding="same")(x)
-    x = layers.Conv2D(256, 4, activation="relu", padding="same")(x)
-    x = layers.Conv2D(64, 1, activation="relu", padding="same")(x)
-    x = layers.MaxPooling2D(2, 2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(512, activation="relu")(x)
-    return layers.Reshape((1, 512))(x)
-
+"""
+    + _BUILDER
+    + """
 inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
 x = layers.Concatenate(axis=1)([create_base_network(i) for i in inputs])
 x = layers.LSTM(128)(x)

@@ -61,15 +61,10 @@ def asymmetry(model, x: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return np.abs(pair_scores(model, x, i, j) - pair_scores(model, x, j, i))
 
 
-def curves(job) -> dict:
-    """What the live chart of one side needs, small enough to send several times a second."""
-    return {
-        "batches": [(r["step"], r["loss"], r["pair_accuracy"]) for r in job.batches],
-        "epochs": [(e["epoch"], e["val_loss"], e["val_pair_accuracy"]) for e in job.epochs],
-        "steps_per_epoch": job.steps_per_epoch,
-        "seconds": job._elapsed(),
-        "status": str(job.status),
-    }
+def curve(batches) -> list[tuple]:
+    """(step, loss, pair accuracy) per recorded batch: what a chart of one side draws, live
+    (small enough to send several times a second) and once the race is over."""
+    return [(r["step"], r["loss"], r["pair_accuracy"]) for r in batches]
 
 
 def race(
@@ -149,5 +144,5 @@ def _report(report: Callable[..., None], jobs: dict, config: SiameseConfig) -> N
     if jobs[True].max_batches:
         total = 2 * jobs[True].max_batches
     shared, unshared = (job.global_step for job in jobs.values())
-    state = {("shared" if key else "unshared"): curves(job) for key, job in jobs.items()}
+    state = {("shared" if key else "unshared"): {"batches": curve(job.batches)} for key, job in jobs.items()}
     report(min(done / total, 1.0) if total else 0.0, f"batch {shared} shared, {unshared} unshared", state)

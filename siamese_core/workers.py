@@ -127,6 +127,7 @@ class RemoteJob:
         self.name = name
         self.keep_alive = keep_alive
         self.owner = ""  # who asked for it: the student's id (the teacher's page shows their nickname)
+        self.description = ""  # what it is, in the owner's words ("the race on the Weight-sharing lab")
         self.run_id = secrets.token_hex(12)  # unique across servers and restarts: a run is posted once
         self._lock = threading.Lock()
         self._done = threading.Event()

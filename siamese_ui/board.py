@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hmac
 import html
-import os
 import re
+import statistics
 import threading
 import time
 import weakref
@@ -32,6 +32,7 @@ from siamese_core.board import (
 from siamese_core.jobs import Status
 
 from .session import TRAIN_JOB
+from .settings import text_setting
 from .student import student_id
 
 BOARD_CODE = "board.class"  # the class-code box's key, and the link's parameter (?board.class=K7QX2M)
@@ -46,26 +47,18 @@ SHARED_COLOURS = {"shared": "#2e7d32", "unshared": "#c62828"}
 
 
 # ---- which database -------------------------------------------------------------------------------------
-def _secret(name: str):
-    try:
-        return st.secrets.get(name)
-    except Exception:  # no secrets file: the usual case on a laptop
-        return None
-
-
 def board_url() -> str | None:
     """``SIAMESE_LAB_BOARD_URL`` (environment or secret), any SQLAlchemy URL; else None when the
     secrets hold a ``[connections.board]`` section (st.connection reads it itself); else a SQLite
     file at ``SIAMESE_LAB_BOARD_PATH`` (default ~/.siamese-lab/board.sqlite)."""
-    url = os.environ.get("SIAMESE_LAB_BOARD_URL") or _secret("SIAMESE_LAB_BOARD_URL")
-    if url:
-        return str(url)
+    if url := text_setting("SIAMESE_LAB_BOARD_URL"):
+        return url
     try:
         if "board" in st.secrets.get("connections", {}):
             return None
     except Exception:
         pass
-    path = Path(os.environ.get("SIAMESE_LAB_BOARD_PATH") or _secret("SIAMESE_LAB_BOARD_PATH") or DEFAULT_PATH)
+    path = Path(text_setting("SIAMESE_LAB_BOARD_PATH") or DEFAULT_PATH)
     return f"sqlite:///{path.expanduser()}"
 
 
@@ -275,8 +268,6 @@ def summary_sentence(entries: list[Entry]) -> str:
     students = len({e.student for e in entries})
     text = f"{plural(len(entries), 'run')} from {plural(students, 'student')}, {plural(setups, 'setup')}."
     if shared and unshared:
-        import statistics
-
         gap = statistics.median(shared) - statistics.median(unshared)
         params_shared = statistics.median(e.parameters for e in entries if e.shared)
         params_unshared = statistics.median(e.parameters for e in entries if not e.shared)
@@ -291,8 +282,7 @@ def summary_sentence(entries: list[Entry]) -> str:
 # ---- the teacher's PIN -----------------------------------------------------------------------------
 def teacher_pin() -> str | None:
     """``SIAMESE_LAB_TEACHER_PIN`` (environment, or a Streamlit secret); None: no teacher page."""
-    pin = os.environ.get(PIN_NAME) or _secret(PIN_NAME)
-    return str(pin) if pin else None
+    return text_setting(PIN_NAME)
 
 
 class PinGuard:

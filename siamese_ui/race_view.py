@@ -9,10 +9,10 @@ import streamlit as st
 
 from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.jobs import Status
-from siamese_core.race import RaceResult
+from siamese_core.race import RaceResult, curve
 
 from .live_panel import charts_html, panel_html, progress_html
-from .resources import resolve
+from .resources import resolve, worker_pool
 from .svg_chart import Series, svg_chart
 from .tasks import MESSAGES, REFRESH_SECONDS, start_task, task_of
 from .training_view import queue_line
@@ -84,7 +84,7 @@ def _live(polling: bool) -> None:
         return
     snapshot = task.snapshot()
     if snapshot.status == Status.QUEUED:
-        if (place := _pool().place(task)) is not None:
+        if (place := worker_pool().place(task)) is not None:
             st.info(queue_line(*place), icon=":material/hourglass_top:")
         st.button("Stop", key="ws.race.stop", on_click=task.stop, icon=":material/stop:")
     elif snapshot.status == Status.RUNNING:
@@ -95,7 +95,9 @@ def _live(polling: bool) -> None:
             )
         ]
         if snapshot.state:
-            parts.append(charts_html(race_charts(snapshot.state)))
+            parts.append(
+                charts_html(race_charts({side: rows["batches"] for side, rows in snapshot.state.items()}))
+            )
         st.markdown(panel_html(*parts), unsafe_allow_html=True)
         st.button("Stop", key="ws.race.stop", on_click=task.stop, icon=":material/stop:")
     elif snapshot.status == Status.FAILED:
@@ -106,18 +108,12 @@ def _live(polling: bool) -> None:
         st.rerun()  # the whole page: the result appears, the polling stops
 
 
-def _pool():
-    from .resources import worker_pool
-
-    return worker_pool()
-
-
-def race_charts(state: dict) -> list[str]:
-    """Loss and pair accuracy of both sides on one chart each, against the batch."""
+def race_charts(curves: dict[str, list[tuple]]) -> list[str]:
+    """Loss and pair accuracy of both sides (``{"shared": curve, "unshared": curve}``, each
+    :func:`siamese_core.race.curve`) on one chart each, against the batch."""
     loss, accuracy = [], []
     for side in ("shared", "unshared"):
-        curve = state.get(side) or {}
-        rows = curve.get("batches", [])
+        rows = curves.get(side, [])
         x = [r[0] for r in rows]
         loss.append(Series(f"{side}: training loss", x, [r[1] for r in rows], COLOURS[side]))
         accuracy.append(Series(f"{side}: training pair accuracy", x, [r[2] for r in rows], COLOURS[side]))
@@ -168,7 +164,9 @@ def result_ui(result: RaceResult) -> None:
     st.markdown(
         panel_html(
             charts_html(
-                race_charts({("shared" if s.shared else "unshared"): _curve(s) for s in result.sides})
+                race_charts(
+                    {"shared": curve(result.shared.batches), "unshared": curve(result.unshared.batches)}
+                )
             )
         ),
         unsafe_allow_html=True,
@@ -178,7 +176,3 @@ def result_ui(result: RaceResult) -> None:
         label="Post both runs to your class's board",
         icon=":material/leaderboard:",
     )
-
-
-def _curve(side) -> dict:
-    return {"batches": [(r["step"], r["loss"], r["pair_accuracy"]) for r in side.batches]}

@@ -11,13 +11,19 @@ DEFAULT_MAX_TRAININGS = 2  # worker processes: one per core of Community Cloud (
 DEFAULT_DISCONNECT_GRACE = 15.0
 
 
-def setting(name: str, default: float, minimum: float) -> float:
+def text_setting(name: str) -> str | None:
+    """The environment variable ``name``, else the root-level secret, else None."""
     raw = os.environ.get(name)
     if raw is None:
         try:
             raw = st.secrets.get(name)
         except Exception:  # no secrets file: the usual case on a laptop
             raw = None
+    return None if raw is None or raw == "" else str(raw)
+
+
+def setting(name: str, default: float, minimum: float) -> float:
+    raw = text_setting(name)
     try:
         return max(minimum, float(raw)) if raw is not None else default
     except (TypeError, ValueError):

@@ -89,7 +89,7 @@ class StudentRegistry:
             ref = self._tasks.get(student)
         task = ref() if ref is not None else None
         if task is not None and task.alive:
-            return getattr(task, "description", "") or f"a training on More lessons ({task.name})"
+            return task.description or f"a training on More lessons ({task.name})"
         return ""
 
     def forget_job(self, student: str, job: Any) -> None:

@@ -3,16 +3,12 @@ page, the switch hides it everywhere, links carry it on or off, and the numbers 
 the app's own (the core's parameter counts, the model's threshold, the session's finished run)."""
 
 import re
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
 
 from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.models import build_siamese
 from siamese_ui.lesson import LINK, ON, PAGE_FILES, PAGE_NAMES, STEPS, SWITCH, first_step_on
+from tests.test_pages import ROOT, TIMEOUT, app
 
-TIMEOUT = 180
-ROOT = Path(__file__).resolve().parents[1]
 PAGE_TITLES = {  # each page's st.title, as a student reads it
     "compare": "Compare two digits",
     "weight_sharing": "Weight-sharing lab",
@@ -23,17 +19,6 @@ PAGE_TITLES = {  # each page's st.title, as a student reads it
     "board": "Class board",
 }
 EVERY_PAGE = [f"pages/{p}.py" for p in (*PAGE_TITLES, "home", "oneshot", "teacher", "about")]
-
-
-def app(page: str | None = None, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    if query:
-        at.query_params.update(query)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def box(at) -> list[str]:

@@ -9,21 +9,13 @@ import time
 import pytest
 
 from siamese_ui.lesson import PAGE_NAMES, STEPS
+from tests.test_lesson import PAGE_TITLES  # each page's title, the h1 a browser shows
 
 from .conftest import SHOTS, no_traceback, wait_idle
 
 pytestmark = pytest.mark.browser
 
 BOX = "[class*='st-key-lesson-box']"
-PAGE_TITLES = {  # each page's h1
-    "compare": "Compare two digits",
-    "weight_sharing": "Weight-sharing lab",
-    "train": "Train",
-    "embeddings": "Embeddings",
-    "evaluate": "Evaluate",
-    "lessons": "More lessons",
-    "board": "Class board",
-}
 
 
 def plain(markdown: str) -> str:
