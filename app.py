@@ -9,6 +9,7 @@ import plotly.express  # noqa: F401
 import streamlit as st
 
 from siamese_core.memory import limit_malloc_arenas
+from siamese_ui.navigation import navigation_pages
 from siamese_ui.patches import keep_keras_state_between_reruns
 from siamese_ui.resources import worker_pool
 from siamese_ui.shared import warm_up_once
@@ -18,23 +19,9 @@ keep_keras_state_between_reruns()  # the one private patch applied at start (sia
 
 st.set_page_config(page_title="Siamese Lab", page_icon=":material/join_inner:", layout="wide")
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/weight_sharing.py", title="Weight-sharing lab", icon=":material/share:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
-    st.Page("pages/oneshot.py", title="Your own symbols", icon=":material/draw:"),
-    st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
-    st.Page("pages/lessons.py", title="More lessons", icon=":material/school:"),
-    st.Page("pages/board.py", title="Class board", icon=":material/leaderboard:"),
-    st.Page("pages/teacher.py", title="Teacher", icon=":material/admin_panel_settings:"),
-    st.Page("pages/about.py", title="About and sources", icon=":material/menu_book:"),
-]
-
 # Once per server, on the first visit: the worker processes start importing TensorFlow, and a
 # thread computes what every page shows by default (siamese_ui/shared.py) while Home is read.
 worker_pool()
 warm_up_once()
 
-st.navigation(PAGES).run()
+st.navigation(navigation_pages()).run()  # the one page table: siamese_ui/navigation.py

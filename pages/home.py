@@ -1,12 +1,14 @@
 """Home: what a Siamese network is, what each page teaches, what this server runs on."""
 
+import pandas as pd
 import streamlit as st
 
-from siamese_core.config import PRESETS
+from siamese_core.config import DEFAULT_PRESET, PRESETS
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import STEPS, lesson_box, start_button
+from siamese_ui.navigation import PAGES, switch_to
 from siamese_ui.resources import device, resolved_dataset_name
-from siamese_ui.train_form import load_preset
+from siamese_ui.train_form import PRESET, load_preset
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 lesson_box("home")  # the guided lesson's step for this page, while the lesson is on
@@ -48,19 +50,11 @@ device_slot = col2.empty()  # filled at the end: the page is readable before Ten
 col2.caption("TensorFlow uses a GPU automatically when it sees one.")
 
 st.subheader("What each page teaches")
-st.markdown(
-    """
-| Page | The lesson |
-|---|---|
-| **Weight-sharing lab** | One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras code, and the pitfall of a layer-building function called once per input. |
-| **Train** | Train a Siamese network on digit pairs with live loss and accuracy curves; start, pause, step, stop. |
-| **Embeddings** | Where the digits land in embedding space, and how that space formed epoch by epoch. |
-| **Compare** | Draw, upload or photograph two digits: what the network sees, its distance, the threshold, and its verdict. |
-| **Your own symbols** | One example each of a few new shapes, then recognise new drawings of them: one-shot learning. |
-| **Evaluate** | Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy. |
-| **More lessons** | Composing an encoder and a decoder; transfer learning from a partial checkpoint with few labels; learning to rank image quality (RankIQA); exporting, importing and merging weights. |
-| **About and sources** | The posts and papers these lessons come from. |
-"""
+st.table(  # one row per page of the navigation, from the one page table (siamese_ui/navigation.py)
+    pd.DataFrame(
+        [(page.title, page.teaches) for page in PAGES if not page.default], columns=["Page", "The lesson"]
+    ),
+    hide_index=True,
 )
 
 
@@ -77,7 +71,9 @@ def preset_buttons() -> None:
             help=f"{config.branch} branch, {config.head} head, {config.optimizer}, {config.epochs} epochs",
         ):
             load_preset(name)
-            st.switch_page("pages/train.py")
+            # The preset goes into the address, as the Train page's own Preset box puts it there:
+            # a reload or a shared link then reopens this preset (the fields default to it).
+            switch_to("train", {} if name == DEFAULT_PRESET else {PRESET: name})
 
 
 preset_buttons()

@@ -7,8 +7,10 @@ cost 12 MB of int32 instead of the 6 GB of float32 the Keras example materialise
 from __future__ import annotations
 
 import os
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -32,8 +34,30 @@ DATASET_TITLES = {
 }
 
 
+class Unavailable(StrEnum):
+    """Why a data set cannot be had: what the app tells a teacher in words (the raw error, with
+    its host names and errno, goes to the log)."""
+
+    OFFLINE = "offline"  # no answer at all: the name did not resolve, no route, refused, timed out
+    NOT_SERVED = "not served"  # a server answered, but not with the file (an HTTP error, a proxy's page)
+    UNREADABLE = "unreadable"  # a copy is here but does not hold the arrays, or cannot be written
+
+
 class DatasetUnavailable(RuntimeError):
-    """The data set cannot be had here (offline and not cached); the message says why."""
+    """The data set cannot be had here (offline and not cached); the message says why, ``why``
+    says it as one of a closed set."""
+
+    def __init__(self, message: str, why: Unavailable = Unavailable.UNREADABLE) -> None:
+        super().__init__(message)
+        self.why = why
+
+
+def _why_download_failed(exc: OSError) -> Unavailable:
+    if isinstance(exc, urllib.error.HTTPError):
+        return Unavailable.NOT_SERVED
+    if isinstance(exc, urllib.error.URLError | TimeoutError | ConnectionError):
+        return Unavailable.OFFLINE  # URLError wraps the socket's error: gaierror, no route, refused
+    return Unavailable.UNREADABLE  # the file could not be written here
 
 
 @dataclass(frozen=True)
@@ -84,7 +108,9 @@ def _download(url: str, path: Path, timeout: float = DOWNLOAD_TIMEOUT) -> None:
         tmp.replace(path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise DatasetUnavailable(f"{path.name} could not be downloaded ({exc})") from exc
+        raise DatasetUnavailable(
+            f"{path.name} could not be downloaded ({exc})", _why_download_failed(exc)
+        ) from exc
 
 
 def _ensure_cached(name: str, timeout: float = DOWNLOAD_TIMEOUT) -> None:
@@ -92,7 +118,7 @@ def _ensure_cached(name: str, timeout: float = DOWNLOAD_TIMEOUT) -> None:
     try:
         _download(KERAS_URLS[name], keras_cache_dir() / f"{name}.npz", timeout)
     except DatasetUnavailable as exc:
-        raise DatasetUnavailable(f"full MNIST could not be downloaded ({exc.__cause__})") from exc
+        raise DatasetUnavailable(f"full MNIST could not be downloaded ({exc.__cause__})", exc.why) from exc
 
 
 def _read_idx_gz(path: Path) -> np.ndarray:
@@ -112,7 +138,8 @@ def _fashion_mnist(timeout: float = DOWNLOAD_TIMEOUT):
             _download(KERAS_BASE + "fashion-mnist/" + fname, folder / fname, timeout)
         yt, xt, ys, xs = (_read_idx_gz(folder / fname) for fname in FASHION_FILES)
     except (DatasetUnavailable, OSError, ValueError) as exc:
-        raise DatasetUnavailable(f"Fashion-MNIST could not be had ({exc})") from exc
+        why = exc.why if isinstance(exc, DatasetUnavailable) else Unavailable.UNREADABLE
+        raise DatasetUnavailable(f"Fashion-MNIST could not be had ({exc})", why) from exc
     return xt, yt, xs, ys
 
 

@@ -17,34 +17,16 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from .navigation import PAGES, switch_to
+
 ON = "lesson.on"  # whether the lesson is on: a plain session value, kept across pages
 SWITCH = "lesson.switch"  # the sidebar toggle's key; it shows ON and sets it
 STEP = "lesson.step"  # index into STEPS
 LINK = "lesson"  # the link's query parameter: ?lesson=on or ?lesson=off
 LINK_READ = "lesson.link_read"  # the link's value already applied in this session
 
-PAGE_FILES = {
-    "home": "pages/home.py",
-    "compare": "pages/compare.py",
-    "weight_sharing": "pages/weight_sharing.py",
-    "train": "pages/train.py",
-    "embeddings": "pages/embeddings.py",
-    "evaluate": "pages/evaluate.py",
-    "lessons": "pages/lessons.py",
-    "oneshot": "pages/oneshot.py",
-    "board": "pages/board.py",
-    "teacher": "pages/teacher.py",
-    "about": "pages/about.py",
-}
-PAGE_NAMES = {  # as the navigation names them (app.py)
-    "compare": "Compare",
-    "weight_sharing": "Weight-sharing lab",
-    "train": "Train",
-    "embeddings": "Embeddings",
-    "evaluate": "Evaluate",
-    "lessons": "More lessons",
-    "board": "Class board",
-}
+PAGE_FILES = {page.key: page.file for page in PAGES}  # the one page table (navigation.py)
+PAGE_NAMES = {page.key: page.title for page in PAGES}  # as the sidebar names them
 
 
 # ---- what a "notice" line reads ------------------------------------------------------------------
@@ -173,7 +155,7 @@ def _go(k: int, here: str) -> None:
     st.session_state[STEP] = k
     if STEPS[k].page == here:
         st.rerun()
-    st.switch_page(PAGE_FILES[STEPS[k].page])
+    switch_to(STEPS[k].page)
 
 
 def _start() -> None:
@@ -279,4 +261,4 @@ def start_button() -> None:
         on_click=_start,
         help=f"{len(STEPS)} short steps through the pages, starting on {PAGE_NAMES[STEPS[0].page]}.",
     ):
-        st.switch_page(PAGE_FILES[STEPS[0].page])
+        switch_to(STEPS[0].page)

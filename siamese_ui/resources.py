@@ -4,13 +4,18 @@ A model a student trains lives in that student's session, never here."""
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
+
+from siamese_core.data import Unavailable
 
 from .settings import max_concurrent_trainings, worker_max_jobs, worker_memory_mark_mb
 
 # Full MNIST split is ~55 MB; four (set, seed, held-out, validation) variants at most stay
 # in memory, the least recently used goes first.
 MAX_DATASETS = 4
+_log = logging.getLogger("siamese_ui.resources")
 
 
 @st.cache_resource(show_spinner="Loading the data set…", max_entries=MAX_DATASETS)
@@ -25,18 +30,36 @@ def dataset(name: str, seed: int = 0, held_out: tuple[int, ...] = (), val_size: 
     return ds
 
 
-@st.cache_resource(ttl=600, show_spinner="Looking for full MNIST…")
+RESOLVE_EVERY_SECONDS = 600  # how often "auto" looks for full MNIST again
+
+
+def fallback_reason(why: Unavailable) -> str:
+    """Why the embedded digits are in use, in words a teacher reads on Home and Train."""
+    minutes = RESOLVE_EVERY_SECONDS // 60
+    return {
+        Unavailable.OFFLINE: "No internet connection, so the app uses the embedded 5,000 MNIST digits. "
+        f"It looks for full MNIST (70,000 digits) again every {minutes} minutes.",
+        Unavailable.NOT_SERVED: "Full MNIST could not be downloaded (the download server did not send it), "
+        f"so the app uses the embedded 5,000 MNIST digits. It tries again every {minutes} minutes.",
+        Unavailable.UNREADABLE: "The copy of full MNIST on this server cannot be read or written, so the "
+        "app uses the embedded 5,000 MNIST digits. The server's log says why.",
+    }[why]
+
+
+@st.cache_resource(ttl=RESOLVE_EVERY_SECONDS, show_spinner="Looking for full MNIST…")
 def resolved_dataset_name() -> tuple[str, str]:
     """What ``auto`` means on this server: (name, reason). Decided once per 10 minutes, not
     on every rerun: the check reads (or, the first time, downloads) full MNIST, and a
-    classroom without internet must not wait for a download timeout on every page."""
+    classroom without internet must not wait for a download timeout on every page. The
+    reason is a sentence for the page; the raw error (host names, errno) goes to the log."""
     from siamese_core.data import DatasetUnavailable, load_arrays
 
     try:
         load_arrays("mnist")
         return "mnist", "Full MNIST is available (70,000 digits)."
     except DatasetUnavailable as exc:
-        return "mnist-5k", f"Using the embedded 5,000-digit MNIST subset: {exc}."
+        _log.warning("Full MNIST is not available, using the embedded subset: %s", exc)
+        return "mnist-5k", fallback_reason(exc.why)
 
 
 def resolve(name: str) -> str:

@@ -4,6 +4,8 @@ the app's own (the core's parameter counts, the model's threshold, the session's
 
 import re
 
+import pytest
+
 from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.models import build_siamese
 from siamese_ui.lesson import LINK, ON, PAGE_FILES, PAGE_NAMES, STEPS, SWITCH, first_step_on
@@ -117,6 +119,95 @@ def test_homes_preset_buttons_still_switch_pages_with_the_lesson_on():
     click(at, "home.preset.cnn")
     shows_step(at, 2)
     assert at.selectbox(key="train.preset").value == "cnn"
+
+
+# ---- Next and Back leave a page whose linked widgets were moved (issue 24, item 1) ----------------
+def url_value(value) -> str | list[str]:
+    """A widget's value as the browser writes it into the address (true/false, 5, an option)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+def move(at, widget, value) -> None:
+    """Set a widget as a student does in the browser. The browser also writes a bound widget's
+    new value into the address, which AppTest leaves to it: we write it here, or the test would
+    miss every defect that needs the parameter there (st.switch_page's refusal included)."""
+    widget.set_value(value)
+    if getattr(widget.proto, "query_param_key", ""):
+        at.query_params[widget.key] = url_value(value)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def open_class(board_path) -> str:
+    """A class opened on a fresh SQLite board, as the Teacher page opens one; its code."""
+    import sqlalchemy as sa
+
+    from siamese_core.board import Board
+
+    board = Board(sa.create_engine(f"sqlite:///{board_path}"))
+    board.ensure_schema()
+    return board.open_class("Year 9").code
+
+
+@pytest.fixture
+def board_path(tmp_path, monkeypatch):
+    path = tmp_path / "board.sqlite"
+    monkeypatch.setenv("SIAMESE_LAB_BOARD_PATH", str(path))
+    monkeypatch.delenv("SIAMESE_LAB_BOARD_URL", raising=False)
+    return path
+
+
+def test_next_and_back_leave_the_lab_after_sharing_and_n_were_moved():
+    """Step 2's Try, done: st.switch_page refused while ws.n_inputs was in the address."""
+    for button, k in (("lesson.next", 2), ("lesson.back", 0)):
+        at = app("pages/weight_sharing.py", {LINK: "on"})
+        shows_step(at, 1)
+        move(at, at.toggle(key="ws.shared"), False)
+        move(at, at.toggle(key="ws.shared"), True)
+        move(at, at.slider(key="ws.n_inputs"), 5)
+        assert at.query_params["ws.n_inputs"] == "5"
+        click(at, button)
+        shows_step(at, k)
+        # the address holds what the new page shows: the lab's parameter went with the lab
+        assert not [key for key in at.query_params if key.startswith("ws.")], at.query_params
+        assert at.query_params[LINK] == "on"
+
+
+def test_next_and_back_leave_train_after_the_margin_was_changed():
+    """Step 4's Try: change the margin, then Next (to Embeddings) and Back (to step 3)."""
+    for button, k in (("lesson.next", 4), ("lesson.back", 2)):
+        at = app("pages/train.py", {LINK: "on"})
+        click(at, "lesson.next")
+        shows_step(at, 3)
+        move(at, at.number_input(key="train.margin"), 2.0)
+        assert at.query_params["train.margin"] == "2"
+        click(at, button)
+        shows_step(at, k)
+        if k == 2:  # still on Train: the margin stays, in the form and in the address
+            assert at.number_input(key="train.margin").value == 2.0
+            assert at.query_params["train.margin"] == "2"
+        else:
+            assert not [key for key in at.query_params if key.startswith("train.")], at.query_params
+
+
+def test_next_and_back_leave_the_board_after_a_class_code_was_typed(board_path):
+    code = open_class(board_path)
+    at = app("pages/board.py", {LINK: "on"})
+    shows_step(at, 7)
+    move(at, at.text_input(key="board.class"), code)
+    assert at.query_params["board.class"] == code and not at.error, [e.value for e in at.error]
+    click(at, "lesson.back")
+    shows_step(at, 6)
+    assert "board.class" not in at.query_params
+    click(at, "lesson.next")
+    shows_step(at, 7)
+    assert at.text_input(key="board.class").value == code  # the board kept the class the student typed
 
 
 def test_weight_sharing_notice_cites_the_cores_parameter_counts():
