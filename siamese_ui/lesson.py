@@ -7,7 +7,9 @@ Per-session state only (the step number and the sidebar toggle), and nothing hea
 
 Off by default: the links the app already hands around (a Train preset, a Weight-sharing setup)
 open exactly what they show, and the class starts the lesson when the teacher says so, from
-Home's button or from a link carrying ``?lesson=on`` (``?lesson=off`` keeps it off).
+Home's button or from a link carrying ``?lesson=on`` (``?lesson=off`` keeps it off). While it is
+on, the address says at which step (``?lesson=4``), so a reload or a copied link finds the
+lesson on, at the same step, like every other link of the app.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from .navigation import PAGES, switch_to
 ON = "lesson.on"  # whether the lesson is on: a plain session value, kept across pages
 SWITCH = "lesson.switch"  # the sidebar toggle's key; it shows ON and sets it
 STEP = "lesson.step"  # index into STEPS
-LINK = "lesson"  # the link's query parameter: ?lesson=on or ?lesson=off
+LINK = "lesson"  # the link's query parameter: ?lesson=on, ?lesson=off, or the step shown (?lesson=4)
 LINK_READ = "lesson.link_read"  # the link's value already applied in this session
 
 PAGE_FILES = {page.key: page.file for page in PAGES}  # the one page table (navigation.py)
@@ -165,14 +167,29 @@ def _start() -> None:
 
 def _finish() -> None:
     st.session_state[ON] = False
+    st.query_params.pop(LINK, None)  # a reload after the end finds the lesson off
 
 
 def _read_link() -> None:
-    """A link's ?lesson=on/off, applied once per session (a later click on the switch wins)."""
+    """A link's ?lesson=on/off/<step>, applied once per value in a session (a later click on the
+    switch wins): a reload or a copied address opens the lesson where it was."""
     wanted = st.query_params.get(LINK)
-    if wanted in ("on", "off") and st.session_state.get(LINK_READ) != wanted:
+    if wanted is None or st.session_state.get(LINK_READ) == wanted:
+        return
+    steps = [str(k + 1) for k in range(len(STEPS))]
+    if wanted in ("on", "off", *steps):
         st.session_state[LINK_READ] = wanted
-        st.session_state[ON] = wanted == "on"
+        st.session_state[ON] = wanted != "off"
+        if wanted in steps:
+            st.session_state[STEP] = steps.index(wanted)
+
+
+def _write_link(k: int) -> None:
+    """The step shown, in the address (an unbound parameter: it travels with switch_to and the
+    sidebar's links, and the page being opened rewrites it)."""
+    if st.query_params.get(LINK) != str(k + 1):
+        st.query_params[LINK] = str(k + 1)
+    st.session_state[LINK_READ] = str(k + 1)  # our own word: not a link to apply again
 
 
 def _switched() -> None:
@@ -182,11 +199,12 @@ def _switched() -> None:
 
 
 def lesson_toggle() -> bool:
-    """The sidebar switch, on every page. Not ``bind="query-params"``: a bound widget that is
-    on makes every ``st.switch_page`` raise ("Cannot clear query parameters - the following are
-    bound to widgets", Streamlit 1.67), Next's and Home's preset buttons included. And not the
-    widget's own state across pages: after a page switch in AppTest its first run read the
-    default, so a plain session value (ON) holds the answer and the switch mirrors it."""
+    """The sidebar switch, on every page. Not ``bind="query-params"``: every page draws it, so
+    its binding would belong to the page that drew it, and Streamlit drops a page's bound
+    parameters when the student leaves that page; the address holds the step instead
+    (_write_link). And not the widget's own state across pages: after a page switch in AppTest
+    its first run read the default, so a plain session value (ON) holds the answer and the
+    switch mirrors it."""
     _read_link()
     st.session_state[SWITCH] = st.session_state.setdefault(ON, False)
     st.sidebar.toggle(
@@ -210,10 +228,12 @@ def lesson_box(page: str) -> None:
     if STEPS[k].page != page:
         first = first_step_on(page)
         if first is None:  # a page outside the lesson: the way back to it
+            _write_link(k)
             _pointer(k, page)
             return
         k = first  # the student came here by the sidebar: the lesson follows
     st.session_state[STEP] = k
+    _write_link(k)
     step, n = STEPS[k], len(STEPS)
     with st.container(border=True, key="lesson-box"):
         st.markdown(f"**Guided lesson · step {k + 1} of {n} · {step.title}**")

@@ -176,7 +176,7 @@ def test_next_and_back_leave_the_lab_after_sharing_and_n_were_moved():
         shows_step(at, k)
         # the address holds what the new page shows: the lab's parameter went with the lab
         assert not [key for key in at.query_params if key.startswith("ws.")], at.query_params
-        assert at.query_params[LINK] == "on"
+        assert at.query_params[LINK] == str(k + 1)  # the lesson's own word travelled, at the new step
 
 
 def test_next_and_back_leave_train_after_the_margin_was_changed():
@@ -208,6 +208,27 @@ def test_next_and_back_leave_the_board_after_a_class_code_was_typed(board_path):
     click(at, "lesson.next")
     shows_step(at, 7)
     assert at.text_input(key="board.class").value == code  # the board kept the class the student typed
+
+
+def test_a_reload_finds_the_lesson_on_at_the_same_step():
+    """The address holds the step (?lesson=4), so a reload (a fresh session on the same address)
+    opens the lesson where the student was, however it was switched on."""
+    at = app()
+    at.toggle(key=SWITCH).set_value(True).run()  # by hand, on Home (outside the lesson's pages)
+    assert at.query_params[LINK] == "1"
+    click(at, "lesson.resume")
+    for k in (1, 2, 3):
+        click(at, "lesson.next")
+        shows_step(at, k)
+        assert at.query_params[LINK] == str(k + 1)
+    reloaded = app(None, dict(at.query_params))  # a reload opens Home first: the pointer says where
+    assert any(f"step {k + 1} of {len(STEPS)}" in m.value for m in reloaded.markdown)
+    reloaded = app(PAGE_FILES[STEPS[k].page], dict(at.query_params))
+    shows_step(reloaded, k)
+    # switched off by hand, the address forgets the lesson: a reload keeps it off
+    reloaded.toggle(key=SWITCH).set_value(False).run()
+    assert LINK not in reloaded.query_params
+    assert box(app(PAGE_FILES[STEPS[k].page], dict(reloaded.query_params))) == []
 
 
 def test_weight_sharing_notice_cites_the_cores_parameter_counts():

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from siamese_ui.lesson import PAGE_NAMES, STEPS
 from tests.test_lesson import PAGE_TITLES  # each page's title, the h1 a browser shows
 
-from .conftest import SHOTS, no_traceback, wait_idle
+from .conftest import SHOTS, goto_nav, no_traceback, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -79,3 +80,108 @@ def test_a_teachers_link_opens_the_lesson_and_the_switch_turns_it_off(page):
     assert page.locator("h1").first.inner_text().strip() == PAGE_TITLES["compare"]
     assert page.locator(BOX).count() == 0  # off stays off on the next page
     no_traceback(page)
+
+
+# ---- Next and Back after the student did what the box says (issue 24, item 1) --------------------
+MAIN = "[data-testid='stMainBlockContainer']"
+
+
+@pytest.fixture(scope="module")
+def lesson_server(tmp_path_factory):
+    """A server of its own, with a board in a temporary file (step 8 types a real class code)."""
+    path = tmp_path_factory.mktemp("board") / "board.sqlite"
+    s = start_server(log_name="server-lesson.log", env={"SIAMESE_LAB_BOARD_PATH": str(path)})
+    s["board_path"] = path
+    yield s
+    stop_server(s)
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def slider_value(page, label: str) -> int:
+    widget = page.locator(f"{MAIN} [data-testid='stSlider']").filter(has_text=label).first
+    return int(widget.get_by_role("slider").get_attribute("aria-valuenow"))
+
+
+def address_holds(page, key: str, shown: str, default: str) -> None:
+    """The address holds what the page shows: the value, or nothing when it is the default."""
+    assert query(page).get(key, [default]) == [shown], (key, shown, page.url)
+
+
+def test_next_and_back_after_each_try_that_moves_a_linked_widget(browser, lesson_server):
+    from tests.test_lesson import open_class
+
+    code = open_class(lesson_server["board_path"])
+    context = browser.new_context(viewport={"width": 1400, "height": 1500})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(lesson_server["url"] + "/weight_sharing?lesson=on")
+        wait_idle(page)
+        box_for_step(page, 1)
+        # step 2's Try: sharing off and on, then N moved
+        sharing = page.locator(MAIN).get_by_text("Share weights between the branches", exact=True)
+        for _ in range(2):
+            sharing.click()
+            time.sleep(0.5)
+            wait_idle(page)
+        slider = page.locator(f"{MAIN} [data-testid='stSlider']").filter(has_text="Number of inputs N").first
+        slider.get_by_role("slider").focus()
+        page.keyboard.press("ArrowRight")
+        time.sleep(0.8)
+        wait_idle(page, timeout=120)
+        n = slider_value(page, "Number of inputs N")
+        assert n == 4 and query(page)["ws.n_inputs"] == ["4"], page.url
+        click_in_box(page, "Next")
+        box_for_step(page, 2)
+        no_traceback(page)
+        assert page.locator("h1").first.inner_text().strip() == PAGE_TITLES["train"]
+        assert not [key for key in query(page) if key.startswith("ws.")], page.url
+        click_in_box(page, "Back")
+        box_for_step(page, 1)
+        no_traceback(page)
+        address_holds(page, "ws.n_inputs", str(slider_value(page, "Number of inputs N")), "3")
+
+        # step 4's Try: the margin changed on Train, then Next and Back
+        click_in_box(page, "Next")
+        box_for_step(page, 2)
+        click_in_box(page, "Next")
+        box_for_step(page, 3)
+        margin = page.locator(MAIN).get_by_role("spinbutton", name="Margin")
+        margin.fill("2")
+        margin.press("Enter")
+        time.sleep(0.8)
+        wait_idle(page)
+        assert query(page)["train.margin"] == ["2"], page.url
+        click_in_box(page, "Next")
+        box_for_step(page, 4)
+        no_traceback(page)
+        assert not [key for key in query(page) if key.startswith("train.")], page.url
+        click_in_box(page, "Back")
+        box_for_step(page, 3)
+        no_traceback(page)
+        shown = margin.input_value()
+        address_holds(page, "train.margin", "2" if float(shown) == 2 else shown, "1")
+
+        # step 8's Try: a class code typed on the Class board, then Back and Next
+        goto_nav(page, "Class board")
+        box_for_step(page, 7)
+        box = page.locator(MAIN).get_by_role("textbox", name="Class code")
+        box.fill(code)
+        box.press("Enter")
+        time.sleep(0.8)
+        wait_idle(page)
+        assert query(page)["board.class"] == [code], page.url
+        click_in_box(page, "Back")
+        box_for_step(page, 6)
+        no_traceback(page)
+        assert "board.class" not in query(page), page.url
+        click_in_box(page, "Next")
+        box_for_step(page, 7)
+        no_traceback(page)
+        address_holds(page, "board.class", box.input_value(), "")
+        assert query(page)["lesson"]  # the lesson's own word travelled all the way
+    finally:
+        context.close()
