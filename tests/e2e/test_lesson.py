@@ -185,3 +185,30 @@ def test_next_and_back_after_each_try_that_moves_a_linked_widget(browser, lesson
         assert query(page)["lesson"]  # the lesson's own word travelled all the way
     finally:
         context.close()
+
+
+def test_a_reload_mid_lesson_finds_it_on_at_the_same_step(page):
+    """Switched on by hand (no ?lesson=on link), three steps in, then a reload: the lesson is on, at
+    the step the student was on (the address holds it)."""
+    page.goto(page.base_url)
+    wait_idle(page)
+    page.locator("[data-testid='stSidebar']").get_by_text("Guided lesson", exact=True).click()
+    time.sleep(0.5)
+    wait_idle(page)
+    page.get_by_role("button", name=re.compile("Back to the lesson")).click()
+    time.sleep(0.5)
+    box_for_step(page, 0)
+    click_in_box(page, "Next")
+    box_for_step(page, 1)
+    click_in_box(page, "Next")
+    box_for_step(page, 2)
+    assert query(page).get("lesson") == ["3"], page.url
+    page.reload()
+    box_for_step(page, 2)
+    assert page.locator("h1").first.inner_text().strip() == PAGE_TITLES["train"]
+    # the sidebar's links keep it too: the lesson follows to that page's step
+    goto_nav(page, "Compare")
+    box_for_step(page, 0)
+    page.reload()
+    box_for_step(page, 0)
+    no_traceback(page)
