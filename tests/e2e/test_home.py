@@ -34,7 +34,7 @@ def test_a_preset_button_puts_the_preset_in_the_address_and_a_reload_keeps_it(pa
         n for n in PRESETS if n != DEFAULT_PRESET and PRESETS[n].epochs != PRESETS[DEFAULT_PRESET].epochs
     )
     page.goto(page.base_url)
-    wait_idle(page)
+    wait_idle(page, timeout=300)  # maybe the server's first page: it waits for the warm-up
     page.locator(MAIN).get_by_role("button", name=name, exact=True).click()
     time.sleep(0.5)
     wait_idle(page, timeout=120)

@@ -119,7 +119,7 @@ def test_next_and_back_after_each_try_that_moves_a_linked_widget(browser, lesson
     page.set_default_timeout(120_000)
     try:
         page.goto(lesson_server["url"] + "/weight_sharing?lesson=on")
-        wait_idle(page)
+        wait_idle(page, timeout=300)  # a fresh server: the first page waits for the warm-up
         box_for_step(page, 1)
         # step 2's Try: sharing off and on, then N moved
         sharing = page.locator(MAIN).get_by_text("Share weights between the branches", exact=True)
@@ -191,7 +191,7 @@ def test_a_reload_mid_lesson_finds_it_on_at_the_same_step(page):
     """Switched on by hand (no ?lesson=on link), three steps in, then a reload: the lesson is on, at
     the step the student was on (the address holds it)."""
     page.goto(page.base_url)
-    wait_idle(page)
+    wait_idle(page, timeout=300)  # maybe the server's first page: it waits for the warm-up
     page.locator("[data-testid='stSidebar']").get_by_text("Guided lesson", exact=True).click()
     time.sleep(0.5)
     wait_idle(page)
