@@ -29,12 +29,13 @@ def shown_form(page) -> tuple[str, str]:
     return preset.input_value(), epochs.first.locator("input").input_value()
 
 
+@pytest.mark.timeout(1800)  # a fresh server on a loaded machine: minutes before the first page
 def test_a_preset_button_puts_the_preset_in_the_address_and_a_reload_keeps_it(page):
     name = next(
         n for n in PRESETS if n != DEFAULT_PRESET and PRESETS[n].epochs != PRESETS[DEFAULT_PRESET].epochs
     )
     page.goto(page.base_url)
-    wait_idle(page, timeout=300)  # maybe the server's first page: it waits for the warm-up
+    wait_idle(page, timeout=600)  # maybe the server's first page: it waits for the warm-up
     page.locator(MAIN).get_by_role("button", name=name, exact=True).click()
     time.sleep(0.5)
     wait_idle(page, timeout=120)

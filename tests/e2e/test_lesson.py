@@ -110,6 +110,7 @@ def address_holds(page, key: str, shown: str, default: str) -> None:
     assert query(page).get(key, [default]) == [shown], (key, shown, page.url)
 
 
+@pytest.mark.timeout(1800)  # a fresh server on a loaded machine: minutes before the first page
 def test_next_and_back_after_each_try_that_moves_a_linked_widget(browser, lesson_server):
     from tests.test_lesson import open_class
 
@@ -119,7 +120,7 @@ def test_next_and_back_after_each_try_that_moves_a_linked_widget(browser, lesson
     page.set_default_timeout(120_000)
     try:
         page.goto(lesson_server["url"] + "/weight_sharing?lesson=on")
-        wait_idle(page, timeout=300)  # a fresh server: the first page waits for the warm-up
+        wait_idle(page, timeout=600)  # a fresh server: the first page waits for the warm-up
         box_for_step(page, 1)
         # step 2's Try: sharing off and on, then N moved
         sharing = page.locator(MAIN).get_by_text("Share weights between the branches", exact=True)
@@ -187,11 +188,12 @@ def test_next_and_back_after_each_try_that_moves_a_linked_widget(browser, lesson
         context.close()
 
 
+@pytest.mark.timeout(1800)  # a fresh server on a loaded machine: minutes before the first page
 def test_a_reload_mid_lesson_finds_it_on_at_the_same_step(page):
     """Switched on by hand (no ?lesson=on link), three steps in, then a reload: the lesson is on, at
     the step the student was on (the address holds it)."""
     page.goto(page.base_url)
-    wait_idle(page, timeout=300)  # maybe the server's first page: it waits for the warm-up
+    wait_idle(page, timeout=600)  # maybe the server's first page: it waits for the warm-up
     page.locator("[data-testid='stSidebar']").get_by_text("Guided lesson", exact=True).click()
     time.sleep(0.5)
     wait_idle(page)
