@@ -155,19 +155,19 @@ def live_board(code: str, big: bool) -> None:
         st.info("No runs on this board yet. They appear here within seconds of being posted.")
         return
     st.markdown(summary_sentence(entries))
-    st.plotly_chart(
-        board_figure(entries), width="stretch", key="board.figure", config={"displayModeBar": False}
-    )
+    figure = board_figure(entries)
+    if big:
+        figure.update_layout(height=560)  # the projector: the plot is what the room reads
+    st.plotly_chart(figure, width="stretch", key="board.figure", config={"displayModeBar": False})
     st.caption(CHART_CAPTION)
     # one table under the other: side by side, the accuracy columns were cut off at 1400 px
     st.markdown("**Every run**")
     st.dataframe(entry_table(entries), width="stretch", hide_index=True, column_config=ENTRY_COLUMNS)
-    left, right = st.columns(2) if big else (st.container(), st.container())
-    left.markdown("**Per setup**")
-    left.dataframe(summary_table(entries), width="stretch", hide_index=True, column_config=SUMMARY_COLUMNS)
+    st.markdown("**Per setup**")
+    st.dataframe(summary_table(entries), width="stretch", hide_index=True, column_config=SUMMARY_COLUMNS)
     if gaps := shown_gaps(entries):
-        right.markdown("**Shared against unshared, setup by setup** (only setups that have both)")
-        right.dataframe(gap_table(gaps), width="stretch", hide_index=True, column_config=GAP_COLUMNS)
+        st.markdown("**Shared against unshared, setup by setup** (only setups that have both)")
+        st.dataframe(gap_table(gaps), width="stretch", hide_index=True, column_config=GAP_COLUMNS)
 
 
 def board_controls() -> str | None:

@@ -291,7 +291,7 @@ def board_figure(entries: list[Entry]):
 
 ENTRY_COLUMNS = {
     # accuracy first after the nickname: on a narrow screen the table scrolls, the numbers stay in view
-    "nickname": st.column_config.TextColumn("nickname", pinned=True),
+    "nickname": st.column_config.TextColumn("nickname"),
     "test pair accuracy (%)": st.column_config.NumberColumn("test pair accuracy (%)", format="%.2f"),
     "AUC": st.column_config.NumberColumn("AUC", format="%.4f"),
     "weights": st.column_config.TextColumn("weights"),
@@ -323,7 +323,7 @@ def entry_table(entries: list[Entry]) -> list[dict]:
 
 
 SUMMARY_COLUMNS = {
-    "setup": st.column_config.TextColumn("setup", pinned=True),
+    "setup": st.column_config.TextColumn("setup"),
     "median test pair accuracy (%)": st.column_config.NumberColumn(
         "median test pair accuracy (%)", format="%.2f"
     ),
@@ -377,13 +377,14 @@ def shown_gaps(entries: list[Entry]) -> list[ShownGap]:
 
 
 GAP_COLUMNS = {
-    "setup": st.column_config.TextColumn("setup", pinned=True),
-    "shared: median (%)": st.column_config.NumberColumn("shared: median (%)", format="%.2f"),
-    "unshared: median (%)": st.column_config.NumberColumn("unshared: median (%)", format="%.2f"),
+    "setup": st.column_config.TextColumn("setup"),
+    "shared median (%)": st.column_config.NumberColumn("shared median (%)", format="%.2f"),
+    "unshared median (%)": st.column_config.NumberColumn("unshared median (%)", format="%.2f"),
     "sharing gives (points)": st.column_config.NumberColumn("sharing gives (points)", format="%+.2f"),
     "parameters unshared ÷ shared": st.column_config.NumberColumn(
         "parameters unshared ÷ shared", format="%.2f×"
     ),
+    "runs (shared + unshared)": st.column_config.TextColumn("runs (shared + unshared)"),
 }
 
 
@@ -392,12 +393,11 @@ def gap_table(gaps: list[ShownGap]) -> list[dict]:
     return [
         {
             "setup": gap.setup,
-            "shared: median (%)": gap.shared_percent,
-            "unshared: median (%)": gap.unshared_percent,
+            "shared median (%)": gap.shared_percent,
+            "unshared median (%)": gap.unshared_percent,
             "sharing gives (points)": gap.points,
             "parameters unshared ÷ shared": gap.parameter_ratio,
-            "runs shared": gap.shared_runs,
-            "runs unshared": gap.unshared_runs,
+            "runs (shared + unshared)": f"{gap.shared_runs} + {gap.unshared_runs}",
         }
         for gap in gaps
     ]
