@@ -136,6 +136,7 @@ def test_a_reload_and_the_teachers_link_find_the_run_and_the_class(browser, boar
     url = board_server["url"]
     teacher_ctx, _, code = open_class(browser, url, "Year 9 reload")
     context, page = new_page(browser, url, TINY)
+    page.set_default_timeout(300_000)  # a generous wait: a busy machine loads TensorFlow slowly
     main(page).get_by_role("button", name="Start", exact=True).click()
     main(page).get_by_text(re.compile(r"Test pair accuracy [\d.]+% at threshold")).wait_for(timeout=180_000)
     goto_nav(page, "Class board")
