@@ -292,7 +292,9 @@ def board_figure(entries: list[Entry]):
 ENTRY_COLUMNS = {
     # accuracy first after the nickname: on a narrow screen the table scrolls, the numbers stay in view
     "nickname": st.column_config.TextColumn("nickname"),
-    "test pair accuracy (%)": st.column_config.NumberColumn("test pair accuracy (%)", format="%.2f"),
+    "test pair accuracy (%)": st.column_config.NumberColumn(
+        "accuracy (%)", format="%.2f", help="Test pair accuracy at the run's own threshold."
+    ),
     "AUC": st.column_config.NumberColumn("AUC", format="%.4f"),
     "weights": st.column_config.TextColumn("weights"),
     "parameters": st.column_config.NumberColumn("parameters", format="localized"),
@@ -325,7 +327,7 @@ def entry_table(entries: list[Entry]) -> list[dict]:
 SUMMARY_COLUMNS = {
     "setup": st.column_config.TextColumn("setup"),
     "median test pair accuracy (%)": st.column_config.NumberColumn(
-        "median test pair accuracy (%)", format="%.2f"
+        "median (%)", format="%.2f", help="The median test pair accuracy of the setup's runs."
     ),
     "best (%)": st.column_config.NumberColumn("best (%)", format="%.2f"),
 }
@@ -336,9 +338,9 @@ def summary_table(entries: list[Entry]) -> list[dict]:
         {
             "setup": s.setup,
             "weights": "shared" if s.shared else "unshared",
-            "runs": s.count,
             "median test pair accuracy (%)": round(100 * s.median_accuracy, 2),
             "best (%)": round(100 * s.best_accuracy, 2),
+            "runs": s.count,
         }
         for s in summary(entries)
     ]
