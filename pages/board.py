@@ -8,16 +8,24 @@ import streamlit as st
 from siamese_core.board import BoardError, BoardUnavailable, ClassInfo, clean_code, clean_nickname
 from siamese_ui.board import (
     BOARD_CODE,
+    CHART_CAPTION,
+    ENTRY_COLUMNS,
+    GAP_COLUMNS,
     PROJECTOR,
     REFRESH_SECONDS,
     SOLO_NICKNAME,
+    SUMMARY_COLUMNS,
     board_figure,
     describe,
     entry_table,
+    gap_table,
     joined,
     md_text,
     open_board,
     postable_runs,
+    posted_where,
+    remember_class,
+    shown_gaps,
     summary_sentence,
     summary_table,
     target_class,
@@ -26,10 +34,13 @@ from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
 from siamese_ui.student import student_id
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("board")  # the guided lesson's step for this page, while the lesson is on
-
 MESSAGE = "board.message"
+UNKNOWN_ICON = ":material/search_off:"  # a code no class has: the student's typo, not the network
+OFFLINE_ICON = ":material/cloud_off:"  # the database cannot be reached
+
+
+def error_icon(error: BoardError) -> str:
+    return OFFLINE_ICON if isinstance(error, BoardUnavailable) else UNKNOWN_ICON
 
 
 def class_ui() -> str | None:
@@ -40,7 +51,10 @@ def class_ui() -> str | None:
         bind="query-params",
         placeholder="K7QX2M",
         max_chars=12,
-        help="The 6-character code your teacher shows. Leave it empty for your own board (only you see it).",
+        help=(
+            "The 6-character code your teacher shows; the board remembers the class you joined, also after "
+            "a reload. Empty the box for your own board (only you see it)."
+        ),
     )
     if not raw.strip():
         return None
@@ -104,13 +118,13 @@ def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
     try:
         posted = store.posted([run.run_id for run in runs])
     except BoardUnavailable as error:
-        st.error(str(error), icon=":material/cloud_off:")
+        st.error(str(error), icon=OFFLINE_ICON)
         return
     for run in runs:
         line, button = st.columns([5, 1], vertical_alignment="center")
         line.markdown(describe(run))
         if run.run_id in posted:
-            button.markdown(":green[:material/check: on the board]")
+            button.markdown(f":green[:material/check: {posted_where(store, posted[run.run_id], info)}]")
         elif button.button(
             "Post",
             key=f"board.post.{run.run_id}",
@@ -133,7 +147,7 @@ def live_board(code: str, big: bool) -> None:
         info = store.class_info(code)
         entries = store.entries(code)
     except BoardError as error:
-        st.error(str(error), icon=":material/cloud_off:")
+        st.error(str(error), icon=error_icon(error))
         return
     title = "Your own board" if info.solo else f"{md_text(info.name)} · class code {info.code}"
     st.subheader(title + ("" if info.open else " (closed)"))
@@ -141,31 +155,75 @@ def live_board(code: str, big: bool) -> None:
         st.info("No runs on this board yet. They appear here within seconds of being posted.")
         return
     st.markdown(summary_sentence(entries))
-    st.plotly_chart(
-        board_figure(entries), width="stretch", key="board.figure", config={"displayModeBar": False}
+    figure = board_figure(entries)
+    if big:
+        figure.update_layout(height=560)  # the projector: the plot is what the room reads
+    st.plotly_chart(figure, width="stretch", key="board.figure", config={"displayModeBar": False})
+    st.caption(CHART_CAPTION)
+    # one table under the other: side by side, the accuracy columns were cut off at 1400 px
+    st.markdown("**Every run**")
+    st.dataframe(entry_table(entries), width="stretch", hide_index=True, column_config=ENTRY_COLUMNS)
+    st.markdown("**Per setup**")
+    st.dataframe(summary_table(entries), width="stretch", hide_index=True, column_config=SUMMARY_COLUMNS)
+    if gaps := shown_gaps(entries):
+        st.markdown("**Shared against unshared, setup by setup** (only setups that have both)")
+        st.dataframe(gap_table(gaps), width="stretch", hide_index=True, column_config=GAP_COLUMNS)
+
+
+def board_controls() -> str | None:
+    """The Projector switch and the class code box; returns the valid code (None: own board)."""
+    wanted = st.toggle(
+        "Projector view",
+        key=PROJECTOR,
+        bind="query-params",
+        help="Only the board, for the projector: no forms, no sidebar.",
     )
-    left, right = st.columns([3, 2]) if not big else (st.container(), st.container())
-    left.dataframe(entry_table(entries), width="stretch", hide_index=True)
-    right.markdown("**Per setup**")
-    right.dataframe(summary_table(entries), width="stretch", hide_index=True)
+    if wanted != projector:
+        st.rerun()  # the switch says otherwise (a first run without the link's value): draw that view
+    return class_ui()
 
 
-st.title("Class board")
-projector = st.toggle(
-    "Projector view",
-    key=PROJECTOR,
-    bind="query-params",
-    help="Only the board, for the projector: no forms.",
-)
-code = class_ui()
+def projector_wanted() -> bool:
+    """The Projector switch's value before it is drawn this run (it is drawn where the view
+    needs it): from the last run, else from the link (?board.projector=true)."""
+    if PROJECTOR in st.session_state:
+        return bool(st.session_state[PROJECTOR])
+    return str(st.query_params.get(PROJECTOR, "")).lower() == "true"
+
+
 try:
     store = open_board()
+except BoardError as error:
+    glossary_sidebar()
+    st.title("Class board")
+    st.error(str(error), icon=error_icon(error))
+    st.stop()
+remember_class(store)  # a reload or a new tab finds the class this student joined
+projector = projector_wanted()
+if projector:
+    # the board alone: the sidebar folded, the switch and the code box folded away at the bottom
+    st.set_page_config(initial_sidebar_state="collapsed")
+    glossary_sidebar()
+    board_area, controls = (
+        st.container(),
+        st.expander("Leave the projector view, or show another class", icon=":material/tune:"),
+    )
+else:
+    st.set_page_config(initial_sidebar_state="auto")
+    glossary_sidebar()  # the words every page uses, in the sidebar
+    lesson_box("board")  # the guided lesson's step for this page, while the lesson is on
+    st.title("Class board")
+    controls, board_area = st.container(), st.container()
+with controls:
+    code = board_controls()
+try:
     info, nickname = target_class(store, code)
 except BoardError as error:
-    st.error(str(error), icon=":material/cloud_off:")
+    board_area.error(str(error), icon=error_icon(error))
     st.stop()
-if not projector:
-    join_ui(store, info, nickname)
-    post_ui(store, info, nickname)
-    st.divider()
-st.fragment(live_board, run_every=REFRESH_SECONDS)(info.code, projector)
+with board_area:
+    if not projector:
+        join_ui(store, info, nickname)
+        post_ui(store, info, nickname)
+        st.divider()
+    st.fragment(live_board, run_every=REFRESH_SECONDS)(info.code, projector)

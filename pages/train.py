@@ -25,7 +25,6 @@ from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
 from siamese_ui.live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
 from siamese_ui.loss_view import loss_panel
-from siamese_ui.patches import current_session_id
 from siamese_ui.resources import (
     dataset,
     device,
@@ -34,7 +33,7 @@ from siamese_ui.resources import (
     student_registry,
     worker_pool,
 )
-from siamese_ui.session import TRAIN_JOB, adopt_finished_training, forget_training
+from siamese_ui.session import TRAIN_JOB, adopt_finished_training, find_my_training, forget_training
 from siamese_ui.settings import disconnect_grace
 from siamese_ui.student import keep_alive_for, student_id
 from siamese_ui.svg_chart import Series, svg_chart
@@ -442,11 +441,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
 
 def find_my_run() -> None:
     """A reload or a second tab of the same browser finds this student's run."""
-    student, registry = student_id(), student_registry()
-    registry.watch(student, current_session_id())
-    mine = registry.job(student)
-    if mine is not None and st.session_state.get(TRAIN_JOB) is not mine:
-        st.session_state[TRAIN_JOB] = mine
+    if find_my_training():
         st.toast("Found your training again.", icon=":material/link:")
 
 

@@ -29,6 +29,8 @@ from sqlalchemy import exc as sa_exc
 SCHEMA_VERSION = 1
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
 CODE_LENGTH = 6
+# Letters and digits a code never uses (0/O, 1/I look alike), derived from the alphabet.
+NEVER_IN_CODES = "".join(sorted(set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") - set(CODE_ALPHABET)))
 NICKNAME_MAX = 24
 CLASS_NAME_MAX = 60
 SOLO_PREFIX = "solo-"  # a student's own board, for a laptop without a teacher
@@ -161,14 +163,33 @@ def clean_nickname(raw: str) -> str:
 
 
 def clean_code(raw: str) -> str:
-    """A class code as stored (upper case, spaces and dashes dropped); else a BoardError."""
+    """A class code as stored (upper case, spaces and dashes dropped); else a BoardError that
+    says what is wrong with it: its length, or the characters codes never use (read from
+    ``CODE_ALPHABET``), or anything else that is not a letter or digit."""
     code = "".join(ch for ch in str(raw).upper() if ch not in " -")
-    if len(code) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in code):
+    never = _listed(NEVER_IN_CODES)
+    if len(code) != CODE_LENGTH:
         raise BoardError(
-            f"{_shown(raw)} is not a class code: a code is {CODE_LENGTH} letters and digits, like "
-            "K7QX2M. Check the one your teacher shows."
+            f"{_shown(raw)} is not a class code: a code has {CODE_LENGTH} characters (this has {len(code)}), "
+            f"letters and digits like K7QX2M, never {never}. Check the one your teacher shows."
+        )
+    if misread := sorted({ch for ch in code if ch in NEVER_IN_CODES}):
+        raise BoardError(
+            f"{_shown(raw)} is not a class code: codes never use {never}, because they are easy to misread "
+            f"on a projector, and this one has {_listed(misread, 'and')}. Look again at the code your teacher shows."
+        )
+    if any(ch not in CODE_ALPHABET for ch in code):
+        raise BoardError(
+            f"{_shown(raw)} is not a class code: a code has only letters and digits, like K7QX2M. "
+            "Check the one your teacher shows."
         )
     return code
+
+
+def _listed(characters, conjunction: str = "or") -> str:
+    """``0, 1, I or O``: a few characters in words."""
+    items = list(characters)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 def new_code(rng: Any = secrets) -> str:
@@ -325,14 +346,36 @@ class Board:
                         class_code=code, student=student, nickname=nickname, joined_at=self.clock()
                     )
                 )
-            else:
-                conn.execute(sa.update(members_table).where(where).values(nickname=nickname))
+            else:  # joining again renames, and makes this the class the student is in now
+                conn.execute(
+                    sa.update(members_table).where(where).values(nickname=nickname, joined_at=self.clock())
+                )
                 conn.execute(
                     sa.update(entries_table)
                     .where(entries_table.c.class_code == code, entries_table.c.student == student)
                     .values(nickname=nickname)
                 )
         return ClassInfo(row.code, row.name, False, row.opened_at, row.closed_at)
+
+    def joined_class(self, student: str) -> tuple[ClassInfo, str] | None:
+        """The open class this student joined last, and their nickname there: kept by student
+        id in the database, so a reload, a new tab or the teacher's link finds it again."""
+        query = (
+            sa.select(classes_table, members_table.c.nickname)
+            .join(members_table, members_table.c.class_code == classes_table.c.code)
+            .where(
+                members_table.c.student == student,
+                classes_table.c.solo.is_(False),
+                classes_table.c.closed_at.is_(None),
+            )
+            .order_by(members_table.c.joined_at.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return ClassInfo(row.code, row.name, False, row.opened_at, row.closed_at), row.nickname
 
     def nickname(self, code: str, student: str) -> str | None:
         with self._read() as conn:
@@ -392,13 +435,16 @@ class Board:
                 raise BoardError(ALREADY_POSTED) from error
             return int(result.inserted_primary_key[0])
 
-    def posted(self, run_ids: list[str]) -> set[str]:
-        """Which of these runs are on a board already (removed ones included)."""
+    def posted(self, run_ids: list[str]) -> dict[str, str]:
+        """Which of these runs are on a board already (removed ones included): run id -> the
+        code of the board it went to (a run may be on another board than the one shown)."""
         if not run_ids:
-            return set()
+            return {}
+        query = sa.select(entries_table.c.run_id, entries_table.c.class_code).where(
+            entries_table.c.run_id.in_(run_ids)
+        )
         with self._read() as conn:
-            rows = conn.execute(sa.select(entries_table.c.run_id).where(entries_table.c.run_id.in_(run_ids)))
-            return {row.run_id for row in rows}
+            return {row.run_id: row.class_code for row in conn.execute(query)}
 
     def entries(self, code: str) -> list[Entry]:
         """The class's entries, oldest first; removed ones are not shown."""
@@ -498,6 +544,41 @@ def summary(entries: list[Entry]) -> list[SetupSummary]:
     return [
         SetupSummary(setup, shared, len(values), statistics.median(values), max(values))
         for (setup, shared), values in sorted(groups.items(), key=lambda item: (item[0][0], not item[0][1]))
+    ]
+
+
+@dataclass(frozen=True)
+class SharingGap:
+    """Shared against unshared within one setup: the same data, budget and architecture, so
+    the difference is the sharing's. Across setups the board never compares: a tiny CNN's
+    median against an MLP's says nothing about sharing."""
+
+    setup: str
+    shared_runs: int
+    unshared_runs: int
+    shared_median: float  # median test pair accuracy of the setup's shared runs
+    unshared_median: float
+    shared_parameters: float  # median parameter count (the same for every run of a setup)
+    unshared_parameters: float
+
+
+def sharing_gaps(entries: list[Entry]) -> list[SharingGap]:
+    """One :class:`SharingGap` per setup that has both shared and unshared runs, by setup name."""
+    groups: dict[str, dict[bool, list[Entry]]] = {}
+    for entry in entries:
+        groups.setdefault(entry.setup, {True: [], False: []})[entry.shared].append(entry)
+    return [
+        SharingGap(
+            setup,
+            len(sides[True]),
+            len(sides[False]),
+            statistics.median(e.test_accuracy for e in sides[True]),
+            statistics.median(e.test_accuracy for e in sides[False]),
+            statistics.median(e.parameters for e in sides[True]),
+            statistics.median(e.parameters for e in sides[False]),
+        )
+        for setup, sides in sorted(groups.items())
+        if sides[True] and sides[False]
     ]
 
 

@@ -10,30 +10,34 @@ from __future__ import annotations
 import hmac
 import html
 import re
-import statistics
 import threading
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from siamese_core.board import (
+    SOLO_PREFIX,
     Board,
     BoardError,
     BoardUnavailable,
     ClassInfo,
     Entry,
     RunFacts,
+    SharingGap,
     setup_words,
+    sharing_gaps,
     summary,
     unavailable_sentence,
 )
 from siamese_core.jobs import Status
 
-from .session import TRAIN_JOB
+from .session import TRAIN_JOB, find_my_training
 from .settings import text_setting
 from .student import student_id
+from .tasks import find_my_task
 
 BOARD_CODE = "board.class"  # the class-code box's key, and the link's parameter (?board.class=K7QX2M)
 PROJECTOR = "board.projector"  # the projector view: the board alone, big
@@ -113,7 +117,11 @@ def _checked_board(engine) -> Board:
 
 # ---- what a session may post ---------------------------------------------------------------------------
 def postable_runs() -> list[RunFacts]:
-    """This session's finished runs, their facts read from the jobs and their evaluations."""
+    """This student's finished runs, their facts read from the jobs and their evaluations. A
+    reload, a new tab or the teacher's link (a new session) finds them the way the Train page
+    finds its run: through the server's registry of each student's training and task."""
+    find_my_training()
+    find_my_task()
     runs = []
     job = st.session_state.get(TRAIN_JOB)
     if job is not None and (facts := training_facts(job)) is not None:
@@ -177,6 +185,28 @@ def joined() -> dict[str, str]:
     return st.session_state.setdefault(JOINED, {})
 
 
+def remember_class(store: Board) -> None:
+    """Before the class code box is drawn: a session that opens the board without a code (a
+    reload on another page, a new tab) gets the open class this student joined last, kept by
+    student id in the board's database. A box the student empties stays empty (their own board)."""
+    if BOARD_CODE in st.session_state or st.query_params.get(BOARD_CODE):
+        return
+    if (found := store.joined_class(student_id())) is not None:
+        st.session_state[BOARD_CODE] = found[0].code
+
+
+def posted_where(store: Board, code: str, shown: ClassInfo) -> str:
+    """Where a posted run is, in words, for the line under the board being looked at."""
+    if code == shown.code:
+        return "on this board"
+    if code.startswith(SOLO_PREFIX):
+        return "on your own board"
+    try:
+        return f"on the board of {md_text(store.class_info(code).name)} ({code})"
+    except BoardError:
+        return f"on the board of the class {code}"
+
+
 def target_class(store: Board, code: str | None) -> tuple[ClassInfo, str | None]:
     """The board a session looks at: the class of ``code``, else the student's own board.
     Returns (class, nickname or None when not a member)."""
@@ -191,27 +221,60 @@ def target_class(store: Board, code: str | None) -> tuple[ClassInfo, str | None]
 
 
 # ---- drawing ------------------------------------------------------------------------------------------
+SYMBOLS = {"shared": "circle", "unshared": "diamond"}  # not by colour alone
+CHART_CAPTION = (
+    "Each dot is a run: shared weights are green circles, unshared weights red diamonds. Runs with the "
+    "same parameters and the same test pair accuracy (to 0.01 points) are one dot with their count "
+    "beside it (×3: three runs); hover a dot to see every nickname on it."
+)
+
+
+def spots(entries: list[Entry], shared: bool) -> list[list[Entry]]:
+    """The runs on each spot of the plot: the same sharing, parameters and test pair accuracy
+    as shown (two decimals), oldest first (the dot they share)."""
+    found: dict[tuple[int, float], list[Entry]] = {}
+    for entry in entries:
+        if entry.shared == shared:
+            found.setdefault((entry.parameters, round(100 * entry.test_accuracy, 2)), []).append(entry)
+    return list(found.values())
+
+
+def _hover(runs: list[Entry]) -> str:
+    """A spot's hover: every run on it, escaped (a nickname is the students' own text)."""
+    lines = [f"<b>{html.escape(e.nickname)}</b> · {html.escape(e.setup)} · AUC {e.auc:.4f}" for e in runs]
+    head = f"<b>{len(runs)} runs on this dot</b><br>" if len(runs) > 1 else ""
+    return head + "<br>".join(lines)
+
+
 def board_figure(entries: list[Entry]):
-    """Test pair accuracy against parameters, shared and unshared in two colours; the hover
-    shows the nickname and setup, escaped (a nickname is the students' own text)."""
+    """Test pair accuracy against parameters; shared and unshared differ by colour, marker and
+    the word in the legend and hover. Runs on the same spot are one dot with their count."""
     import plotly.graph_objects as go
 
     figure = go.Figure()
     for shared in (True, False):
-        group = [e for e in entries if e.shared == shared]
-        if not group:
-            continue
         name = "shared" if shared else "unshared"
+        groups = spots(entries, shared)
+        counts = [len(runs) for runs in groups]
         figure.add_trace(
             go.Scatter(
-                x=[e.parameters for e in group],
-                y=[100 * e.test_accuracy for e in group],
-                mode="markers",
+                x=[runs[0].parameters for runs in groups],
+                y=[round(100 * runs[0].test_accuracy, 2) for runs in groups],
+                mode="markers+text",
+                text=[f"×{count}" if count > 1 else "" for count in counts],
+                textposition="middle right",
+                textfont=dict(size=15, color="#1a1a1a"),
                 name=f"{name} weights",
-                marker=dict(size=14, color=SHARED_COLOURS[name], line=dict(width=1, color="white")),
-                customdata=[[html.escape(e.nickname), html.escape(e.setup), f"{e.auc:.4f}"] for e in group],
-                hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
-                "%{x:,} parameters<br>test pair accuracy %{y:.2f}%<br>AUC %{customdata[2]}<extra></extra>",
+                showlegend=True,  # the legend says what a dot is, even with one kind of run
+                marker=dict(
+                    size=[14 + 3 * min(count - 1, 4) for count in counts],
+                    color=SHARED_COLOURS[name],
+                    symbol=SYMBOLS[name],
+                    line=dict(width=1, color="white"),
+                ),
+                customdata=[[_hover(runs), f"{name} weights"] for runs in groups],
+                hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{x:,} parameters<br>"
+                "test pair accuracy %{y:.2f}%<extra></extra>",
             )
         )
     figure.update_layout(
@@ -219,21 +282,39 @@ def board_figure(entries: list[Entry]):
         margin=dict(t=30, b=10),
         xaxis_title="parameters (log scale)",
         yaxis_title="test pair accuracy (%)",
+        showlegend=True,
         legend=dict(orientation="h", y=1.08),
     )
     figure.update_xaxes(type="log")
     return figure
 
 
+ENTRY_COLUMNS = {
+    # accuracy first after the nickname: on a narrow screen the table scrolls, the numbers stay in view
+    "nickname": st.column_config.TextColumn("nickname"),
+    "test pair accuracy (%)": st.column_config.NumberColumn(
+        "accuracy (%)", format="%.2f", help="Test pair accuracy at the run's own threshold."
+    ),
+    "AUC": st.column_config.NumberColumn("AUC", format="%.4f"),
+    "weights": st.column_config.TextColumn("weights"),
+    "parameters": st.column_config.NumberColumn("parameters", format="localized"),
+    "setup": st.column_config.TextColumn("setup"),
+    "training (s)": st.column_config.NumberColumn("training (s)", format="%.1f"),
+    "data set": st.column_config.TextColumn("data set"),
+    "from": st.column_config.TextColumn("from"),
+    "posted": st.column_config.TextColumn("posted"),
+}
+
+
 def entry_table(entries: list[Entry]) -> list[dict]:
     return [
         {
             "nickname": e.nickname,
-            "setup": e.setup,
-            "weights": "shared" if e.shared else "unshared",
-            "parameters": e.parameters,
             "test pair accuracy (%)": round(100 * e.test_accuracy, 2),
             "AUC": round(e.auc, 4),
+            "weights": "shared" if e.shared else "unshared",
+            "parameters": e.parameters,
+            "setup": e.setup,
             "training (s)": round(e.train_seconds, 1),
             "data set": e.dataset,
             "from": e.source,
@@ -243,16 +324,84 @@ def entry_table(entries: list[Entry]) -> list[dict]:
     ]
 
 
+SUMMARY_COLUMNS = {
+    "setup": st.column_config.TextColumn("setup"),
+    "median test pair accuracy (%)": st.column_config.NumberColumn(
+        "median (%)", format="%.2f", help="The median test pair accuracy of the setup's runs."
+    ),
+    "best (%)": st.column_config.NumberColumn("best (%)", format="%.2f"),
+}
+
+
 def summary_table(entries: list[Entry]) -> list[dict]:
     return [
         {
             "setup": s.setup,
             "weights": "shared" if s.shared else "unshared",
-            "runs": s.count,
             "median test pair accuracy (%)": round(100 * s.median_accuracy, 2),
             "best (%)": round(100 * s.best_accuracy, 2),
+            "runs": s.count,
         }
         for s in summary(entries)
+    ]
+
+
+@dataclass(frozen=True)
+class ShownGap:
+    """A setup's shared-against-unshared comparison as the board shows it: every number rounded
+    the way the table prints it, and the difference and ratio computed from those printed
+    values, so the sentence and the table can never disagree."""
+
+    setup: str
+    shared_runs: int
+    unshared_runs: int
+    shared_percent: float  # median test pair accuracy, two decimals
+    unshared_percent: float
+    points: float  # shared_percent - unshared_percent, two decimals
+    parameter_ratio: float  # median unshared / median shared parameters, two decimals
+
+    @classmethod
+    def of(cls, gap: SharingGap) -> ShownGap:
+        shared, unshared = round(100 * gap.shared_median, 2), round(100 * gap.unshared_median, 2)
+        return cls(
+            gap.setup,
+            gap.shared_runs,
+            gap.unshared_runs,
+            shared,
+            unshared,
+            round(shared - unshared, 2),
+            round(gap.unshared_parameters / gap.shared_parameters, 2),
+        )
+
+
+def shown_gaps(entries: list[Entry]) -> list[ShownGap]:
+    return [ShownGap.of(gap) for gap in sharing_gaps(entries)]
+
+
+GAP_COLUMNS = {
+    "setup": st.column_config.TextColumn("setup"),
+    "shared median (%)": st.column_config.NumberColumn("shared median (%)", format="%.2f"),
+    "unshared median (%)": st.column_config.NumberColumn("unshared median (%)", format="%.2f"),
+    "sharing gives (points)": st.column_config.NumberColumn("sharing gives (points)", format="%+.2f"),
+    "parameters unshared ÷ shared": st.column_config.NumberColumn(
+        "parameters unshared ÷ shared", format="%.2f×"
+    ),
+    "runs (shared + unshared)": st.column_config.TextColumn("runs (shared + unshared)"),
+}
+
+
+def gap_table(gaps: list[ShownGap]) -> list[dict]:
+    """Shared against unshared, setup by setup (only setups that have both)."""
+    return [
+        {
+            "setup": gap.setup,
+            "shared median (%)": gap.shared_percent,
+            "unshared median (%)": gap.unshared_percent,
+            "sharing gives (points)": gap.points,
+            "parameters unshared ÷ shared": gap.parameter_ratio,
+            "runs (shared + unshared)": f"{gap.shared_runs} + {gap.unshared_runs}",
+        }
+        for gap in gaps
     ]
 
 
@@ -260,23 +409,37 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def signed(points: float) -> str:
+    return f"{'+' if points >= 0 else '−'}{abs(points):.2f}"
+
+
 def summary_sentence(entries: list[Entry]) -> str:
-    """What the projector says in words, computed from the entries."""
+    """What the projector says in words, computed from the entries: shared against unshared
+    only within a setup (the same data, budget and architecture), never across setups."""
     setups = len({e.setup for e in entries})
-    shared = [e.test_accuracy for e in entries if e.shared]
-    unshared = [e.test_accuracy for e in entries if not e.shared]
     students = len({e.student for e in entries})
     text = f"{plural(len(entries), 'run')} from {plural(students, 'student')}, {plural(setups, 'setup')}."
-    if shared and unshared:
-        gap = statistics.median(shared) - statistics.median(unshared)
-        params_shared = statistics.median(e.parameters for e in entries if e.shared)
-        params_unshared = statistics.median(e.parameters for e in entries if not e.shared)
-        text += (
-            f" Median test pair accuracy: shared {100 * statistics.median(shared):.2f}%, unshared "
-            f"{100 * statistics.median(unshared):.2f}% ({'+' if gap >= 0 else '−'}{abs(100 * gap):.2f} points for sharing), "
-            f"with {params_unshared / params_shared:.2f}× the parameters when unshared (medians)."
+    gaps = shown_gaps(entries)
+    if not gaps:
+        if any(e.shared for e in entries) and not all(e.shared for e in entries):
+            return text + (
+                " No setup has both shared and unshared runs yet, so the board does not compare them: "
+                "only runs of the same setup make a fair comparison."
+            )
+        return text
+    if len(gaps) == 1:
+        (gap,) = gaps
+        return text + (
+            f" One setup has both shared and unshared runs ({md_text(gap.setup)}): there, the median test pair "
+            f"accuracy is {gap.shared_percent:.2f}% shared and {gap.unshared_percent:.2f}% unshared "
+            f"({signed(gap.points)} points for sharing), and the unshared network has {gap.parameter_ratio:.2f}× "
+            "the parameters."
         )
-    return text
+    ahead = sum(gap.points > 0 for gap in gaps)
+    return text + (
+        f" {len(gaps)} setups have both shared and unshared runs; sharing is ahead in {ahead} of them "
+        "(each setup compared with itself in the table *Shared against unshared*)."
+    )
 
 
 # ---- the teacher's PIN -----------------------------------------------------------------------------

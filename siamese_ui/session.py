@@ -64,6 +64,23 @@ def adopt_finished_training(job) -> bool:
     return True
 
 
+def find_my_training() -> bool:
+    """A reload, a second tab or a link opened in the same browser (a new session, the same
+    student cookie) finds this student's training again: the server's registry keeps each
+    student's latest one. True when this session just found it."""
+    from .patches import current_session_id
+    from .resources import student_registry
+    from .student import student_id
+
+    student, registry = student_id(), student_registry()
+    registry.watch(student, current_session_id())
+    mine = registry.job(student)
+    if mine is not None and st.session_state.get(TRAIN_JOB) is not mine:
+        st.session_state[TRAIN_JOB] = mine
+        return True
+    return False
+
+
 def forget_training() -> None:
     """Reset: the training and its model go; the pages fall back to the pretrained model."""
     for key in (TRAIN_JOB, TRAIN_ADOPTED, MODEL):

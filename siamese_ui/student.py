@@ -75,6 +75,12 @@ class StudentRegistry:
             self._jobs[student] = weakref.ref(job)
             self._prune()
 
+    def task(self, student: str) -> Any | None:
+        """The student's latest lesson task (a race, a More lessons training), while it lives."""
+        with self._lock:
+            ref = self._tasks.get(student)
+            return ref() if ref is not None else None
+
     def set_task(self, student: str, task: Any) -> None:
         with self._lock:
             self._tasks[student] = weakref.ref(task)
@@ -85,9 +91,7 @@ class StudentRegistry:
         job = self.job(student)
         if job is not None and job.snapshot().status.active:
             return "a training on the Train page"
-        with self._lock:
-            ref = self._tasks.get(student)
-        task = ref() if ref is not None else None
+        task = self.task(student)
         if task is not None and task.alive:
             return task.description or f"a training on More lessons ({task.name})"
         return ""

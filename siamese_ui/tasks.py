@@ -35,9 +35,20 @@ def start_task(name: str, target: str, kwargs: dict, owner: int, description: st
     task = RemoteTask(name, target, kwargs, keep_alive=keep_alive_for(student, registry, disconnect_grace()))
     task.owner = student
     task.description = description or f"a training on More lessons ({name})"
+    task.for_owner = owner  # what task_of compares: a reload files the task under it again
     st.session_state[TASKS + name] = (owner, task)
     registry.set_task(student, task)
     worker_pool().submit(task)
+
+
+def find_my_task() -> None:
+    """A reload, a second tab or a link opened in the same browser finds this student's latest
+    task again (a finished race's two runs for the class board): the server's registry keeps it."""
+    task = student_registry().task(student_id())
+    if task is not None:
+        entry = st.session_state.get(TASKS + task.name)
+        if entry is None or entry[1] is not task:
+            st.session_state[TASKS + task.name] = (getattr(task, "for_owner", None), task)
 
 
 def task_of(name: str, owner: int) -> RemoteTask | None:
