@@ -184,6 +184,7 @@ def test_the_whole_lesson_with_every_try_done_and_every_linked_control_moved(boa
     }
     assert sorted(tries) == list(range(len(STEPS)))  # a new step gets its Try here
     at = app(None, {LINK: "on"})
+    at.default_timeout = 3 * TIMEOUT  # one run of a page on a loaded machine (seen: over 180 s)
     click(at, "lesson.start")
     walked: dict[int, list[str]] = {}
     for k in range(len(STEPS)):
@@ -192,6 +193,7 @@ def test_the_whole_lesson_with_every_try_done_and_every_linked_control_moved(boa
         no_error_box(at, f"step {k + 1}'s Try")
         shows_step(at, k)
         walked[k] = move_every_bound_widget(at)
+        print(f"step {k + 1}: Try done, linked controls moved: {walked[k]}")  # shown if it fails
         shows_step(at, k)
         if k < len(STEPS) - 1:
             click(at, "lesson.next")
