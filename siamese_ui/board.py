@@ -289,7 +289,7 @@ def board_figure(entries: list[Entry]):
     return figure
 
 
-ENTRY_COLUMNS = {
+ENTRY_COLUMNS = {  # the setup column has a fixed width: a long setup is cut in its cell, not the table
     # accuracy first after the nickname: on a narrow screen the table scrolls, the numbers stay in view
     "nickname": st.column_config.TextColumn("nickname"),
     "test pair accuracy (%)": st.column_config.NumberColumn(
@@ -298,7 +298,7 @@ ENTRY_COLUMNS = {
     "AUC": st.column_config.NumberColumn("AUC", format="%.4f"),
     "weights": st.column_config.TextColumn("weights"),
     "parameters": st.column_config.NumberColumn("parameters", format="localized"),
-    "setup": st.column_config.TextColumn("setup"),
+    "setup": st.column_config.TextColumn("setup", width="medium"),
     "training (s)": st.column_config.NumberColumn("training (s)", format="%.1f"),
     "data set": st.column_config.TextColumn("data set"),
     "from": st.column_config.TextColumn("from"),
@@ -325,7 +325,7 @@ def entry_table(entries: list[Entry]) -> list[dict]:
 
 
 SUMMARY_COLUMNS = {
-    "setup": st.column_config.TextColumn("setup"),
+    "setup": st.column_config.TextColumn("setup", width="medium"),
     "median test pair accuracy (%)": st.column_config.NumberColumn(
         "median (%)", format="%.2f", help="The median test pair accuracy of the setup's runs."
     ),
@@ -379,7 +379,7 @@ def shown_gaps(entries: list[Entry]) -> list[ShownGap]:
 
 
 GAP_COLUMNS = {
-    "setup": st.column_config.TextColumn("setup"),
+    "setup": st.column_config.TextColumn("setup", width="medium"),
     "shared median (%)": st.column_config.NumberColumn("shared median (%)", format="%.2f"),
     "unshared median (%)": st.column_config.NumberColumn("unshared median (%)", format="%.2f"),
     "sharing gives (points)": st.column_config.NumberColumn("sharing gives (points)", format="%+.2f"),

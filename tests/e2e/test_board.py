@@ -35,12 +35,12 @@ def board_server(tmp_path_factory):
     stop_server(s)
 
 
-def new_page(browser, url: str, path: str, height: int = 1300):
+def new_page(browser, url: str, path: str, height: int = 1300, wait: float = 120):
     context = browser.new_context(viewport={"width": 1400, "height": height})
     page = context.new_page()
-    page.set_default_timeout(120_000)
+    page.set_default_timeout(wait * 1000)
     page.goto(url + path)
-    wait_idle(page)
+    wait_idle(page, wait)
     return context, page
 
 
@@ -135,8 +135,7 @@ def test_a_reload_and_the_teachers_link_find_the_run_and_the_class(browser, boar
     through the student cookie. Then the board's tables at 1400 and 390 px, and the projector."""
     url = board_server["url"]
     teacher_ctx, _, code = open_class(browser, url, "Year 9 reload")
-    context, page = new_page(browser, url, TINY)
-    page.set_default_timeout(300_000)  # a generous wait: a busy machine loads TensorFlow slowly
+    context, page = new_page(browser, url, TINY, wait=300)  # generous: a busy machine loads TensorFlow slowly
     main(page).get_by_role("button", name="Start", exact=True).click()
     main(page).get_by_text(re.compile(r"Test pair accuracy [\d.]+% at threshold")).wait_for(timeout=180_000)
     goto_nav(page, "Class board")
