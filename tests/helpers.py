@@ -154,6 +154,8 @@ def move_away(widget: Widget, plausible: Plausible) -> str | None:
             widget.set_value((value[0], upper))
             return f"moved {label!r} to {value[0]} … {upper}"
         new = _lowest(value, widget.min, widget.max, step)
+        if isinstance(value, int):
+            new = int(new)  # an int slider's bounds come as floats
         if new == value:
             return None
         widget.set_value(new)
@@ -163,6 +165,8 @@ def move_away(widget: Widget, plausible: Plausible) -> str | None:
         low = widget.min if widget.proto.has_min else None
         high = widget.max if widget.proto.has_max else None
         new = (low if low is not None else step) if value is None else _lowest(value, low, high, step)
+        if isinstance(value, int) and not isinstance(value, bool):
+            new = int(new)  # an int input's bounds come as floats
         if new == value:
             return None
         widget.set_value(new)
@@ -256,6 +260,9 @@ class Walk:
             # a button changed page (the lesson's Next): AppTest's next run opens the walked page again
             at.run()
             self.check(at, f"coming back to {self.page} after {action}")
+        elif at.exception:  # the rest of the page was not drawn: the student goes on, the page reruns
+            at.run()
+            self.check(at, f"the rerun after {action}")
         self.done.append(f"{action} ({time.perf_counter() - started:.1f} s)")
 
     def __call__(self, at: AppTest) -> Walk:

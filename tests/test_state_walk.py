@@ -10,9 +10,10 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
 
 from siamese_core.board import Board
-from tests.helpers import TIMEOUT, Plausible, Walk, navigation_pages
+from tests.helpers import ROOT, TIMEOUT, Plausible, Walk, navigation_pages
 from tests.test_pages import TINY, app
 
 PIN = "walk-4711"
@@ -20,6 +21,10 @@ TRAINING_TIMEOUT = 600  # one small run (16 batches); generous for a busy machin
 PAGES = navigation_pages()
 LESSON = ("lesson-off", "lesson-on")
 MODELS = ("pretrained", "trained-here")
+# A reload (or a second tab) of the student who trained: a new session that holds only the
+# student's id, which the browser's cookie would bring (AppTest cannot send cookies; the id is put
+# where student_id() keeps it). Walked with the lesson off only: the lesson adds nothing to it.
+RELOADED = "reloaded"
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +72,20 @@ def trained_session(classroom):
     }
 
 
+def reloaded_student(trained_session: dict) -> str:
+    """A student id whose server-side run (the registry of each student's training, as a reload
+    finds it) is the module's trained run; a new id per walk, so one walk's Reset or Start leaves
+    the next walk's run alone."""
+    import secrets
+
+    from siamese_ui.resources import student_registry
+    from siamese_ui.session import TRAIN_JOB
+
+    student = secrets.token_hex(16)
+    student_registry().set_job(student, trained_session[TRAIN_JOB])
+    return student
+
+
 @pytest.fixture(scope="module")
 def stopped_jobs():
     """Every job of the worker pool the walk asks to stop (the real stop, watched): the walk waits
@@ -101,24 +120,44 @@ def idle_workers(timeout: float = TRAINING_TIMEOUT) -> None:
     assert not any(pool.jobs()), f"still busy after {timeout:.0f} s: {pool.jobs()}"
 
 
+# Defects of issue 24 that other branches fix: the lead removes each mark when merging that branch
+# (strict: a case that passes while marked fails, so a stale mark cannot stay).
+KNOWN = {
+    # the lesson's Next/Back after a widget bound to the link moved: StreamlitAPIException
+    "weight_sharing-lesson-on": "issue 24 item 1: fixed on branch fix-lesson",
+    "train-lesson-on": "issue 24 item 1: fixed on branch fix-lesson",
+    "board-lesson-on": "issue 24 item 1: fixed on branch fix-lesson",
+}
+
+
+def case(page: str, lesson: str, model: str):
+    name = f"{page.removeprefix('pages/').removesuffix('.py')}-{lesson}"
+    marks = [pytest.mark.xfail(strict=True, reason=KNOWN[name])] if name in KNOWN else []
+    return pytest.param(page, lesson, model, id=f"{name}-{model}", marks=marks)
+
+
 CASES = [
-    pytest.param(
-        page, lesson, model, id=f"{page.removeprefix('pages/').removesuffix('.py')}-{lesson}-{model}"
-    )
+    case(page, lesson, model)
     for page in PAGES
-    for lesson in LESSON
-    for model in MODELS
+    for lesson, model in [
+        *((lesson, model) for lesson in LESSON for model in MODELS),
+        ("lesson-off", RELOADED),
+    ]
 ]
 
 
 @pytest.mark.parametrize(("page", "lesson", "model"), CASES)
 def test_every_control_of_the_page_can_be_used(page, lesson, model, classroom, stopped_jobs, request):
     from siamese_ui.lesson import SWITCH
+    from siamese_ui.student import STUDENT
 
-    at = app()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if model == "trained-here":
         for key, value in request.getfixturevalue("trained_session").items():
             at.session_state[key] = value
+    elif model == RELOADED:
+        at.session_state[STUDENT] = reloaded_student(request.getfixturevalue("trained_session"))
+    at.run()
     if lesson == "lesson-on":
         at.toggle(key=SWITCH).set_value(True).run()
     at.switch_page(page).run()
@@ -135,4 +174,56 @@ def test_every_control_of_the_page_can_be_used(page, lesson, model, classroom, s
     took = time.perf_counter() - started
     print(f"\n{page} · {lesson} · {model}: {len(walk.done)} actions in {took:.1f} s")
     print("\n".join(f"  {action}" for action in walk.done))
+    print("\n".join(f"  PROBLEM {problem}" for problem in walk.problems))
     assert not walk.problems, "\n\n".join(walk.problems)
+
+
+# ---- the walk itself: it sees what it must see ------------------------------------------------------
+WALKED = """
+import streamlit as st
+
+if st.toggle("Switch", key="switch"):
+    st.number_input("Count", 0, 10, 5, key="count")
+    if st.button("Boom"):
+        raise KeyError("boom")
+with st.form("greeting"):
+    name = st.text_input("Name")
+    if st.form_submit_button("Send"):
+        st.markdown(f"Hello {name}, count {st.session_state.get('count')}")
+if st.button("Oops"):
+    st.error("Something broke.")
+"""
+
+
+def test_the_walk_reveals_moves_types_presses_and_reports_what_went_wrong():
+    at = AppTest.from_string(WALKED, default_timeout=30).run()
+    walk = Walk("a script", Plausible(text="Ada"))(at)
+    assert [action.rsplit(" (", 1)[0] for action in walk.done] == [
+        "flipped 'Switch' to True",
+        "set 'Count' from 5 to 0",  # the lowest value of its range
+        "pressed 'Boom'",
+        "typed 'Ada' into 'Name'; pressed 'Send'",  # a form's field goes with its submit button
+        "pressed 'Oops'",
+    ]
+    assert len(walk.problems) == 2
+    assert walk.problems[0].startswith("after pressed 'Boom': exception 'boom'")
+    assert walk.problems[1] == "after pressed 'Oops': error box 'Something broke.'"
+
+
+def test_an_error_the_walk_provokes_on_purpose_is_not_a_problem():
+    at = AppTest.from_string(WALKED, default_timeout=30).run()
+    walk = Walk("a script", Plausible(), provoked=(r"^Something broke\.$",), skip=("switch",))(at)
+    assert walk.problems == []
+    assert [action.rsplit(" (", 1)[0] for action in walk.done] == [
+        "typed 'Ada 7' into 'Name'; pressed 'Send'",
+        "pressed 'Oops'",
+    ]
+
+
+def test_the_page_table_is_the_navigations():
+    """Every page the walk reads is one the app's st.navigation registers (AppTest refuses any
+    other), and there is more than Home."""
+    at = app()
+    assert len(PAGES) > 1 and len(set(PAGES)) == len(PAGES)
+    for page in PAGES:
+        at.switch_page(page)  # raises ValueError for a file the navigation does not list
