@@ -247,7 +247,9 @@ class Walk:
 
     def check(self, at: AppTest, action: str) -> None:
         for exc in at.exception:
-            self.problems.append(f"after {action}: exception {exc.value}\n{''.join(exc.stack_trace)}")
+            # the app shows students only the exception's type (showErrorDetails = "type"); the
+            # type is in the element, the full traceback in the test's captured output
+            self.problems.append(f"after {action}: exception {exc.proto.type}: {exc.value}")
         for error in at.error:
             if not any(re.search(p, error.value) for p in self.provoked):
                 self.problems.append(f"after {action}: error box {error.value!r}")
