@@ -27,3 +27,74 @@ def small_data():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# ---- the coverage floor for the app's pages and shared UI code --------------------------------------
+UI_FOLDERS = ("pages", "siamese_ui")
+
+
+def pytest_addoption(parser):
+    parser.addini(
+        "ui_coverage_floor",
+        "percent of the lines of pages/ and siamese_ui/ the whole suite must run",
+        default="0",
+    )
+
+
+def _whole_suite(config) -> bool:
+    """The run was the README's `python -m pytest`: every test path, nothing selected away."""
+    option = config.option
+    return (
+        [Path(a).resolve() for a in config.args] == [ROOT / p for p in config.getini("testpaths")]
+        and not option.keyword
+        and not option.markexpr
+        and not getattr(option, "lf", False)
+        and not getattr(option, "deselect", None)
+        and not getattr(option, "stepwise", False)
+    )
+
+
+def ui_coverage(cov) -> float:
+    """Percent of the lines of pages/ and siamese_ui/ run, from pytest-cov's combined data (the
+    browser tests' servers included), files never imported counted as 0%."""
+    import io
+
+    return cov.report(include=[str(ROOT / folder / "*") for folder in UI_FOLDERS], file=io.StringIO())
+
+
+UI_COVERAGE = pytest.StashKey[tuple[str, bool]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtestloop(session):
+    """After pytest-cov has combined its data (its own wrapper runs inside this one): the figure
+    for pages/ and siamese_ui/, and a failed run when the whole suite ran and stays below the
+    floor. (A total --cov-fail-under would mix in siamese_core, and fail every single-file run.)"""
+    result = yield
+    plugin = session.config.pluginmanager.getplugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    if controller is None or controller.cov is None or session.config.option.collectonly:
+        return result
+    floor = float(session.config.getini("ui_coverage_floor"))
+    percent = ui_coverage(controller.cov)
+    whole = _whole_suite(session.config)
+    below = whole and percent < floor
+    if whole:
+        verdict = "below the floor." if below else "at or above the floor."
+        message = (
+            f"Lines of pages/ and siamese_ui/ run by the suite: {percent:.1f}% (floor {floor:g}%): {verdict}"
+        )
+    else:
+        message = f"Lines of pages/ and siamese_ui/ run by these tests: {percent:.1f}% (the floor is for the whole suite)."
+    session.config.stash[UI_COVERAGE] = (message, below)
+    if below:
+        session.testsfailed += 1  # the exit status of a failed run
+    return result
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_terminal_summary(terminalreporter, config):
+    """The figure under pytest-cov's report."""
+    if UI_COVERAGE in config.stash:
+        message, below = config.stash[UI_COVERAGE]
+        terminalreporter.write_line(message, red=below, bold=below)

@@ -1,0 +1,304 @@
+"""What several test modules share: the app's page table as the navigation declares it, and a
+student who sets every control of a page away from its default and presses every button (the
+state walk, read generically from the page's widgets in AppTest)."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import (
+    Block,
+    Button,
+    ButtonGroup,
+    CameraInput,
+    Checkbox,
+    DownloadButton,
+    FileUploader,
+    Multiselect,
+    NumberInput,
+    Radio,
+    Selectbox,
+    SelectSlider,
+    Slider,
+    TextArea,
+    TextInput,
+    Toggle,
+    Widget,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 180
+
+
+# ---- the page table ---------------------------------------------------------------------------------
+def navigation_pages() -> list[str]:
+    """Every page file the app's navigation lists, in its order, read from the one place the table
+    is declared: ``siamese_ui/navigation.py``'s ``PAGES`` where that module exists, else the
+    ``st.Page("pages/...")`` calls in app.py. Never a list typed into a test."""
+    try:
+        from siamese_ui.navigation import PAGES  # type: ignore[import-not-found]
+    except ImportError:
+        tree = ast.parse((ROOT / "app.py").read_text())
+        return [
+            node.args[0].value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "Page"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ]
+    return [page.file for page in PAGES]
+
+
+# ---- what a student types and uploads ----------------------------------------------------------------
+def _digit_picture(kind: str) -> bytes:
+    """A test digit as a student would upload it: dark ink on white paper, 112 px, PNG or JPEG."""
+    from PIL import Image
+
+    from siamese_core.data import load_dataset
+
+    test = load_dataset("mnist-5k").test
+    digit = test.x[np.flatnonzero(test.y == 7)[0]]
+    image = Image.fromarray(255 - digit).resize((112, 112)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, kind)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """What the walk types into text boxes and picks in option lists where it matters (by label;
+    any other text box gets ``text``, any other list its next option), and what it uploads:
+    values a student would really use, so an error box after them is a defect, not bad input."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    choices: dict[str, str] = field(default_factory=dict)
+    text: str = "Ada 7"
+
+    def text_for(self, label: str) -> str:
+        return self.texts.get(label, self.text)
+
+    def upload_for(self, allowed: list[str]) -> tuple[str, bytes, str]:
+        """A file of one of the uploader's types: a digit picture, or the bundled model."""
+        kinds = {t.lower().lstrip(".") for t in allowed}
+        if "png" in kinds:
+            return "seven.png", _digit_picture("PNG"), "image/png"
+        if kinds & {"jpg", "jpeg"}:
+            return "seven.jpg", _digit_picture("JPEG"), "image/jpeg"
+        if "keras" in kinds:
+            from siamese_core.persistence import DEFAULT_MODEL
+
+            return "model.keras", Path(DEFAULT_MODEL).read_bytes(), "application/octet-stream"
+        raise NotImplementedError(f"the walk has no plausible file of the types {sorted(kinds)}: add one")
+
+
+# ---- moving one widget --------------------------------------------------------------------------------
+def _other(options: list, index: int | None) -> int:
+    return 0 if index is None else (index + 1) % len(options)
+
+
+def _lowest(value, low, high, step):
+    """The lowest value within range, or one step up when the value is already there (the edge
+    of the range, and the least work for the pages: fewest points, fewest epochs)."""
+    if low is not None and value != low:
+        return low
+    up = value + step
+    return up if high is None or up <= high else value
+
+
+def move_away(widget: Widget, plausible: Plausible) -> str | None:
+    """Set the widget to another value than the one it holds (a fresh page holds its default):
+    flip a switch, take the next option, move a slider or number one step within its range, type
+    plausible text, upload a plausible file. Returns what was done, or None where nothing can
+    change (one option only). A kind of widget the walk does not know fails the test, so a new
+    kind of control cannot go unwalked."""
+    label = getattr(widget, "label", "") or widget.key or widget.id
+    if isinstance(widget, Toggle | Checkbox):
+        widget.set_value(not widget.value)
+        return f"flipped {label!r} to {widget.value}"
+    if isinstance(widget, Selectbox | Radio):
+        if len(widget.options) < 2 and widget.index is not None:
+            return None
+        choice = widget.options[_other(widget.options, widget.index)]
+        if (wanted := plausible.choices.get(widget.label)) in widget.options and wanted != widget.value:
+            choice = wanted
+        widget.set_value(choice)
+        return f"chose {choice!r} in {label!r}"
+    if isinstance(widget, SelectSlider):
+        options = list(widget.options)
+        value = widget.value
+        if isinstance(value, tuple | list):  # a range: move its upper end
+            high = options.index(str(value[1])) if str(value[1]) in options else len(options) - 1
+            upper = options[high - 1 if high == len(options) - 1 else high + 1]
+            widget.set_value([str(value[0]), upper])
+            return f"moved {label!r} to {value[0]} … {upper}"
+        if len(options) < 2:
+            return None
+        choice = options[1] if str(value) == options[0] else options[0]
+        widget.set_value(choice)
+        return f"moved {label!r} to {choice}"
+    if isinstance(widget, Slider):
+        value = widget.value
+        step = widget.step or 1
+        if isinstance(value, tuple | list):
+            upper = _lowest(value[1], value[0], widget.max, step)
+            widget.set_value((value[0], upper))
+            return f"moved {label!r} to {value[0]} … {upper}"
+        new = _lowest(value, widget.min, widget.max, step)
+        if isinstance(value, int):
+            new = int(new)  # an int slider's bounds come as floats
+        if new == value:
+            return None
+        widget.set_value(new)
+        return f"moved {label!r} from {value} to {new}"
+    if isinstance(widget, NumberInput):
+        value, step = widget.value, widget.step or 1
+        low = widget.min if widget.proto.has_min else None
+        high = widget.max if widget.proto.has_max else None
+        new = (low if low is not None else step) if value is None else _lowest(value, low, high, step)
+        if isinstance(value, int) and not isinstance(value, bool):
+            new = int(new)  # an int input's bounds come as floats
+        if new == value:
+            return None
+        widget.set_value(new)
+        return f"set {label!r} from {value} to {new}"
+    if isinstance(widget, Multiselect):
+        chosen = list(widget.values)
+        room = widget.max_selections == 0 or len(chosen) < widget.max_selections
+        spare = [o for o in widget.options if o not in chosen]
+        if spare and room:
+            widget.set_value([*chosen, spare[0]])
+            return f"added {spare[0]!r} to {label!r}"
+        if chosen:
+            widget.set_value(chosen[1:])
+            return f"removed {chosen[0]!r} from {label!r}"
+        return None
+    if isinstance(widget, ButtonGroup):
+        options = [o.content for o in widget.options]
+        chosen = list(widget.indices)
+        choice = options[_other(options, chosen[0] if chosen else None)]
+        widget.set_value(choice)
+        return f"picked {choice!r} in {label!r}"
+    if isinstance(widget, TextInput | TextArea):
+        text = plausible.text_for(widget.label)
+        if widget.value == text:
+            return None
+        widget.input(text)
+        return f"typed {text!r} into {label!r}"
+    if isinstance(widget, FileUploader):
+        name, content, mime = plausible.upload_for(widget.allowed_type)
+        widget.set_value((name, content, mime))
+        return f"uploaded {name} to {label!r}"
+    if isinstance(widget, CameraInput):
+        widget.set_value(("seven.jpg", _digit_picture("JPEG"), "image/jpeg"))
+        return f"took a photo of a 7 with {label!r}"
+    raise NotImplementedError(f"the state walk cannot set a {type(widget).__name__} ({label!r}): teach it")
+
+
+# ---- the walk ------------------------------------------------------------------------------------------
+def widgets(at: AppTest) -> Iterator[Widget]:
+    """Every widget on the page as drawn now, main area first, then the sidebar."""
+    for block in (at.main, at.sidebar):
+        for node in block:
+            if isinstance(node, Widget):
+                yield node
+
+
+def tab_sets(at: AppTest) -> Iterator[tuple[str, list[str]]]:
+    """(key, labels) of each keyed tab set: with ``on_change="rerun"`` only the open tab's body
+    runs, so the walk opens each one (through session state, the documented way to switch)."""
+    for block in (at.main, at.sidebar):
+        for node in block:
+            if isinstance(node, Block) and node.type == "tab_container" and node.key:
+                yield node.key, [tab.label for tab in node.children.values()]
+
+
+def is_button(widget: Widget) -> bool:
+    return isinstance(widget, Button | DownloadButton)
+
+
+def identity(widget: Widget) -> str:
+    """Keyed widgets by key; others by kind and label (their id changes with their arguments)."""
+    return widget.key or f"{type(widget).__name__}:{getattr(widget, 'label', widget.id)}"
+
+
+@dataclass
+class Walk:
+    """One student's walk over one page: what was done, and what went wrong after which step."""
+
+    page: str
+    plausible: Plausible
+    provoked: tuple[str, ...] = ()  # error sentences the walk provokes on purpose (regexes)
+    skip: tuple[str, ...] = ()  # widget keys set outside the walk (the lesson's switch)
+    settle: Callable[[], None] = lambda: None  # after each press: let work the walk stopped end
+    max_actions: int = 150
+    done: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    title: str = ""
+
+    def check(self, at: AppTest, action: str) -> None:
+        for exc in at.exception:
+            # the app shows students only the exception's type (showErrorDetails = "type"); the
+            # type is in the element, the full traceback in the test's captured output
+            self.problems.append(f"after {action}: exception {exc.proto.type}: {exc.value}")
+        for error in at.error:
+            if not any(re.search(p, error.value) for p in self.provoked):
+                self.problems.append(f"after {action}: error box {error.value!r}")
+
+    def run(self, at: AppTest, action: str) -> None:
+        started = time.perf_counter()
+        at.run()
+        self.check(at, action)
+        if at.title and self.title and at.title[0].value != self.title:
+            # a button changed page (the lesson's Next): AppTest's next run opens the walked page again
+            at.run()
+            self.check(at, f"coming back to {self.page} after {action}")
+        elif at.exception:  # the rest of the page was not drawn: the student goes on, the page reruns
+            at.run()
+            self.check(at, f"the rerun after {action}")
+        self.done.append(f"{action} ({time.perf_counter() - started:.1f} s)")
+
+    def __call__(self, at: AppTest) -> Walk:
+        """Set every widget away from its default, then press every enabled button, and the same
+        for whatever they reveal (a form, a Stop after a Start, each tab of a tab set that runs
+        only its open tab), until nothing new is left."""
+        self.title = at.title[0].value if at.title else ""
+        self.check(at, f"opening {self.page}")
+        seen: set[str] = set(self.skip)
+        while len(self.done) < self.max_actions:
+            pending = [w for w in widgets(at) if identity(w) not in seen and not w.disabled]
+            if setting := [w for w in pending if not is_button(w) and not w.form_id]:
+                seen.add(identity(setting[0]))
+                if (action := move_away(setting[0], self.plausible)) is not None:
+                    self.run(at, action)
+            elif pressing := [w for w in pending if is_button(w)]:
+                button = pressing[0]
+                seen.add(identity(button))
+                typed = [  # a form's fields are sent with its submit button, as a browser does
+                    move_away(w, self.plausible)
+                    for w in widgets(at)
+                    if button.form_id and w.form_id == button.form_id and not is_button(w)
+                ]
+                button.click()
+                self.run(at, "; ".join([t for t in typed if t] + [f"pressed {button.label!r}"]))
+                self.settle()
+            elif closed := [
+                (k, t) for k, labels in tab_sets(at) for t in labels if f"tab {k} {t}" not in seen
+            ]:
+                key, label = closed[0]
+                seen.add(f"tab {key} {label}")
+                at.session_state[key] = label
+                self.run(at, f"opened the tab {label!r}")
+            else:
+                return self
+        self.problems.append(f"the walk stopped after {self.max_actions} actions: {self.done[-5:]}")
+        return self
