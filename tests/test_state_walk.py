@@ -122,11 +122,7 @@ def idle_workers(timeout: float = TRAINING_TIMEOUT) -> None:
 
 # Defects of issue 24 that other branches fix: the lead removes each mark when merging that branch
 # (strict: a case that passes while marked fails, so a stale mark cannot stay).
-KNOWN = {
-    # the lesson's Next/Back after a widget bound to the link moved: StreamlitAPIException
-    "weight_sharing-lesson-on": "issue 24 item 1: fixed on branch fix-lesson",
-    "train-lesson-on": "issue 24 item 1: fixed on branch fix-lesson",
-}
+KNOWN: dict[str, str] = {}
 
 
 def case(page: str, lesson: str, model: str):
