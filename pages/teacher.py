@@ -53,7 +53,7 @@ Choose your own PIN (any text); students never need it."""
 
 
 def unlock_ui(pin: str) -> None:
-    with st.form("teacher.unlock"):
+    with st.form("teacher.unlock", clear_on_submit=True):  # a typed PIN does not stay on screen
         typed = st.text_input("Teacher PIN", type="password")
         remember = st.checkbox(
             f"Keep this browser unlocked for {UNLOCK_HOURS} hours",
