@@ -10,20 +10,24 @@ import psutil
 import streamlit as st
 
 from siamese_core.board import BoardError, ClassInfo
+from siamese_core.jobs import STOPPED_BY_TEACHER
 from siamese_core.memory import pss_mb
-from siamese_ui.board import (
-    BOARD_CODE,
-    PIN_NAME,
-    PROJECTOR,
-    TEACHER,
-    md_text,
-    open_board,
-    pin_guard,
-    teacher_pin,
-)
+from siamese_ui.board import BOARD_CODE, PROJECTOR, md_text, open_board
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
 from siamese_ui.resources import worker_pool
+from siamese_ui.teacher_auth import (
+    PIN_NAME,
+    UNLOCK_HOURS,
+    Verdict,
+    check_sentence,
+    lock,
+    remembered,
+    teacher_pin,
+    unlock,
+    unlocked_until,
+    write_cookie,
+)
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 lesson_box("teacher")  # the guided lesson's step for this page, while the lesson is on
@@ -31,7 +35,6 @@ lesson_box("teacher")  # the guided lesson's step for this page, while the lesso
 CLASS = "teacher.class"
 MESSAGE = "teacher.message"
 SERVER_REFRESH_SECONDS = 5.0
-STOPPED_BY_TEACHER = "stopped by the teacher"
 
 
 def no_pin_ui() -> None:
@@ -50,21 +53,39 @@ Choose your own PIN (any text); students never need it."""
 
 
 def unlock_ui(pin: str) -> None:
-    with st.form("teacher.unlock"):
+    with st.form("teacher.unlock", clear_on_submit=True):  # a typed PIN does not stay on screen
         typed = st.text_input("Teacher PIN", type="password")
+        remember = st.checkbox(
+            f"Keep this browser unlocked for {UNLOCK_HOURS} hours",
+            value=True,
+            help="A reload or a new tab of this browser stays unlocked until then, or until you press "
+            "Lock. Leave it off on a computer that others use after you.",
+        )
         if st.form_submit_button("Unlock", icon=":material/lock_open:"):
-            outcome = pin_guard().check(typed, pin)
-            if outcome is True:
-                st.session_state[TEACHER] = True
+            if not typed.strip():
+                st.error("Type the PIN first.")  # not counted as a wrong PIN
+                return
+            check = unlock(typed, pin, remember)
+            if check.verdict == Verdict.RIGHT:
                 st.rerun()
-            elif outcome is False:
-                wait = pin_guard().wait()
-                st.error(
-                    "Wrong PIN."
-                    + (f" Too many wrong PINs: the next try is possible in {wait:.0f} s." if wait else "")
-                )
-            else:
-                st.error(f"Too many wrong PINs: try again in {outcome:.0f} s.")
+            st.error(check_sentence(check))
+
+
+def lock_ui(until: float) -> None:
+    """The sidebar's Lock, and how long this unlock lasts."""
+    if st.sidebar.button("Lock the teacher's page", icon=":material/lock:"):
+        lock()
+        st.rerun()
+    minutes = max(0, int(until - time.time()) // 60)
+    left = f"{minutes // 60} h {minutes % 60} min"
+    if remembered():
+        st.sidebar.markdown(
+            f"This browser stays unlocked for {left} more, across reloads, or until you lock it."
+        )
+    else:
+        st.sidebar.markdown(
+            f"This tab stays unlocked for {left} more, or until you lock it; a reload asks for the PIN again."
+        )
 
 
 def board_link(code: str, projector: bool = False) -> str:
@@ -159,8 +180,10 @@ def entries_ui(store, info: ClassInfo) -> None:
         st.rerun()
 
 
-def server_ui(store) -> None:
+def server_ui(store, pin: str) -> None:
     """The queue and the running trainings, who owns them, and the machine; every few seconds."""
+    if unlocked_until(pin) is None:  # expired, locked in another tab, or the PIN changed
+        st.rerun()
     pool = worker_pool()
     queued, running = pool.jobs()
     owners = [job.owner for job in (*running, *queued) if job.owner]
@@ -169,21 +192,36 @@ def server_ui(store) -> None:
     except BoardError:
         names = {}
     now = time.monotonic()
-    st.subheader(f"Trainings: {len(running)} running of {pool.size}, {len(queued)} waiting")
-    for place, job in [("running", j) for j in running] + [
+    stopping = sum(job.stopping for job in running)
+    if stopping:
+        st.subheader(
+            f"Trainings: {len(running) - stopping} running and {stopping} stopping of {pool.size}, "
+            f"{len(queued)} waiting"
+        )
+    else:
+        st.subheader(f"Trainings: {len(running)} running of {pool.size}, {len(queued)} waiting")
+    for place, job in [("stopping" if j.stopping else "running", j) for j in running] + [
         (f"{k}. in line", j) for k, j in enumerate(queued, 1)
     ]:
         who = names.get(job.owner) or (f"student {job.owner[:6]}" if job.owner else "the server")
-        since = now - (job.started_at if place == "running" else job.queued_at)
+        since = now - (job.started_at if place in ("running", "stopping") else job.queued_at)
         progress = ""
-        if job.kind == "training" and place == "running":
+        if job.kind == "training" and place in ("running", "stopping"):
             snapshot = job.snapshot()
             progress = (
                 f" · epoch {snapshot.current_epoch} of {snapshot.epochs}, {100 * snapshot.progress:.0f}%"
             )
         line, button = st.columns([5, 1], vertical_alignment="center")
         line.markdown(f"**{place}** · {job.name} · {md_text(who)} · {since:.0f} s{progress}")
-        if button.button("Stop", key=f"teacher.stop.{job.id}", icon=":material/stop:"):
+        if button.button(
+            "Stop",
+            key=f"teacher.stop.{job.id}",
+            icon=":material/stop:",
+            disabled=job.stopping,  # asked already: it ends its batch and its test evaluation first
+            help="Stopping: it ends its current batch and its test evaluation first."
+            if job.stopping
+            else None,
+        ):
             pool.cancel(job, reason=STOPPED_BY_TEACHER)
             st.rerun()
     stats = pool.stats(memory=True)
@@ -202,16 +240,15 @@ def server_ui(store) -> None:
 
 
 st.title("Teacher")
+write_cookie()  # after Unlock or Lock: this browser's cookie, written (or removed) once
 pin = teacher_pin()
 if pin is None:
     no_pin_ui()
     st.stop()
-if not st.session_state.get(TEACHER):
+if (until := unlocked_until(pin)) is None:
     unlock_ui(pin)
     st.stop()
-if st.sidebar.button("Lock the teacher's page", icon=":material/lock:"):
-    st.session_state.pop(TEACHER, None)
-    st.rerun()
+lock_ui(until)
 try:
     store = open_board()
 except BoardError as error:
@@ -226,4 +263,4 @@ if store is not None:
     except BoardError as error:
         st.error(str(error), icon=":material/cloud_off:")
 st.divider()
-st.fragment(server_ui, run_every=SERVER_REFRESH_SECONDS)(store)
+st.fragment(server_ui, run_every=SERVER_REFRESH_SECONDS)(store, pin)

@@ -14,6 +14,12 @@ if TYPE_CHECKING:
     from .config import SiameseConfig
 
 
+# Why a job stopped, in words its owner reads ("Stopped (stopped by the teacher)."). The reason
+# travels with the stop to the worker process and comes back with the job's state.
+STOPPED_BY_USER = "stopped by the user"  # the owner's own Stop (training.py's default reason)
+STOPPED_BY_TEACHER = "stopped by the teacher"  # the Stop on the teacher's page
+
+
 class Status(StrEnum):
     """A job's state, in the order a job normally goes through them."""
 

@@ -16,7 +16,8 @@ it with an existing job queue (README, "Past one server").
 
 Messages (pickled over a private socket pair; nothing else can reach it):
 server -> worker: ``("train", id, config, options)``, ``("task", id, "module:function", kwargs)``,
-``("control", id, action, argument)``, ``("exit",)``;
+``("control", id, action, argument)`` (a stop's argument is its reason, None for the owner's own),
+``("exit",)``;
 worker -> server: ``("ready", pid)``, ``("sync", id, state)``, ``("done", id, payload)``.
 """
 
@@ -46,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from .config import SiameseConfig
-from .jobs import JobState, Status, Stopped, TaskSnapshot
+from .jobs import STOPPED_BY_USER, JobState, Status, Stopped, TaskSnapshot
 from .memory import pss_mb
 
 ABANDONED = "its browser session closed"  # same words as training.ABANDONED (no TF import here)
@@ -133,6 +134,7 @@ class RemoteJob:
         self._done = threading.Event()
         self._pool: WorkerPool | None = None
         self._controls: list[tuple[str, Any]] = []  # asked for while queued, replayed on start
+        self.stop_reason = ""  # why a stop was asked while it ran: it holds its worker until it has stopped
         self.queued_at = time.monotonic()
         self.started_at = 0.0  # when a worker took it
         self.ended_at = 0.0
@@ -165,19 +167,27 @@ class RemoteJob:
     def alive(self) -> bool:
         return not self._done.is_set()
 
+    @property
+    def stopping(self) -> bool:
+        """Asked to stop while running, and not stopped yet: a training finishes its batch and
+        its test evaluation first (a few seconds), so the teacher's page shows "stopping"."""
+        return bool(self.stop_reason) and not self.ended
+
     def join(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def _control(self, action: str, argument: Any = None) -> None:
+    def _control(self, action: str, argument: Any = None) -> bool:
+        """Pass a control on; True when it took the job out of the line."""
         pool = self._pool
         if pool is not None:
-            pool._control(self, action, argument)
-        else:  # not submitted yet: replayed, in order, when a worker takes it
-            self._controls.append((action, argument))
+            return pool._control(self, action, argument)
+        self._controls.append((action, argument))  # not submitted yet: replayed, in order, on start
+        return False
 
-    def stop(self) -> None:
-        """Stop it: out of the queue if it waits there, after the current batch if it runs."""
-        self._control("stop")
+    def stop(self, reason: str | None = None) -> None:
+        """Stop it: out of the queue if it waits there, after the current batch if it runs.
+        ``reason`` is what its owner reads ("stopped by the teacher"); None: the owner's own Stop."""
+        self._control("stop", reason)
 
 
 class RemoteTrainingJob(JobState, RemoteJob):
@@ -337,6 +347,8 @@ class RemoteTask(RemoteJob):
             self._result, self._error = result, payload.get("error", "")
             if self._status == Status.FINISHED:
                 self._progress = 1.0
+            elif self._status == Status.STOPPED:  # who stopped it, as after leaving the line
+                self._text = payload.get("reason") or STOPPED_BY_USER
         self._ended()
 
     def _fail(self, reason: str) -> None:
@@ -445,15 +457,11 @@ class WorkerPool:
             self._queue.append(job)
             self._dispatch()
 
-    def cancel(self, job: RemoteJob, reason: str = LEFT_QUEUE) -> bool:
-        """Take a waiting job out of the line (True), or ask a running one to stop (False)."""
-        with self._lock:
-            if job in self._queue:
-                self._queue.remove(job)
-                job._leave_queue(reason)
-                return True
-        job._control("abandon" if reason == ABANDONED else "stop")
-        return False
+    def cancel(self, job: RemoteJob, reason: str | None = None) -> bool:
+        """Take a waiting job out of the line (True), or ask a running one to stop (False), by
+        the path its owner's Stop takes; ``reason`` reaches the owner either way (None: the
+        owner's own words, "left the queue before it started" or "stopped by the user")."""
+        return job._control("abandon" if reason == ABANDONED else "stop", reason)
 
     def place(self, job: RemoteJob) -> tuple[int, float] | None:
         """(1-based place in line, estimated seconds until it starts), or None when not waiting."""
@@ -572,18 +580,25 @@ class WorkerPool:
                     worker.send(("control", job.id, action, argument))
                 job._controls.clear()
 
-    def _control(self, job: RemoteJob, action: str, argument: Any) -> None:
+    def _control(self, job: RemoteJob, action: str, argument: Any) -> bool:
+        """A job's control: a stop takes a waiting job out of the line (True); anything else
+        waits with it, or goes to its worker at once."""
+        stop = action in ("stop", "abandon")
+        reason = ABANDONED if action == "abandon" else argument
         with self._lock:
             if job in self._queue:
-                if action in ("stop", "abandon"):
+                if stop:
                     self._queue.remove(job)
-                    job._leave_queue(ABANDONED if action == "abandon" else LEFT_QUEUE)
-                else:
-                    job._controls.append((action, argument))
-                return
+                    job._leave_queue(reason or LEFT_QUEUE)
+                    return True
+                job._controls.append((action, argument))
+                return False
             worker = next((w for w in self._workers if w.job is job), None)
+            if worker is not None and stop and not job.stop_reason:
+                job.stop_reason = reason or STOPPED_BY_USER
         if worker is not None:
             worker.send(("control", job.id, action, argument))
+        return False
 
     def _read(self, worker: _Worker) -> None:
         """One thread per worker: its messages, until it exits or dies."""
@@ -705,6 +720,7 @@ class _WorkerSide:
         self.send_lock = threading.Lock()
         self.inbox: queue.Queue = queue.Queue()
         self.jobs: dict[int, Any] = {}  # id -> TrainingJob or a task's stop flag
+        self.stop_reasons: dict[int, str] = {}  # a stopped task's reason, until its payload carries it
         self.datasets: dict[DatasetRef, Any] = {}
 
     def send(self, message: tuple) -> None:
@@ -753,6 +769,8 @@ class _WorkerSide:
             return
         if isinstance(job, threading.Event):  # a task: only stop
             if action in ("stop", "abandon"):
+                reason = ABANDONED if action == "abandon" else argument or STOPPED_BY_USER
+                self.stop_reasons.setdefault(job_id, reason)  # the first stop's reason, as on the server
                 job.set()
             return
         if action == "abandon":
@@ -760,9 +778,13 @@ class _WorkerSide:
 
             job._set(reason=reason)
             job.stop()
+        elif action == "stop":
+            if not job.reason:  # the first stop's reason, as on the server
+                job._set(reason=argument or STOPPED_BY_USER)
+            job.stop()
         elif action == "step":
             job.step(int(argument or 1))
-        elif action in ("pause", "resume", "stop"):
+        elif action in ("pause", "resume"):
             getattr(job, action)()
 
     def run_training(self, job_id: int, options: dict) -> None:
@@ -832,7 +854,10 @@ class _WorkerSide:
             result = fn(report, **decode(kwargs, self.dataset))
             payload = {"status": str(Status.FINISHED), "result": encode(result)}
         except Stopped:
-            payload = {"status": str(Status.STOPPED)}
+            payload = {
+                "status": str(Status.STOPPED),
+                "reason": self.stop_reasons.get(job_id) or STOPPED_BY_USER,
+            }
         except Exception as exc:
             payload = {"status": str(Status.FAILED), "error": f"{type(exc).__name__}: {exc}"}
         self.finish(job_id, payload)
@@ -841,6 +866,7 @@ class _WorkerSide:
         from .memory import release_free_memory
 
         self.jobs.pop(job_id, None)
+        self.stop_reasons.pop(job_id, None)
         release_free_memory()
         payload["pss_mb"] = pss_mb()
         self.send(("done", job_id, payload))

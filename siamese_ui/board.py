@@ -1,13 +1,11 @@
 """The class board in the app: which database (``st.connection``), what a session may post
-(its own finished runs, as :class:`~siamese_core.board.RunFacts`), the board's plot and tables,
-and the teacher's PIN.
+(its own finished runs, as :class:`~siamese_core.board.RunFacts`), the board's plot and tables.
 
 The storage rules live in siamese_core/board.py; this module only connects them to sessions.
 """
 
 from __future__ import annotations
 
-import hmac
 import html
 import re
 import threading
@@ -43,10 +41,8 @@ BOARD_CODE = "board.class"  # the class-code box's key, and the link's parameter
 PROJECTOR = "board.projector"  # the projector view: the board alone, big
 JOINED = "board.joined"  # {class code: nickname} this session joined
 SOLO_NICKNAME = "board.solo_nickname"
-TEACHER = "teacher.unlocked"
 REFRESH_SECONDS = 3.0  # the board redraws itself this often (one small query)
 DEFAULT_PATH = Path.home() / ".siamese-lab" / "board.sqlite"
-PIN_NAME = "SIAMESE_LAB_TEACHER_PIN"
 SHARED_COLOURS = {"shared": "#2e7d32", "unshared": "#c62828"}
 
 
@@ -442,43 +438,4 @@ def summary_sentence(entries: list[Entry]) -> str:
     )
 
 
-# ---- the teacher's PIN -----------------------------------------------------------------------------
-def teacher_pin() -> str | None:
-    """``SIAMESE_LAB_TEACHER_PIN`` (environment, or a Streamlit secret); None: no teacher page."""
-    return text_setting(PIN_NAME)
-
-
-class PinGuard:
-    """Server-wide: after FREE_TRIES wrong PINs in a row, every try waits 2, 4, 8 … (at most 60)
-    seconds, whichever session it comes from (a new tab does not reset it)."""
-
-    FREE_TRIES = 3
-    LONGEST_WAIT = 60.0
-
-    def __init__(self, clock=time.monotonic):
-        self.clock = clock
-        self.failures = 0
-        self.locked_until = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> float:
-        return max(0.0, self.locked_until - self.clock())
-
-    def check(self, typed: str, pin: str) -> bool | float:
-        """True: right. False: wrong. A float: refused unread, try again in that many seconds."""
-        with self._lock:
-            if (wait := self.wait()) > 0:
-                return wait
-            if hmac.compare_digest(typed.strip().encode(), pin.encode()):
-                self.failures = 0
-                return True
-            self.failures += 1
-            if self.failures >= self.FREE_TRIES:
-                delay = min(self.LONGEST_WAIT, 2.0 ** (self.failures - self.FREE_TRIES + 1))
-                self.locked_until = self.clock() + delay
-            return False
-
-
-@st.cache_resource
-def pin_guard() -> PinGuard:
-    return PinGuard()
+# The teacher's PIN, its waits and the cookie that keeps a browser unlocked: siamese_ui/teacher_auth.py.

@@ -92,7 +92,7 @@ def _progress(name: str, owner: int, polling: bool) -> None:
     elif snapshot.status == Status.FAILED:
         st.error(f"This training failed: {snapshot.error}")
     elif snapshot.status == Status.STOPPED:
-        st.warning("Stopped before the end; nothing to show.")
+        st.warning(f"Stopped before the end ({snapshot.message}); nothing to show.")  # who stopped it
     elif snapshot.status == Status.FINISHED:
         st.caption(f"Done in {snapshot.elapsed:.1f} s.")
     if polling != snapshot.status.active:

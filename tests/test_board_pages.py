@@ -1,6 +1,6 @@
 """The Class board and Teacher pages in AppTest: a teacher opens a class, a student joins it
-and posts a run trained in their session (its real numbers), the teacher removes it; PINs;
-a database that cannot be reached."""
+and posts a run trained in their session (its real numbers), the teacher removes it, and stops
+a running training; a database that cannot be reached. The PIN: tests/test_teacher_page.py."""
 
 from __future__ import annotations
 
@@ -22,9 +22,10 @@ def board_file(tmp_path, monkeypatch):
     monkeypatch.setenv("SIAMESE_LAB_BOARD_PATH", str(path))
     monkeypatch.delenv("SIAMESE_LAB_BOARD_URL", raising=False)
     monkeypatch.delenv("SIAMESE_LAB_TEACHER_PIN", raising=False)
-    from siamese_ui.board import pin_guard
+    from siamese_ui.teacher_auth import pin_throttle, teacher_tokens
 
-    pin_guard.clear()  # the guard is server-wide: a fresh one per test
+    pin_throttle.clear()  # server-wide: fresh ones per test
+    teacher_tokens.clear()
     return path
 
 
@@ -46,41 +47,6 @@ def test_without_a_pin_the_teacher_page_unlocks_nothing_and_says_how():
     assert any("no teacher PIN is set" in w for w in texts(at.warning))
     assert any("SIAMESE_LAB_TEACHER_PIN" in m for m in texts(at.markdown))
     assert not at.text_input and not at.button  # no PIN box, no class controls
-
-
-def test_wrong_pins_get_one_sentence_then_a_growing_wait(monkeypatch):
-    monkeypatch.setenv("SIAMESE_LAB_TEACHER_PIN", PIN)
-    at = app("pages/teacher.py")
-    seen = []
-    for typed in ("1234", "0000", "4711", PIN):  # the last one is right, but comes while locked
-        at.text_input[0].set_value(typed)
-        at.button[0].click().run()
-        seen.append(texts(at.error))
-    assert seen[0] == ["Wrong PIN."] and seen[1] == ["Wrong PIN."]
-    assert seen[2] == ["Wrong PIN. Too many wrong PINs: the next try is possible in 2 s."]
-    assert len(seen[3]) == 1 and seen[3][0].startswith("Too many wrong PINs: try again in")
-    assert "teacher.unlocked" not in at.session_state
-    other = app("pages/teacher.py")  # a new tab does not reset the wait
-    other.text_input[0].set_value(PIN)
-    other.button[0].click().run()
-    assert texts(other.error)[0].startswith("Too many wrong PINs")
-
-
-def test_the_pin_guard_waits_2_4_8_seconds_at_most_60_and_a_right_pin_resets_it():
-    from siamese_ui.board import PinGuard
-
-    now = [0.0]
-    guard = PinGuard(clock=lambda: now[0])
-    assert [guard.check("x", "pin"), guard.check("y", "pin")] == [False, False]
-    waits = []
-    for _ in range(8):
-        assert guard.check("z", "pin") is False
-        waits.append(guard.wait())
-        assert guard.check("pin", "pin") == pytest.approx(waits[-1])  # refused unread while locked
-        now[0] += waits[-1]
-    assert waits == [2, 4, 8, 16, 32, 60, 60, 60]
-    assert guard.check("pin", "pin") is True and guard.failures == 0
-    assert guard.check("z", "pin") is False and guard.wait() == 0  # three free tries again
 
 
 def test_a_class_from_opening_to_a_removed_entry(monkeypatch, board_file):
@@ -166,10 +132,23 @@ def test_the_teacher_sees_the_queue_with_nicknames_and_stops_a_run(monkeypatch):
         teacher.run()
         lines = [m for m in texts(teacher.markdown) if "· training ·" in m]
         assert any("Grace" in line for line in lines), lines
+        assert lines[0].startswith("**running**")
         stop = next(b for b in teacher.button if b.key == f"teacher.stop.{job.id}")
         stop.click().run()
+        # at once: listed as stopping (it ends its batch and test evaluation first), not running
+        (line,) = [m for m in texts(teacher.markdown) if "· training ·" in m]
+        assert line.startswith("**stopping**") and "Grace" in line, line
+        assert "1 stopping" in teacher.subheader[-1].value, teacher.subheader[-1].value
+        assert teacher.button(key=f"teacher.stop.{job.id}").disabled
         assert job.join(TIMEOUT)
         assert job.snapshot().status.ended
+        # the student's Train page says who stopped it
+        student.run()
+        assert any(w.startswith("Stopped (stopped by the teacher).") for w in texts(student.warning)), texts(
+            student.warning
+        )
+        teacher.run()
+        assert not [m for m in texts(teacher.markdown) if "· training ·" in m]  # gone from the list
         assert {m.label for m in teacher.metric} == {
             "Memory: web server + workers",
             "Machine memory in use",

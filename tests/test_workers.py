@@ -219,3 +219,52 @@ def test_the_servers_own_figures_do_not_wait_behind_trainings(pool):
     finally:
         blocker.stop()
         blocker.join(TIMEOUT)
+
+
+def running_training(pool, epochs=50) -> RemoteTrainingJob:
+    """A training that runs long enough to be stopped, once its first batch has come back."""
+    job = RemoteTrainingJob(
+        dataclasses.replace(TINY, epochs=epochs), load_dataset("mnist-5k", 0, (), TINY.val_size)
+    )
+    pool.submit(job)
+    deadline = time.time() + TIMEOUT
+    while job.snapshot().step < 1 and time.time() < deadline:
+        time.sleep(0.1)
+    assert job.snapshot().status == Status.RUNNING
+    return job
+
+
+def test_the_teachers_stop_reaches_the_running_training_and_comes_back_as_its_reason(pool):
+    job = running_training(pool)
+    assert pool.cancel(job, "stopped by the teacher") is False  # running: asked to stop, not dequeued
+    assert job.join(TIMEOUT)
+    s = job.snapshot()
+    assert (s.status, s.reason) == (Status.STOPPED, "stopped by the teacher")
+    assert job.model is not None and s.result is not None  # what it learnt is kept, as after the user's Stop
+
+
+def test_a_stop_shows_as_stopping_at_once_until_the_worker_has_stopped(pool):
+    job = running_training(pool)
+    assert job.stopping is False and job.stop_reason == ""
+    job.stop()  # the owner's own Stop takes the same path
+    assert job.stopping is True  # before the worker has even read the message
+    assert job.stop_reason == "stopped by the user"
+    assert job in pool.jobs()[1] and job.snapshot().status == Status.RUNNING  # still holds its worker
+    assert job.join(TIMEOUT)
+    assert job.snapshot().reason == "stopped by the user" and job not in pool.jobs()[1]
+    assert job.stopping is False  # ended: no longer stopping
+
+
+def test_a_lesson_training_stopped_by_the_teacher_or_its_owner_says_which(pool):
+    for stop, reason in (
+        (lambda task: pool.cancel(task, "stopped by the teacher"), "stopped by the teacher"),
+        (lambda task: task.stop(), "stopped by the user"),
+    ):
+        task = nap(30.0)
+        pool.submit(task)
+        deadline = time.time() + TIMEOUT
+        while task.snapshot().message != "napping" and time.time() < deadline:
+            time.sleep(0.05)
+        stop(task)
+        assert task.join(TIMEOUT)
+        assert (task.snapshot().status, task.snapshot().message) == (Status.STOPPED, reason)
