@@ -201,7 +201,7 @@ def hardest_mistakes(report, data, threshold: float) -> None:
             np.argsort(-scores[false_different]),
         ),
     ):
-        column.markdown(f"**{title}** · {len(idx)} pairs")
+        column.markdown(f"**{title}** · {len(idx):,} pairs")
         for p in idx[order][:5]:
             a, b = report.i[p], report.j[p]
             row = column.columns([1, 1, 2])
