@@ -25,10 +25,10 @@ def overlap(a: dict, b: dict) -> bool:
 
 def digit_opacities(chart) -> list[float]:
     """The opacity of every digit's marker (the traces of the digits, not the chosen point's ring)."""
-    return chart.locator(".scatterlayer .trace").evaluate_all(
-        """traces => traces.filter(t => !t.textContent.includes('chosen'))
-            .flatMap(t => [...t.querySelectorAll('path.point')])
-            .map(p => parseFloat(getComputedStyle(p).opacity))"""
+    return chart.locator(".scatterlayer path.point").evaluate_all(
+        """points => points.map(p => getComputedStyle(p))
+            .filter(style => parseFloat(style.fillOpacity) > 0)  // the ring is an empty circle
+            .map(style => parseFloat(style.opacity))"""
     )
 
 
@@ -38,10 +38,10 @@ def test_a_click_picks_a_point_without_fading_the_others_and_the_legend_title_st
 ):
     context = browser.new_context(viewport={"width": width, "height": 1400})
     page = context.new_page()
-    page.set_default_timeout(90_000)
+    page.set_default_timeout(180_000)
     try:
         page.goto(server["url"] + "/embeddings")
-        wait_idle(page, 180)
+        wait_idle(page, 300)
         no_traceback(page)
         chart = page.locator("[data-testid='stPlotlyChart']").first
         chart.locator(".scatterlayer path.point").first.wait_for()
@@ -52,7 +52,7 @@ def test_a_click_picks_a_point_without_fading_the_others_and_the_legend_title_st
         assert toolbar and title and not overlap(toolbar, title), (toolbar, title)
         assert set(digit_opacities(chart)) == {OPACITY}
 
-        number = page.get_by_label("Point number")
+        number = page.locator("input[aria-label='Point number']")
         before = number.input_value()
         points = chart.locator(".scatterlayer .trace").first.locator("path.point")
         box = points.nth(points.count() // 2).bounding_box()
@@ -60,7 +60,7 @@ def test_a_click_picks_a_point_without_fading_the_others_and_the_legend_title_st
         page.wait_for_function(
             "before => document.querySelector('[aria-label=\"Point number\"]').value !== before", arg=before
         )
-        wait_idle(page)
+        wait_idle(page, 300)
         no_traceback(page)
         picked = int(number.input_value())
         assert page.get_by_text(re.compile(rf"Nearest neighbours of point {picked}\b")).count() == 1
