@@ -32,11 +32,6 @@ DATASET_TITLES = {  # what people read: one name per set, everywhere the app nam
 }
 
 
-def dataset_title(name: str) -> str:
-    """A data set's name as the app shows it to people ("full MNIST (70,000 digits)", not "mnist")."""
-    return DATASET_TITLES.get(name, name)
-
-
 class DatasetUnavailable(RuntimeError):
     """The data set cannot be had here (offline and not cached); the message says why."""
 
@@ -65,6 +60,11 @@ class Dataset:
     @property
     def title(self) -> str:
         return dataset_title(self.name)
+
+
+def dataset_title(name: str) -> str:
+    """A data set's name as the app shows it to people ("full MNIST (70,000 digits)", not "mnist")."""
+    return DATASET_TITLES.get(name, name)
 
 
 # ---- loading -----------------------------------------------------------------------------
