@@ -21,6 +21,7 @@ lesson_box("embeddings")  # the guided lesson's step for this page, while the le
 POINTS, METHOD, PICK, SCATTER, EPOCH = "emb.n", "emb.method", "emb.pick", "emb.scatter", "emb.epoch"
 RAW = "raw 2-D coordinates"
 NEIGHBOURS = 7
+OPACITY = 0.8
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -58,20 +59,39 @@ def scatter_figure(frame: pd.DataFrame, names, held_out: bool, height: int = 560
         category_orders={"digit": list(names)},
         custom_data=["picture", "digit", "position"],
         color_discrete_sequence=px.colors.qualitative.T10,
-        opacity=0.8,
+        opacity=OPACITY,
     )
     figure.update_traces(
         hovertemplate="<b>%{customdata[1]}</b> (point %{customdata[2]})<br>"
         "<span style='font-family:monospace'>%{customdata[0]}</span><extra></extra>",
         marker=dict(size=7),
+        # a click picks a point for its neighbours (the ring shows which): Plotly's selection
+        # would also fade every other point to a fifth of its opacity, hiding the clusters
+        selected=dict(marker=dict(opacity=OPACITY)),
+        unselected=dict(marker=dict(opacity=OPACITY)),
     )
     figure.update_layout(
         height=height,
         margin=dict(t=10),
         hoverlabel=dict(font=dict(family="DejaVu Sans Mono, monospace", size=9)),
-        legend_title_text="digit, seen in training" if held_out else "digit",
+        # under the chart, where the toolbar (top right) cannot cover its title, and where a
+        # phone's narrow screen leaves the points their width
+        legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left"),
+        legend_title_text="digit, seen in training:" if held_out else "digit:",
     )
     return figure
+
+
+def ring_chosen_point(figure, frame: pd.DataFrame, position: int) -> None:
+    """A black ring around the chosen point (its neighbours are listed under the chart)."""
+    figure.add_scatter(
+        x=[frame["x"].iloc[position]],
+        y=[frame["y"].iloc[position]],
+        mode="markers",
+        marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(width=2.5, color="black")),
+        name="chosen point",
+        hoverinfo="skip",  # not clickable: a click goes to the digit under it
+    )
 
 
 def _pick_clicked_point() -> None:
@@ -126,8 +146,10 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
         "Hover a point to see its digit; click one (or type its number below) for its nearest neighbours."
         + (f" Held-out digits {sorted(held)} are drawn as ✕: the network never saw them." if held else "")
     )
+    figure = scatter_figure(frame, data.class_names, bool(held))
+    ring_chosen_point(figure, frame, chosen_position(n_points))
     st.plotly_chart(
-        scatter_figure(frame, data.class_names, bool(held)),
+        figure,
         width="stretch",
         key=SCATTER,
         on_select=_pick_clicked_point,
@@ -136,12 +158,18 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
     return chosen, embeddings
 
 
+def chosen_position(n_points: int) -> int:
+    """The chosen point's number, within the points drawn (fewer points: back to point 0)."""
+    if st.session_state.get(PICK, 0) >= n_points:
+        st.session_state[PICK] = 0
+    return st.session_state.get(PICK, 0)
+
+
 def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> None:
     from siamese_core.compare import nearest
     from siamese_core.models import embedding_metric
 
-    if st.session_state.get(PICK, 0) >= len(chosen):
-        st.session_state[PICK] = 0
+    chosen_position(len(chosen))
     position = st.number_input(
         "Point number", 0, len(chosen) - 1, key=PICK, help="Click a point on the map, or type its number."
     )
@@ -180,13 +208,15 @@ def epoch_replay(active, data) -> None:
 
         projection, how = PCA(2, random_state=0).fit(last).transform, "PCA fitted on the last epoch"
     frames = [projection(s) for s in snapshots]
-    everything = np.concatenate(frames)
-    low, high = everything.min(axis=0), everything.max(axis=0)
-    pad = 0.05 * (high - low)
     epoch = st.slider(
         "Epoch", 0, len(snapshots) - 1, len(snapshots) - 1, key=EPOCH, help="0 is the untrained network."
     )
     xy = frames[epoch]
+    # each epoch on its own scale: the untrained branch's points can lie within a hundredth of the
+    # trained spread, one dot on the last epoch's axes, and the lesson asks what they already group
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    span, last_span = high - low, np.ptp(frames[-1], axis=0)
+    pad = np.where(span > 0, 0.05 * span, 0.5)
     frame = pd.DataFrame(
         {
             "x": xy[:, 0],
@@ -199,14 +229,23 @@ def epoch_replay(active, data) -> None:
     )
     figure = scatter_figure(frame, names, False, height=480)
     figure.update_layout(
-        xaxis_range=[low[0] - pad[0], high[0] + pad[0]], yaxis_range=[low[1] - pad[1], high[1] + pad[1]]
+        xaxis_range=[low[0] - pad[0], high[0] + pad[0]],
+        yaxis_range=[low[1] - pad[1], high[1] + pad[1]],
+        title=dict(
+            text=f"Epoch {epoch}: axes fitted to this epoch's points ({span[0]:.3g} × {span[1]:.3g})",
+            font=dict(size=14),
+        ),
+        margin=dict(t=40),
     )
     st.plotly_chart(figure, width="stretch", key="emb.replay")
     scores = retrieval_metrics(comparable_embeddings(active.model, snapshots[epoch]), job.probe_labels)
+    map_at_r = "undefined" if scores.map_at_r is None else f"{scores.map_at_r:.3f}"
     st.caption(
         f"Epoch {epoch}{' (the untrained network)' if epoch == 0 else ''}: {len(job.probe_labels)} fixed "
-        f"test digits, drawn with {how} (same axes for every epoch). precision@1 "
-        f"{scores['precision_at_1']:.3f}, MAP@R {scores['map_at_r']:.3f}."
+        f"test digits, drawn with {how}. Each epoch's axes fit its own points: at this epoch they span "
+        f"{span[0]:.3g} × {span[1]:.3g}, at the last epoch (epoch {len(frames) - 1}) {last_span[0]:.3g} × "
+        f"{last_span[1]:.3g}, so compare how the digits group, not how large the cloud is. precision@1 "
+        f"{scores.precision_at_1:.3f}, MAP@R {map_at_r}."
     )
 
 

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.evaluation import accuracy_at, best_threshold, confusion, precision_recall, roc_curve
+from siamese_ui.formatting import percent
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import digit_image
@@ -49,8 +50,8 @@ def threshold_ui(report, active) -> float:
     precision, recall = precision_recall(scores, same, threshold)
     figures = st.columns(5)
     figures[0].metric("Accuracy", f"{100 * accuracy_at(scores, same, threshold):.2f}%")
-    figures[1].metric("Precision (same)", f"{100 * precision:.2f}%")
-    figures[2].metric("Recall (same)", f"{100 * recall:.2f}%")
+    figures[1].metric("Precision (same)", percent(precision), help="Of the pairs called same, how many are.")
+    figures[2].metric("Recall (same)", percent(recall), help="Of the same pairs, how many are called same.")
     calibrated = active.config is None or active.config.calibrate_threshold
     figures[3].metric(
         "Model's threshold",
@@ -65,6 +66,10 @@ def threshold_ui(report, active) -> float:
         help=f"The threshold that would score best on these test pairs ({100 * best_accuracy:.2f}% "
         "accuracy): an upper bound, since it peeks at the test set.",
     )
+    if precision is None:
+        st.caption("No pair is called same at this threshold, so precision (0 / 0) is undefined.")
+    if recall is None:
+        st.caption("There is no same pair among these test pairs, so recall (0 / 0) is undefined.")
     return threshold
 
 
@@ -113,7 +118,6 @@ def histograms(report, active, threshold: float) -> None:
         matrix = confusion(scores, report.same, threshold)
         figure = px.imshow(
             matrix,
-            text_auto=True,
             color_continuous_scale="Blues",
             x=["predicted different", "predicted same"],
             y=["truly different", "truly same"],
@@ -124,6 +128,8 @@ def histograms(report, active, threshold: float) -> None:
             title="confusion matrix at the slider",
             coloraxis_showscale=False,
         )
+        # whole counts as the prose writes them (Plotly's own text_auto writes 9886 as "9.886k")
+        figure.update_traces(text=[[f"{count:,}" for count in row] for row in matrix], texttemplate="%{text}")
         st.plotly_chart(figure, width="stretch", key="eval.cm")
 
 
@@ -163,7 +169,7 @@ def roc_and_retrieval(report, threshold: float) -> None:
         )
         st.metric(
             "MAP@R",
-            f"{report.map_at_r:.3f}",
+            "undefined" if report.map_at_r is None else f"{report.map_at_r:.3f}",
             help="mean average precision over the R nearest, R = the class size",
         )
         if report.one_shot is not None:
@@ -195,7 +201,7 @@ def hardest_mistakes(report, data, threshold: float) -> None:
             np.argsort(-scores[false_different]),
         ),
     ):
-        column.markdown(f"**{title}** · {len(idx)} pairs")
+        column.markdown(f"**{title}** · {len(idx):,} pairs")
         for p in idx[order][:5]:
             a, b = report.i[p], report.j[p]
             row = column.columns([1, 1, 2])

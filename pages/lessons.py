@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.persistence import MAX_MODEL_BYTES
+from siamese_ui.formatting import column_config
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import image_row
@@ -290,7 +291,8 @@ def downloads_ui(active: ActiveModel) -> None:
         icon=":material/download:",
         width="stretch",
     )
-    st.dataframe(pd.DataFrame(weight_table(model)), hide_index=True, width="stretch", height=240)
+    weights = pd.DataFrame(weight_table(model))
+    st.dataframe(weights, hide_index=True, width="stretch", height=240, column_config=column_config(weights))
 
 
 def upload_ui() -> None:

@@ -7,6 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
+from siamese_ui.formatting import column_config
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import digit_image
@@ -101,22 +102,19 @@ def breakdown_and_graph(numbers: dict) -> None:
         figure.update_traces(texttemplate="%{text:,}", textposition="outside")
         figure.update_layout(showlegend=False, height=330, margin=dict(t=20, b=10), yaxis_title="parameters")
         st.plotly_chart(figure, width="stretch", key="ws.chart")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "component": c["name"],
-                        "total": c["total"],
-                        "trainable": c["trainable"],
-                        "non-trainable": c["non_trainable"],
-                        "used by": ", ".join(c["used_by"]) or "—",
-                    }
-                    for c in components
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
+        table = pd.DataFrame(
+            [
+                {
+                    "component": c["name"],
+                    "total": c["total"],
+                    "trainable": c["trainable"],
+                    "non-trainable": c["non_trainable"],
+                    "used by": ", ".join(c["used_by"]) or "—",
+                }
+                for c in components
+            ]
         )
+        st.dataframe(table, hide_index=True, width="stretch", column_config=column_config(table))
     with right:
         st.subheader("Architecture")
         st.graphviz_chart(numbers["dot"], width="stretch")
@@ -172,7 +170,7 @@ def multi_input_pitfall() -> None:
         delta=f"+{counts['extra']:,}",
         delta_color="inverse",
     )
-    q4.metric("Ratio", f"{counts['rebuilt'] / counts['reused']:.1f}x")
+    q4.metric("Ratio", f"{counts['rebuilt'] / counts['reused']:.2f}×")  # the digits of the sentence below
     same = counts["wrapped"] == counts["reused"]
     st.markdown(
         f"The two fixes build **{'the same number of' if same else 'different numbers of'} parameters** "

@@ -27,8 +27,8 @@ FASHION_FILES = (
     "t10k-images-idx3-ubyte.gz",
 )
 DOWNLOAD_TIMEOUT = 20.0  # seconds without an answer before a download counts as impossible
-DATASET_TITLES = {
-    "mnist": "MNIST (70,000 digits)",
+DATASET_TITLES = {  # what people read: one name per set, everywhere the app names it
+    "mnist": "full MNIST (70,000 digits)",
     "mnist-5k": "MNIST subset (5,000 digits embedded in the app)",
     "fashion-mnist": "Fashion-MNIST (70,000 clothing images)",
 }
@@ -83,7 +83,12 @@ class Dataset:
 
     @property
     def title(self) -> str:
-        return DATASET_TITLES.get(self.name, self.name)
+        return dataset_title(self.name)
+
+
+def dataset_title(name: str) -> str:
+    """A data set's name as the app shows it to people ("full MNIST (70,000 digits)", not "mnist")."""
+    return DATASET_TITLES.get(name, name)
 
 
 # ---- loading -----------------------------------------------------------------------------

@@ -61,11 +61,14 @@ def confusion(scores, same, threshold) -> np.ndarray:
     )
 
 
-def precision_recall(scores, same, threshold) -> tuple[float, float]:
+def precision_recall(scores, same, threshold) -> tuple[float | None, float | None]:
+    """Precision TP / (TP + FP) and recall TP / (TP + FN) of the "same" verdict; ``None`` where
+    the denominator is 0 (nothing called same, or no same pair): 0 / 0 has no value, and showing
+    0% would claim every "same" verdict was wrong."""
     (_, fp), (fn, tp) = confusion(scores, same, threshold)
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return float(precision), float(recall)
+    precision = float(tp / (tp + fp)) if tp + fp else None
+    recall = float(tp / (tp + fn)) if tp + fn else None
+    return precision, recall
 
 
 def roc_curve(scores, same) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -99,7 +102,13 @@ def pairwise_distances(a: np.ndarray, b: np.ndarray | None = None) -> np.ndarray
     return np.sqrt(np.maximum(sq, 0.0))
 
 
-def retrieval_metrics(embeddings: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+@dataclass(frozen=True)
+class Retrieval:
+    precision_at_1: float  # how often a point's nearest other point has its class
+    map_at_r: float | None  # None when no class has two members: no query has anything to find
+
+
+def retrieval_metrics(embeddings: np.ndarray, labels: np.ndarray) -> Retrieval:
     """precision@1 and MAP@R (Musgrave et al. 2020) with each point querying all others.
 
     MAP@R: for a query with R other members of its class, look at its R nearest neighbours;
@@ -121,7 +130,7 @@ def retrieval_metrics(embeddings: np.ndarray, labels: np.ndarray) -> dict[str, f
         h = hits[q, : r[q]]
         prec = np.cumsum(h) / np.arange(1, r[q] + 1)
         aps.append(float((prec * h).sum() / r[q]))
-    return {"precision_at_1": p_at_1, "map_at_r": float(np.mean(aps)) if aps else 0.0}
+    return Retrieval(precision_at_1=p_at_1, map_at_r=float(np.mean(aps)) if aps else None)
 
 
 def one_shot_trials(
@@ -240,7 +249,7 @@ class Report:
     accuracy: float
     auc: float
     precision_at_1: float
-    map_at_r: float
+    map_at_r: float | None  # None when no class in the sample has two members (see Retrieval)
     one_shot: float | None  # on held-out classes, when there are any
     one_shot_way: int | None = None  # n of that n-way test: 5, or fewer when fewer classes are held out
 
@@ -290,7 +299,8 @@ def evaluate(
         auc=auc,
         one_shot=one_shot,
         one_shot_way=way,
-        **retrieval,
+        precision_at_1=retrieval.precision_at_1,
+        map_at_r=retrieval.map_at_r,
     )
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import streamlit as st
 
 from siamese_core.config import PRESETS, SiameseConfig
+from siamese_core.data import dataset_title
 from siamese_core.jobs import Status
 from siamese_core.race import RaceResult, curve
 
+from .formatting import column_config, significant
 from .live_panel import charts_html, panel_html, progress_html
 from .resources import resolve, worker_pool
 from .svg_chart import Series, svg_chart
@@ -46,7 +48,7 @@ def race_ui(lab: SiameseConfig) -> None:
     from siamese_core.workers import DatasetRef
 
     config = race_config(lab)
-    name = resolve(config.dataset)
+    name = dataset_title(resolve(config.dataset))
     st.subheader("Race them: shared against unshared")
     st.markdown(
         f"One click trains **this lab's network** ({config.branch} branch, {config.head} head, embedding "
@@ -120,25 +122,32 @@ def race_charts(curves: dict[str, list[tuple]]) -> list[str]:
     return [svg_chart(loss, "loss", "batch"), svg_chart(accuracy, "pair accuracy (at 0.5)", "batch")]
 
 
+ACCURACY, SECONDS = "test pair accuracy (%)", "training time (s)"
+ASYMMETRY_MEAN, ASYMMETRY_MAX = "mean |d(A,B) − d(B,A)|", "max |d(A,B) − d(B,A)|"
+DECIMALS = {ACCURACY: 2, SECONDS: 2, "AUC": 4}  # the table's digits; the sentence reads the same values
+
+
 def result_rows(result: RaceResult) -> list[dict]:
+    """The race's table, rounded as it is shown: :func:`result_sentence` restates these values."""
     return [
         {
             "weights": "shared" if side.shared else "unshared",
             "parameters": side.parameters,
-            "training time (s)": round(side.seconds, 2),
-            "test pair accuracy (%)": round(100 * side.test_accuracy, 2),
-            "AUC": round(side.auc, 4),
-            "mean |d(A,B) − d(B,A)|": side.asymmetry_mean,
-            "max |d(A,B) − d(B,A)|": side.asymmetry_max,
+            SECONDS: round(side.seconds, DECIMALS[SECONDS]),
+            ACCURACY: round(100 * side.test_accuracy, DECIMALS[ACCURACY]),
+            "AUC": round(side.auc, DECIMALS["AUC"]),
+            ASYMMETRY_MEAN: significant(side.asymmetry_mean),
+            ASYMMETRY_MAX: significant(side.asymmetry_max),
         }
         for side in result.sides
     ]
 
 
 def result_sentence(result: RaceResult) -> str:
-    """What the race showed, read off its numbers."""
-    shared, unshared = result.shared, result.unshared
-    gap = 100 * (shared.test_accuracy - unshared.test_accuracy)
+    """What the race showed, read off the table's rounded numbers (a gap of 4.62 under a table whose
+    accuracies differ by 4.62, even when the unrounded gap is 4.628)."""
+    shared, unshared = result_rows(result)
+    gap = round(shared[ACCURACY] - unshared[ACCURACY], DECIMALS[ACCURACY])
     better = "shared" if gap > 0 else "unshared" if gap < 0 else None
     verdict = (
         f"The **{better}** network was more accurate on the same {result.test_pairs:,} test pairs, by "
@@ -146,20 +155,34 @@ def result_sentence(result: RaceResult) -> str:
         if better
         else f"Both networks scored the same on the {result.test_pairs:,} test pairs"
     )
+    if shared[SECONDS] > 0:
+        time_ratio = f"{unshared[SECONDS] / shared[SECONDS]:.2f}× the training time"
+    else:  # both under 0.005 s as shown: a ratio of the shown values would divide by 0
+        time_ratio = f"{unshared[SECONDS]:.2f} s of training against under 0.01 s"
+    if shared[ASYMMETRY_MAX] == 0:
+        shared_gap = "the shared network's distances are **identical** both ways (difference exactly 0)"
+    else:
+        shared_gap = f"the shared network's distances differ by at most **{shared[ASYMMETRY_MAX]:g}**"
     return (
-        f"{verdict}, with **{unshared.parameters / shared.parameters:.2f}×** the parameters when unshared "
-        f"({unshared.parameters:,} against {shared.parameters:,}) and {unshared.seconds / shared.seconds:.2f}× "
-        f"the training time. Fed the same pair in both orders, the shared network's distances differ by at most "
-        f"**{shared.asymmetry_max:.3g}**; the unshared one's by up to **{unshared.asymmetry_max:.3g}** "
-        f"(mean {unshared.asymmetry_mean:.3g}): with two branches, d(A, B) ≠ d(B, A)."
+        f"{verdict}, with **{unshared['parameters'] / shared['parameters']:.2f}×** the parameters when "
+        f"unshared ({unshared['parameters']:,} against {shared['parameters']:,}) and {time_ratio}. "
+        f"Fed the same pair in both orders, {shared_gap}; the unshared one's differ by up to "
+        f"**{unshared[ASYMMETRY_MAX]:g}** (mean {unshared[ASYMMETRY_MEAN]:g}): with two branches, "
+        "d(A, B) ≠ d(B, A)."
+    )
+
+
+def result_heading(result: RaceResult) -> str:
+    return (
+        f"**The last race** ({result.config.branch} branch, {result.config.head} head) on "
+        f"{dataset_title(result.dataset)}:"
     )
 
 
 def result_ui(result: RaceResult) -> None:
-    st.markdown(
-        f"**The last race** ({result.config.branch} branch, {result.config.head} head, {result.dataset}):"
-    )
-    st.dataframe(result_rows(result), width="stretch", hide_index=True)
+    st.markdown(result_heading(result))
+    rows = result_rows(result)
+    st.dataframe(rows, width="stretch", hide_index=True, column_config=column_config(rows, DECIMALS))
     st.markdown(result_sentence(result))
     st.markdown(
         panel_html(

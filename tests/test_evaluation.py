@@ -47,11 +47,11 @@ def test_retrieval_metrics_by_hand():
     lab = np.array([0, 0, 1, 1, 1])
     m = E.retrieval_metrics(emb, lab)
     # nearest neighbours: 0->1 ok, 1->0 ok, 10->11 ok, 11->10 ok, 30->11 ok: P@1 = 1
-    assert m["precision_at_1"] == 1.0
+    assert m.precision_at_1 == 1.0
     # MAP@R: class 0 queries have R=1, both right: AP 1, 1. For 10 (R=2): neighbours 11 (ok),
     # 1 (wrong, d=9 < 20) -> AP = (1/1)/2 = 0.5. For 11: 10 (ok), 1 (d=10 < 19) -> 0.5.
     # For 30: 11 (ok), 10 (ok) -> AP = (1 + 1)/2 = 1. Mean = (1 + 1 + 0.5 + 0.5 + 1) / 5 = 0.8
-    assert m["map_at_r"] == pytest.approx(0.8)
+    assert m.map_at_r == pytest.approx(0.8)
 
 
 def test_one_shot_on_a_toy_embedding():
@@ -105,3 +105,23 @@ def test_one_shot_of_a_collapsed_embedding_is_chance_not_perfect():
 
     labels = np.repeat(np.arange(5), 10)
     assert 0.1 <= one_shot_accuracy(np.zeros((50, 4)), labels, n_way=5, trials=1000) <= 0.3
+
+
+def test_precision_is_undefined_when_nothing_is_called_same():
+    # same pairs at 0.1, 0.2, 0.6; different at 0.5, 0.8, 0.3. At 0.05 no score is below the
+    # threshold: TP = FP = 0, so precision TP / (TP + FP) = 0 / 0 has no value (not 0%); recall
+    # TP / (TP + FN) = 0 / 3 = 0 is a real 0.
+    s = np.array([0.1, 0.2, 0.6, 0.5, 0.8, 0.3])
+    y = np.array([1, 1, 1, 0, 0, 0])
+    assert E.confusion(s, y, 0.05).tolist() == [[3, 0], [3, 0]]
+    precision, recall = E.precision_recall(s, y, 0.05)
+    assert precision is None and recall == 0.0
+    # no truly same pair at all: recall 0 / 0 is undefined too
+    precision, recall = E.precision_recall(s[3:], y[3:], 0.4)
+    assert precision == 0.0 and recall is None  # 0.3 called same wrongly: 0 / 1
+
+
+def test_map_at_r_is_undefined_when_no_class_has_a_second_member():
+    # one point per class: no query has R >= 1 other member, so there is nothing to average
+    m = E.retrieval_metrics(np.array([[0.0], [1.0], [5.0]]), np.array([0, 1, 2]))
+    assert m.precision_at_1 == 0.0 and m.map_at_r is None

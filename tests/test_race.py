@@ -191,11 +191,80 @@ def test_the_lab_races_and_shows_both_networks(monkeypatch):
         for s in (True, False)
     ]
     sentence = next(m.value for m in at.markdown if "d(A, B) ≠ d(B, A)" in m.value)
-    gap = 100 * (result.shared.test_accuracy - result.unshared.test_accuracy)
-    assert f"by **{abs(gap):.2f} points**" in sentence
+    shown = list(table["test pair accuracy (%)"])  # the sentence restates the table's rounded values
+    assert shown == [round(100 * side.test_accuracy, 2) for side in result.sides]
+    gap = round(shown[0] - shown[1], 2)
+    assert (f"by **{abs(gap):.2f} points**" if gap else "scored the same") in sentence
     assert f"**{result.unshared.parameters / result.shared.parameters:.2f}×** the parameters" in sentence
-    assert re.search(r"the shared network's distances differ by at most \*\*0\*\*", sentence)
+    assert "the shared network's distances are **identical** both ways (difference exactly 0)" in sentence
     # both runs are now postable to the class board, with the race's own numbers
     at.switch_page("pages/board.py").run()
     lines = [m.value for m in at.markdown if "parameters · test pair accuracy" in m.value]
     assert len(lines) == 2 and f"**{100 * result.unshared.test_accuracy:.2f}%**" in lines[1]
+
+
+def _side(shared: bool, accuracy: float, seconds: float, asymmetry_max: float, asymmetry_mean: float):
+    from siamese_core.race import RaceSide
+
+    parameters = 133_504 if shared else 267_008
+    return RaceSide(
+        shared, parameters, seconds, accuracy, 0.99, 0.5, asymmetry_mean, asymmetry_max, (), (), "x"
+    )
+
+
+def _hand_made_race(**shared_side):
+    """A race whose numbers are chosen so that rounding matters: shared 98.244% and unshared 93.616%
+    show as 98.24 and 93.62 in the table, 4.62 points apart, although the raw gap is 4.628 (4.63)."""
+    from siamese_core.race import RaceResult
+
+    shared = {
+        "accuracy": 0.98244,
+        "seconds": 3.004,
+        "asymmetry_max": 0.0,
+        "asymmetry_mean": 0.0,
+    } | shared_side
+    return RaceResult(
+        TINY.replace(dataset="mnist"),
+        "mnist",
+        20_000,
+        _side(True, **shared),
+        _side(False, 0.93616, 6.046, 0.123456, 0.0456789),
+    )
+
+
+def test_the_race_sentence_restates_the_tables_rounded_numbers():
+    from siamese_ui.race_view import result_rows, result_sentence
+
+    result = _hand_made_race()
+    rows = result_rows(result)
+    assert [r["test pair accuracy (%)"] for r in rows] == [98.24, 93.62]
+    assert [r["training time (s)"] for r in rows] == [3.0, 6.05]
+    sentence = result_sentence(result)
+    # 98.24 - 93.62 = 4.62 (not 4.63, the gap of the unrounded accuracies)
+    assert "by **4.62 points**" in sentence, sentence
+    # 6.05 s / 3.00 s as the table shows them: 2.02× (the unrounded 6.046 / 3.004 is 2.0126…, 2.01×)
+    assert "2.02× the training time" in sentence, sentence
+    # the asymmetry columns show what the sentence says, to 3 significant digits
+    assert [r["max |d(A,B) − d(B,A)|"] for r in rows] == [0.0, 0.123]
+    assert [r["mean |d(A,B) − d(B,A)|"] for r in rows] == [0.0, 0.0457]
+    assert "up to **0.123** (mean 0.0457)" in sentence, sentence
+
+
+def test_a_shared_network_measured_at_exactly_zero_is_called_identical_not_at_most_zero():
+    from siamese_ui.race_view import result_sentence
+
+    sentence = result_sentence(_hand_made_race())
+    assert "at most **0**" not in sentence, sentence
+    assert "the shared network's distances are **identical** both ways (difference exactly 0)" in sentence
+    # a measured difference that is not zero keeps its number
+    sentence = result_sentence(_hand_made_race(asymmetry_max=2.5e-7, asymmetry_mean=1e-7))
+    assert "the shared network's distances differ by at most **2.5e-07**" in sentence, sentence
+
+
+def test_the_race_names_its_data_set_as_the_rest_of_the_app_does():
+    from siamese_core.data import dataset_title
+    from siamese_ui.race_view import result_heading
+
+    heading = result_heading(_hand_made_race())
+    assert dataset_title("mnist") == "full MNIST (70,000 digits)"
+    assert "full MNIST (70,000 digits)" in heading and "mnist)" not in heading, heading

@@ -28,7 +28,9 @@ def test_the_race_shows_both_curves_live_then_the_two_networks(page):
     main.get_by_text(re.compile(r"d\(A, B\) ≠ d\(B, A\)")).wait_for(timeout=180_000)
     wait_idle(page)
     sentence = main.get_by_text(re.compile(r"network was more accurate|scored the same")).first.inner_text()
-    assert re.search(r"the shared network's distances differ by at most 0;", sentence), sentence
+    assert "the shared network's distances are identical both ways (difference exactly 0);" in sentence, (
+        sentence
+    )
     assert re.search(r"with 2\.00× the parameters when unshared", sentence), sentence
     assert main.get_by_test_id("stDataFrame").filter(has_text="unshared").count() >= 1
     no_traceback(page)
