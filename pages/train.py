@@ -38,10 +38,20 @@ from siamese_ui.session import TRAIN_JOB, adopt_finished_training, forget_traini
 from siamese_ui.settings import disconnect_grace
 from siamese_ui.student import keep_alive_for, student_id
 from siamese_ui.svg_chart import Series, svg_chart
-from siamese_ui.train_form import FIELDS, FORM, PRESET, load_preset
+from siamese_ui.train_form import (
+    FIELDS,
+    FORM,
+    PRESET,
+    SEED,
+    load_preset,
+    seed_note,
+    seed_widget,
+    student_seed,
+)
 from siamese_ui.training_view import (
     ACCURACY_NOTE,
     EPOCH_HEADER,
+    LEFT_LINE,
     curves,
     epoch_rows,
     long_run_note,
@@ -49,6 +59,8 @@ from siamese_ui.training_view import (
     percent,
     queue_line,
     status_line,
+    stopped_note,
+    trained_nothing,
 )
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
@@ -79,7 +91,8 @@ HELP = {  # one line each: what the control does to the loss or to the pairs
     "epochs": "how many times a set of pairs is trained on (fresh pairs each time with Resample pairs)",
     "pairs_per_epoch": "pairs drawn per epoch, half same and half different digits; 0: two per training image",
     "held_out_classes": "digits that never appear in a training pair: can the network still tell them apart?",
-    "seed": "same seed, same splits, same pairs and same starting weights: the same loss curve",
+    "seed": "same seed, same splits, same pairs and same starting weights: the same loss curve; each "
+    "student starts from their own",
     "pair_protocol": "balanced: fresh random pairs, half same; keras-example: the example's alternating pairs",
     "resample_pairs": "a fresh draw of pairs each epoch: the loss sees more combinations, overfits less",
     "calibrate_threshold": "the verdict's distance threshold, picked on validation pairs after each epoch "
@@ -112,8 +125,11 @@ def _on_preset_change() -> None:
 
 
 def field_widget(field: str, options, preset: SiameseConfig):
-    """One configuration field as a widget bound to the link, defaulting to the preset."""
+    """One configuration field as a widget bound to the link, defaulting to the preset (the seed:
+    the student's own, see siamese_ui/train_form.py)."""
     default, label, key = getattr(preset, field), LABELS[field], FORM + field
+    if key == SEED:
+        return seed_widget(label, HELP[field], student_seed(student_id()))
     common = dict(key=key, help=HELP[field], bind="query-params")
     if options is not None:
         return st.selectbox(label, options, index=list(options).index(default), **common)
@@ -157,6 +173,7 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
             with column:
                 for field, options in fields:
                     values[field] = field_widget(field, options, preset)
+        st.markdown(seed_note(values["seed"], student_seed(student_id())))
         with st.expander("What the margin does: the contrastive loss", icon=":material/functions:"):
             loss_panel(_number(values["margin"]), values["distance"], values["head"], key="train.loss_plot")
         with st.expander("Advanced", expanded=False):
@@ -165,6 +182,8 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
                     for field, options in fields:
                         values[field] = field_widget(field, options, preset)
     values["held_out_classes"] = tuple(sorted(values["held_out_classes"]))
+    if values["seed"] is None:
+        return None, seed_note(None, student_seed(student_id()))
     try:
         return SiameseConfig(**values), ""
     except (ValueError, TypeError) as exc:
@@ -221,10 +240,18 @@ def step_training(job, config: SiameseConfig) -> None:
         start_training(config, step_batches=1)
 
 
+def left_line(job) -> bool:
+    """Did this run end without ever getting a worker (Stop or Reset while in line)?"""
+    return job.started_at == 0.0
+
+
 def reset_training(job) -> None:
     if job is not None:
+        queued = job.snapshot().status == Status.QUEUED
         job.stop()
         student_registry().forget_job(student_id(), job)
+        if queued:
+            st.session_state[MESSAGE] = ("info", LEFT_LINE)
     forget_training()
 
 
@@ -321,15 +348,16 @@ def source_comparison(snapshot, config: SiameseConfig) -> None:
         f"{result['epochs']} epoch{'s' if result['epochs'] != 1 else ''}"
         + (
             " (the example's own setup)."
-            if config == PRESETS["keras-example"].replace(dataset=config.dataset)
+            if config == PRESETS["keras-example"].replace(dataset=config.dataset, seed=config.seed)
             else ", with settings that differ from the example's."
         ),
         icon=":material/menu_book:",
     )
 
 
-def status_panel(snapshot) -> None:
-    """Progress, figures and (while training) the light SVG charts and recent epochs, as one block."""
+def status_panel(snapshot, left: bool = False) -> None:
+    """Progress, figures and (while training) the light SVG charts and recent epochs, as one block.
+    ``left``: the run ended in line, without a worker."""
     last_batch = snapshot.batches[-1] if snapshot.batches else {}
     last_epoch = snapshot.epoch_history[-1] if snapshot.epoch_history else {}
     figures = [
@@ -345,9 +373,10 @@ def status_panel(snapshot) -> None:
     parts = [
         progress_html(
             snapshot.progress, status_line(snapshot), st.get_option("theme.primaryColor") or "#2e7d32"
-        ),
-        metrics_html(figures),
+        )
     ]
+    if not trained_nothing(snapshot):  # a run over before its first batch has no figure to show
+        parts.append(metrics_html(figures))
     live = snapshot.status in (Status.STARTING, Status.RUNNING)
     if live:  # the whole live view is one element: what the browser redraws each second
         if snapshot.batches:
@@ -374,7 +403,7 @@ def status_panel(snapshot) -> None:
     if snapshot.status == Status.FAILED:
         st.error(f"Training stopped: {snapshot.reason}")
     elif snapshot.status == Status.STOPPED:
-        st.warning(f"Stopped ({snapshot.reason}). The model and the curves so far are kept.")
+        st.warning(stopped_note(snapshot, left), icon=":material/stop_circle:")
     if not live:
         if snapshot.batches:
             for column, series, title, key in zip(
@@ -434,7 +463,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
             st.info(queue_line(*place), icon=":material/hourglass_top:")
         if status.ended:  # before drawing: a click that cuts this redraw short must not lose it
             adopt_finished_training(job)
-        status_panel(snapshot)
+        status_panel(snapshot, left_line(job))
         source_comparison(snapshot, job.config)
     if polling != status.active:
         st.rerun()  # the whole page: start or stop polling, open or fold the form
