@@ -114,3 +114,12 @@ def test_a_preset_keeps_the_students_seed():
     at.button(key="home.preset.fast-mlp").click().run()
     assert not at.exception
     assert at.number_input(key=SEED).value == student_seed(A)
+
+
+def test_the_label_note_says_what_keras_io_does_now():
+    """The note described keras.io's 2021 example (match = 1, a sigmoid head) as its current one."""
+    at = app("pages/train.py")
+    note = next(c.value for c in at.caption if "Hadsell, Chopra and LeCun (2006)" in c.value)
+    assert "labels a matching pair **0**" in note and "#1050 (September 2022)" in note
+    assert "#2261 (merged on 22 January 2026, from issue #2230)" in note and "distance itself" in note
+    assert "like here" not in note and "sigmoid *similarity*" not in note
