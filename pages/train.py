@@ -23,7 +23,14 @@ from siamese_core.config import (
 from siamese_core.jobs import Status
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
-from siamese_ui.live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
+from siamese_ui.live_panel import (
+    charts_html,
+    focus_script,
+    metrics_html,
+    panel_html,
+    progress_html,
+    table_html,
+)
 from siamese_ui.loss_view import loss_panel
 from siamese_ui.patches import current_session_id
 from siamese_ui.resources import (
@@ -67,6 +74,10 @@ glossary_sidebar()  # the words every page uses, in the sidebar (before anything
 lesson_box("train")  # the guided lesson's step for this page, while the lesson is on
 
 MESSAGE = "train.message"  # (kind, text) left by a button's callback for the next run
+FOCUS = "train.focus"  # set by Start: the next live run hands the keyboard focus on to Pause or Stop
+START, PAUSE, RESUME, STEP, STOP, RESET = (
+    "train.start", "train.pause", "train.resume", "train.step", "train.stop", "train.reset"
+)  # fmt: skip
 # The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
 # for a slower laptop; each redraw is one light HTML block (siamese_ui/live_panel.py).
 REFRESH_SECONDS = 0.8
@@ -225,6 +236,7 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
         keep_alive=keep_alive_for(student, registry, disconnect_grace()),
     )
     job.owner = student
+    st.session_state[FOCUS] = True
     if step_batches:
         job.pause()
         job.step(step_batches)
@@ -263,6 +275,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     columns = st.columns(6)
     columns[0].button(
         "Start",
+        key=START,
         icon=":material/play_arrow:",
         type="primary",
         width="stretch",
@@ -275,6 +288,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     if status == Status.PAUSED:
         columns[1].button(
             "Resume",
+            key=RESUME,
             icon=":material/play_circle:",
             width="stretch",
             on_click=job.resume,
@@ -283,6 +297,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     else:
         columns[1].button(
             "Pause",
+            key=PAUSE,
             icon=":material/pause:",
             width="stretch",
             disabled=status not in (Status.STARTING, Status.RUNNING),
@@ -291,6 +306,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         )
     columns[2].button(
         step_label,
+        key=STEP,
         icon=":material/skip_next:",
         width="stretch",
         disabled=config is None and not active,
@@ -301,6 +317,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     )
     columns[3].button(
         "Stop",
+        key=STOP,
         icon=":material/stop:",
         width="stretch",
         disabled=not active,
@@ -309,6 +326,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     )
     columns[4].button(
         "Reset",
+        key=RESET,
         icon=":material/restart_alt:",
         width="stretch",
         disabled=job is None,
@@ -449,6 +467,9 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     snapshot = job.snapshot() if job is not None else None
     status = snapshot.status if snapshot is not None else Status.IDLE
     control_buttons(job, status, config)
+    if polling and status.active and st.session_state.pop(FOCUS, False):
+        # Start has just disabled itself, dropping the focus to the page body: hand it on
+        st.html(focus_script(START, (PAUSE, STOP)), unsafe_allow_javascript=True, width=1)
     if message := st.session_state.pop(MESSAGE, None):
         getattr(st, message[0])(message[1])
     pool = worker_pool().stats()

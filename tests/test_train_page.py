@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from siamese_ui.train_form import SEED, student_seed
 
-from .test_pages import TIMEOUT, TINY, app
+from .test_pages import ROOT, TIMEOUT, TINY, app
 
 
 def button(at: AppTest, label: str):
@@ -48,7 +48,9 @@ def test_stop_while_in_line_says_nothing_was_trained_and_shows_no_batch_counter(
         button(at, "Stop").click().run()
     shown = texts(at)
     assert not [t for t in shown if "so far are kept" in t or "batch 0/" in t], shown
-    assert any("You left the line before your training started: nothing was trained" in t for t in shown), shown
+    assert any("You left the line before your training started: nothing was trained" in t for t in shown), (
+        shown
+    )
     assert not any("sl-metric" in t for t in shown)  # no row of empty figures either
 
 
@@ -58,15 +60,18 @@ def test_reset_while_in_line_says_the_place_was_given_up():
         button(at, "Start").click().run()
         button(at, "Reset").click().run()
     shown = texts(at)
-    assert any("You left the line before your training started: nothing was trained" in t for t in shown), shown
+    assert any("You left the line before your training started: nothing was trained" in t for t in shown), (
+        shown
+    )
     assert "train.job" not in at.session_state
 
 
-def at_for(student: str) -> AppTest:
-    """The Train page as the student with this cookie id opens it (no seed in the link)."""
-    at = AppTest.from_file(str(__import__("pathlib").Path(__file__).parents[1] / "app.py"), default_timeout=TIMEOUT)
+def at_for(student: str, link: dict | None = None) -> AppTest:
+    """The Train page as the student with this cookie id opens it, from a link (default: TINY's
+    fields and no seed)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.session_state["student.id"] = student
-    at.query_params.update(TINY)
+    at.query_params.update(link or TINY)
     at.run()
     at.switch_page("pages/train.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -96,11 +101,7 @@ def test_the_seed_shown_is_the_seed_trained():
 
 
 def test_a_seed_in_the_link_wins_over_the_students_own():
-    at = AppTest.from_file(str(__import__("pathlib").Path(__file__).parents[1] / "app.py"), default_timeout=TIMEOUT)
-    at.session_state["student.id"] = A
-    at.query_params.update({**TINY, SEED: "4711"})
-    at.run()
-    at.switch_page("pages/train.py").run()
+    at = at_for(A, {**TINY, SEED: "4711"})
     assert at.number_input(key=SEED).value == 4711
     assert any(f"your own seed is {student_seed(A)}" in t for t in texts(at)), texts(at)
 
