@@ -21,7 +21,7 @@ def fresh_page(browser, url: str):
     """A new browser context: no cookie, no session, like another student's laptop."""
     context = browser.new_context(viewport={"width": 1400, "height": 1500})
     page = context.new_page()
-    page.set_default_timeout(90_000)
+    page.set_default_timeout(300_000)
     page.goto(url)
     wait_idle(page, timeout=300)  # a first visit starts the worker pool: slow on a busy machine
     return context, page
