@@ -23,7 +23,14 @@ from siamese_core.config import (
 from siamese_core.jobs import Status
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
-from siamese_ui.live_panel import charts_html, metrics_html, panel_html, progress_html, table_html
+from siamese_ui.live_panel import (
+    charts_html,
+    focus_script,
+    metrics_html,
+    panel_html,
+    progress_html,
+    table_html,
+)
 from siamese_ui.loss_view import loss_panel
 from siamese_ui.resources import (
     dataset,
@@ -37,10 +44,20 @@ from siamese_ui.session import TRAIN_JOB, adopt_finished_training, find_my_train
 from siamese_ui.settings import disconnect_grace
 from siamese_ui.student import keep_alive_for, student_id
 from siamese_ui.svg_chart import Series, svg_chart
-from siamese_ui.train_form import FIELDS, FORM, PRESET, load_preset
+from siamese_ui.train_form import (
+    FIELDS,
+    FORM,
+    PRESET,
+    SEED,
+    load_preset,
+    seed_note,
+    seed_widget,
+    student_seed,
+)
 from siamese_ui.training_view import (
     ACCURACY_NOTE,
     EPOCH_HEADER,
+    LEFT_LINE,
     curves,
     epoch_rows,
     long_run_note,
@@ -48,12 +65,18 @@ from siamese_ui.training_view import (
     percent,
     queue_line,
     status_line,
+    stopped_note,
+    trained_nothing,
 )
 
 glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
 lesson_box("train")  # the guided lesson's step for this page, while the lesson is on
 
 MESSAGE = "train.message"  # (kind, text) left by a button's callback for the next run
+FOCUS = "train.focus"  # set by Start: the next live run hands the keyboard focus on to Pause or Stop
+START, PAUSE, RESUME, STEP, STOP, RESET = (
+    "train.start", "train.pause", "train.resume", "train.step", "train.stop", "train.reset"
+)  # fmt: skip
 # The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
 # for a slower laptop; each redraw is one light HTML block (siamese_ui/live_panel.py).
 REFRESH_SECONDS = 0.8
@@ -78,7 +101,8 @@ HELP = {  # one line each: what the control does to the loss or to the pairs
     "epochs": "how many times a set of pairs is trained on (fresh pairs each time with Resample pairs)",
     "pairs_per_epoch": "pairs drawn per epoch, half same and half different digits; 0: two per training image",
     "held_out_classes": "digits that never appear in a training pair: can the network still tell them apart?",
-    "seed": "same seed, same splits, same pairs and same starting weights: the same loss curve",
+    "seed": "same seed, same splits, same pairs and same starting weights: the same loss curve; each "
+    "student starts from their own",
     "pair_protocol": "balanced: fresh random pairs, half same; keras-example: the example's alternating pairs",
     "resample_pairs": "a fresh draw of pairs each epoch: the loss sees more combinations, overfits less",
     "calibrate_threshold": "the verdict's distance threshold, picked on validation pairs after each epoch "
@@ -111,8 +135,11 @@ def _on_preset_change() -> None:
 
 
 def field_widget(field: str, options, preset: SiameseConfig):
-    """One configuration field as a widget bound to the link, defaulting to the preset."""
+    """One configuration field as a widget bound to the link, defaulting to the preset (the seed:
+    the student's own, see siamese_ui/train_form.py)."""
     default, label, key = getattr(preset, field), LABELS[field], FORM + field
+    if key == SEED:
+        return seed_widget(label, HELP[field], student_seed(student_id()))
     common = dict(key=key, help=HELP[field], bind="query-params")
     if options is not None:
         return st.selectbox(label, options, index=list(options).index(default), **common)
@@ -156,6 +183,7 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
             with column:
                 for field, options in fields:
                     values[field] = field_widget(field, options, preset)
+        st.markdown(seed_note(values["seed"], student_seed(student_id())))
         with st.expander("What the margin does: the contrastive loss", icon=":material/functions:"):
             loss_panel(_number(values["margin"]), values["distance"], values["head"], key="train.loss_plot")
         with st.expander("Advanced", expanded=False):
@@ -164,6 +192,8 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
                     for field, options in fields:
                         values[field] = field_widget(field, options, preset)
     values["held_out_classes"] = tuple(sorted(values["held_out_classes"]))
+    if values["seed"] is None:
+        return None, seed_note(None, student_seed(student_id()))
     try:
         return SiameseConfig(**values), ""
     except (ValueError, TypeError) as exc:
@@ -205,6 +235,7 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
         keep_alive=keep_alive_for(student, registry, disconnect_grace()),
     )
     job.owner = student
+    st.session_state[FOCUS] = True
     if step_batches:
         job.pause()
         job.step(step_batches)
@@ -220,10 +251,18 @@ def step_training(job, config: SiameseConfig) -> None:
         start_training(config, step_batches=1)
 
 
+def left_line(job) -> bool:
+    """Did this run end without ever getting a worker (Stop or Reset while in line)?"""
+    return job.started_at == 0.0
+
+
 def reset_training(job) -> None:
     if job is not None:
+        queued = job.snapshot().status == Status.QUEUED
         job.stop()
         student_registry().forget_job(student_id(), job)
+        if queued:
+            st.session_state[MESSAGE] = ("info", LEFT_LINE)
     forget_training()
 
 
@@ -235,6 +274,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     columns = st.columns(6)
     columns[0].button(
         "Start",
+        key=START,
         icon=":material/play_arrow:",
         type="primary",
         width="stretch",
@@ -247,6 +287,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     if status == Status.PAUSED:
         columns[1].button(
             "Resume",
+            key=RESUME,
             icon=":material/play_circle:",
             width="stretch",
             on_click=job.resume,
@@ -255,6 +296,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     else:
         columns[1].button(
             "Pause",
+            key=PAUSE,
             icon=":material/pause:",
             width="stretch",
             disabled=status not in (Status.STARTING, Status.RUNNING),
@@ -263,6 +305,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         )
     columns[2].button(
         step_label,
+        key=STEP,
         icon=":material/skip_next:",
         width="stretch",
         disabled=config is None and not active,
@@ -273,6 +316,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     )
     columns[3].button(
         "Stop",
+        key=STOP,
         icon=":material/stop:",
         width="stretch",
         disabled=not active,
@@ -281,6 +325,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     )
     columns[4].button(
         "Reset",
+        key=RESET,
         icon=":material/restart_alt:",
         width="stretch",
         disabled=job is None,
@@ -320,15 +365,16 @@ def source_comparison(snapshot, config: SiameseConfig) -> None:
         f"{result['epochs']} epoch{'s' if result['epochs'] != 1 else ''}"
         + (
             " (the example's own setup)."
-            if config == PRESETS["keras-example"].replace(dataset=config.dataset)
+            if config == PRESETS["keras-example"].replace(dataset=config.dataset, seed=config.seed)
             else ", with settings that differ from the example's."
         ),
         icon=":material/menu_book:",
     )
 
 
-def status_panel(snapshot) -> None:
-    """Progress, figures and (while training) the light SVG charts and recent epochs, as one block."""
+def status_panel(snapshot, left: bool = False) -> None:
+    """Progress, figures and (while training) the light SVG charts and recent epochs, as one block.
+    ``left``: the run ended in line, without a worker."""
     last_batch = snapshot.batches[-1] if snapshot.batches else {}
     last_epoch = snapshot.epoch_history[-1] if snapshot.epoch_history else {}
     figures = [
@@ -344,9 +390,10 @@ def status_panel(snapshot) -> None:
     parts = [
         progress_html(
             snapshot.progress, status_line(snapshot), st.get_option("theme.primaryColor") or "#2e7d32"
-        ),
-        metrics_html(figures),
+        )
     ]
+    if not trained_nothing(snapshot):  # a run over before its first batch has no figure to show
+        parts.append(metrics_html(figures))
     live = snapshot.status in (Status.STARTING, Status.RUNNING)
     if live:  # the whole live view is one element: what the browser redraws each second
         if snapshot.batches:
@@ -373,7 +420,7 @@ def status_panel(snapshot) -> None:
     if snapshot.status == Status.FAILED:
         st.error(f"Training stopped: {snapshot.reason}")
     elif snapshot.status == Status.STOPPED:
-        st.warning(f"Stopped ({snapshot.reason}). The model and the curves so far are kept.")
+        st.warning(stopped_note(snapshot, left), icon=":material/stop_circle:")
     if not live:
         if snapshot.batches:
             for column, series, title, key in zip(
@@ -419,6 +466,9 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     snapshot = job.snapshot() if job is not None else None
     status = snapshot.status if snapshot is not None else Status.IDLE
     control_buttons(job, status, config)
+    if polling and status.active and st.session_state.pop(FOCUS, False):
+        # Start has just disabled itself, dropping the focus to the page body: hand it on
+        st.html(focus_script(START, (PAUSE, STOP)), unsafe_allow_javascript=True, width=1)
     if message := st.session_state.pop(MESSAGE, None):
         getattr(st, message[0])(message[1])
     pool = worker_pool().stats()
@@ -433,7 +483,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
             st.info(queue_line(*place), icon=":material/hourglass_top:")
         if status.ended:  # before drawing: a click that cuts this redraw short must not lose it
             adopt_finished_training(job)
-        status_panel(snapshot)
+        status_panel(snapshot, left_line(job))
         source_comparison(snapshot, job.config)
     if polling != status.active:
         st.rerun()  # the whole page: start or stop polling, open or fold the form

@@ -7,11 +7,14 @@ elements, Chromium took 8% of a 2-core laptop; the same content as one Markdown 
 and training with the page open went from ~0.87 to ~0.97 of the engine alone (BENCHMARKS.md).
 
 Pure Python (no streamlit import), so tests can check the markup. Every text is escaped; the
-block has no newline, so Markdown keeps it as one raw HTML block.
+block has no newline, so Markdown keeps it as one raw HTML block. Also here: the small script that
+keeps the keyboard on the controls after Start (:func:`focus_script`).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 from html import escape
 
@@ -63,3 +66,28 @@ def panel_html(*parts: str) -> str:
     """The parts as one block; a newline inside would let Markdown end the HTML block early."""
     block = f'<div class="sl-live">{"".join(parts)}</div>'
     return block.replace("\n", " ")
+
+
+def focus_script(after: str, targets: Sequence[str], seconds: float = 5.0) -> str:
+    """A script that gives the keyboard focus to the first enabled button among ``targets`` (widget
+    keys) once the button ``after`` has disabled itself, unless the student has already put the
+    focus somewhere else. Why: a button that disables itself on click drops the focus to the page
+    body, where Tab starts over from the top and PageDown scrolls nothing; Streamlit 1.67 has no
+    way to move the focus. Keys become the classes ``st-key-<key>`` (other characters as ``-``)."""
+
+    def css(key: str) -> str:
+        return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+    start, wanted = json.dumps(css(after) + " button"), json.dumps([css(k) + " button" for k in targets])
+    return (
+        "<script>(() => {"
+        f"const start = {start}, wanted = {wanted}; let tries = 0;"
+        "const timer = setInterval(() => {"
+        "const active = document.activeElement, from = document.querySelector(start);"
+        "const lost = !active || active === document.body || (from !== null && from.contains(active));"
+        "const target = wanted.map((s) => document.querySelector(s + ':not([disabled])')).find((b) => b);"
+        "if (!lost) { clearInterval(timer); return; }"
+        "if (target) { target.focus(); clearInterval(timer); }"
+        f"else if (++tries > {round(seconds * 10)}) {{ clearInterval(timer); }}"
+        "}, 100);})();</script>"
+    )

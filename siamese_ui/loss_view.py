@@ -19,10 +19,12 @@ CONVENTION = (
 OTHER_SOURCES = (
     "Other sources write it differently. **Hadsell, Chopra and LeCun (2006)**, who introduced the loss, "
     "write **Y = 0 for a similar pair**: the same formula with the labels of its two terms swapped. "
-    "**keras.io's current example** (*Image similarity estimation using a Siamese Network with a "
-    "contrastive loss*, 2021, last modified 2022) labels a matching pair **1**, like here, but its network "
-    "ends in a sigmoid *similarity* p rather than a distance, so its loss reads (1 − y)·p² + y·max(m − p, 0)²: "
-    "the margin term belongs to the matching pairs there. Read the labels before you copy a loss."
+    "**keras.io's example** *Image similarity estimation using a Siamese Network with a contrastive loss* "
+    "(2021) has followed them since keras-io pull request #1050 (September 2022): it labels a matching pair "
+    "**0** and computes (1 − y)·d² + y·max(m − d, 0)². Copies made before then label a match 1 with that "
+    "same loss. Its network also ended in a sigmoid, so the margin of 1 could never be reached; keras-io "
+    "#2261 (merged on 22 January 2026, from issue #2230) removed it, so that the model outputs the "
+    "distance itself. Read the labels before you copy a loss."
 )
 SAME_COLOUR, DIFFERENT_COLOUR = "#2ca02c", "#d62728"
 

@@ -1,22 +1,82 @@
 """The Train page's form state, which Home's preset buttons also set: every configuration field
-is one widget whose key is also the link's query parameter (``bind="query-params"``)."""
+is one widget whose key is also the link's query parameter (``bind="query-params"``), except the
+seed, which is each student's own and which the link always carries (see :func:`seed_widget`)."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import streamlit as st
 
-from siamese_core.config import PRESETS, SiameseConfig
+from siamese_core.config import MAX_SEED, PRESETS, SiameseConfig
 
 FORM = "train."  # widget key prefix: train.preset, train.epochs, ... (also the link's parameters)
 PRESET = FORM + "preset"
+SEED = FORM + "seed"
 FIELDS = tuple(f.name for f in dataclasses.fields(SiameseConfig))
+# Each student's own seed is below this: short enough to read out in class, and two of 30
+# students share one with a chance of about 0.4% (30 · 29 / 2 / 100,000).
+STUDENT_SEEDS = 100_000
+
+
+def student_seed(student: str) -> int:
+    """The seed a student starts from: a hash of their browser's student id, so it stays the same
+    across reloads and tabs, and two students almost never share one."""
+    digest = hashlib.sha256(f"siamese-lab seed {student}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % STUDENT_SEEDS
+
+
+def seed_from_text(text) -> int | None:
+    """A link's seed, or None when there is none or the form would not take it."""
+    try:
+        seed = int(str(text))
+    except ValueError:
+        return None
+    return seed if 0 <= seed <= MAX_SEED else None
+
+
+def seed_note(seed: int | None, own: int) -> str:
+    """The sentence under the form: whose seed this is, and that the link carries it."""
+    if seed == own:
+        return (
+            f"Your seed is {seed}, made from this browser's student id: every student starts the same "
+            "setup from their own seed, so the class's runs show how much a result owes to chance. "
+            "The address bar carries it, so a shared link reopens this very run."
+        )
+    if seed is None:
+        return f"Type a seed from 0 to {MAX_SEED:,}; your own seed is {own}."
+    return (
+        f"This run uses seed {seed}, from a link or typed in; your own seed is {own}. "
+        "The address bar carries it, so a shared link reopens this very run."
+    )
+
+
+def seed_widget(label: str, help: str, own: int) -> int | None:
+    """The seed field. Not bound to the link like the other fields: Streamlit 1.67 leaves a bound
+    widget's parameter out of the address bar while it holds its default, and does not write a
+    value set through ``st.session_state`` before the widget's first run at all, so a link would
+    often lack the seed, and a student opening it would train their own seed instead. Here the
+    link's seed (or else the student's own) fills the field once, and every run writes the
+    field's value into the address bar."""
+    if SEED not in st.session_state:
+        from_link = seed_from_text(st.query_params.get(SEED))
+        st.session_state[SEED] = own if from_link is None else from_link
+    seed = st.number_input(
+        label, min_value=0, max_value=MAX_SEED, step=1, key=SEED, help=help, persist_state="session"
+    )
+    if seed is not None and st.query_params.get(SEED) != str(seed):
+        st.query_params[SEED] = str(seed)
+    return seed
 
 
 def load_preset(name: str) -> None:
-    """Fill every field from a preset, discarding edits: the Preset box and Home's buttons."""
+    """Fill every field from a preset, discarding edits: the Preset box and Home's buttons.
+    The seed stays: it is the student's, not the preset's (one seed for the whole class gave
+    every student's run of a preset exactly the same figures)."""
     st.session_state[PRESET] = name
     for field in FIELDS:
+        if FORM + field == SEED:
+            continue
         value = getattr(PRESETS[name], field)
         st.session_state[FORM + field] = list(value) if field == "held_out_classes" else value

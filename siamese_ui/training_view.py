@@ -4,6 +4,7 @@ epoch table's rows, the charts' series. Tests read them without a browser."""
 from __future__ import annotations
 
 from siamese_core.jobs import JobSnapshot, Status
+from siamese_core.workers import LEFT_QUEUE
 
 from .svg_chart import Series
 
@@ -83,6 +84,32 @@ ACCURACY_NOTE = (
 )
 
 
+def trained_nothing(snapshot) -> bool:
+    """Over before its first batch: it left the line, or stopped while it was starting."""
+    return snapshot.status.ended and snapshot.step == 0 and not snapshot.batches
+
+
+LEFT_LINE = "You left the line before your training started: nothing was trained. Press Start to queue again."
+
+
+def stopped_note(snapshot, left_line: bool) -> str:
+    """What a stopped run leaves behind, in words that match what it did (``left_line``: it
+    never got a worker)."""
+    if left_line and trained_nothing(snapshot):
+        if snapshot.reason in ("", LEFT_QUEUE):  # the sentence says it already
+            return LEFT_LINE
+        return (
+            f"Your training was taken out of the line before it started ({snapshot.reason}): nothing was "
+            "trained. Press Start to queue again."
+        )
+    if trained_nothing(snapshot):
+        return (
+            f"Stopped before the first batch ({snapshot.reason}): nothing was trained, so there is no model "
+            "and no curve. Press Start to try again."
+        )
+    return f"Stopped ({snapshot.reason}). The model and the curves so far are kept."
+
+
 def status_line(snapshot) -> str:
     label = {
         Status.QUEUED: "Waiting in line",
@@ -95,6 +122,8 @@ def status_line(snapshot) -> str:
     }.get(snapshot.status, str(snapshot.status))
     if snapshot.status == Status.QUEUED:
         return label
+    if trained_nothing(snapshot):  # no "batch 0/?": there was no batch
+        return f"{label} · nothing trained"
     eta = ""
     if snapshot.eta_seconds is not None and snapshot.status == Status.RUNNING:
         eta = (

@@ -44,6 +44,13 @@ def as_form(config: SiameseConfig) -> dict:
     return {f: list(getattr(config, f)) if f == "held_out_classes" else getattr(config, f) for f in FIELDS}
 
 
+def own_seed(at) -> int:
+    """The seed this AppTest session's student starts from (the Train form's default)."""
+    from siamese_ui.train_form import student_seed
+
+    return student_seed(at.session_state["student.id"])
+
+
 def test_home_renders_and_names_the_data_set():
     at = app()
     assert "Siamese Lab" in at.title[0].value
@@ -117,7 +124,7 @@ def test_a_preset_link_opens_that_preset_in_a_new_session(preset):
     address bar itself in a real browser.)"""
     at = app("pages/train.py")
     at.selectbox(key="train.preset").set_value(preset).run()
-    assert form(at) == as_form(PRESETS[preset])
+    assert form(at) == as_form(PRESETS[preset].replace(seed=own_seed(at)))
     fresh = app("pages/train.py", {"train.preset": preset, "train.seed": "11"})
     assert form(fresh) == {**as_form(PRESETS[preset]), "seed": 11}
     assert fresh.selectbox(key="train.preset").value == preset
@@ -229,7 +236,7 @@ def test_the_train_form_and_preset_survive_a_visit_to_another_page():
     at.switch_page("pages/train.py").run()
     assert not at.exception
     assert at.selectbox(key="train.preset").value == "fast-mlp"
-    assert form(at) == {**as_form(PRESETS["fast-mlp"]), "epochs": 3}
+    assert form(at) == {**as_form(PRESETS["fast-mlp"].replace(seed=own_seed(at))), "epochs": 3}
 
 
 def test_a_preset_on_home_resets_edited_fields():
@@ -239,7 +246,7 @@ def test_a_preset_on_home_resets_edited_fields():
     at.switch_page("pages/home.py").run()
     at.button(key="home.preset.cnn").click().run()
     assert not at.exception
-    assert form(at) == as_form(PRESETS["cnn"])
+    assert form(at) == as_form(PRESETS["cnn"].replace(seed=own_seed(at)))
 
 
 def test_lessons_page_composes_ranks_and_exports():

@@ -172,3 +172,52 @@ def test_embeddings_after_a_short_training(page):
     goto_nav(page, "Evaluate")
     no_traceback(page)
     shot(page, "evaluate")
+
+
+SCROLLER = """() => {
+    let node = document.activeElement;
+    while (node && node !== document.body) {
+        const style = getComputedStyle(node);
+        if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) return node;
+        node = node.parentElement;
+    }
+    return document.scrollingElement;
+}"""
+
+
+def focused_control(page) -> str:
+    """The key class of the control holding the keyboard focus ("" when none, e.g. the body)."""
+    return page.evaluate(
+        "() => { const box = document.activeElement && document.activeElement.closest('[class*=\"st-key-train-\"]');"
+        " return box ? [...box.classList].find((c) => c.startsWith('st-key-train-')) : ''; }"
+    )
+
+
+def test_after_start_the_keyboard_stays_on_the_controls_and_page_down_scrolls(browser, server):
+    """Start disables itself; the focus used to fall to the page body, where PageDown scrolls nothing."""
+    context = browser.new_context(viewport={"width": 1280, "height": 600})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(server["url"] + "/train?" + LONG)
+    wait_idle(page, timeout=300)
+    for _ in range(400):  # the keyboard only: Tab until Start has the focus
+        if focused_control(page) == "st-key-train-start":
+            break
+        page.keyboard.press("Tab")
+    assert focused_control(page) == "st-key-train-start"
+    page.keyboard.press("Enter")
+    page.get_by_text(re.compile("^(Waiting in line|Starting|Training)")).first.wait_for()
+    deadline = time.time() + 20
+    while focused_control(page) not in ("st-key-train-pause", "st-key-train-stop") and time.time() < deadline:
+        time.sleep(0.2)
+    assert focused_control(page) in ("st-key-train-pause", "st-key-train-stop"), page.evaluate(
+        "() => document.activeElement && document.activeElement.outerHTML.slice(0, 200)"
+    )
+    before = page.evaluate(f"() => ({SCROLLER})().scrollTop")
+    page.keyboard.press("PageDown")
+    time.sleep(1)
+    assert page.evaluate(f"() => ({SCROLLER})().scrollTop") > before
+    page.locator("[data-testid='stMainBlockContainer']").get_by_role("button", name="Stop").click()
+    page.get_by_text(re.compile(r"^(Stopped|You left the line)")).first.wait_for()
+    no_traceback(page)
+    context.close()

@@ -21,9 +21,9 @@ def fresh_page(browser, url: str):
     """A new browser context: no cookie, no session, like another student's laptop."""
     context = browser.new_context(viewport={"width": 1400, "height": 1500})
     page = context.new_page()
-    page.set_default_timeout(90_000)
+    page.set_default_timeout(300_000)
     page.goto(url)
-    wait_idle(page)
+    wait_idle(page, timeout=300)  # a first visit starts the worker pool: slow on a busy machine
     return context, page
 
 
@@ -89,6 +89,39 @@ def test_every_preset_link_reopens_the_same_form_in_another_browser(browser, ser
     student_context, student = fresh_page(browser, teacher.url)
     assert read_train_form(student) == form
     student_context.close()
+
+
+def wait_for_url(page, part: str, timeout: float = 30) -> str:
+    end = time.time() + timeout
+    while part not in page.url and time.time() < end:
+        time.sleep(0.2)
+    return page.url
+
+
+def test_a_link_carries_the_students_seed_into_a_fresh_browser(browser, server):
+    """Each student starts from their own seed; a bound field leaves its default out of the
+    link, so a link without the seed would reopen the run with the other browser's seed."""
+    context, teacher = fresh_page(browser, server["url"] + "/train")
+    seed = read_train_form(teacher)["seed"]
+    assert f"train.seed={seed}" in wait_for_url(teacher, f"train.seed={seed}"), teacher.url
+    field = (
+        teacher.locator(f"{MAIN} [data-testid='stNumberInput']").filter(has_text="Epochs").locator("input")
+    )
+    field.fill("3")
+    field.press("Enter")
+    wait_for_url(teacher, "train.epochs=3")
+    wait_idle(teacher)
+    form = read_train_form(teacher)
+    assert form["epochs"] == "3" and form["seed"] == seed
+    assert f"train.seed={seed}" in teacher.url and "train.epochs=3" in teacher.url, teacher.url
+    student_context, student = fresh_page(browser, teacher.url)
+    assert read_train_form(student) == form
+    student.get_by_text(f"This run uses seed {seed}, from a link or typed in").first.wait_for()
+    no_traceback(student)
+    own_context, own = fresh_page(browser, server["url"] + "/train")  # a third student, no link
+    assert read_train_form(own)["seed"] != seed
+    for c in (context, student_context, own_context):
+        c.close()
 
 
 def test_weight_sharing_link_reopens_the_same_lab(browser, server):

@@ -1,0 +1,126 @@
+"""The Train page as a class uses it (AppTest): each student's own seed, leaving the line, and the
+label-convention note. Browser-side behaviour (links, keyboard focus) is in tests/e2e/."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from streamlit.testing.v1 import AppTest
+
+from siamese_ui.train_form import SEED, student_seed
+
+from .test_pages import ROOT, TIMEOUT, TINY, app
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def texts(at: AppTest) -> list[str]:
+    return [e.value for kind in (at.warning, at.info, at.success, at.error, at.markdown) for e in kind]
+
+
+@contextmanager
+def every_worker_busy():
+    """Every worker of the server's pool napping, so a new training waits in line."""
+    from siamese_core.workers import RemoteTask
+    from siamese_ui.resources import worker_pool
+
+    pool = worker_pool()
+    busy = [RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": 60}) for _ in range(pool.size)]
+    for job in busy:
+        pool.submit(job)
+    try:
+        yield pool
+    finally:
+        for job in busy:
+            job.stop()
+        for job in busy:
+            job.join(TIMEOUT)
+
+
+def test_stop_while_in_line_says_nothing_was_trained_and_shows_no_batch_counter():
+    """It used to say 'The model and the curves so far are kept' and 'batch 0/?'."""
+    at = app("pages/train.py", TINY)
+    with every_worker_busy():
+        button(at, "Start").click().run()
+        assert at.session_state["train.job"].snapshot().status == "queued"
+        button(at, "Stop").click().run()
+    shown = texts(at)
+    assert not [t for t in shown if "so far are kept" in t or "batch 0/" in t], shown
+    assert any("You left the line before your training started: nothing was trained" in t for t in shown), (
+        shown
+    )
+    assert not any("sl-metric" in t for t in shown)  # no row of empty figures either
+
+
+def test_reset_while_in_line_says_the_place_was_given_up():
+    at = app("pages/train.py", TINY)
+    with every_worker_busy():
+        button(at, "Start").click().run()
+        button(at, "Reset").click().run()
+    shown = texts(at)
+    assert any("You left the line before your training started: nothing was trained" in t for t in shown), (
+        shown
+    )
+    assert "train.job" not in at.session_state
+
+
+def at_for(student: str, link: dict | None = None) -> AppTest:
+    """The Train page as the student with this cookie id opens it, from a link (default: TINY's
+    fields and no seed)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["student.id"] = student
+    at.query_params.update(link or TINY)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+A, B = "a" * 32, "0123456789abcdef" * 2
+
+
+def test_two_students_get_different_seeds_and_each_sees_their_own():
+    """Every classroom run with the default seed gave exactly 98.09%: one seed for everyone."""
+    assert student_seed(A) != student_seed(B)
+    for student in (A, B):
+        at = at_for(student)
+        assert at.number_input(key=SEED).value == student_seed(student)
+        assert any(f"Your seed is {student_seed(student)}" in t for t in texts(at)), texts(at)
+
+
+def test_the_seed_shown_is_the_seed_trained():
+    at = at_for(A)
+    shown = at.number_input(key=SEED).value
+    button(at, "Start").click().run()
+    job = at.session_state["train.job"]
+    assert job.config.seed == shown == student_seed(A)
+    job.stop()
+    job.join(TIMEOUT)
+
+
+def test_a_seed_in_the_link_wins_over_the_students_own():
+    at = at_for(A, {**TINY, SEED: "4711"})
+    assert at.number_input(key=SEED).value == 4711
+    assert any(f"your own seed is {student_seed(A)}" in t for t in texts(at)), texts(at)
+
+
+def test_a_preset_keeps_the_students_seed():
+    """Home's preset buttons and the Preset box used to put everyone back on seed 0."""
+    at = at_for(A)
+    at.selectbox(key="train.preset").set_value("cnn").run()
+    assert at.number_input(key=SEED).value == student_seed(A)
+    at.switch_page("pages/home.py").run()
+    at.button(key="home.preset.fast-mlp").click().run()
+    assert not at.exception
+    assert at.number_input(key=SEED).value == student_seed(A)
+
+
+def test_the_label_note_says_what_keras_io_does_now():
+    """The note described keras.io's 2021 example (match = 1, a sigmoid head) as its current one."""
+    at = app("pages/train.py")
+    note = next(c.value for c in at.caption if "Hadsell, Chopra and LeCun (2006)" in c.value)
+    assert "labels a matching pair **0**" in note and "#1050 (September 2022)" in note
+    assert "#2261 (merged on 22 January 2026, from issue #2230)" in note and "distance itself" in note
+    assert "like here" not in note and "sigmoid *similarity*" not in note
