@@ -112,7 +112,11 @@ def gallery_ui(gallery: dict) -> None:
         st.info("Nothing enrolled yet: draw a shape, name it, press **Enrol this symbol**.")
         return
     for column, (name, image) in zip(st.columns(MAX_SYMBOLS), gallery.items(), strict=False):
-        column.image(digit_image(image, 4), caption=name)
+        column.image(
+            digit_image(image, 4),
+            caption=name,
+            alt=f"Your symbol {name} after preprocessing, as the network sees it: 28x28 pixels, white on black.",
+        )
         column.button("Remove", key=f"oneshot.remove.{name}", on_click=_remove, args=(name,))
 
 

@@ -106,3 +106,14 @@ def test_test_me_scores_each_model_and_each_training_on_its_own():
     }
     quiz = at.session_state["oneshot.scores"]
     assert sorted(len(score.truths) for score in quiz.values()) == [1, 1, 5]  # run 1, run 2, pretrained
+
+
+def test_each_enrolled_symbol_has_alt_text_saying_what_it_is():
+    at = app("pages/oneshot.py")
+    for name in ("bar", "dash"):
+        enrol(at, name)
+    alts = [image.alt for element in at.get("image") for image in element.proto.imgs]
+    assert alts == [
+        f"Your symbol {name} after preprocessing, as the network sees it: 28x28 pixels, white on black."
+        for name in ("bar", "dash")
+    ]
