@@ -60,9 +60,24 @@ class KeptPicture:
 def steps_ui(steps) -> None:
     """What the preprocessing did to a picture: the picture, the ink it found, the 28x28."""
     picture, ink, digit = st.columns([3, 3, 2])
-    picture.image(steps.picture, caption="your picture (grey, ink light)", width="stretch")
-    ink.image((steps.ink * 255).astype(np.uint8), caption="the ink found", width="stretch")
-    digit.image(digit_image(steps.digit, 4), caption="what the network sees (28x28)", width="stretch")
+    picture.image(
+        steps.picture,
+        caption="your picture (grey, ink light)",
+        width="stretch",
+        alt="Your picture in grey, with the ink turned light.",
+    )
+    ink.image(
+        (steps.ink * 255).astype(np.uint8),
+        caption="the ink found",
+        width="stretch",
+        alt="The ink found in your picture, white on black.",
+    )
+    digit.image(
+        digit_image(steps.digit, 4),
+        caption="what the network sees (28x28)",
+        width="stretch",
+        alt="Your picture after preprocessing: the 28x28 digit the network sees.",
+    )
 
 
 def pick_random(side: str, relation: str | None = None, switch_mode: bool = True) -> None:
@@ -160,6 +175,17 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
     return data.test.x[index], ""
 
 
+def input_alt(side: str) -> str:
+    """Alt text for one side's 28x28 digit, from what is known about it."""
+    mode = st.session_state[MODE + side]
+    if mode == "Test digit":
+        index = st.session_state[PICK + side]
+        return f"Digit {names[data.test.y[index]]} from the test set (number {index}), 28x28 pixels."
+    if mode == "Draw":
+        return f"Your drawing for input {side.upper()} after preprocessing, 28x28 pixels."
+    return f"Your picture for input {side.upper()} after preprocessing, 28x28 pixels."
+
+
 def inputs_ui() -> dict:
     """Both sides' inputs, each shown as the network sees it; None where a side has none."""
     digits = {}
@@ -172,7 +198,12 @@ def inputs_ui() -> dict:
             elif digit is None:
                 st.warning(message)
             elif st.session_state[MODE + side] not in NO_PICTURE:  # pictures showed their steps
-                st.image(digit_image(digit, 4), caption="what the network sees (28x28)", width=112)
+                st.image(
+                    digit_image(digit, 4),
+                    caption="what the network sees (28x28)",
+                    width=112,
+                    alt=input_alt(side),
+                )
             digits[side] = digit
     return digits
 
@@ -255,10 +286,14 @@ def neighbours_ui(digits: dict, verdict: dict) -> None:
     for k, side in enumerate(SIDES):
         idx, dist = nearest(train_embeddings, queries[k], 6, metric=metric)
         row = st.columns(7)
-        row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}")
+        row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}", alt=input_alt(side))
         for column, i, d in zip(row[1:], idx, dist, strict=True):
             label = names[data.train.y[sample[i]]]
-            column.image(digit_image(data.train.x[sample[i]], 3), caption=f"{label} · d={d:.3f}")
+            column.image(
+                digit_image(data.train.x[sample[i]], 3),
+                caption=f"{label} · d={d:.3f}",
+                alt=f"Digit {label} from the training set, at distance {d:.3f} from input {side.upper()}.",
+            )
 
 
 TWINS = "compare.twins"  # the "Inside the twins" switch
@@ -316,8 +351,16 @@ def twins_pair_ui(left, right, left_caption: str, right_caption: str) -> None:
             else f"{a.layer}: {len(a.values)} numbers"
         )
         first, second = st.columns(2)
-        first.image(activation_picture(a.values, top), caption=f"{left_caption} · {what}")
-        second.image(activation_picture(b.values, top), caption=f"{right_caption} · {what}")
+        first.image(
+            activation_picture(a.values, top),
+            caption=f"{left_caption} · {what}",
+            alt=f"Activations of {a.layer} for {left_caption}: darker green is larger.",
+        )
+        second.image(
+            activation_picture(b.values, top),
+            caption=f"{right_caption} · {what}",
+            alt=f"Activations of {b.layer} for {right_caption}: darker green is larger.",
+        )
 
 
 def twins_ui(digits: dict) -> None:

@@ -48,3 +48,16 @@ def test_a_test_digit_pick_and_the_input_mode_survive_another_page():
     assert at.radio(key="compare.mode.b").value == "Upload"
     assert at.session_state["compare.pick.a"] == picked
     assert any(f"Test digit #{picked}:" in c.value for c in at.caption)
+
+
+def test_every_digit_picture_has_alt_text_saying_what_it_shows():
+    from siamese_ui.session import model_dataset, pretrained_model
+
+    at = app("pages/compare.py")
+    for side in ("a", "b"):
+        at.radio(key=f"compare.mode.{side}").set_value("Test digit").run()
+    alts = [image.alt for element in at.get("image") for image in element.proto.imgs]
+    assert alts and all(alts), alts  # every picture, the neighbours' included
+    y = model_dataset(pretrained_model()).test.y
+    picked = at.session_state["compare.pick.a"]
+    assert f"Digit {y[picked]} from the test set (number {picked}), 28x28 pixels." in alts
