@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-import weakref
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
+from siamese_ui.canvas import canvas_ui, clear_canvas
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import digit_image
@@ -33,7 +34,8 @@ names = data.class_names
 SIDES = ("a", "b")
 MODE = "compare.mode."
 PICK = "compare.pick."  # test index picked for a side
-CANVAS_GEN = "compare.canvas_gen."  # bumping it gives a fresh, empty canvas
+CANVAS = "compare.canvas."  # + side: the canvas's keys (siamese_ui/canvas.py)
+KEPT_PICTURE = "compare.picture."  # + side + "." + mode: the last picture uploaded or taken
 BLANK_CANVAS = "Draw a digit on the canvas with the mouse or a finger."
 PICKERS = (  # the Test digit buttons: label, icon, key, relation to the other side, help
     ("Random", ":material/casino:", "rand", None, "a random test digit"),
@@ -46,12 +48,36 @@ NO_PICTURE = {
 }
 
 
+@dataclass(frozen=True)
+class KeptPicture:
+    """An uploaded file or a photo, kept in the session: Streamlit's uploader and camera forget
+    theirs when the student goes to another page, the student does not."""
+
+    name: str
+    data: bytes
+
+
 def steps_ui(steps) -> None:
     """What the preprocessing did to a picture: the picture, the ink it found, the 28x28."""
     picture, ink, digit = st.columns([3, 3, 2])
-    picture.image(steps.picture, caption="your picture (grey, ink light)", width="stretch")
-    ink.image((steps.ink * 255).astype(np.uint8), caption="the ink found", width="stretch")
-    digit.image(digit_image(steps.digit, 4), caption="what the network sees (28x28)", width="stretch")
+    picture.image(
+        steps.picture,
+        caption="your picture (grey, ink light)",
+        width="stretch",
+        alt="Your picture in grey, with the ink turned light.",
+    )
+    ink.image(
+        (steps.ink * 255).astype(np.uint8),
+        caption="the ink found",
+        width="stretch",
+        alt="The ink found in your picture, white on black.",
+    )
+    digit.image(
+        digit_image(steps.digit, 4),
+        caption="what the network sees (28x28)",
+        width="stretch",
+        alt="Your picture after preprocessing: the 28x28 digit the network sees.",
+    )
 
 
 def pick_random(side: str, relation: str | None = None, switch_mode: bool = True) -> None:
@@ -70,8 +96,37 @@ def pick_random(side: str, relation: str | None = None, switch_mode: bool = True
         st.session_state[MODE + side] = "Test digit"
 
 
-def clear_canvas(side: str) -> None:
-    st.session_state[CANVAS_GEN + side] = st.session_state.get(CANVAS_GEN + side, 0) + 1
+def picture_ui(side: str, mode: str) -> KeptPicture | None:
+    """The side's uploader or camera, and the picture it holds, or the one it held before the
+    student went to another page (the widget comes back empty; the picture does not)."""
+    key, kept_key = f"compare.{mode.lower()}.{side}", f"{KEPT_PICTURE}{side}.{mode}"
+    fresh = key not in st.session_state  # the widget appears anew: back from another page or mode
+    if mode == "Upload":
+        picture = st.file_uploader(
+            f"Image of one digit (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+            type=["png", "jpg", "jpeg", "bmp", "gif"],
+            key=key,
+            max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+            help="A scan, a screenshot, or a phone photo of a digit written on paper.",
+        )
+    else:
+        picture = st.camera_input(
+            "Hold a digit written on paper up to the camera",
+            key=key,
+            help="Dark ink on plain paper, the digit filling a good part of the frame.",
+        )
+    if picture is not None:
+        st.session_state[kept_key] = KeptPicture(picture.name, picture.getvalue())
+    elif not fresh:  # the student removed it here
+        st.session_state.pop(kept_key, None)
+    kept = st.session_state.get(kept_key)
+    if picture is None and kept is not None:
+        st.caption(
+            f"Still using **{kept.name}**, as before you left this page. Upload another picture to replace it."
+            if mode == "Upload"
+            else "Still using your photo from before you left this page. Take another to replace it."
+        )
+    return kept
 
 
 def side_input(side: str) -> tuple[np.ndarray | None, str]:
@@ -82,49 +137,23 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
         key=MODE + side,
         horizontal=True,
         label_visibility="collapsed",
+        persist_state="session",  # back from another page, the same input
     )
     if mode == "Draw":
-        from streamlit_drawable_canvas import st_canvas  # imports only inside a running app
-
-        gen = st.session_state.setdefault(CANVAS_GEN + side, 0)
-        result = st_canvas(
-            stroke_width=18,
-            stroke_color="#FFFFFF",
-            background_color="#000000",
-            height=252,
-            width=252,
-            drawing_mode="freedraw",
-            key=f"compare.canvas.{side}.{gen}",
-            update_streamlit=True,
-            return_image_data=True,
-        )
-        st.button("Clear", key=f"compare.clear.{side}", on_click=clear_canvas, args=(side,))
-        image_data = getattr(result, "image_data", None)
-        if image_data is None or not np.asarray(image_data)[..., :3].any():
+        image = canvas_ui(CANVAS + side, stroke_width=18)
+        st.button("Clear", key=f"compare.clear.{side}", on_click=clear_canvas, args=(CANVAS + side,))
+        if image is None:
             return None, BLANK_CANVAS
         try:
-            return to_mnist(np.asarray(image_data)), ""
+            return to_mnist(image), ""
         except ImageProblem as exc:
             return None, str(exc)
     if mode in ("Upload", "Camera"):
-        if mode == "Upload":
-            picture = st.file_uploader(
-                f"Image of one digit (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-                type=["png", "jpg", "jpeg", "bmp", "gif"],
-                key=f"compare.upload.{side}",
-                max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-                help="A scan, a screenshot, or a phone photo of a digit written on paper.",
-            )
-        else:
-            picture = st.camera_input(
-                "Hold a digit written on paper up to the camera",
-                key=f"compare.camera.{side}",
-                help="Dark ink on plain paper, the digit filling a good part of the frame.",
-            )
+        picture = picture_ui(side, mode)
         if picture is None:
             return None, NO_PICTURE[mode]
         try:
-            steps = to_mnist_steps(picture.getvalue())
+            steps = to_mnist_steps(picture.data)
         except ImageProblem as exc:
             return None, f"{picture.name}: {exc}" if mode == "Upload" else str(exc)
         steps_ui(steps)
@@ -146,6 +175,17 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
     return data.test.x[index], ""
 
 
+def input_alt(side: str) -> str:
+    """Alt text for one side's 28x28 digit, from what is known about it."""
+    mode = st.session_state[MODE + side]
+    if mode == "Test digit":
+        index = st.session_state[PICK + side]
+        return f"Digit {names[data.test.y[index]]} from the test set (number {index}), 28x28 pixels."
+    if mode == "Draw":
+        return f"Your drawing for input {side.upper()} after preprocessing, 28x28 pixels."
+    return f"Your picture for input {side.upper()} after preprocessing, 28x28 pixels."
+
+
 def inputs_ui() -> dict:
     """Both sides' inputs, each shown as the network sees it; None where a side has none."""
     digits = {}
@@ -158,7 +198,12 @@ def inputs_ui() -> dict:
             elif digit is None:
                 st.warning(message)
             elif st.session_state[MODE + side] not in NO_PICTURE:  # pictures showed their steps
-                st.image(digit_image(digit, 4), caption="what the network sees (28x28)", width=112)
+                st.image(
+                    digit_image(digit, 4),
+                    caption="what the network sees (28x28)",
+                    width=112,
+                    alt=input_alt(side),
+                )
             digits[side] = digit
     return digits
 
@@ -241,14 +286,18 @@ def neighbours_ui(digits: dict, verdict: dict) -> None:
     for k, side in enumerate(SIDES):
         idx, dist = nearest(train_embeddings, queries[k], 6, metric=metric)
         row = st.columns(7)
-        row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}")
+        row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}", alt=input_alt(side))
         for column, i, d in zip(row[1:], idx, dist, strict=True):
             label = names[data.train.y[sample[i]]]
-            column.image(digit_image(data.train.x[sample[i]], 3), caption=f"{label} · d={d:.3f}")
+            column.image(
+                digit_image(data.train.x[sample[i]], 3),
+                caption=f"{label} · d={d:.3f}",
+                alt=f"Digit {label} from the training set, at distance {d:.3f} from input {side.upper()}.",
+            )
 
 
 TWINS = "compare.twins"  # the "Inside the twins" switch
-TWINS_CACHE = "compare.twins_cache"  # (model, side, digit) -> activations, the last few only
+TWINS_CACHE = "compare.twins_cache"  # (model handle, side, digit) -> activations, the last few only
 MAPS_SHOWN = 8  # feature maps shown per convolution: enough to see the pattern, cheap to draw
 
 
@@ -258,11 +307,9 @@ def activations(side: int, digit: np.ndarray):
     from siamese_core.inspect import branch_activations
 
     cache = st.session_state.setdefault(TWINS_CACHE, {})
-    owner = st.session_state.get(TWINS_CACHE + ".model")
-    if owner is None or owner() is not active.model:  # another model (a freed one's id may be reused)
+    if any(handle != active.handle for handle, *_ in cache):  # another model: its maps are not this one's
         cache.clear()
-        st.session_state[TWINS_CACHE + ".model"] = weakref.ref(active.model)
-    key = (id(active.model), side, digit.tobytes())
+    key = (active.handle, side, digit.tobytes())
     if key not in cache:
         while len(cache) >= 6:
             cache.pop(next(iter(cache)))
@@ -304,8 +351,16 @@ def twins_pair_ui(left, right, left_caption: str, right_caption: str) -> None:
             else f"{a.layer}: {len(a.values)} numbers"
         )
         first, second = st.columns(2)
-        first.image(activation_picture(a.values, top), caption=f"{left_caption} · {what}")
-        second.image(activation_picture(b.values, top), caption=f"{right_caption} · {what}")
+        first.image(
+            activation_picture(a.values, top),
+            caption=f"{left_caption} · {what}",
+            alt=f"Activations of {a.layer} for {left_caption}: darker green is larger.",
+        )
+        second.image(
+            activation_picture(b.values, top),
+            caption=f"{right_caption} · {what}",
+            alt=f"Activations of {b.layer} for {right_caption}: darker green is larger.",
+        )
 
 
 def twins_ui(digits: dict) -> None:
@@ -316,6 +371,7 @@ def twins_ui(digits: dict) -> None:
     if not st.toggle(
         "Show what each branch computes",
         key=TWINS,
+        persist_state="session",  # back from another page, still open
         help="Every convolution's feature maps (a CNN) or every dense layer's numbers (an MLP), the embedding last.",
     ):
         return

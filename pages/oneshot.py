@@ -9,6 +9,7 @@ import streamlit as st
 
 from siamese_core.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
 from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
+from siamese_ui.canvas import canvas_ui, clear_canvas
 from siamese_ui.glossary import glossary_sidebar
 from siamese_ui.lesson import lesson_box
 from siamese_ui.pictures import digit_image
@@ -18,34 +19,20 @@ glossary_sidebar()  # the words every page uses, in the sidebar (before anything
 lesson_box("oneshot")  # the guided lesson's step for this page, while the lesson is on
 
 GALLERY = "oneshot.gallery"  # name -> 28x28 uint8, this session only
-BASELINES = "oneshot.baselines"  # (model id, n) -> (accuracy on MNIST digits, which digits)
-QUIZ = "oneshot.quiz"  # id(model) -> QuizScore
-CANVAS = "oneshot.canvas."  # + purpose: a counter; bumping it gives a fresh, empty canvas
+BASELINES = "oneshot.baselines"  # (model handle, n) -> (accuracy on MNIST digits, which digits)
+QUIZ = "oneshot.scores"  # model handle -> QuizScore: a retrained model is a new handle, a new score
+CANVAS = "oneshot."  # + purpose (enrol, query, quiz): the canvas's keys (siamese_ui/canvas.py)
 MAX_NAME = 20
 
 
-def canvas(purpose: str, height: int = 252):
-    """A drawing canvas; returns its RGBA image, or None while it is empty."""
-    from streamlit_drawable_canvas import st_canvas  # imports only inside a running app
-
-    generation = st.session_state.setdefault(CANVAS + purpose, 0)
-    result = st_canvas(
-        stroke_width=14,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        height=height,
-        width=height,
-        drawing_mode="freedraw",
-        key=f"oneshot.{purpose}.{generation}",
-        update_streamlit=True,
-        return_image_data=True,
-    )
-    image = getattr(result, "image_data", None)
-    return None if image is None or not np.asarray(image)[..., :3].any() else np.asarray(image)
+def canvas(purpose: str) -> np.ndarray | None:
+    """A drawing canvas (enrol, query, quiz) that keeps its drawing across pages; its RGBA image,
+    or None while it is empty."""
+    return canvas_ui(CANVAS + purpose, stroke_width=14)
 
 
 def clear(purpose: str) -> None:
-    st.session_state[CANVAS + purpose] = st.session_state.get(CANVAS + purpose, 0) + 1
+    clear_canvas(CANVAS + purpose)
 
 
 def models_ui() -> list[ActiveModel]:
@@ -125,7 +112,11 @@ def gallery_ui(gallery: dict) -> None:
         st.info("Nothing enrolled yet: draw a shape, name it, press **Enrol this symbol**.")
         return
     for column, (name, image) in zip(st.columns(MAX_SYMBOLS), gallery.items(), strict=False):
-        column.image(digit_image(image, 4), caption=name)
+        column.image(
+            digit_image(image, 4),
+            caption=name,
+            alt=f"Your symbol {name} after preprocessing, as the network sees it: 28x28 pixels, white on black.",
+        )
         column.button("Remove", key=f"oneshot.remove.{name}", on_click=_remove, args=(name,))
 
 
@@ -174,7 +165,7 @@ def recognise_ui(gallery: dict, models) -> None:
         for column, asked in zip(st.columns(len(models)), models, strict=True):
             ranking = rank_gallery(asked.model, gallery, query, asked.threshold)
             with column:
-                st.markdown(f"**{asked.source}**")
+                st.markdown(f"**{asked.label}**")
                 if ranking.verdict == NONE:
                     st.warning(
                         f"None of these: the nearest, *{ranking.best}*, is {ranking.scores[0]:.3f} away, "
@@ -182,7 +173,7 @@ def recognise_ui(gallery: dict, models) -> None:
                     )
                 else:
                     st.success(f"It is **{ranking.verdict}**")
-                st.plotly_chart(ranking_chart(ranking), width="stretch", key=f"oneshot.chart.{asked.source}")
+                st.plotly_chart(ranking_chart(ranking), width="stretch", key=f"oneshot.chart.{asked.handle}")
 
 
 def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:
@@ -191,7 +182,7 @@ def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:
     from siamese_core.oneshot import one_shot_digits
 
     store = st.session_state.setdefault(BASELINES, {})
-    key = (id(asked.model), n_way)
+    key = (asked.handle, n_way)
     if key not in store:
         data = model_dataset(asked)
         held = tuple(data.held_out_classes)
@@ -216,8 +207,8 @@ def quiz_ui(gallery: dict, models) -> None:
     names = tuple(gallery)
     quiz = st.session_state.setdefault(QUIZ, {})
     for asked in models:
-        quiz.setdefault(id(asked.model), QuizScore(names))  # a retrained model starts its own score
-    done = max(len(quiz[id(asked.model)].truths) for asked in models)
+        quiz.setdefault(asked.handle, QuizScore(names))  # a retrained model starts its own score
+    done = max(len(quiz[asked.handle].truths) for asked in models)
     if done >= MAX_TESTS:
         st.caption(
             f"{MAX_TESTS} drawings scored: that is the round. Remove or enrol a symbol to start again."
@@ -239,8 +230,8 @@ def quiz_ui(gallery: dict, models) -> None:
                         st.warning(str(exc))
                 if query is not None:
                     for asked in models:
-                        quiz[asked.source].add(
-                            target, rank_gallery(asked.model, gallery, query, asked.threshold).verdict
+                        quiz[asked.handle].add(
+                            target, rank_gallery(asked.model, gallery, query, asked.threshold)
                         )
                     clear("quiz")
                     st.rerun()
@@ -249,9 +240,9 @@ def quiz_ui(gallery: dict, models) -> None:
                 "Each symbol in turn; the score counts 'none of these' as wrong, as a one-shot test should."
             )
     for column, asked in zip(st.columns(len(models)), models, strict=True):
-        score = quiz[id(asked.model)]
+        score = quiz[asked.handle]
         with column:
-            st.markdown(f"**{asked.source}**")
+            st.markdown(f"**{asked.label}**")
             baseline, where = digits_baseline(asked, len(names))
             figures = st.columns(2)
             figures[0].metric(

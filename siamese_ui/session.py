@@ -6,7 +6,8 @@ Session keys are constants here, prefixed by the page that owns them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -19,25 +20,54 @@ MODEL = "model.active"  # ActiveModel used by Embeddings / Compare / Evaluate / 
 MODEL_CACHE = "model.cache"  # per-model results, dropped with the model
 TRAIN_JOB = "train.job"
 TRAIN_ADOPTED = "train.adopted"  # the job whose model became the active one
+TRAIN_RUNS = "train.runs"  # how many trainings became the active model in this session
+
 
 PRETRAINED = "pretrained default"
 TRAINED_HERE = "trained in this session"
 
 
-@dataclass
+PRETRAINED_HANDLE = "pretrained"  # one read-only model shared by every session: one handle
+
+
+def new_handle() -> str:
+    """A handle no other model gets: unlike ``id(model)``, never reused after a model is freed."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
 class ActiveModel:
+    """A model a page can use, and what to call it. Results about a model (scores, caches) are
+    keyed by its ``handle``, which a retrained or freed model never shares."""
+
     model: Any
     threshold: float
     source: str  # TRAINED_HERE, PRETRAINED, "uploaded: name"
     config: SiameseConfig | None
     dataset: str | None = None
     job: Any = None  # the TrainingJob, when trained here (probe snapshots for Embeddings)
+    run: int | None = None  # which training of this session, when trained here (1, 2, ...)
+    handle: str = field(default_factory=new_handle)
+
+    @property
+    def label(self) -> str:
+        """What a table or heading calls the model: "trained in this session, run 2"."""
+        if self.source == TRAINED_HERE and self.run is not None:
+            return f"{TRAINED_HERE}, run {self.run}"
+        return self.source
 
 
 def pretrained_model() -> ActiveModel:
     """The bundled pretrained model, shared read-only by every session."""
     model, meta, config = default_model()
-    return ActiveModel(model, float(meta.get("threshold", 0.5)), PRETRAINED, config, meta.get("dataset"))
+    return ActiveModel(
+        model,
+        float(meta.get("threshold", 0.5)),
+        PRETRAINED,
+        config,
+        meta.get("dataset"),
+        handle=PRETRAINED_HANDLE,
+    )
 
 
 def active_model() -> ActiveModel:
@@ -58,8 +88,9 @@ def adopt_finished_training(job) -> bool:
         return False
     st.session_state[TRAIN_ADOPTED] = job
     if job.model is not None and snapshot.result is not None:
+        run = st.session_state[TRAIN_RUNS] = st.session_state.get(TRAIN_RUNS, 0) + 1
         st.session_state[MODEL] = ActiveModel(
-            job.model, job.threshold, TRAINED_HERE, job.config, job.dataset.name, job
+            job.model, job.threshold, TRAINED_HERE, job.config, job.dataset.name, job, run
         )
     return True
 
@@ -101,7 +132,7 @@ def model_banner(active: ActiveModel) -> None:
             if config
             else "custom"
         )
-        st.success(f"Using the model **{active.source}** ({what}).", icon=":material/psychology:")
+        st.success(f"Using the model **{active.label}** ({what}).", icon=":material/psychology:")
 
 
 def model_dataset(active: ActiveModel):
@@ -144,7 +175,7 @@ def model_cache(active: ActiveModel):
     store = st.session_state.get(MODEL_CACHE)
     if not isinstance(store, SessionResults):
         store = st.session_state[MODEL_CACHE] = SessionResults()
-    key = id(active.model)
+    key = active.handle
     if store.get("key") != key:
         store.clear()
         store["key"] = key

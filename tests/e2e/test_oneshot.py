@@ -57,3 +57,15 @@ def test_three_drawn_symbols_then_a_query(page):
     assert page.get_by_label("Its name").input_value() == ""  # ready for the next symbol
     no_traceback(page)
     shot(page, "your-own-symbols")
+    # Test me: asked for bar first; draw it and press Check: one drawing scored, the next asked
+    page.get_by_text("Draw bar (1 of up to 40)").wait_for()
+    _draw(page, 2, BAR)
+    wait_idle(page)
+    page.get_by_role("button", name="Check").click()
+    time.sleep(0.5)
+    wait_idle(page)
+    no_traceback(page)  # it raised KeyError: 'pretrained default'
+    page.get_by_text("Draw dash (2 of up to 40)").wait_for(timeout=60_000)
+    score = page.locator("[data-testid='stMetric']").filter(has_text="3-way one-shot, your drawings")
+    assert score.locator("[data-testid='stMetricValue']").inner_text().strip() == "100%"  # bar's own strokes
+    shot(page, "your-own-symbols-test-me")
