@@ -18,6 +18,7 @@ from siamese_core.config import (
     PAIR_PROTOCOLS,
     PRESETS,
     SOURCE_RESULT,
+    SPLIT_SEED,
     SiameseConfig,
 )
 from siamese_core.jobs import Status
@@ -224,7 +225,7 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
         return
     name = resolve(config.dataset)
     try:
-        data = dataset(name, config.seed, config.held_out_classes, config.val_size)
+        data = dataset(name, SPLIT_SEED, config.held_out_classes, config.val_size)
     except Exception as exc:
         st.session_state[MESSAGE] = ("error", f"The data set could not be loaded: {exc}")
         return

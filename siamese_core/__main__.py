@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from .config import DATASETS, PRESETS
+from .config import DATASETS, PRESETS, SPLIT_SEED
 
 EXTRA_PRESETS = ("multi-input-lstm",)
 
@@ -116,7 +116,7 @@ def cmd_train(args) -> dict:
     try:
         ds = load_dataset(
             config.dataset,
-            config.seed,
+            SPLIT_SEED,
             config.held_out_classes,
             val_size=config.val_size,
             exclude_embedded=args.exclude_embedded,
@@ -180,7 +180,7 @@ def cmd_evaluate(args) -> dict:
     model, meta = _load(args.model)
     config = config_from_meta(meta)
     try:
-        ds = load_dataset(args.data, config.seed if config else 0, config.held_out_classes if config else ())
+        ds = load_dataset(args.data, SPLIT_SEED, config.held_out_classes if config else ())
     except DatasetUnavailable as exc:
         raise CliError(str(exc)) from exc
     threshold = float(meta.get("threshold", 0.5))

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._keras import keras
-from .config import SiameseConfig
+from .config import SPLIT_SEED, SiameseConfig
 from .data import Dataset, load_dataset, pairs_for, probe_indices
 from .jobs import JobSnapshot, JobState, Status, ThreadedJob
 from .memory import release_free_memory
@@ -241,7 +241,7 @@ class TrainingJob(JobState, ThreadedJob):
         from .models import build_siamese
 
         c = self.config
-        ds = self.dataset or load_dataset(c.dataset, c.seed, c.held_out_classes, val_size=c.val_size)
+        ds = self.dataset or load_dataset(c.dataset, SPLIT_SEED, c.held_out_classes, val_size=c.val_size)
         self.dataset = ds
         device = describe_device()
         if self.strategy is not None:

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import SiameseConfig
+from .config import SPLIT_SEED, SiameseConfig
 from .jobs import STOPPED_BY_USER, JobState, Status, Stopped, TaskSnapshot
 from .memory import pss_mb
 
@@ -217,7 +217,7 @@ class RemoteTrainingJob(JobState, RemoteJob):
         self.max_batches = max_batches
         self.dataset_ref = DatasetRef(
             dataset_name or (dataset.name if dataset is not None else config.dataset),
-            config.seed,
+            SPLIT_SEED,
             config.held_out_classes,
             config.val_size,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from siamese_core.config import PRESETS, SiameseConfig
+from siamese_core.config import PRESETS, SPLIT_SEED, SiameseConfig
 from siamese_core.data import dataset_title
 from siamese_core.jobs import Status
 from siamese_core.race import RaceResult, curve
@@ -61,7 +61,7 @@ def race_ui(lab: SiameseConfig) -> None:
     going = task is not None and task.snapshot().status.active
     kwargs = {
         "config": config,
-        "data": DatasetRef(name, config.seed, config.held_out_classes, config.val_size),
+        "data": DatasetRef(name, SPLIT_SEED, config.held_out_classes, config.val_size),
     }
     st.button(
         "Race shared against unshared",

@@ -268,3 +268,19 @@ def test_a_lesson_training_stopped_by_the_teacher_or_its_owner_says_which(pool):
         stop(task)
         assert task.join(TIMEOUT)
         assert (task.snapshot().status, task.snapshot().message) == (Status.STOPPED, reason)
+
+
+def test_students_seeds_change_pairs_and_weights_not_the_split():
+    """Each student trains from their own seed, but the whole class shares one split: the same test
+    digits (a board compares like with like) and one copy of the data set in the server."""
+    classroom = PRESETS["classroom"].replace(dataset="mnist-5k")
+    refs = {RemoteTrainingJob(classroom.replace(seed=seed), None).dataset_ref for seed in (0, 2504, 99_999)}
+    assert len(refs) == 1
+    from siamese_core.training import TrainingJob
+
+    job = TrainingJob(classroom.replace(seed=2504, epochs=1), max_batches=1)
+    job.start()
+    job.join(120)
+    reference = load_dataset("mnist-5k", 0)
+    assert np.array_equal(job.dataset.test.y, reference.test.y)
+    assert np.array_equal(job.dataset.train.x, reference.train.x)
