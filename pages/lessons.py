@@ -66,11 +66,11 @@ def composing_tab(active: ActiveModel, data) -> None:
         "Train C both ways",
         "siamese_core.compose:autoencoder_lesson",
         dict(model=active.model, images=data.train.x[:3000], tests=data.test.x[:SHOWN], epochs=epochs),
-        id(active.model),
+        active.handle,
         help="3,000 training digits, twice",
     )
     if runs:
-        st.session_state[KEY + "ae"] = (id(active.model), runs)  # the decoder fits this model's encoder
+        st.session_state[KEY + "ae"] = (active.handle, runs)  # the decoder fits this model's encoder
         figure = go.Figure()
         for name, run in runs.items():
             figure.add_scatter(
@@ -117,7 +117,7 @@ def transfer_tab(active: ActiveModel, data) -> None:
         "Run the k-shot experiment (k = 1, 5, 10)",
         "siamese_core.transfer:k_shot_lesson",
         dict(model=active.model, config=active.config, data=model_dataset_ref(active), epochs=30),
-        id(active.model),
+        active.handle,
         help="9 small classifiers",
     )
     if rows:
@@ -331,7 +331,7 @@ def merge_ui(active: ActiveModel, data) -> None:
         "path even when both models used the same layer names."
     )
     owner, runs = st.session_state.get(KEY + "ae", (None, None))
-    if owner != id(active.model):  # none yet, or trained with another model's encoder
+    if owner != active.handle:  # none yet, or trained with another model's encoder
         st.info(
             "Train C on the Composing models tab first, with this model: its decoder is the second model."
         )

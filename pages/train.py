@@ -451,7 +451,8 @@ def status_panel(snapshot, left: bool = False) -> None:
         st.success(
             f"Test pair accuracy **{100 * result['test_pair_accuracy']:.2f}%** at threshold {result['threshold']:.3f} "
             f"on {result['test_pairs']:,} test pairs · ROC AUC {result['auc']:.4f} · precision@1 "
-            f"{result['precision_at_1']:.3f} · MAP@R {result['map_at_r']:.3f}"
+            f"{result['precision_at_1']:.3f} · MAP@R "
+            + ("undefined" if result["map_at_r"] is None else f"{result['map_at_r']:.3f}")
             + (
                 f" · {result['one_shot_way']}-way one-shot on held-out digits {100 * one_shot:.1f}%"
                 if one_shot is not None

@@ -23,7 +23,7 @@ import numpy as np
 from ._keras import keras
 from .config import SPLIT_SEED, SiameseConfig
 from .data import Dataset, load_dataset, pairs_for, probe_indices
-from .jobs import JobSnapshot, JobState, Status, ThreadedJob
+from .jobs import STOPPED_BY_USER, JobSnapshot, JobState, Status, ThreadedJob
 from .memory import release_free_memory
 
 __all__ = ["JobSnapshot", "JobState", "Status", "TrainingJob", "with_grace"]
@@ -325,7 +325,7 @@ class TrainingJob(JobState, ThreadedJob):
         status = Status.STOPPED if callback.stop_requested() else Status.FINISHED
         if callback._capped() and not self._control.stop:
             self.reason = f"reached the limit of {self.max_batches} batches"
-        reason = (self.reason or "stopped by the user") if status == Status.STOPPED else ""
+        reason = (self.reason or STOPPED_BY_USER) if status == Status.STOPPED else ""
         self._set_status(status, reason, result=result)
         self._emit({"kind": "done", "status": status, **result})
 

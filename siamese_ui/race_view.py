@@ -16,7 +16,7 @@ from .formatting import column_config, significant
 from .live_panel import charts_html, panel_html, progress_html
 from .resources import resolve, worker_pool
 from .svg_chart import Series, svg_chart
-from .tasks import MESSAGES, REFRESH_SECONDS, start_task, task_of
+from .tasks import MESSAGES, REFRESH_SECONDS, find_my_task, start_task, task_of
 from .training_view import queue_line
 
 NAME = "race"  # the task's name: its session keys are tasks.TASKS + NAME and tasks.MESSAGES + NAME
@@ -37,6 +37,7 @@ def finished_race() -> RaceResult | None:
 
 
 def _adopt() -> None:
+    find_my_task()  # a reload or a second tab finds the student's race again, as the board does
     task = task_of(NAME, 0)
     if task is not None:
         snapshot = task.snapshot()
@@ -105,7 +106,7 @@ def _live(polling: bool) -> None:
     elif snapshot.status == Status.FAILED:
         st.error(f"The race failed: {snapshot.error}")
     elif snapshot.status == Status.STOPPED:
-        st.warning("Stopped before the end: no result.")
+        st.warning(f"Stopped before the end ({snapshot.message}): no result.")  # who stopped it
     if polling != snapshot.status.active:
         st.rerun()  # the whole page: the result appears, the polling stops
 

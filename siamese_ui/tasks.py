@@ -21,7 +21,7 @@ MESSAGES = "lessons.task_message."
 REFRESH_SECONDS = 0.5
 
 
-def start_task(name: str, target: str, kwargs: dict, owner: int, description: str = "") -> None:
+def start_task(name: str, target: str, kwargs: dict, owner: int | str, description: str = "") -> None:
     """A button's callback: queue ``target(report, **kwargs)`` (a core function named
     "module:function") for a worker. ``owner`` (the model's id) ties the result to the model
     it was computed for. ``description`` names it for the student's other pages ("a training on
@@ -51,12 +51,12 @@ def find_my_task() -> None:
             st.session_state[TASKS + task.name] = (getattr(task, "for_owner", None), task)
 
 
-def task_of(name: str, owner: int) -> RemoteTask | None:
+def task_of(name: str, owner: int | str) -> RemoteTask | None:
     entry = st.session_state.get(TASKS + name)
     return entry[1] if entry is not None and entry[0] == owner else None
 
 
-def task_ui(name: str, label: str, target: str, kwargs: dict, owner: int, help: str | None = None) -> Any:
+def task_ui(name: str, label: str, target: str, kwargs: dict, owner: int | str, help: str | None = None) -> Any:
     """The Start button, the place in line and the progress while it waits and runs (a fragment,
     redrawn every half second), and the finished result (None until then)."""
     task = task_of(name, owner)
@@ -77,7 +77,7 @@ def task_ui(name: str, label: str, target: str, kwargs: dict, owner: int, help: 
     return snapshot.result if snapshot is not None and snapshot.status == Status.FINISHED else None
 
 
-def _progress(name: str, owner: int, polling: bool) -> None:
+def _progress(name: str, owner: int | str, polling: bool) -> None:
     task = task_of(name, owner)
     if task is None:
         return
