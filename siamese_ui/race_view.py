@@ -49,11 +49,12 @@ def race_ui(lab: SiameseConfig) -> None:
     from siamese_core.workers import DatasetRef
 
     config = race_config(lab)
-    name = dataset_title(resolve(config.dataset))
+    name = resolve(config.dataset)  # the data set's key, for the worker
+    title = dataset_title(name)  # its name for people
     st.subheader("Race them: shared against unshared")
     st.markdown(
         f"One click trains **this lab's network** ({config.branch} branch, {config.head} head, embedding "
-        f"{config.embedding_dim}) **twice**, with and without weight sharing, on the same data (**{name}**), "
+        f"{config.embedding_dim}) **twice**, with and without weight sharing, on the same data (**{title}**), "
         f"the same pairs ({config.pairs_per_epoch:,} fresh pairs per epoch, {config.epochs} epochs, batches of "
         f"{config.batch_size}), the same seed and the classroom preset's loss and optimiser. They take turns "
         f"a few batches at a time, so both curves grow together; each side's time counts only its own turns."

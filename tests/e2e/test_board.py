@@ -62,7 +62,7 @@ def train_and_post(page, code: str, nickname: str) -> None:
     main(page).get_by_text(f"as {nickname}.").first.wait_for()
     main(page).get_by_role("button", name="Post").click()
     wait_idle(page)
-    main(page).get_by_text("on the board").first.wait_for()
+    main(page).get_by_text("on this board").first.wait_for()
     no_traceback(page)
 
 
@@ -70,7 +70,7 @@ def open_class(browser, url: str, name: str):
     """The teacher unlocks the Teacher page and opens a class; returns (context, page, code)."""
     teacher_ctx, teacher = new_page(browser, url, "/teacher")
     main(teacher).get_by_role("textbox", name="Teacher PIN").fill(PIN)
-    main(teacher).get_by_role("button", name="Unlock").click()
+    main(teacher).get_by_role("button", name="Unlock", exact=True).click()
     wait_idle(teacher)
     main(teacher).get_by_role("textbox", name="New class name").fill(name)
     main(teacher).get_by_role("button", name="Open a class").click()
