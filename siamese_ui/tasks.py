@@ -56,7 +56,9 @@ def task_of(name: str, owner: int | str) -> RemoteTask | None:
     return entry[1] if entry is not None and entry[0] == owner else None
 
 
-def task_ui(name: str, label: str, target: str, kwargs: dict, owner: int | str, help: str | None = None) -> Any:
+def task_ui(
+    name: str, label: str, target: str, kwargs: dict, owner: int | str, help: str | None = None
+) -> Any:
     """The Start button, the place in line and the progress while it waits and runs (a fragment,
     redrawn every half second), and the finished result (None until then)."""
     task = task_of(name, owner)
