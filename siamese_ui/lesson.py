@@ -82,6 +82,9 @@ class Step:
     predict: str
     try_: str
     notice: str | Callable[[], str]
+    # Other pages the Try sends the student to: there the box stays on this step, instead of
+    # jumping back to that page's own earlier step (step 4's race is on the Weight-sharing lab).
+    also_on: tuple[str, ...] = ()
 
     def notice_text(self) -> str:
         return self.notice() if callable(self.notice) else self.notice
@@ -116,6 +119,7 @@ STEPS: tuple[Step, ...] = (
         "on the **Weight-sharing lab**, press **Race shared against unshared**; or change the margin and "
         "train again.",
         _train_after_notice,
+        also_on=("weight_sharing",),
     ),
     Step(
         "embeddings",
@@ -225,7 +229,7 @@ def lesson_box(page: str) -> None:
     if not lesson_toggle():
         return
     k = current_step()
-    if STEPS[k].page != page:
+    if STEPS[k].page != page and page not in STEPS[k].also_on:
         first = first_step_on(page)
         if first is None:  # a page outside the lesson: the way back to it
             _write_link(k)

@@ -77,6 +77,19 @@ def test_each_page_of_the_lesson_shows_its_own_first_step():
         shows_step(at, k)
 
 
+def test_a_try_that_sends_the_student_to_another_page_keeps_the_step():
+    """Step 4's Try is the race on the Weight-sharing lab: there the box stays on step 4 (it used to
+    jump back to step 2, and Train then showed step 3), and back on Train it is still step 4."""
+    at = app("pages/train.py", {LINK: "4"})
+    shows_step(at, 3)
+    assert "weight_sharing" in STEPS[3].also_on
+    at.switch_page("pages/weight_sharing.py").run()
+    assert not at.exception and at.title[0].value == PAGE_TITLES["weight_sharing"]
+    assert box(at)[0] == f"**Guided lesson · step 4 of {len(STEPS)} · {STEPS[3].title}**"
+    at.switch_page("pages/train.py").run()
+    shows_step(at, 3)
+
+
 def test_a_page_outside_the_lesson_points_back_to_the_step():
     at = app("pages/weight_sharing.py", {LINK: "on"})
     shows_step(at, 1)
