@@ -90,7 +90,9 @@ def test_a_class_from_opening_to_a_removed_entry(monkeypatch, board_file):
     assert not [b for b in student.button if b.label == "Post"]  # once per run: the button is gone
     # the board's hover shows the nickname escaped
     figure = json.loads(student.get("plotly_chart")[0].proto.spec)
-    assert figure["data"][0]["customdata"][0][0] == "&lt;b&gt;Ada&lt;/b&gt;"
+    hover = figure["data"][0]["customdata"][0][0]  # the nickname in bold, then the setup
+    assert hover.startswith("<b>&lt;b&gt;Ada&lt;/b&gt;</b> · "), hover
+    assert "<b>Ada</b>" not in hover
     assert any(row == "<b>Ada</b>" for row in student.dataframe[0].value["nickname"])  # a table cell is text
 
     # the teacher sees it and removes it; the student's board is empty again

@@ -146,13 +146,17 @@ def url_value(value) -> str | list[str]:
     return str(value)
 
 
-def move(at, widget, value) -> None:
+def move(at, widget, value, default=None) -> None:
     """Set a widget as a student does in the browser. The browser also writes a bound widget's
     new value into the address, which AppTest leaves to it: we write it here, or the test would
-    miss every defect that needs the parameter there (st.switch_page's refusal included)."""
+    miss every defect that needs the parameter there (st.switch_page's refusal included). A value
+    equal to the widget's ``default`` leaves the address, as Streamlit drops it there."""
     widget.set_value(value)
     if getattr(widget.proto, "query_param_key", ""):
-        at.query_params[widget.key] = url_value(value)
+        if default is not None and value == default:
+            at.query_params.pop(widget.key, None)
+        else:
+            at.query_params[widget.key] = url_value(value)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
 

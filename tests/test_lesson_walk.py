@@ -75,9 +75,19 @@ def move_every_bound_widget(at) -> list[str]:
         moved.append(widget.key)
         if widget.disabled:
             continue
+        before = widget.value
         move(at, widget, another_value(widget))
         no_error_box(at, widget.key)
+        if widget.key in SWITCHED_BACK:
+            move(at, next(w for w in bound_widgets(at) if w.key == widget.key), before)
+            no_error_box(at, widget.key)
     return moved
+
+
+# Linked controls the walk turns back after moving them, and why: the lesson needs them as they were.
+SWITCHED_BACK = {
+    "board.projector": "the projector view is the teacher's: the board alone, no lesson box, no title",
+}
 
 
 # Compare draws its verdict "Different digits" in an st.error box: a result, not an error

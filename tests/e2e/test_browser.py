@@ -87,6 +87,7 @@ def test_live_training_updates_then_stops(page):
 def _draw(page, index: int, strokes) -> None:
     canvas = page.locator("canvas.upper-canvas").nth(index)  # CSS locators pierce the shadow DOM
     canvas.wait_for()
+    canvas.scroll_into_view_if_needed()  # the mouse draws where the window shows it
     box = canvas.bounding_box()
     for stroke in strokes:
         x0, y0 = stroke[0]
