@@ -124,7 +124,11 @@ def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
         line, button = st.columns([5, 1], vertical_alignment="center")
         line.markdown(describe(run))
         if run.run_id in posted:
-            button.markdown(f":green[:material/check: {posted_where(store, posted[run.run_id], info)}]")
+            where = posted[run.run_id]
+            if where.removed:
+                button.markdown(f":material/block: {posted_where(store, where, info)}")
+            else:
+                button.markdown(f":green[:material/check: {posted_where(store, where, info)}]")
         elif button.button(
             "Post",
             key=f"board.post.{run.run_id}",

@@ -53,6 +53,7 @@ from siamese_ui.train_form import (
     load_preset,
     seed_note,
     seed_widget,
+    settings_differ,
     student_seed,
 )
 from siamese_ui.training_view import (
@@ -359,16 +360,20 @@ def source_comparison(snapshot, config: SiameseConfig) -> None:
     result = snapshot.result
     if result is None or config.pair_protocol != "keras-example":
         return
+    when = f"{result['epochs']} epoch{'s' if result['epochs'] != 1 else ''}"
+    if snapshot.status == Status.STOPPED:  # its last epoch may hold a few batches only
+        when = f"{snapshot.step:,} of {snapshot.total_steps:,} batches"
+        setup = " (stopped early, so not the example's whole run)."
+    elif config == PRESETS["keras-example"].replace(dataset=config.dataset, seed=config.seed):
+        setup = " (the example's own setup)."
+    else:
+        setup = ", with settings that differ from the example's."
     st.info(
         f"**The source example** (Keras's `mnist_siamese.py`, the lesson's seed) says: "
         f'*"{SOURCE_RESULT["quote"]}"* Its log\'s epoch {SOURCE_RESULT["epochs"]}: '
         f"`{SOURCE_RESULT['last_log']}`. **Yours:** {100 * result['test_pair_accuracy']:.2f}% after "
-        f"{result['epochs']} epoch{'s' if result['epochs'] != 1 else ''}"
-        + (
-            " (the example's own setup)."
-            if config == PRESETS["keras-example"].replace(dataset=config.dataset, seed=config.seed)
-            else ", with settings that differ from the example's."
-        ),
+        + when
+        + setup,
         icon=":material/menu_book:",
     )
 
@@ -485,6 +490,8 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
             st.info(queue_line(*place), icon=":material/hourglass_top:")
         if status.ended:  # before drawing: a click that cuts this redraw short must not lose it
             adopt_finished_training(job)
+        if status.ended and config is not None and (differ := settings_differ(job.config, config)):
+            st.info(differ, icon=":material/compare_arrows:")
         status_panel(snapshot, left_line(job))
         source_comparison(snapshot, job.config)
     if polling != status.active:

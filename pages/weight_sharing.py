@@ -59,6 +59,7 @@ def parameter_figures(numbers: dict, other: dict, shared: bool) -> None:
         f"{now['total']:,}",
         delta=f"{now['total'] - alt['total']:+,} vs {'unshared' if shared else 'shared'}",
         delta_color="inverse",
+        delta_arrow="off",  # the sign says it: "↓ -133,504" said it twice
     )
     m2.metric("Trainable", f"{now['trainable']:,}")
     m3.metric("Non-trainable", f"{now['non_trainable']:,}")
@@ -169,6 +170,7 @@ def multi_input_pitfall() -> None:
         f"{counts['rebuilt']:,}",
         delta=f"+{counts['extra']:,}",
         delta_color="inverse",
+        delta_arrow="off",
     )
     q4.metric("Ratio", f"{counts['rebuilt'] / counts['reused']:.2f}×")  # the digits of the sentence below
     same = counts["wrapped"] == counts["reused"]

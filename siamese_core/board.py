@@ -110,6 +110,14 @@ class RunFacts:
 
 
 @dataclass(frozen=True)
+class Posted:
+    """Where a run was posted: the board's code, and whether the teacher removed it since."""
+
+    code: str
+    removed: bool = False
+
+
+@dataclass(frozen=True)
 class Entry:
     id: int
     class_code: str
@@ -435,16 +443,18 @@ class Board:
                 raise BoardError(ALREADY_POSTED) from error
             return int(result.inserted_primary_key[0])
 
-    def posted(self, run_ids: list[str]) -> dict[str, str]:
-        """Which of these runs are on a board already (removed ones included): run id -> the
-        code of the board it went to (a run may be on another board than the one shown)."""
+    def posted(self, run_ids: list[str]) -> dict[str, Posted]:
+        """Which of these runs were posted (removed ones included: a run is posted once): run id ->
+        the board it went to (maybe not the one shown), and whether the teacher removed it."""
         if not run_ids:
             return {}
-        query = sa.select(entries_table.c.run_id, entries_table.c.class_code).where(
-            entries_table.c.run_id.in_(run_ids)
-        )
+        query = sa.select(
+            entries_table.c.run_id, entries_table.c.class_code, entries_table.c.removed_at
+        ).where(entries_table.c.run_id.in_(run_ids))
         with self._read() as conn:
-            return {row.run_id: row.class_code for row in conn.execute(query)}
+            return {
+                row.run_id: Posted(row.class_code, row.removed_at is not None) for row in conn.execute(query)
+            }
 
     def entries(self, code: str) -> list[Entry]:
         """The class's entries, oldest first; removed ones are not shown."""

@@ -23,6 +23,7 @@ from siamese_core.board import (
     BoardUnavailable,
     ClassInfo,
     Entry,
+    Posted,
     RunFacts,
     SharingGap,
     setup_words,
@@ -191,16 +192,21 @@ def remember_class(store: Board) -> None:
         st.session_state[BOARD_CODE] = found[0].code
 
 
-def posted_where(store: Board, code: str, shown: ClassInfo) -> str:
+def posted_where(store: Board, posted: Posted, shown: ClassInfo) -> str:
     """Where a posted run is, in words, for the line under the board being looked at."""
+    code = posted.code
     if code == shown.code:
-        return "on this board"
-    if code.startswith(SOLO_PREFIX):
-        return "on your own board"
-    try:
-        return f"on the board of {md_text(store.class_info(code).name)} ({code})"
-    except BoardError:
-        return f"on the board of the class {code}"
+        where = "this board"
+    elif code.startswith(SOLO_PREFIX):
+        where = "your own board"
+    else:
+        try:
+            where = f"the board of {md_text(store.class_info(code).name)} ({code})"
+        except BoardError:
+            where = f"the board of the class {code}"
+    if posted.removed:  # posted once: a removed run cannot be posted again
+        return f"removed by the teacher from {where}"
+    return f"on {where}"
 
 
 def target_class(store: Board, code: str | None) -> tuple[ClassInfo, str | None]:

@@ -73,7 +73,10 @@ def pretrained_model() -> ActiveModel:
 def active_model() -> ActiveModel:
     """The session's model: trained or uploaded here, else the pretrained default. A training
     that ended while the student was elsewhere (or whose last redraw was cut short by a click)
-    becomes the model here, not only when the Train page redraws."""
+    becomes the model here, not only when the Train page redraws. A reload or a new tab finds
+    the student's training on whichever page it opens (a model uploaded here stays)."""
+    if TRAIN_JOB not in st.session_state and MODEL not in st.session_state:
+        find_my_training()
     job = st.session_state.get(TRAIN_JOB)
     if job is not None:
         adopt_finished_training(job)

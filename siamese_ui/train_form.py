@@ -80,3 +80,30 @@ def load_preset(name: str) -> None:
             continue
         value = getattr(PRESETS[name], field)
         st.session_state[FORM + field] = list(value) if field == "held_out_classes" else value
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value)) or "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def settings_differ(run: SiameseConfig, form: SiameseConfig) -> str:
+    """A sentence when the run on screen was trained with other settings than the form now holds
+    (a classmate's link opened after one's own run), naming each; "" when they agree."""
+    from siamese_core.config import LABELS
+
+    changed = [
+        f"{LABELS[name]} {_shown(getattr(run, name))} (the form: {_shown(getattr(form, name))})"
+        for name in FIELDS
+        if getattr(run, name) != getattr(form, name)
+    ]
+    if not changed:
+        return ""
+    return (
+        "The result below is from your earlier run, trained with other settings than the form shows: "
+        + "; ".join(changed)
+        + ". Press **Start** to train the form's settings."
+    )

@@ -133,7 +133,8 @@ def status_line(snapshot) -> str:
         )
     return (
         f"{label} · epoch {snapshot.current_epoch}/{snapshot.epochs} · "
-        f"batch {snapshot.step}/{snapshot.total_steps or '?'} · {snapshot.pairs_per_second:,.0f} pairs/s{eta}"
+        f"batch {snapshot.step:,} of {f'{snapshot.total_steps:,}' if snapshot.total_steps else '?'} in all · "
+        f"{snapshot.pairs_per_second:,.0f} pairs/s{eta}"
     )
 
 

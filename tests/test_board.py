@@ -22,6 +22,7 @@ from siamese_core.board import (
     Board,
     BoardError,
     BoardUnavailable,
+    Posted,
     RunFacts,
     SchemaTooNew,
     clean_code,
@@ -144,6 +145,7 @@ def test_posting_rules_members_once_no_cross_class_and_removal_sticks(board):
     assert board.entries(one.code) == []
     with pytest.raises(BoardError, match=re.escape(ALREADY_POSTED)):
         board.post(one.code, "s1", facts("r1"))  # a removed run does not come back
+    assert board.posted(["r1", "r3"]) == {"r1": Posted(one.code, removed=True), "r3": Posted(two.code)}
     board.close_class(two.code)
     with pytest.raises(BoardError, match="closed"):
         board.post(two.code, "s2", facts("r4"))
@@ -300,7 +302,7 @@ def test_posted_says_which_board_each_run_went_to(board):
     board.post(code, "s1", facts("r1"))
     mine = board.solo_class("s1").code
     board.post(mine, "s1", facts("r2"), nickname="me")
-    assert board.posted(["r1", "r2", "r3"]) == {"r1": code, "r2": mine}
+    assert board.posted(["r1", "r2", "r3"]) == {"r1": Posted(code), "r2": Posted(mine)}
 
 
 def test_sharing_is_compared_within_a_setup_never_across_worked_by_hand(board):

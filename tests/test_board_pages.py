@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from siamese_core.board import Board
+from siamese_core.board import Board, Posted
 from tests.test_pages import TIMEOUT, TINY, app
 
 PIN = "4711-tuesday"
@@ -102,6 +102,10 @@ def test_a_class_from_opening_to_a_removed_entry(monkeypatch, board_file):
     assert store.entries(code) == []
     student.run()
     assert any("No runs on this board yet" in i for i in texts(student.info))
+    # the student's run says it was removed, not that it is on the board, and cannot come back
+    assert any("removed by the teacher from this board" in m for m in texts(student.markdown))
+    assert not any("on this board" in m and "removed" not in m for m in texts(student.markdown))
+    assert not [b for b in student.button if b.label == "Post"]
 
 
 def test_a_training_that_is_not_finished_cannot_be_posted():
@@ -351,7 +355,9 @@ def test_a_reload_finds_the_finished_runs_and_the_class_the_student_joined(monke
     posts = [b for b in again.button if b.label == "Post"]
     assert len(posts) == 3 and not any(b.disabled for b in posts)
     posts[0].click().run()
-    assert Board(sa.create_engine(f"sqlite:///{board_file}")).posted([job.run_id]) == {job.run_id: code}
+    assert Board(sa.create_engine(f"sqlite:///{board_file}")).posted([job.run_id]) == {
+        job.run_id: Posted(code)
+    }
 
     # the teacher's link in the same browser: the same runs, the first one shown as posted
     link = same_browser(sid, "pages/board.py", {"board.class": code})

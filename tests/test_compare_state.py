@@ -61,3 +61,29 @@ def test_every_digit_picture_has_alt_text_saying_what_it_shows():
     y = model_dataset(pretrained_model()).test.y
     picked = at.session_state["compare.pick.a"]
     assert f"Digit {y[picked]} from the test set (number {picked}), 28x28 pixels." in alts
+
+
+def test_a_reload_finds_the_students_model_on_the_page_it_opens():
+    """A student trains, then reloads on Compare (a new session, the same student cookie): the
+    model there is the one trained, without a visit to Train first; the other pages agree."""
+    from siamese_core.workers import Status
+    from siamese_ui.session import TRAIN_JOB
+    from siamese_ui.student import STUDENT
+
+    from .test_pages import TIMEOUT, TINY
+
+    student = app("pages/train.py", TINY)
+    next(b for b in student.button if b.label == "Start").click().run()
+    job = student.session_state[TRAIN_JOB]
+    assert job.join(TIMEOUT) and job.snapshot().status == Status.FINISHED
+    for page in ("pages/compare.py", "pages/evaluate.py", "pages/embeddings.py"):
+        reloaded = app()  # the cookie brings only the id: it is put where student_id() keeps it
+        reloaded.session_state[STUDENT] = student.session_state[STUDENT]
+        reloaded.switch_page(page).run()
+        assert not reloaded.exception, [e.value for e in reloaded.exception]
+        banners = [s.value for s in reloaded.success if "Using the model" in s.value]
+        assert banners and "trained in this session, run 1" in banners[0], (
+            page,
+            banners,
+            [i.value for i in reloaded.info],
+        )

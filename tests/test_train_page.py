@@ -3,6 +3,7 @@ label-convention note. Browser-side behaviour (links, keyboard focus) is in test
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 
 from streamlit.testing.v1 import AppTest
@@ -47,7 +48,7 @@ def test_stop_while_in_line_says_nothing_was_trained_and_shows_no_batch_counter(
         assert at.session_state["train.job"].snapshot().status == "queued"
         button(at, "Stop").click().run()
     shown = texts(at)
-    assert not [t for t in shown if "so far are kept" in t or "batch 0/" in t], shown
+    assert not [t for t in shown if "so far are kept" in t or "batch 0 of" in t], shown
     assert any("You left the line before your training started: nothing was trained" in t for t in shown), (
         shown
     )
@@ -124,3 +125,47 @@ def test_the_label_note_says_what_keras_io_does_now():
     assert "labels a matching pair **0**" in note and "#1050 (September 2022)" in note
     assert "#2261 (merged on 22 January 2026, from issue #2230)" in note and "distance itself" in note
     assert "like here" not in note and "sigmoid *similarity*" not in note
+
+
+def test_a_finished_run_under_other_settings_says_whose_result_it_is():
+    """A classmate's link opened after one's own run (another seed, unshared): the panel's
+    result is the student's own earlier run, and a sentence says which settings it had."""
+    from siamese_ui.train_form import settings_differ
+
+    at = app("pages/train.py", TINY)
+    button(at, "Start").click().run()
+    job = at.session_state["train.job"]
+    assert job.join(TIMEOUT)
+    at.run()
+    assert not [
+        i.value for i in at.info if "other settings than the form" in i.value
+    ]  # the form is the run's
+    at.toggle(key="train.shared").set_value(False).run()
+    at.number_input(key=SEED).set_value(22485).run()
+    said = [i.value for i in at.info if "other settings than the form" in i.value]
+    own = job.config.seed
+    assert said == [
+        "The result below is from your earlier run, trained with other settings than the form shows: "
+        f"Shared weights on (the form: off); Seed {own} (the form: 22485). "
+        "Press **Start** to train the form's settings."
+    ], said
+    assert settings_differ(job.config, job.config) == ""
+
+
+def test_a_stopped_run_of_the_examples_protocol_says_it_stopped_early():
+    """It said "57.25% after 1 epoch (the example's own setup)" of a run stopped after 4 batches."""
+    at = app("pages/train.py", {**TINY, "train.pair_protocol": "keras-example"})
+    button(at, "Step (1 batch)").click().run()
+    job = at.session_state["train.job"]
+    end = time.monotonic() + TIMEOUT
+    while job.snapshot().step < 1:
+        assert time.monotonic() < end, "the step did not run"
+        time.sleep(0.5)
+    button(at, "Stop").click().run()
+    assert job.join(TIMEOUT)
+    at.run()
+    snapshot = job.snapshot()
+    (said,) = [i.value for i in at.info if "**Yours:**" in i.value]
+    assert said.endswith(
+        f"after {snapshot.step} of {snapshot.total_steps} batches (stopped early, so not the example's whole run)."
+    ), said

@@ -41,7 +41,10 @@ BASE = JobSnapshot(
 
 def test_a_long_run_says_so_in_minutes():
     """epochs = 500 used to start with 'ETA 4500 s' and no word."""
-    assert status_line(BASE) == "Training · epoch 3/500 · batch 150/37500 · 1,067 pairs/s · ETA 75 min"
+    assert (
+        status_line(BASE)
+        == "Training · epoch 3/500 · batch 150 of 37,500 in all · 1,067 pairs/s · ETA 75 min"
+    )
     assert long_run_note(BASE).startswith("At this speed the run takes about 75 more minutes.")
     assert long_run_note(replace(BASE, eta_seconds=300.0)) == ""
     assert long_run_note(replace(BASE, status=Status.PAUSED)) == ""

@@ -166,5 +166,5 @@ PROGRESS = "." + PROGRESS_CLASS  # the Train page's progress line
 
 def progress_step(page) -> int:
     """The batch number on the Train page's progress line, -1 before it shows one."""
-    m = re.search(r"batch (\d+)/", page.locator(PROGRESS).first.inner_text())
-    return int(m.group(1)) if m else -1
+    m = re.search(r"batch ([\d,]+) of ", page.locator(PROGRESS).first.inner_text())
+    return int(m.group(1).replace(",", "")) if m else -1

@@ -201,11 +201,11 @@ def test_step_runs_one_batch_and_shows_paused(browser, server):
         browser, server["url"] + "/train?train.preset=keras-example&train.dataset=mnist-5k"
     )
     button(page, "Step (1 batch)").click()
-    page.get_by_text(re.compile(r"^Paused · epoch 1/20 · batch 1/")).first.wait_for(timeout=120_000)
+    page.get_by_text(re.compile(r"^Paused · epoch 1/20 · batch 1 of ")).first.wait_for(timeout=120_000)
     assert wait_buttons(page, {"Resume": True, "Start": False}) == {"Resume": True, "Start": False}
     assert button(page, "Pause").count() == 0
     button(page, "Step (1 batch)").click()
-    page.get_by_text(re.compile(r"^Paused · epoch 1/20 · batch 2/")).first.wait_for()
+    page.get_by_text(re.compile(r"^Paused · epoch 1/20 · batch 2 of ")).first.wait_for()
     button(page, "Stop").click()
     page.get_by_text("Stopped (stopped by the user)").first.wait_for()
     context.close()
