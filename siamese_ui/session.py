@@ -75,8 +75,10 @@ def active_model() -> ActiveModel:
     that ended while the student was elsewhere (or whose last redraw was cut short by a click)
     becomes the model here, not only when the Train page redraws. A reload or a new tab finds
     the student's training on whichever page it opens (a model uploaded here stays)."""
-    if TRAIN_JOB not in st.session_state and MODEL not in st.session_state:
-        find_my_training()
+    from .student import known_student
+
+    if TRAIN_JOB not in st.session_state and MODEL not in st.session_state and known_student():
+        find_my_training()  # (a browser never seen before has no training to find)
     job = st.session_state.get(TRAIN_JOB)
     if job is not None:
         adopt_finished_training(job)

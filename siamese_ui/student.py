@@ -43,6 +43,20 @@ def student_id() -> str:
     return sid
 
 
+def known_student() -> bool:
+    """Has this session a student id without writing one (a cookie from an earlier visit, or
+    one read already)? A page may then look the student up without putting the cookie's script
+    on the page, which would shift the page's elements on its first run only (and remount a
+    drawing canvas under the student's pen)."""
+    if STUDENT in st.session_state:
+        return True
+    try:
+        cookie = st.context.cookies.get(COOKIE, "")
+    except Exception:  # no request context (AppTest)
+        return False
+    return isinstance(cookie, str) and bool(_VALID.match(cookie))
+
+
 def _write_cookie(sid: str) -> None:
     # Our own constant script with a hex id: nothing a user typed reaches it.
     st.html(

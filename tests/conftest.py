@@ -29,6 +29,16 @@ def rng():
     return np.random.default_rng(0)
 
 
+# ---- two test processes (pytest-xdist, --dist loadgroup in pyproject.toml) ----------------------------
+def pytest_collection_modifyitems(config, items):
+    """The browser tests run one after the other in one process, from the start (they share
+    servers, and two browser streams at once overloaded a 2-core machine until its timings
+    failed); every other test goes to whichever process is free."""
+    for item in items:
+        if "e2e" in item.path.relative_to(ROOT).parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 # ---- the coverage floor for the app's pages and shared UI code --------------------------------------
 UI_FOLDERS = ("pages", "siamese_ui")
 

@@ -209,13 +209,14 @@ def test_the_servers_own_figures_do_not_wait_behind_trainings(pool):
 
     from siamese_core.workers import compute_elsewhere
 
-    blocker = nap(20.0)
+    blocker = nap(120.0)  # stopped below as soon as the figures are back
     pool.submit(blocker)
     try:
-        started = time.monotonic()
         result = compute_elsewhere("nap", "tests.worker_jobs:nap", {"seconds": 0.1})
         assert result["pid"] not in (os.getpid(), *pool.pids())
-        assert time.monotonic() - started < 15 and blocker.snapshot().status == Status.RUNNING
+        # back while the line's job still runs: it did not wait for it (a bound in seconds failed
+        # on a loaded CI machine, where starting the process alone took 19 s)
+        assert blocker.snapshot().status == Status.RUNNING
     finally:
         blocker.stop()
         blocker.join(TIMEOUT)

@@ -92,14 +92,13 @@ def test_two_students_post_the_projector_shows_both_the_teacher_removes_one(brow
         new_page(browser, url, TINY + "&train.shared=false"),
     )
     train_and_post(a, code, "Ada")
-    posted_a = time.monotonic()
     train_and_post(b, code, "<i>Bo</i> $x$")  # shown as typed: no italics, no LaTeX
     posted_b = time.monotonic()
 
     # the projector redraws by itself (no reload) and shows both, within seconds of the posts
     board = main(projector)
     board.get_by_text("2 runs from 2 students").wait_for(timeout=15_000)
-    assert time.monotonic() - posted_b < 15 and time.monotonic() - posted_a < 60
+    assert time.monotonic() - posted_b < 15  # Ada's post is older: B's training came between
     board.get_by_text(
         re.compile(r"median test pair accuracy is [\d.]+% shared and [\d.]+% unshared")
     ).wait_for()
