@@ -30,6 +30,7 @@ def rng():
 
 
 # ---- two test processes (pytest-xdist, --dist loadgroup in pyproject.toml) ----------------------------
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the mark to group them
 def pytest_collection_modifyitems(config, items):
     """The browser tests run one after the other in one process, from the start (they share
     servers, and two browser streams at once overloaded a 2-core machine until its timings
