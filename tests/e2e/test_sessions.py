@@ -99,7 +99,7 @@ def test_limit_isolation_and_closed_tabs(browser, busy_server):
     watcher.context.close()
 
 
-CYCLES = 6
+CYCLES = 4
 
 
 def test_closed_tabs_free_their_threads_and_memory(browser, busy_server):
@@ -123,8 +123,8 @@ def test_closed_tabs_free_their_threads_and_memory(browser, busy_server):
     time.sleep(4)  # closed sessions are forgotten 2 s after their tab closes
     threads, rss = os_threads(pid), rss_mb(pid)
     print(f"threads {base_threads} -> {threads}; RSS {base_rss:.0f} -> {rss:.0f} MB after {CYCLES} cycles")
-    assert threads <= base_threads + 3, (base_threads, threads)  # a thread a tab would be +6
+    assert threads <= base_threads + 3, (base_threads, threads)  # a thread a tab would be +4
     # The trainings ran in worker processes: the web server keeps nothing of them (before the
-    # workers, TensorFlow's own per-fit leak left ~9 MB a training here: +54 MB over six).
+    # workers, TensorFlow's own per-fit leak left ~9 MB a training here: +36 MB over four).
     assert rss < base_rss + 25, (base_rss, rss)
     watcher.context.close()
