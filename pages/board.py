@@ -125,10 +125,10 @@ def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
         line.markdown(describe(run))
         if run.run_id in posted:
             where = posted[run.run_id]
-            if where.removed:
-                button.markdown(f":material/block: {posted_where(store, where, info)}")
-            else:
-                button.markdown(f":green[:material/check: {posted_where(store, where, info)}]")
+            said = posted_where(store, where, info)
+            button.markdown(
+                f":material/block: {said}" if where.removed else f":green[:material/check: {said}]"
+            )
         elif button.button(
             "Post",
             key=f"board.post.{run.run_id}",

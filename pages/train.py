@@ -490,8 +490,8 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
             st.info(queue_line(*place), icon=":material/hourglass_top:")
         if status.ended:  # before drawing: a click that cuts this redraw short must not lose it
             adopt_finished_training(job)
-        if status.ended and config is not None and (differ := settings_differ(job.config, config)):
-            st.info(differ, icon=":material/compare_arrows:")
+            if config is not None and (differ := settings_differ(job.config, config)):
+                st.info(differ, icon=":material/compare_arrows:")
         status_panel(snapshot, left_line(job))
         source_comparison(snapshot, job.config)
     if polling != status.active:

@@ -32,15 +32,21 @@ def student_id() -> str:
     else a new one, written to the cookie for the next reload or tab."""
     if STUDENT in st.session_state:
         return st.session_state[STUDENT]
-    try:
-        cookie = st.context.cookies.get(COOKIE, "")
-    except Exception:  # no request context (AppTest)
-        cookie = ""
-    sid = cookie if isinstance(cookie, str) and _VALID.match(cookie) else secrets.token_hex(16)
+    cookie = _cookie_id()
+    sid = cookie or secrets.token_hex(16)
     st.session_state[STUDENT] = sid
     if sid != cookie and current_session_id() is not None:
         _write_cookie(sid)
     return sid
+
+
+def _cookie_id() -> str:
+    """The valid student id the browser's cookie holds, else ""."""
+    try:
+        cookie = st.context.cookies.get(COOKIE, "")
+    except Exception:  # no request context (AppTest)
+        return ""
+    return cookie if isinstance(cookie, str) and _VALID.match(cookie) else ""
 
 
 def known_student() -> bool:
@@ -48,13 +54,7 @@ def known_student() -> bool:
     one read already)? A page may then look the student up without putting the cookie's script
     on the page, which would shift the page's elements on its first run only (and remount a
     drawing canvas under the student's pen)."""
-    if STUDENT in st.session_state:
-        return True
-    try:
-        cookie = st.context.cookies.get(COOKIE, "")
-    except Exception:  # no request context (AppTest)
-        return False
-    return isinstance(cookie, str) and bool(_VALID.match(cookie))
+    return STUDENT in st.session_state or bool(_cookie_id())
 
 
 def _write_cookie(sid: str) -> None:

@@ -9,7 +9,7 @@ import hashlib
 
 import streamlit as st
 
-from siamese_core.config import MAX_SEED, PRESETS, SiameseConfig
+from siamese_core.config import LABELS, MAX_SEED, PRESETS, SiameseConfig
 
 FORM = "train."  # widget key prefix: train.preset, train.epochs, ... (also the link's parameters)
 PRESET = FORM + "preset"
@@ -93,8 +93,6 @@ def _shown(value) -> str:
 def settings_differ(run: SiameseConfig, form: SiameseConfig) -> str:
     """A sentence when the run on screen was trained with other settings than the form now holds
     (a classmate's link opened after one's own run), naming each; "" when they agree."""
-    from siamese_core.config import LABELS
-
     changed = [
         f"{LABELS[name]} {_shown(getattr(run, name))} (the form: {_shown(getattr(form, name))})"
         for name in FIELDS
