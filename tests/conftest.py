@@ -32,12 +32,14 @@ def rng():
 # ---- two test processes (pytest-xdist, --dist loadgroup in pyproject.toml) ----------------------------
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the mark to group them
 def pytest_collection_modifyitems(config, items):
-    """The browser tests run one after the other in one process, from the start (they share
-    servers, and two browser streams at once overloaded a 2-core machine until its timings
-    failed); every other test goes to whichever process is free."""
+    """The browser tests run in two streams, each one test after another from the start: those
+    on the suite's shared server, and those that start servers of their own (a class board, a
+    PIN, a training limit). Two streams, not one per file: more browsers at once overloaded a
+    2-core machine until its timings failed. Every other test goes to whichever process is free."""
     for item in items:
         if "e2e" in item.path.relative_to(ROOT).parts:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            shared = "server" in getattr(item, "fixturenames", ())
+            item.add_marker(pytest.mark.xdist_group("browser" if shared else "browser-own-server"))
 
 
 # ---- the coverage floor for the app's pages and shared UI code --------------------------------------
