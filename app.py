@@ -8,8 +8,11 @@ import pandas  # noqa: F401
 import plotly.express  # noqa: F401
 import streamlit as st
 
-from siamese_core.memory import limit_malloc_arenas
-from siamese_ui.navigation import navigation_pages
+from siamese_core.serving.memory import limit_malloc_arenas
+from siamese_ui.board import projector_wanted
+from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.lesson import lesson_box
+from siamese_ui.navigation import navigation_pages, page_key
 from siamese_ui.patches import keep_keras_state_between_reruns
 from siamese_ui.resources import worker_pool
 from siamese_ui.shared import warm_up_once
@@ -24,4 +27,11 @@ st.set_page_config(page_title="Siamese Lab", page_icon=":material/join_inner:", 
 worker_pool()
 warm_up_once()
 
-st.navigation(navigation_pages()).run()  # the one page table: siamese_ui/navigation.py
+# The frame every page is drawn in: the page table (siamese_ui/navigation.py), the glossary in the
+# sidebar and the guided lesson's box for the page, before anything on the page can stop it.
+page = st.navigation(navigation_pages())
+glossary_sidebar()
+key = page_key(page)
+if not (key == "board" and projector_wanted()):  # the projector shows the class's board alone
+    lesson_box(key)
+page.run()

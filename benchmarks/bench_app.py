@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from e2e.conftest import PROGRESS, progress_step, start_server, stop_server, wait_idle  # noqa: E402
 
-from siamese_core.memory import rss_mb  # noqa: E402
+from siamese_core.serving.memory import rss_mb  # noqa: E402
 
 ARGS = [
     "--no-sandbox",
@@ -36,9 +36,9 @@ QUERY = "train.dataset=mnist-5k&train.branch=cnn&train.embedding_dim=32&train.op
 
 
 def compare_latency(n: int = 300) -> dict:
-    from siamese_core.compare import compare_pair
-    from siamese_core.persistence import load_default
-    from siamese_core.preprocessing import to_mnist
+    from siamese_core.network.compare import compare_pair
+    from siamese_core.network.persistence import load_default
+    from siamese_core.network.preprocessing import to_mnist
 
     model, meta = load_default()
     canvas = np.zeros((252, 252, 4), np.uint8)
@@ -72,8 +72,8 @@ def _query_config():
 def headless_rate() -> float:
     """Pairs per second of the engine alone on the same config as the browser run, counted the
     same way: batches done over WINDOW_S (validation between epochs included, as on the page)."""
-    from siamese_core.data import load_dataset
-    from siamese_core.training import TrainingJob
+    from siamese_core.network.data import load_dataset
+    from siamese_core.network.training import TrainingJob
 
     config = _query_config()
     job = TrainingJob(config, load_dataset("mnist-5k"))

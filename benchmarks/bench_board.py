@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from siamese_core.board import Board, RunFacts  # noqa: E402
+from siamese_core.serving.board import Board, RunFacts  # noqa: E402
 
 STUDENTS = 30
 

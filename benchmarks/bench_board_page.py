@@ -25,7 +25,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from siamese_core.board import Board, RunFacts  # noqa: E402
+from siamese_core.serving.board import Board, RunFacts  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, start_server, stop_server, wait_idle  # noqa: E402
 
 

@@ -40,18 +40,18 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 PRESET_RUN = """
 import json, sys, time
 sys.path.insert(0, {root!r})
-import siamese_core._keras
+import siamese_core.network._keras
 import tensorflow as tf
 tf.config.threading.set_intra_op_parallelism_threads(1)
 tf.config.threading.set_inter_op_parallelism_threads(1)
 from siamese_core.config import PRESETS
-from siamese_core.training import TrainingJob
+from siamese_core.network.training import TrainingJob
 config = PRESETS["classroom"].replace(dataset={dataset!r}, seed={seed})
 start = time.perf_counter()
 job = TrainingJob(config)
 result = job.run()
-print(json.dumps({{"acc": result["test_pair_accuracy"], "train_s": result["train_seconds"],
-    "wall_s": time.perf_counter() - start, "dataset": result["dataset"]}}))
+print(json.dumps({{"acc": result.test_pair_accuracy, "train_s": result.train_seconds,
+    "wall_s": time.perf_counter() - start, "dataset": result.dataset}}))
 """
 
 

@@ -4,8 +4,8 @@ web server's memory after each.
     python benchmarks/bench_memory_day.py --trainings 200 --uploads 200 [--json out.json]
 
 This process plays the web server exactly as the Train page and the upload box use the core: a
-:class:`~siamese_core.workers.WorkerPool` of 2 worker processes (the app's default), one
-:class:`~siamese_core.workers.RemoteTrainingJob` after another on the classroom preset (capped at
+:class:`~siamese_core.serving.pool.WorkerPool` of 2 worker processes (the app's default), one
+:class:`~siamese_core.serving.mirrors.RemoteTrainingJob` after another on the classroom preset (capped at
 ``--batches`` batches so that 200 fit in minutes; the worker, the queue, the live sync, the test
 evaluation and the trained model coming back as a `.keras` file are all the real ones), each
 model kept as the "session's" model until the next replaces it, as a student's session does;
@@ -36,10 +36,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from siamese_core.config import PRESETS
-    from siamese_core.data import load_dataset
-    from siamese_core.memory import limit_malloc_arenas, pss_mb, release_free_memory, rss_mb
-    from siamese_core.persistence import load_model_bytes, model_bytes
-    from siamese_core.workers import RemoteTrainingJob, WorkerPool
+    from siamese_core.network.data import load_dataset
+    from siamese_core.network.persistence import load_model_bytes, model_bytes
+    from siamese_core.serving.memory import limit_malloc_arenas, pss_mb, release_free_memory, rss_mb
+    from siamese_core.serving.mirrors import RemoteTrainingJob
+    from siamese_core.serving.pool import WorkerPool
 
     limit_malloc_arenas()  # as app.py does
     config = PRESETS["classroom"]

@@ -26,7 +26,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from siamese_core.preprocessing import ImageProblem, load_image, to_grey, to_mnist  # noqa: E402
+from siamese_core.network.preprocessing import ImageProblem, load_image, to_grey, to_mnist  # noqa: E402
 
 
 def before_to_mnist(img) -> np.ndarray:
@@ -45,7 +45,7 @@ def before_to_mnist(img) -> np.ndarray:
     if max(h, w) < max(3, 0.06 * max(grey.shape)):
         raise ImageProblem("too small")
     crop = grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    from siamese_core.preprocessing import _mnist_box
+    from siamese_core.network.preprocessing import _mnist_box
 
     return _mnist_box(crop)
 
@@ -95,7 +95,7 @@ def photo_like(digit: np.ndarray, rng: np.random.Generator, frame=(400, 300), sc
 
 
 def test_digits():
-    from siamese_core.data import DatasetUnavailable, load_dataset
+    from siamese_core.network.data import DatasetUnavailable, load_dataset
 
     try:
         data = load_dataset("mnist")
@@ -106,7 +106,7 @@ def test_digits():
 
 def verdicts(model, threshold, pairs, images, preprocess) -> np.ndarray:
     """True where the verdict is right; a picture the preprocessing refuses counts as wrong."""
-    from siamese_core.compare import compare_pair
+    from siamese_core.network.compare import compare_pair
 
     right = []
     for (a, b), same in pairs:
@@ -119,7 +119,7 @@ def verdicts(model, threshold, pairs, images, preprocess) -> np.ndarray:
 
 
 def latency_ms(model, threshold, picture, repeats: int = 30) -> tuple[float, float]:
-    from siamese_core.compare import compare_pair
+    from siamese_core.network.compare import compare_pair
 
     reference = to_mnist(picture)
     times = []
@@ -136,7 +136,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json")
     args = parser.parse_args()
-    from siamese_core.persistence import load_default
+    from siamese_core.network.persistence import load_default
 
     model, meta = load_default()
     threshold = float(meta["threshold"])

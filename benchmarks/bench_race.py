@@ -15,7 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from siamese_core.config import PRESETS, SiameseConfig  # noqa: E402
-from siamese_core.workers import DatasetRef, RemoteTask, WorkerPool  # noqa: E402
+from siamese_core.serving.mirrors import RemoteTask  # noqa: E402
+from siamese_core.serving.pool import WorkerPool  # noqa: E402
+from siamese_core.serving.protocol import DatasetRef  # noqa: E402
 
 
 def main() -> None:
@@ -33,7 +35,7 @@ def main() -> None:
         rows = []
         for _ in range(args.repeat):
             task = RemoteTask(
-                "race", "siamese_core.race:race", {"config": config, "data": DatasetRef(args.data)}
+                "race", "siamese_core.lessons.race:race", {"config": config, "data": DatasetRef(args.data)}
             )
             start = time.perf_counter()
             pool.submit(task)

@@ -1,5 +1,5 @@
 """Time to 97.2% test pair accuracy, seconds per epoch, final accuracy and peak RSS, for the
-seed's Keras example (reference) and the project's presets, each in its own process.
+Keras example (reference) and the project's presets, each in its own process.
 
     mkdir -p ~/.keras/datasets && cp ../shared/data/mnist.npz ~/.keras/datasets/
     python benchmarks/bench_training.py                  # all four, prints a Markdown table
@@ -11,7 +11,7 @@ whether one epoch lands above or below it. So after the full runs, ``--rounds N`
 pairs of reference and fast-mlp, one right after the other, with seeds 1, 2, ..., each stopped once
 it passes 97.2%; the time ratio target is judged on the median of the N pairs.
 
-Test accuracy is measured after every epoch on the example's test pairs (seed 003's
+Test accuracy is measured after every epoch on the example's test pairs (the Keras example's
 create_pairs on the 10,000 MNIST test digits), with evaluation time excluded.
 """
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TARGET = 0.972
 RUNS = {
-    "reference": "seed 003 re-implemented (float pairs, Lambda)",
+    "reference": "the Keras example re-implemented (float pairs, Lambda)",
     "keras-example": "preset keras-example (index pairs, uint8)",
     "fast-mlp": "preset fast-mlp (fastest to 97.2%)",
     "cnn": "preset cnn",
@@ -59,9 +59,9 @@ def _one(
         import numpy as np
 
         from siamese_core.config import PRESETS, SiameseConfig
-        from siamese_core.data import keras_example_pairs, load_dataset
-        from siamese_core.evaluation import pair_scores
-        from siamese_core.training import TrainingJob
+        from siamese_core.network.data import keras_example_pairs, load_dataset
+        from siamese_core.network.evaluation import pair_scores
+        from siamese_core.network.training import TrainingJob
 
         # --set values are parsed like the app's shareable links
         config, notes = SiameseConfig.from_query(overrides or {}, PRESETS[name].replace(dataset="mnist"))

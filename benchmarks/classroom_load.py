@@ -17,7 +17,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 from e2e.conftest import start_server, stop_server  # noqa: E402
 from stclient import Student  # noqa: E402
 
-from siamese_core.memory import pss_mb, rss_mb  # noqa: E402
+from siamese_core.serving.memory import pss_mb, rss_mb  # noqa: E402
 
 TRAINING_TIMEOUT = 600.0  # seconds a student waits for their training before it counts as an error
 RESULT = "Test pair accuracy"

@@ -1,4 +1,4 @@
-"""A faithful re-implementation of seed 003 (the Keras ``mnist_siamese`` example), the
+"""A faithful re-implementation of the Keras ``mnist_siamese`` example, the
 reference every speed and memory figure in BENCHMARKS.md is compared with.
 
 Kept as the example wrote it on purpose: float32 images, every pair materialised as a
@@ -27,8 +27,8 @@ def run(
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     # The same arrays as keras.datasets.mnist.load_data(), read from Keras's cache (that
-    # loader deletes a cached copy whose file hash differs; see siamese_core/data.py).
-    from siamese_core.data import load_arrays
+    # loader deletes a cached copy whose file hash differs; see siamese_core/network/data.py).
+    from siamese_core.network.data import load_arrays
 
     random.seed(seed)
     np.random.seed(seed)

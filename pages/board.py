@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from siamese_core.board import BoardError, BoardUnavailable, ClassInfo, clean_code, clean_nickname
+from siamese_core.serving.board import BoardError, BoardUnavailable, ClassInfo, clean_code, clean_nickname
 from siamese_ui.board import (
     BOARD_CODE,
     CHART_CAPTION,
@@ -24,15 +24,17 @@ from siamese_ui.board import (
     open_board,
     postable_runs,
     posted_where,
+    projector_wanted,
     remember_class,
     shown_gaps,
     summary_sentence,
     summary_table,
     target_class,
 )
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.student import student_id
+
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 MESSAGE = "board.message"
 UNKNOWN_ICON = ":material/search_off:"  # a code no class has: the student's typo, not the network
@@ -187,18 +189,9 @@ def board_controls() -> str | None:
     return class_ui()
 
 
-def projector_wanted() -> bool:
-    """The Projector switch's value before it is drawn this run (it is drawn where the view
-    needs it): from the last run, else from the link (?board.projector=true)."""
-    if PROJECTOR in st.session_state:
-        return bool(st.session_state[PROJECTOR])
-    return str(st.query_params.get(PROJECTOR, "")).lower() == "true"
-
-
 try:
     store = open_board()
 except BoardError as error:
-    glossary_sidebar()
     st.title("Class board")
     st.error(str(error), icon=error_icon(error))
     st.stop()
@@ -207,15 +200,12 @@ projector = projector_wanted()
 if projector:
     # the board alone: the sidebar folded, the switch and the code box folded away at the bottom
     st.set_page_config(initial_sidebar_state="collapsed")
-    glossary_sidebar()
     board_area, controls = (
         st.container(),
         st.expander("Leave the projector view, or show another class", icon=":material/tune:"),
     )
 else:
     st.set_page_config(initial_sidebar_state="auto")
-    glossary_sidebar()  # the words every page uses, in the sidebar
-    lesson_box("board")  # the guided lesson's step for this page, while the lesson is on
     st.title("Class board")
     controls, board_area = st.container(), st.container()
 with controls:

@@ -9,15 +9,13 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
-from siamese_ui.canvas import canvas_ui, clear_canvas
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
+from siamese_ui.canvas import canvas_ui
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("compare")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 st.title("Compare two digits")
 st.markdown(
@@ -140,8 +138,7 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
         persist_state="session",  # back from another page, the same input
     )
     if mode == "Draw":
-        image = canvas_ui(CANVAS + side, stroke_width=18)
-        st.button("Clear", key=f"compare.clear.{side}", on_click=clear_canvas, args=(CANVAS + side,))
+        image = canvas_ui(CANVAS + side, stroke_width=18, clear_key=f"compare.clear.{side}")
         if image is None:
             return None, BLANK_CANVAS
         try:
@@ -210,7 +207,7 @@ def inputs_ui() -> dict:
 
 def verdict_ui(digits: dict) -> dict:
     """The verdict, the distance against the threshold, and a gauge."""
-    from siamese_core.compare import compare_pair
+    from siamese_core.network.compare import compare_pair
 
     started = time.perf_counter()
     verdict = compare_pair(active.model, digits["a"], digits["b"], active.threshold)
@@ -262,9 +259,9 @@ def gauge_figure(verdict: dict) -> go.Figure:
 
 def neighbours_ui(digits: dict, verdict: dict) -> None:
     """The nearest training digits of each input, by the model's own distance."""
-    from siamese_core.compare import nearest
-    from siamese_core.evaluation import embed
-    from siamese_core.models import embedding_metric
+    from siamese_core.network.compare import nearest
+    from siamese_core.network.evaluation import embed
+    from siamese_core.network.models import embedding_metric
 
     cache = model_cache(active)
     if "train_emb" not in cache:
@@ -304,7 +301,7 @@ MAPS_SHOWN = 8  # feature maps shown per convolution: enough to see the pattern,
 def activations(side: int, digit: np.ndarray):
     """One branch's activations for one digit, kept for the last few (model, side, digit): the
     page reruns on every canvas stroke, the twins' view need not recompute."""
-    from siamese_core.inspect import branch_activations
+    from siamese_core.network.inspect import branch_activations
 
     cache = st.session_state.setdefault(TWINS_CACHE, {})
     if any(handle != active.handle for handle, *_ in cache):  # another model: its maps are not this one's
@@ -365,7 +362,7 @@ def twins_pair_ui(left, right, left_caption: str, right_caption: str) -> None:
 
 def twins_ui(digits: dict) -> None:
     """Inside the twins: what the branch computes for A and for B, and the same digit through both branches."""
-    from siamese_core.models import branches_of
+    from siamese_core.network.models import branches_of
 
     st.subheader("Inside the twins")
     if not st.toggle(

@@ -9,14 +9,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from siamese_core.data import display_sample
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_core.network.data import display_sample
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import ascii_digit, digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("embeddings")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 POINTS, METHOD, PICK, SCATTER, EPOCH = "emb.n", "emb.method", "emb.pick", "emb.scatter", "emb.epoch"
 RAW = "raw 2-D coordinates"
@@ -103,7 +101,7 @@ def _pick_clicked_point() -> None:
 
 def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
     """The scatter of test digits; returns (chosen test indices, their embeddings)."""
-    from siamese_core.evaluation import embed
+    from siamese_core.network.evaluation import embed
 
     cache = model_cache(active)
     held = set(data.held_out_classes)
@@ -166,8 +164,8 @@ def chosen_position(n_points: int) -> int:
 
 
 def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> None:
-    from siamese_core.compare import nearest
-    from siamese_core.models import embedding_metric
+    from siamese_core.network.compare import nearest
+    from siamese_core.network.models import embedding_metric
 
     chosen_position(len(chosen))
     position = st.number_input(
@@ -189,7 +187,7 @@ def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> N
 
 def epoch_replay(active, data) -> None:
     """One slider replays the fixed probe digits' embedding epoch by epoch."""
-    from siamese_core.evaluation import comparable_embeddings, retrieval_metrics
+    from siamese_core.network.evaluation import comparable_embeddings, retrieval_metrics
 
     st.subheader("How the space formed, epoch by epoch")
     job = active.job

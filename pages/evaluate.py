@@ -7,15 +7,19 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from siamese_core.evaluation import accuracy_at, best_threshold, confusion, precision_recall, roc_curve
+from siamese_core.network.evaluation import (
+    accuracy_at,
+    best_threshold,
+    confusion,
+    precision_recall,
+    roc_curve,
+)
 from siamese_ui.formatting import percent
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("evaluate")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 THRESHOLD = "eval.threshold"
 SAME_COLOUR, DIFFERENT_COLOUR, MODEL_COLOUR = "#2ca02c", "#d62728", "#1f77b4"
@@ -26,7 +30,7 @@ def test_report(active, data):
     cache = model_cache(active)
     if "report" in cache:
         return cache["report"]
-    from siamese_core.evaluation import evaluate
+    from siamese_core.network.evaluation import evaluate
 
     with st.spinner("Evaluating on the test pairs…"):
         return cache.get_or_compute("report", lambda: evaluate(active.model, data, active.threshold))

@@ -4,14 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from siamese_core.config import DEFAULT_PRESET, PRESETS
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import STEPS, lesson_box, start_button
+from siamese_ui.lesson import STEPS, start_button
 from siamese_ui.navigation import PAGES, switch_to
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import device, resolved_dataset_name
 from siamese_ui.train_form import PRESET, load_preset
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("home")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 st.title("Siamese Lab")
 st.markdown(

@@ -10,11 +10,11 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from siamese_core.persistence import MAX_MODEL_BYTES
+from siamese_core.network.persistence import MAX_MODEL_BYTES
 from siamese_ui.formatting import column_config
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import image_row
+from siamese_ui.run_control import task_ui
 from siamese_ui.session import (
     MODEL,
     ActiveModel,
@@ -23,10 +23,8 @@ from siamese_ui.session import (
     model_dataset,
     model_dataset_ref,
 )
-from siamese_ui.tasks import task_ui
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("lessons")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 KEY = "lessons."  # session and widget keys of this page
 TABS = ["Composing models", "Transfer learning", "Learning to rank (RankIQA)", "Export, import, merge"]
@@ -35,14 +33,14 @@ SHOWN = 8  # test digits shown as pictures
 
 # ---- composing an encoder and a decoder: C = B(A(x)) ---------------------------------------------
 def composing_tab(active: ActiveModel, data) -> None:
-    from siamese_core.compose import (
+    from siamese_core.lessons.compose import (
         build_decoder,
         compose_layerwise,
         compose_nested,
         copy_model,
         shares_variables,
     )
-    from siamese_core.models import embedding_model
+    from siamese_core.network.models import embedding_model
 
     st.markdown(
         "Take the trained feature branch as an **encoder A**, add a **decoder B** (Dense, then two "
@@ -64,7 +62,7 @@ def composing_tab(active: ActiveModel, data) -> None:
     runs = task_ui(
         "autoencoder",
         "Train C both ways",
-        "siamese_core.compose:autoencoder_lesson",
+        "siamese_core.lessons.compose:autoencoder_lesson",
         dict(model=active.model, images=data.train.x[:3000], tests=data.test.x[:SHOWN], epochs=epochs),
         active.handle,
         help="3,000 training digits, twice",
@@ -101,7 +99,7 @@ def transfer_tab(active: ActiveModel, data) -> None:
             "cannot be rebuilt."
         )
         return
-    from siamese_core.transfer import (
+    from siamese_core.lessons.transfer import (
         build_classifier,
         k_shot_conclusion,
         restore_all_but_head,
@@ -115,7 +113,7 @@ def transfer_tab(active: ActiveModel, data) -> None:
     rows = task_ui(
         "kshot",
         "Run the k-shot experiment (k = 1, 5, 10)",
-        "siamese_core.transfer:k_shot_lesson",
+        "siamese_core.lessons.transfer:k_shot_lesson",
         dict(model=active.model, config=active.config, data=model_dataset_ref(active), epochs=30),
         active.handle,
         help="9 small classifiers",
@@ -140,7 +138,7 @@ def transfer_tab(active: ActiveModel, data) -> None:
 # ---- RankIQA ---------------------------------------------------------------------------------------------------
 def operator_ui(levels: int, groups: int, margin: float) -> None:
     """The operator matrix O for these levels, and what the margin's scale means for it."""
-    from siamese_core.ranking import operator_matrix
+    from siamese_core.lessons.ranking import operator_matrix
 
     matrix = operator_matrix(levels)
     left, right = st.columns([2, 3])
@@ -163,7 +161,7 @@ def operator_ui(levels: int, groups: int, margin: float) -> None:
 
 
 def ranking_tab(data) -> None:
-    from siamese_core.ranking import KINDS, POST_SETTING, distort
+    from siamese_core.lessons.ranking import KINDS, POST_SETTING, distort
 
     st.markdown(
         "RankIQA learns image **quality** without quality labels: it only knows that a more distorted copy "
@@ -193,7 +191,7 @@ def ranking_tab(data) -> None:
     result = task_ui(
         "rank",
         "Train the scorer",
-        "siamese_core.ranking:ranking_lesson",
+        "siamese_core.lessons.ranking:ranking_lesson",
         dict(
             train_x=data.train.x[:1000],
             test_x=data.test.x[:300],
@@ -243,7 +241,7 @@ def ranking_tab(data) -> None:
 
 # ---- export, import, merge ------------------------------------------------------------------------------------------
 def downloads_ui(active: ActiveModel) -> None:
-    from siamese_core.persistence import model_bytes, weight_table, weights_npz
+    from siamese_core.network.persistence import model_bytes, weight_table, weights_npz
 
     model = active.model
 
@@ -296,7 +294,7 @@ def downloads_ui(active: ActiveModel) -> None:
 
 
 def upload_ui() -> None:
-    from siamese_core.persistence import ModelProblem, config_from_meta, load_model_bytes
+    from siamese_core.network.persistence import ModelProblem, config_from_meta, load_model_bytes
 
     upload = st.file_uploader(
         f"Use a .keras model (at most {MAX_MODEL_BYTES // 2**20} MB; loaded with safe_mode on)",
@@ -336,8 +334,8 @@ def merge_ui(active: ActiveModel, data) -> None:
             "Train C on the Composing models tab first, with this model: its decoder is the second model."
         )
         return
-    from siamese_core.compose import merge_models
-    from siamese_core.models import embedding_model
+    from siamese_core.lessons.compose import merge_models
+    from siamese_core.network.models import embedding_model
 
     merged = merge_models(embedding_model(active.model), runs["jointly"]["decoder"])
     paths = [v.path for v in merged.weights]

@@ -7,16 +7,14 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from siamese_core.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
-from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
+from siamese_core.lessons.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
+from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
 from siamese_ui.canvas import canvas_ui, clear_canvas
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import PRETRAINED, ActiveModel, active_model, model_dataset, pretrained_model
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("oneshot")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 GALLERY = "oneshot.gallery"  # name -> 28x28 uint8, this session only
 BASELINES = "oneshot.baselines"  # (model handle, n) -> (accuracy on MNIST digits, which digits)
@@ -25,10 +23,10 @@ CANVAS = "oneshot."  # + purpose (enrol, query, quiz): the canvas's keys (siames
 MAX_NAME = 20
 
 
-def canvas(purpose: str) -> np.ndarray | None:
+def canvas(purpose: str, clear_key: str | None = None) -> np.ndarray | None:
     """A drawing canvas (enrol, query, quiz) that keeps its drawing across pages; its RGBA image,
     or None while it is empty."""
-    return canvas_ui(CANVAS + purpose, stroke_width=14)
+    return canvas_ui(CANVAS + purpose, stroke_width=14, clear_key=clear_key)
 
 
 def clear(purpose: str) -> None:
@@ -151,8 +149,7 @@ def recognise_ui(gallery: dict, models) -> None:
     st.subheader("2 · Draw one of them again: which is it?")
     left, right = st.columns([1, 2])
     with left:
-        drawing = canvas("query")
-        st.button("Clear", key="oneshot.clear_query", on_click=clear, args=("query",))
+        drawing = canvas("query", clear_key="oneshot.clear_query")
     if drawing is None:
         right.info("Draw a new example of one of your symbols.")
         return
@@ -179,7 +176,7 @@ def recognise_ui(gallery: dict, models) -> None:
 def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:
     """The same n-way one-shot accuracy on MNIST test digits, once per model and n: on the
     digits it never trained on when it held some out, else on the test digits of its classes."""
-    from siamese_core.oneshot import one_shot_digits
+    from siamese_core.lessons.oneshot import one_shot_digits
 
     store = st.session_state.setdefault(BASELINES, {})
     key = (asked.handle, n_way)

@@ -9,12 +9,11 @@ import time
 import psutil
 import streamlit as st
 
-from siamese_core.board import BoardError, ClassInfo
 from siamese_core.jobs import STOPPED_BY_TEACHER
-from siamese_core.memory import pss_mb
+from siamese_core.serving.board import BoardError, ClassInfo
+from siamese_core.serving.memory import pss_mb
 from siamese_ui.board import BOARD_CODE, PROJECTOR, md_text, open_board
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import worker_pool
 from siamese_ui.teacher_auth import (
     PIN_NAME,
@@ -29,8 +28,7 @@ from siamese_ui.teacher_auth import (
     write_cookie,
 )
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("teacher")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 CLASS = "teacher.class"
 MESSAGE = "teacher.message"

@@ -18,12 +18,9 @@ from siamese_core.config import (
     PAIR_PROTOCOLS,
     PRESETS,
     SOURCE_RESULT,
-    SPLIT_SEED,
     SiameseConfig,
 )
 from siamese_core.jobs import Status
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
 from siamese_ui.live_panel import (
     charts_html,
     focus_script,
@@ -33,17 +30,15 @@ from siamese_ui.live_panel import (
     table_html,
 )
 from siamese_ui.loss_view import loss_panel
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import (
-    dataset,
     device,
-    resolve,
     resolved_dataset_name,
-    student_registry,
     worker_pool,
 )
-from siamese_ui.session import TRAIN_JOB, adopt_finished_training, find_my_training, forget_training
-from siamese_ui.settings import disconnect_grace
-from siamese_ui.student import keep_alive_for, student_id
+from siamese_ui.run_control import FOCUS, MESSAGE, PAUSE, START, STOP, control_buttons, left_line
+from siamese_ui.session import TRAIN_JOB, adopt_finished_training, find_my_training
+from siamese_ui.student import student_id
 from siamese_ui.svg_chart import Series, svg_chart
 from siamese_ui.train_form import (
     FIELDS,
@@ -59,7 +54,6 @@ from siamese_ui.train_form import (
 from siamese_ui.training_view import (
     ACCURACY_NOTE,
     EPOCH_HEADER,
-    LEFT_LINE,
     curves,
     epoch_rows,
     long_run_note,
@@ -71,14 +65,8 @@ from siamese_ui.training_view import (
     trained_nothing,
 )
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("train")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
-MESSAGE = "train.message"  # (kind, text) left by a button's callback for the next run
-FOCUS = "train.focus"  # set by Start: the next live run hands the keyboard focus on to Pause or Stop
-START, PAUSE, RESUME, STEP, STOP, RESET = (
-    "train.start", "train.pause", "train.resume", "train.step", "train.stop", "train.reset"
-)  # fmt: skip
 # The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
 # for a slower laptop; each redraw is one light HTML block (siamese_ui/live_panel.py).
 REFRESH_SECONDS = 0.8
@@ -202,141 +190,6 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
         return None, str(exc)
 
 
-# ---- starting and controlling a run ----------------------------------------------------------------
-def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
-    """Start a run (a button's callback): it joins the server's queue and begins by itself when
-    a worker is free. With ``step_batches``, it starts paused and steps."""
-    from siamese_core.workers import RemoteTrainingJob
-
-    student, registry = student_id(), student_registry()
-    other = registry.job(student)
-    if other is not None and other.snapshot().status.active and other is not st.session_state.get(TRAIN_JOB):
-        st.session_state[TRAIN_JOB] = other  # another tab of this browser is training: show that run
-        st.session_state[MESSAGE] = (
-            "info",
-            "Your other tab is already training; this is that run. One training per student at a time.",
-        )
-        return
-    if doing := registry.busy(student):  # a lesson's training on More lessons
-        st.session_state[MESSAGE] = (
-            "warning",
-            f"You already have {doing} going. One training per student "
-            "at a time: wait for it, or stop it there.",
-        )
-        return
-    name = resolve(config.dataset)
-    try:
-        data = dataset(name, SPLIT_SEED, config.held_out_classes, config.val_size)
-    except Exception as exc:
-        st.session_state[MESSAGE] = ("error", f"The data set could not be loaded: {exc}")
-        return
-    job = RemoteTrainingJob(
-        config,
-        data,
-        dataset_name=name,
-        keep_alive=keep_alive_for(student, registry, disconnect_grace()),
-    )
-    job.owner = student
-    st.session_state[FOCUS] = True
-    if step_batches:
-        job.pause()
-        job.step(step_batches)
-    st.session_state[TRAIN_JOB] = job
-    registry.set_job(student, job)
-    worker_pool().submit(job)
-
-
-def step_training(job, config: SiameseConfig) -> None:
-    if job is not None and job.snapshot().status.active:
-        job.step(1)
-    else:
-        start_training(config, step_batches=1)
-
-
-def left_line(job) -> bool:
-    """Did this run end without ever getting a worker (Stop or Reset while in line)?"""
-    return job.started_at == 0.0
-
-
-def reset_training(job) -> None:
-    if job is not None:
-        queued = job.snapshot().status == Status.QUEUED
-        job.stop()
-        student_registry().forget_job(student_id(), job)
-        if queued:
-            st.session_state[MESSAGE] = ("info", LEFT_LINE)
-    forget_training()
-
-
-def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
-    """Start, Pause or Resume, Step, Stop, Reset: enabled from the same status the panel shows."""
-    active = status.active
-    batches = (job.config if active else config or PRESETS[DEFAULT_PRESET]).steps_per_execution
-    step_label = "Step (1 batch)" if batches == 1 else f"Step ({batches} batches)"
-    columns = st.columns(6)
-    columns[0].button(
-        "Start",
-        key=START,
-        icon=":material/play_arrow:",
-        type="primary",
-        width="stretch",
-        disabled=active or config is None,
-        on_click=start_training,
-        args=(config,),
-        help="Draws the first epoch's pairs and trains on them batch by batch, the loss falling as it goes "
-        "(waits in line when every worker is busy).",
-    )
-    if status == Status.PAUSED:
-        columns[1].button(
-            "Resume",
-            key=RESUME,
-            icon=":material/play_circle:",
-            width="stretch",
-            on_click=job.resume,
-            help="Goes on with the next batch of pairs; the clock restarts.",
-        )
-    else:
-        columns[1].button(
-            "Pause",
-            key=PAUSE,
-            icon=":material/pause:",
-            width="stretch",
-            disabled=status not in (Status.STARTING, Status.RUNNING),
-            on_click=job.pause if job else None,
-            help="Holds the training after the current batch: the loss and the model stay as they are.",
-        )
-    columns[2].button(
-        step_label,
-        key=STEP,
-        icon=":material/skip_next:",
-        width="stretch",
-        disabled=config is None and not active,
-        on_click=step_training,
-        args=(job, config),
-        help=f"Trains on {step_label[6:-1]} of pairs and pauses: watch one step of the loss; starts a paused "
-        "run if none is going.",
-    )
-    columns[3].button(
-        "Stop",
-        key=STOP,
-        icon=":material/stop:",
-        width="stretch",
-        disabled=not active,
-        on_click=job.stop if job else None,
-        help="Ends the training after the current batch; the model and its loss curve so far are kept and tested.",
-    )
-    columns[4].button(
-        "Reset",
-        key=RESET,
-        icon=":material/restart_alt:",
-        width="stretch",
-        disabled=job is None,
-        on_click=reset_training,
-        args=(job,),
-        help="Stops any run and forgets its model and loss curves; the other pages go back to the pretrained model.",
-    )
-
-
 # ---- the status panel ------------------------------------------------------------------------------------
 def plotly_figure(series: list[Series], title: str) -> go.Figure:
     figure = go.Figure()
@@ -360,7 +213,7 @@ def source_comparison(snapshot, config: SiameseConfig) -> None:
     result = snapshot.result
     if result is None or config.pair_protocol != "keras-example":
         return
-    when = f"{result['epochs']} epoch{'s' if result['epochs'] != 1 else ''}"
+    when = f"{result.epochs} epoch{'s' if result.epochs != 1 else ''}"
     if snapshot.status == Status.STOPPED:  # its last epoch may hold a few batches only
         when = f"{snapshot.step:,} of {snapshot.total_steps:,} batches"
         setup = " (stopped early, so not the example's whole run)."
@@ -371,7 +224,7 @@ def source_comparison(snapshot, config: SiameseConfig) -> None:
     st.info(
         f"**The source example** (Keras's `mnist_siamese.py`, the lesson's seed) says: "
         f'*"{SOURCE_RESULT["quote"]}"* Its log\'s epoch {SOURCE_RESULT["epochs"]}: '
-        f"`{SOURCE_RESULT['last_log']}`. **Yours:** {100 * result['test_pair_accuracy']:.2f}% after "
+        f"`{SOURCE_RESULT['last_log']}`. **Yours:** {100 * result.test_pair_accuracy:.2f}% after "
         + when
         + setup,
         icon=":material/menu_book:",
@@ -452,18 +305,18 @@ def status_panel(snapshot, left: bool = False) -> None:
             )
         )
     if result := snapshot.result:
-        one_shot = result.get("one_shot_accuracy_held_out")
+        one_shot = result.one_shot_accuracy_held_out
         st.success(
-            f"Test pair accuracy **{100 * result['test_pair_accuracy']:.2f}%** at threshold {result['threshold']:.3f} "
-            f"on {result['test_pairs']:,} test pairs · ROC AUC {result['auc']:.4f} · precision@1 "
-            f"{result['precision_at_1']:.3f} · MAP@R "
-            + ("undefined" if result["map_at_r"] is None else f"{result['map_at_r']:.3f}")
+            f"Test pair accuracy **{100 * result.test_pair_accuracy:.2f}%** at threshold {result.threshold:.3f} "
+            f"on {result.test_pairs:,} test pairs · ROC AUC {result.auc:.4f} · precision@1 "
+            f"{result.precision_at_1:.3f} · MAP@R "
+            + ("undefined" if result.map_at_r is None else f"{result.map_at_r:.3f}")
             + (
-                f" · {result['one_shot_way']}-way one-shot on held-out digits {100 * one_shot:.1f}%"
+                f" · {result.one_shot_way}-way one-shot on held-out digits {100 * one_shot:.1f}%"
                 if one_shot is not None
                 else ""
             )
-            + f" · {result['train_seconds']:.1f} s of training."
+            + f" · {result.train_seconds:.1f} s of training."
         )
 
 

@@ -7,15 +7,15 @@ import plotly.express as px
 import streamlit as st
 
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
+from siamese_core.lessons.n_inputs import LARGEST_N, MULTI_INPUT_CODE, Build
+from siamese_core.lessons.n_inputs import counts as n_input_counts
 from siamese_ui.formatting import column_config
-from siamese_ui.glossary import glossary_sidebar
-from siamese_ui.lesson import lesson_box
+from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.race_view import race_ui
-from siamese_ui.shared import DEFAULT_LAB, DEFAULT_N_INPUTS, lab_numbers, multi_input_counts
+from siamese_ui.shared import DEFAULT_LAB, lab_numbers
 
-glossary_sidebar()  # the words every page uses, in the sidebar (before anything can stop the page)
-lesson_box("weight_sharing")  # the guided lesson's step for this page, while the lesson is on
+route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 # Widget keys, each also the link's query parameter: a shared link reopens the same lab.
 SHARED, BRANCH, HEAD, DIM, N_INPUTS = "ws.shared", "ws.branch", "ws.head", "ws.dim", "ws.n_inputs"
@@ -26,6 +26,7 @@ DEFAULT_DIM = {
     "matchnet": 512,
 }  # each branch's size in its preset
 DIMS = [2, 8, 16, 32, 64, 128, 256, 512]
+DEFAULT_N_INPUTS = 6  # the N-input post's six images
 
 
 def _reset_dim() -> None:
@@ -150,8 +151,6 @@ def sharing_proof(numbers: dict) -> None:
 
 
 def multi_input_pitfall() -> None:
-    from siamese_core.inspect import MULTI_INPUT_CODE
-
     st.subheader("The pitfall: a layer-building function called once per input")
     st.markdown(
         "A CNN + LSTM over **N images**. Calling a function that *creates* layers once per input gives "
@@ -159,41 +158,40 @@ def multi_input_pitfall() -> None:
         "call them on each input, or call the building function **once**, inside one `keras.Model`, and call "
         "that model on each input. The model runs either way: only the parameter count tells."
     )
-    n = st.slider("Number of inputs N", 2, 8, DEFAULT_N_INPUTS, key=N_INPUTS, bind="query-params")
-    with st.spinner("Building the N-input networks (up to 57 million parameters)…"):
-        counts = multi_input_counts(n)
+    n = st.slider("Number of inputs N", 2, LARGEST_N, DEFAULT_N_INPUTS, key=N_INPUTS, bind="query-params")
+    counts = n_input_counts(n)  # measured on the built networks (siamese_core/lessons/n_inputs.py)
     q1, q2, q3, q4 = st.columns(4)
-    q1.metric("Layers instantiated once (right)", f"{counts['reused']:,}")
-    q2.metric("Builder wrapped in one keras.Model (right)", f"{counts['wrapped']:,}")
+    q1.metric("Layers instantiated once (right)", f"{counts.reused:,}")
+    q2.metric("Builder wrapped in one keras.Model (right)", f"{counts.wrapped:,}")
     q3.metric(
         "Builder called per input (mistaken)",
-        f"{counts['rebuilt']:,}",
-        delta=f"+{counts['extra']:,}",
+        f"{counts.rebuilt:,}",
+        delta=f"+{counts.extra:,}",
         delta_color="inverse",
         delta_arrow="off",
     )
-    q4.metric("Ratio", f"{counts['rebuilt'] / counts['reused']:.2f}×")  # the digits of the sentence below
-    same = counts["wrapped"] == counts["reused"]
+    q4.metric("Ratio", f"{counts.rebuilt / counts.reused:.2f}×")  # the digits of the sentence below
+    same = counts.wrapped == counts.reused
     st.markdown(
         f"The two fixes build **{'the same number of' if same else 'different numbers of'} parameters** "
-        f"({counts['reused']:,} and {counts['wrapped']:,}): one CNN stack of **{counts['stack']:,}**, plus the "
-        f"LSTM and output layer, **{counts['head']:,}**. **Why the ratio stays below N:** the mistake copies the "
+        f"({counts.reused:,} and {counts.wrapped:,}): one CNN stack of **{counts.stack:,}**, plus the "
+        f"LSTM and output layer, **{counts.head:,}**. **Why the ratio stays below N:** the mistake copies the "
         f"stack, never the head, so rebuilt / right = (N · stack + head) / (stack + head) = "
-        f"({n} · {counts['stack']:,} + {counts['head']:,}) / ({counts['stack']:,} + {counts['head']:,}) = "
-        f"**{(n * counts['stack'] + counts['head']) / (counts['stack'] + counts['head']):.2f}**, "
+        f"({n} · {counts.stack:,} + {counts.head:,}) / ({counts.stack:,} + {counts.head:,}) = "
+        f"**{(n * counts.stack + counts.head) / (counts.stack + counts.head):.2f}**, "
         f"not {n}: the head is paid once in both."
     )
     with st.expander("Parameters against N, all three builds", expanded=True):
-        series = [multi_input_counts(k) for k in range(2, n + 1)]
+        series = [n_input_counts(k) for k in range(2, n + 1)]
         builds = (
-            ("reused", "layers instantiated once"),
-            ("wrapped", "builder wrapped in one keras.Model"),
-            ("rebuilt", "builder called per input"),
+            (Build.REUSED, "layers instantiated once"),
+            (Build.WRAPPED, "builder wrapped in one keras.Model"),
+            (Build.REBUILT, "builder called per input"),
         )
         long = pd.DataFrame(
             [
-                {"N": c["inputs"], "build": label, "parameters": c[key]}
-                for key, label in builds
+                {"N": c.inputs, "build": label, "parameters": c.of(build)}
+                for build, label in builds
                 for c in series
             ]
         )
@@ -206,9 +204,9 @@ def multi_input_pitfall() -> None:
     right, wrapped, wrong = st.tabs(
         ["Right: layers once", "Right: one keras.Model", "Mistaken: builder per input"]
     )
-    right.code(MULTI_INPUT_CODE[True].replace("range(N)", f"range({n})"), language="python")
-    wrapped.code(MULTI_INPUT_CODE["wrapped"].replace("range(N)", f"range({n})"), language="python")
-    wrong.code(MULTI_INPUT_CODE[False].replace("range(N)", f"range({n})"), language="python")
+    right.code(MULTI_INPUT_CODE[Build.REUSED].replace("range(N)", f"range({n})"), language="python")
+    wrapped.code(MULTI_INPUT_CODE[Build.WRAPPED].replace("range(N)", f"range({n})"), language="python")
+    wrong.code(MULTI_INPUT_CODE[Build.REBUILT].replace("range(N)", f"range({n})"), language="python")
 
 
 st.title("Weight-sharing lab")

@@ -5,12 +5,15 @@ Importing the package is cheap: TensorFlow is imported only by the modules that 
 """
 
 import os
+from pathlib import Path
 
 # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) is noise in a classroom; errors
 # still show. setdefault: a user who sets the variable keeps their choice.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from .config import DIFFERENT, PRESETS, SAME, SiameseConfig  # noqa: E402
+from siamese_core.config import DIFFERENT, PRESETS, SAME, SiameseConfig  # noqa: E402
 
-__all__ = ["DIFFERENT", "PRESETS", "SAME", "SiameseConfig"]
+ASSETS = Path(__file__).resolve().parent / "assets"  # the shipped model, digits and tables
+
+__all__ = ["ASSETS", "DIFFERENT", "PRESETS", "SAME", "SiameseConfig"]
 __version__ = "0.1.0"

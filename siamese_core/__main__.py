@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from .config import DATASETS, PRESETS, SPLIT_SEED
+from siamese_core.config import DATASETS, PRESETS, SPLIT_SEED
 
 EXTRA_PRESETS = ("multi-input-lstm",)
 
@@ -71,8 +71,9 @@ def _emit(obj: dict, as_json: bool) -> None:
 
 
 def cmd_params(args) -> dict:
-    from .inspect import param_breakdown
-    from .models import build_multi_input, build_siamese
+    from siamese_core.lessons.n_inputs import build_multi_input
+    from siamese_core.network.inspect import param_breakdown
+    from siamese_core.network.models import build_siamese
 
     if args.preset == "multi-input-lstm":
         if not 1 <= args.inputs <= 16:
@@ -96,8 +97,8 @@ def cmd_params(args) -> dict:
 
 
 def cmd_train(args) -> dict:
-    from .data import DatasetUnavailable, load_dataset
-    from .training import TrainingJob
+    from siamese_core.network.data import DatasetUnavailable, load_dataset
+    from siamese_core.network.training import TrainingJob
 
     if args.preset not in PRESETS:
         raise CliError(f"unknown preset {args.preset!r}; choose from {', '.join(PRESETS)}")
@@ -143,7 +144,7 @@ def cmd_train(args) -> dict:
     if result is None:
         raise CliError(f"training failed: {job.reason}")
     if args.out:
-        from .persistence import save_model
+        from siamese_core.network.persistence import save_model
 
         command = "python -m siamese_core " + " ".join(sys.argv[1:])
         save_model(
@@ -152,17 +153,16 @@ def cmd_train(args) -> dict:
             config,
             threshold=job.threshold,
             dataset=ds.name,
-            test_pair_accuracy=result["test_pair_accuracy"],
+            test_pair_accuracy=result.test_pair_accuracy,
             command=command,
             history=job.epochs,
             excluded_embedded=args.exclude_embedded,
         )
-        result["saved_to"] = args.out
-    return {"preset": args.preset, **result}
+    return {"preset": args.preset, **result.as_dict(), **({"saved_to": args.out} if args.out else {})}
 
 
 def _load(path):
-    from .persistence import ModelProblem, load_default, load_model
+    from siamese_core.network.persistence import ModelProblem, load_default, load_model
 
     try:
         return load_model(path) if path else load_default()
@@ -173,9 +173,9 @@ def _load(path):
 
 
 def cmd_evaluate(args) -> dict:
-    from .data import DatasetUnavailable, load_dataset
-    from .evaluation import evaluate
-    from .persistence import config_from_meta
+    from siamese_core.network.data import DatasetUnavailable, load_dataset
+    from siamese_core.network.evaluation import evaluate
+    from siamese_core.network.persistence import config_from_meta
 
     model, meta = _load(args.model)
     config = config_from_meta(meta)
@@ -191,7 +191,7 @@ def cmd_evaluate(args) -> dict:
 def cmd_compare(args) -> dict:
     from pathlib import Path
 
-    from .preprocessing import ImageProblem, to_mnist
+    from siamese_core.network.preprocessing import ImageProblem, to_mnist
 
     images = []
     for name in (args.a, args.b):
@@ -204,7 +204,7 @@ def cmd_compare(args) -> dict:
         except ImageProblem as exc:
             raise CliError(f"{name}: {exc}") from exc
     model, meta = _load(args.model)
-    from .compare import compare_pair
+    from siamese_core.network.compare import compare_pair
 
     verdict = compare_pair(model, images[0], images[1], float(meta.get("threshold", 0.5)))
     return verdict

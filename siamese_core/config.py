@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-# The label convention, stated once. The Keras mnist_siamese example (seed 003) uses 1 for a
+# The label convention, stated once. The Keras mnist_siamese example uses 1 for a
 # pair of the same digit; Hadsell et al. 2006 use the opposite. Everything here uses these.
 SAME = 1
 DIFFERENT = 0
@@ -35,18 +35,18 @@ class SiameseConfig:
     """Everything needed to build and train one Siamese network."""
 
     dataset: str = "auto"  # full MNIST when it can be had, else the embedded 5,000 digits
-    branch: str = "mlp"  # the feature extractor; seed 003's MLP is the smallest that works
-    head: str = "distance"  # Euclidean distance + contrastive loss, as in seed 003
+    branch: str = "mlp"  # the feature extractor; the Keras example's MLP is the smallest that works
+    head: str = "distance"  # Euclidean distance + contrastive loss, as in the Keras example
     distance: str = "euclidean"  # cosine is offered to show a bounded alternative
     shared: bool = True  # the whole point of a Siamese network; False shows the cost
-    embedding_dim: int = 128  # seed 003's last Dense layer
-    margin: float = 1.0  # seed 003's margin; distances of different digits pushed past it
-    optimizer: str = "rmsprop"  # seed 003's optimizer
+    embedding_dim: int = 128  # the Keras example's last Dense layer
+    margin: float = 1.0  # the Keras example's margin; distances of different digits pushed past it
+    optimizer: str = "rmsprop"  # the Keras example's optimizer
     learning_rate: float = 1e-3  # Keras's RMSprop default, as the example used
-    batch_size: int = 128  # seed 003
-    epochs: int = 20  # seed 003
+    batch_size: int = 128  # the Keras example
+    epochs: int = 20  # the Keras example
     pairs_per_epoch: int = 0  # 0: as many as the protocol gives (2 per image, balanced)
-    pair_protocol: str = "balanced"  # "keras-example" reproduces seed 003's create_pairs
+    pair_protocol: str = "balanced"  # "keras-example" reproduces the Keras example's create_pairs
     resample_pairs: bool = True  # a fresh pair sample each epoch sees more combinations
     held_out_classes: tuple[int, ...] = ()  # classes never trained on, for generalisation
     # Makes pairs, their order and initial weights reproducible (not the split: SPLIT_SEED). The
@@ -208,7 +208,7 @@ FAST_MLP = SiameseConfig(  # the "fast-mlp" preset, also the classroom preset's 
 )
 
 PRESETS: dict[str, SiameseConfig] = {
-    # The Keras mnist_siamese example (seed 003) exactly: MLP, Euclidean distance, contrastive
+    # The Keras mnist_siamese example exactly: MLP, Euclidean distance, contrastive
     # loss (margin 1), RMSprop, batch 128, 20 epochs, its alternating pairs built once from all
     # 60,000 training digits, validated on the test digits' pairs, a fixed threshold of 0.5.
     "keras-example": SiameseConfig(
@@ -231,7 +231,7 @@ PRESETS: dict[str, SiameseConfig] = {
         pairs_per_epoch=40_000,
         steps_per_execution=8,
     ),
-    # MatchNet (seed 000): feature network and its decision network (cross-entropy).
+    # MatchNet (the weight-sharing post): feature network and its decision network (cross-entropy).
     "matchnet": SiameseConfig(
         branch="matchnet",
         head="matchnet",
@@ -266,7 +266,7 @@ PRESETS: dict[str, SiameseConfig] = {
 
 DEFAULT_PRESET = "classroom"  # what the Train page opens on
 
-# What the source example (seed 003, Keras's mnist_siamese.py) says of itself, quoted: shown beside
+# What the source example (the Keras example, Keras's mnist_siamese.py) says of itself, quoted: shown beside
 # a student's run of its protocol, so the two can be compared. Not a measurement of this app.
 SOURCE_RESULT = {
     "quote": "Gets to 97.2% test accuracy after 20 epochs.",

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .config import SiameseConfig
+    from siamese_core.config import SiameseConfig
 
 
 # Why a job stopped, in words its owner reads ("Stopped (stopped by the teacher)."). The reason
@@ -76,6 +76,32 @@ class ThreadedJob:
 
 
 @dataclass(frozen=True)
+class TrainingResult:
+    """What a training measured on its test pairs when it ended (finished, or stopped early), and
+    how it ran. The test numbers are the evaluation's ``Report`` (siamese_core.network.evaluation)."""
+
+    test_pair_accuracy: float  # at ``threshold``
+    threshold: float
+    auc: float
+    precision_at_1: float
+    map_at_r: float | None  # None when no class in the sample has two members
+    one_shot_accuracy_held_out: float | None  # on held-out classes, when there are any
+    one_shot_way: int | None  # n of that n-way test
+    test_pairs: int
+    epochs: int  # finished epochs
+    steps: int  # batches trained
+    train_seconds: float
+    dataset: str
+    dataset_note: str
+    device: str
+    stopped_early: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON (the command line's output)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class JobSnapshot:
     """A consistent copy of a job's state, for display."""
 
@@ -96,7 +122,7 @@ class JobSnapshot:
     epoch_history: tuple[dict, ...]  # every finished epoch, with validation figures
     threshold: float | None  # None until the first calibration (or the fixed threshold)
     calibrated: bool  # the threshold is chosen on validation pairs, not fixed
-    result: dict | None  # the test report once the run is over
+    result: TrainingResult | None  # the test report once the run is over
 
     @property
     def current_epoch(self) -> int:
@@ -107,7 +133,7 @@ class JobSnapshot:
 class JobState:
     """The state a training shows, and how it is read: ``snapshot()``. Shared by the job that
     trains (:class:`TrainingJob`) and by its mirror in the web server
-    (:class:`siamese_core.workers.RemoteTrainingJob`), which is fed from a worker process."""
+    (:class:`siamese_core.serving.mirrors.RemoteTrainingJob`), which is fed from a worker process."""
 
     config: SiameseConfig
     max_batches: int | None
@@ -123,7 +149,7 @@ class JobState:
         self.global_step = 0
         self.train_seconds = 0.0
         self.threshold: float | None = None if self.config.calibrate_threshold else 0.5
-        self.result: dict | None = None
+        self.result: TrainingResult | None = None
         self._fit_started = 0.0
 
     def snapshot(self) -> JobSnapshot:

@@ -1,7 +1,7 @@
 """The class board in the app: which database (``st.connection``), what a session may post
-(its own finished runs, as :class:`~siamese_core.board.RunFacts`), the board's plot and tables.
+(its own finished runs, as :class:`~siamese_core.serving.board.RunFacts`), the board's plot and tables.
 
-The storage rules live in siamese_core/board.py; this module only connects them to sessions.
+The storage rules live in siamese_core/serving/board.py; this module only connects them to sessions.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from siamese_core.board import (
+from siamese_core.jobs import Status
+from siamese_core.serving.board import (
     SOLO_PREFIX,
     Board,
     BoardError,
@@ -31,12 +32,11 @@ from siamese_core.board import (
     summary,
     unavailable_sentence,
 )
-from siamese_core.jobs import Status
 
+from .run_control import find_my_task
 from .session import TRAIN_JOB, find_my_training
 from .settings import text_setting
 from .student import student_id
-from .tasks import find_my_task
 
 BOARD_CODE = "board.class"  # the class-code box's key, and the link's parameter (?board.class=K7QX2M)
 PROJECTOR = "board.projector"  # the projector view: the board alone, big
@@ -162,7 +162,7 @@ def training_facts(job) -> RunFacts | None:
         parameters=int(job.model.count_params()),
         test_accuracy=float(report.accuracy),
         auc=float(report.auc),
-        train_seconds=float(snapshot.result["train_seconds"]),
+        train_seconds=float(snapshot.result.train_seconds),
         dataset=job.dataset_ref.name,
         source="Train page",
     )
@@ -442,6 +442,14 @@ def summary_sentence(entries: list[Entry]) -> str:
         f" {len(gaps)} setups have both shared and unshared runs; sharing is ahead in {ahead} of them "
         "(each setup compared with itself in the table *Shared against unshared*)."
     )
+
+
+def projector_wanted() -> bool:
+    """The Projector switch's value before it is drawn this run (it is drawn where the view
+    needs it): from the last run, else from the link (?board.projector=true)."""
+    if PROJECTOR in st.session_state:
+        return bool(st.session_state[PROJECTOR])
+    return str(st.query_params.get(PROJECTOR, "")).lower() == "true"
 
 
 # The teacher's PIN, its waits and the cookie that keeps a browser unlocked: siamese_ui/teacher_auth.py.

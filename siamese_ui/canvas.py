@@ -34,10 +34,13 @@ def component_key(name: str, generation: int) -> str:
     return f"{name}.{generation}"
 
 
-def canvas_ui(name: str, *, stroke_width: int, size: int = 252) -> np.ndarray | None:
+def canvas_ui(
+    name: str, *, stroke_width: int, size: int = 252, clear_key: str | None = None
+) -> np.ndarray | None:
     """A square canvas, white ink on black; returns its RGBA image, or None while it is empty.
 
-    ``name`` is the page's session-key prefix for this canvas ("compare.canvas.a")."""
+    ``name`` is the page's session-key prefix for this canvas ("compare.canvas.a"); with
+    ``clear_key``, a Clear button (that key) under it gives an empty canvas."""
     from streamlit_drawable_canvas import st_canvas  # imports only inside a running app
 
     generation = st.session_state.setdefault(name + GENERATION, 0)
@@ -63,6 +66,8 @@ def canvas_ui(name: str, *, stroke_width: int, size: int = 252) -> np.ndarray | 
         kept = st.session_state[name + KEPT] = Drawing(
             result.json_data, image if image[..., :3].any() else None
         )
+    if clear_key is not None:
+        st.button("Clear", key=clear_key, on_click=clear_canvas, args=(name,))
     return None if kept is None else kept.image
 
 

@@ -69,8 +69,8 @@ def _train_after_notice() -> str:
     if result is None:
         return "once your run has finished, its test pair accuracy appears here: was your guess close?"
     return (
-        f"your run: **{100 * result['test_pair_accuracy']:.2f}%** of {result['test_pairs']:,} test pairs "
-        f"right at threshold {result['threshold']:.3f}, after {result['train_seconds']:.0f} s of "
+        f"your run: **{100 * result.test_pair_accuracy:.2f}%** of {result.test_pairs:,} test pairs "
+        f"right at threshold {result.threshold:.3f}, after {result.train_seconds:.0f} s of "
         "training. Was your guess close? The network never saw a digit's name."
     )
 

@@ -1,6 +1,6 @@
 """The contrastive loss made visible: its formula, which label means "same", and the loss
 against the distance for a same pair and a different pair at the chosen margin. The numbers of
-the plot come from the core's own loss function (``siamese_core.losses.contrastive_per_pair``),
+the plot come from the core's own loss function (``siamese_core.network.losses.contrastive_per_pair``),
 the one the network is trained with."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def loss_curves(margin: float, top: float | None = None, points: int = 201):
     """(d, loss of a same pair, loss of a different pair) over 0 … ``top`` (default 2·margin,
     at least 1.5), from the training loss itself."""
     from siamese_core.config import DIFFERENT, SAME
-    from siamese_core.losses import contrastive_per_pair
+    from siamese_core.network.losses import contrastive_per_pair
 
     top = top if top is not None else max(2.0 * margin, 1.5)
     d = np.linspace(0.0, top, points, dtype=np.float32)[:, None]

@@ -100,9 +100,17 @@ PAGES: tuple[PageInfo, ...] = (
 BY_KEY: dict[str, PageInfo] = {page.key: page for page in PAGES}
 
 
+BY_TITLE: dict[str, PageInfo] = {page.title: page for page in PAGES}
+
+
 def navigation_pages() -> list[st.Page]:
     """The table as Streamlit's navigation takes it (app.py)."""
     return [st.Page(page.file, title=page.title, icon=page.icon, default=page.default) for page in PAGES]
+
+
+def page_key(page: st.Page) -> str:
+    """The key (``PageInfo.key``) of a page ``st.navigation`` returned: titles are unique."""
+    return BY_TITLE[page.title].key
 
 
 def switch_to(page: str, query: Mapping[str, str] | None = None) -> NoReturn:

@@ -7,8 +7,8 @@ the app runs as plain Streamlit would (slower, or with the limitation the patch 
 ``tests/test_patches.py`` fails when Streamlit changes what a patch relies on.
 
 - :func:`keep_keras_state_between_reruns`: applied from ``app.py`` at start.
-- :func:`route_first_deep_link_through_app`: called by ``siamese_ui/__init__.py``, which every
-  page imports, because the request it repairs never runs ``app.py``.
+- :func:`route_first_deep_link_through_app`: called first by every page (the request it repairs
+  never runs ``app.py``); ``tests/test_patches.py`` checks that each page of the table calls it.
 - :func:`session_is_open`: read from training threads (is a student's tab still there?).
 """
 

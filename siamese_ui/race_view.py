@@ -1,5 +1,5 @@
 """The Weight-sharing lab's race: one click trains the lab's setup shared and unshared
-(siamese_core/race.py, one worker task, the student's one training), both curves live on one
+(siamese_core/lessons/race.py, one worker task, the student's one training), both curves live on one
 chart, then the two networks side by side. The finished race stays in the session, and its two
 runs can be posted to the class board."""
 
@@ -8,15 +8,15 @@ from __future__ import annotations
 import streamlit as st
 
 from siamese_core.config import PRESETS, SPLIT_SEED, SiameseConfig
-from siamese_core.data import dataset_title
 from siamese_core.jobs import Status
-from siamese_core.race import RaceResult, curve
+from siamese_core.lessons.race import RaceResult, curve
+from siamese_core.network.data import dataset_title
 
 from .formatting import column_config, significant
 from .live_panel import charts_html, panel_html, progress_html
 from .resources import resolve, worker_pool
+from .run_control import MESSAGES, REFRESH_SECONDS, find_my_task, start_task, task_of
 from .svg_chart import Series, svg_chart
-from .tasks import MESSAGES, REFRESH_SECONDS, find_my_task, start_task, task_of
 from .training_view import queue_line
 
 NAME = "race"  # the task's name: its session keys are tasks.TASKS + NAME and tasks.MESSAGES + NAME
@@ -46,7 +46,7 @@ def _adopt() -> None:
 
 
 def race_ui(lab: SiameseConfig) -> None:
-    from siamese_core.workers import DatasetRef
+    from siamese_core.serving.protocol import DatasetRef
 
     config = race_config(lab)
     name = resolve(config.dataset)  # the data set's key, for the worker
@@ -73,7 +73,7 @@ def race_ui(lab: SiameseConfig) -> None:
         disabled=going,
         help="Counts as your one training: it waits in the same line as the Train page's.",
         on_click=start_task,
-        args=(NAME, "siamese_core.race:race", kwargs, 0, "the race on the Weight-sharing lab"),
+        args=(NAME, "siamese_core.lessons.race:race", kwargs, 0, "the race on the Weight-sharing lab"),
     )
     if message := st.session_state.pop(MESSAGES + NAME, None):
         st.warning(message, icon=":material/hourglass_top:")
@@ -114,7 +114,7 @@ def _live(polling: bool) -> None:
 
 def race_charts(curves: dict[str, list[tuple]]) -> list[str]:
     """Loss and pair accuracy of both sides (``{"shared": curve, "unshared": curve}``, each
-    :func:`siamese_core.race.curve`) on one chart each, against the batch."""
+    :func:`siamese_core.lessons.race.curve`) on one chart each, against the batch."""
     loss, accuracy = [], []
     for side in ("shared", "unshared"):
         rows = curves.get(side, [])

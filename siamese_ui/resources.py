@@ -8,7 +8,7 @@ import logging
 
 import streamlit as st
 
-from siamese_core.data import Unavailable
+from siamese_core.network.data import Unavailable
 
 from .settings import max_concurrent_trainings, worker_max_jobs, worker_memory_mark_mb
 
@@ -21,7 +21,7 @@ _log = logging.getLogger("siamese_ui.resources")
 @st.cache_resource(show_spinner="Loading the data set…", max_entries=MAX_DATASETS)
 def dataset(name: str, seed: int = 0, held_out: tuple[int, ...] = (), val_size: int = 5000):
     """One read-only copy per (set, split) for the whole server."""
-    from siamese_core.data import load_dataset
+    from siamese_core.network.data import load_dataset
 
     ds = load_dataset(name, seed, held_out, val_size=val_size)
     for split in (ds.train, ds.val, ds.test):
@@ -52,7 +52,7 @@ def resolved_dataset_name() -> tuple[str, str]:
     on every rerun: the check reads (or, the first time, downloads) full MNIST, and a
     classroom without internet must not wait for a download timeout on every page. The
     reason is a sentence for the page; the raw error (host names, errno) goes to the log."""
-    from siamese_core.data import DatasetUnavailable, load_arrays
+    from siamese_core.network.data import DatasetUnavailable, load_arrays
 
     try:
         load_arrays("mnist")
@@ -68,7 +68,7 @@ def resolve(name: str) -> str:
 
 @st.cache_resource(show_spinner="Starting TensorFlow…")
 def device() -> str:
-    from siamese_core.training import describe_device
+    from siamese_core.network.training import describe_device
 
     return describe_device()
 
@@ -76,7 +76,7 @@ def device() -> str:
 @st.cache_resource(show_spinner="Loading the pretrained model…")
 def default_model():
     """The bundled pretrained model: read-only, shared by all users."""
-    from siamese_core.persistence import config_from_meta, load_default
+    from siamese_core.network.persistence import config_from_meta, load_default
 
     model, meta = load_default()
     return model, meta, config_from_meta(meta)
@@ -85,8 +85,8 @@ def default_model():
 @st.cache_resource
 def worker_pool():
     """The server's worker processes and their queue: every training runs there, never in the
-    web server's own memory (siamese_core/workers.py)."""
-    from siamese_core.workers import WorkerPool
+    web server's own memory (siamese_core/serving/pool.py)."""
+    from siamese_core.serving.pool import WorkerPool
 
     return WorkerPool(
         max_concurrent_trainings(), max_jobs=worker_max_jobs(), memory_mark_mb=worker_memory_mark_mb()

@@ -151,7 +151,7 @@ def model_dataset(active: ActiveModel):
 
 def model_dataset_ref(active: ActiveModel):
     """How a worker process loads the same data set as :func:`model_dataset`."""
-    from siamese_core.workers import DatasetRef
+    from siamese_core.serving.protocol import DatasetRef
 
     if active.job is not None and getattr(active.job, "dataset_ref", None) is not None:
         return active.job.dataset_ref

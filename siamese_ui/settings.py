@@ -38,14 +38,14 @@ def max_concurrent_trainings() -> int:
 
 def worker_max_jobs() -> int:
     """``SIAMESE_LAB_WORKER_MAX_JOBS``: a worker process is replaced after this many jobs."""
-    from siamese_core.workers import DEFAULT_MAX_JOBS
+    from siamese_core.serving.pool import DEFAULT_MAX_JOBS
 
     return int(setting("SIAMESE_LAB_WORKER_MAX_JOBS", DEFAULT_MAX_JOBS, 1))
 
 
 def worker_memory_mark_mb() -> float:
     """``SIAMESE_LAB_WORKER_MEMORY_MB``: ... or as soon as it holds more memory than this."""
-    from siamese_core.workers import DEFAULT_MEMORY_MARK_MB
+    from siamese_core.serving.pool import DEFAULT_MEMORY_MARK_MB
 
     return setting("SIAMESE_LAB_WORKER_MEMORY_MB", DEFAULT_MEMORY_MARK_MB, 100.0)
 

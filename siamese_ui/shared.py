@@ -108,9 +108,9 @@ def lab_numbers(config) -> dict:
     """Everything the lab shows about one configuration, read off the built Keras model."""
 
     def compute() -> dict:
-        from siamese_core.data import embedded_digits
-        from siamese_core.inspect import branch_embeddings, generated_code, param_breakdown, to_dot
-        from siamese_core.models import build_siamese
+        from siamese_core.network.data import embedded_digits
+        from siamese_core.network.inspect import branch_embeddings, generated_code, param_breakdown, to_dot
+        from siamese_core.network.models import build_siamese
 
         model = build_siamese(config)
         digit = embedded_digits()[0][0]
@@ -128,21 +128,8 @@ def lab_numbers(config) -> dict:
     return shared_results().get(("lab", config), compute)
 
 
-def multi_input_counts(n: int) -> dict:
-    """Parameter counts of the N-input networks, both builds, from the built models: computed
-    for every N at once in a process of its own (up to 57 million parameters each, memory the
-    web server would keep), once per server."""
-    from siamese_core.workers import compute_elsewhere
-
-    def table() -> dict:
-        return compute_elsewhere("N-input counts", "siamese_core.inspect:multi_input_table", {})
-
-    return shared_results().get(("multi-input", n), lambda: shared_results().get(("multi-input",), table)[n])
-
-
 # ---- the warm-up: the pages' defaults, computed before anyone asks ----------------------------------------
 DEFAULT_LAB = dict(branch="mlp", head="distance", embedding_dim=128)  # the lab's widgets' defaults
-DEFAULT_N_INPUTS = 6
 DEFAULT_POINTS = 1000  # the Embeddings page's default
 
 
@@ -155,7 +142,8 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         import sklearn.decomposition  # noqa: F401
 
     def pretrained():
-        from siamese_core.workers import DatasetRef, compute_elsewhere
+        from siamese_core.serving.pool import compute_elsewhere
+        from siamese_core.serving.protocol import DatasetRef
 
         _model, _meta, config = resources.default_model()
         held_out = tuple(config.held_out_classes) if config else ()
@@ -169,7 +157,7 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
             return shared.get(
                 ("pretrained-figures",),
                 lambda: compute_elsewhere(
-                    "pretrained figures", "siamese_core.evaluation:pretrained_figures", kwargs
+                    "pretrained figures", "siamese_core.network.evaluation:pretrained_figures", kwargs
                 ),
             )
 
@@ -182,7 +170,6 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         config = SiameseConfig(shared=shared, **DEFAULT_LAB)
         steps.append((f"lab {shared}", lambda config=config: lab_numbers(config)))
     steps += [
-        ("N-input counts", lambda: multi_input_counts(DEFAULT_N_INPUTS)),
         ("imports", imports),
         ("pretrained model", pretrained),
     ]

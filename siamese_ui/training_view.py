@@ -4,7 +4,7 @@ epoch table's rows, the charts' series. Tests read them without a browser."""
 from __future__ import annotations
 
 from siamese_core.jobs import JobSnapshot, Status
-from siamese_core.workers import LEFT_QUEUE
+from siamese_core.serving.protocol import LEFT_QUEUE
 
 from .svg_chart import Series
 

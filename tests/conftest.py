@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 @pytest.fixture(scope="session")
 def small_data():
     """The embedded 5,000 digits: always available offline, never full MNIST."""
-    from siamese_core.data import load_dataset
+    from siamese_core.network.data import load_dataset
 
     return load_dataset("mnist-5k", seed=0)
 

@@ -64,7 +64,7 @@ def _digit_picture(kind: str) -> bytes:
     """A test digit as a student would upload it: dark ink on white paper, 112 px, PNG or JPEG."""
     from PIL import Image
 
-    from siamese_core.data import load_dataset
+    from siamese_core.network.data import load_dataset
 
     test = load_dataset("mnist-5k").test
     digit = test.x[np.flatnonzero(test.y == 7)[0]]
@@ -95,7 +95,7 @@ class Plausible:
         if kinds & {"jpg", "jpeg"}:
             return "seven.jpg", _digit_picture("JPEG"), "image/jpeg"
         if "keras" in kinds:
-            from siamese_core.persistence import DEFAULT_MODEL
+            from siamese_core.network.persistence import DEFAULT_MODEL
 
             return "model.keras", Path(DEFAULT_MODEL).read_bytes(), "application/octet-stream"
         raise NotImplementedError(f"the walk has no plausible file of the types {sorted(kinds)}: add one")

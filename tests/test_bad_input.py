@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from siamese_core.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, centre_of_mass, load_image, to_mnist
+from siamese_core.network.preprocessing import (
+    MAX_UPLOAD_BYTES,
+    ImageProblem,
+    centre_of_mass,
+    load_image,
+    to_mnist,
+)
 
 
 def encode(img: Image.Image, fmt: str, **kw) -> bytes:
@@ -55,13 +61,13 @@ def test_a_huge_image_is_refused_before_decoding():
     with pytest.raises(ImageProblem, match="20000x20000"):
         load_image(data)
     # Pillow's own guard stays on behind ours (nothing in the app switches it off)
-    import siamese_core.preprocessing  # noqa: F401
+    import siamese_core.network.preprocessing  # noqa: F401
 
     assert Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS > 0
 
 
 def test_header_sizes_are_read_without_decoding():
-    from siamese_core.preprocessing import header_size
+    from siamese_core.network.preprocessing import header_size
 
     img = Image.fromarray(np.zeros((30, 40), np.uint8))
     for fmt in ("PNG", "GIF", "BMP", "JPEG"):

@@ -1,4 +1,4 @@
-"""The class board's storage (siamese_core/board.py), against SQLite and a real PostgreSQL.
+"""The class board's storage (siamese_core/serving/board.py), against SQLite and a real PostgreSQL.
 
 PostgreSQL: ``SIAMESE_LAB_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts Debian's
 PostgreSQL and sets it); each test gets its own fresh database there. Without it the
@@ -16,7 +16,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from siamese_core.board import (
+from siamese_core.config import PRESETS
+from siamese_core.serving.board import (
     ALREADY_POSTED,
     CODE_LENGTH,
     Board,
@@ -30,7 +31,6 @@ from siamese_core.board import (
     setup_words,
     summary,
 )
-from siamese_core.config import PRESETS
 
 PG_URL = os.environ.get("SIAMESE_LAB_TEST_POSTGRES_URL")
 REQUIRE_PG = os.environ.get("SIAMESE_LAB_REQUIRE_POSTGRES") == "1"
@@ -268,7 +268,7 @@ def test_a_code_with_a_misread_character_names_the_characters_codes_never_use():
         "“K0QX2M” is not a class code: codes never use 0, 1, I or O, because they are easy to misread on a "
         "projector, and this one has 0. Look again at the code your teacher shows."
     )
-    from siamese_core.board import CODE_ALPHABET, NEVER_IN_CODES
+    from siamese_core.serving.board import CODE_ALPHABET, NEVER_IN_CODES
 
     assert NEVER_IN_CODES == "01IO" and not set(NEVER_IN_CODES) & set(CODE_ALPHABET)
     with pytest.raises(BoardError, match="and this one has 1, I and O"):
@@ -311,7 +311,7 @@ def test_sharing_is_compared_within_a_setup_never_across_worked_by_hand(board):
     (median of 98.09, 98.09, 95.95) against unshared 91.33%: +6.76 points, with 242,240 /
     111,712 = 2.17x the parameters. Only the MLP setup has both: 95.95 - 91.33 = +4.62 points,
     242,240 / 121,120 = exactly 2x (unsharing doubles the branch; the distance head has none)."""
-    from siamese_core.board import SharingGap, sharing_gaps
+    from siamese_core.serving.board import SharingGap, sharing_gaps
 
     code = board.open_class("A").code
     rows = [

@@ -9,7 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from siamese_core.board import Board, Posted
+from siamese_core.serving.board import Board, Posted
 from tests.test_pages import TIMEOUT, TINY, app
 
 PIN = "4711-tuesday"
@@ -86,7 +86,7 @@ def test_a_class_from_opening_to_a_removed_entry(monkeypatch, board_file):
     assert entry.nickname == "<b>Ada</b>" and entry.shared is True
     assert entry.test_accuracy == job.report.accuracy and entry.auc == job.report.auc
     assert entry.parameters == job.model.count_params()
-    assert entry.train_seconds == job.snapshot().result["train_seconds"] and entry.dataset == "mnist-5k"
+    assert entry.train_seconds == job.snapshot().result.train_seconds and entry.dataset == "mnist-5k"
     assert not [b for b in student.button if b.label == "Post"]  # once per run: the button is gone
     # the board's hover shows the nickname escaped
     figure = json.loads(student.get("plotly_chart")[0].proto.spec)
@@ -191,7 +191,7 @@ def test_student_text_is_escaped_for_markdown():
 
 # ---- the board's numbers and plot (issue 24: items 3, 4, 5, 11, 12) ------------------------------------
 def entry(k: int, nickname: str, setup: str, shared: bool, parameters: int, accuracy: float, student=None):
-    from siamese_core.board import Entry
+    from siamese_core.serving.board import Entry
 
     return Entry(
         k,

@@ -127,7 +127,7 @@ def test_python_dash_m_runs_and_fails_cleanly():
 
 def test_importing_the_core_does_not_import_streamlit_or_tensorflow():
     code = (
-        "import sys, siamese_core, siamese_core.config, siamese_core.data; "
+        "import sys, siamese_core, siamese_core.config, siamese_core.network.data; "
         "print('streamlit' in sys.modules, 'tensorflow' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)

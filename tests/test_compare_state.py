@@ -66,7 +66,7 @@ def test_every_digit_picture_has_alt_text_saying_what_it_shows():
 def test_a_reload_finds_the_students_model_on_the_page_it_opens():
     """A student trains, then reloads on Compare (a new session, the same student cookie): the
     model there is the one trained, without a visit to Train first; the other pages agree."""
-    from siamese_core.workers import Status
+    from siamese_core.jobs import Status
     from siamese_ui.session import TRAIN_JOB
     from siamese_ui.student import STUDENT
 

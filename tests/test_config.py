@@ -46,7 +46,7 @@ def test_keras_example_preset_trains_on_all_60000_and_validates_on_test(tmp_path
     """The example fits on all of MNIST's training digits with the test pairs as validation."""
     import numpy as np
 
-    from siamese_core import data
+    from siamese_core.network import data
 
     x = np.zeros((60000, 28, 28), np.uint8)
     y = np.tile(np.arange(10), 6000)

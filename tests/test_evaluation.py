@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from siamese_core import evaluation as E
+from siamese_core.network import evaluation as E
 
 
 def test_best_threshold_on_a_hand_made_set():
@@ -87,7 +87,7 @@ def test_roc_curve_of_one_class_has_no_auc():
 
 
 def test_neighbours_use_the_models_own_distance():
-    from siamese_core.compare import nearest
+    from siamese_core.network.compare import nearest
 
     emb = np.array([[1.0, 0.0], [10.0, 1.0], [0.0, 2.0]])
     query = np.array([2.0, 0.0])
@@ -101,7 +101,7 @@ def test_neighbours_use_the_models_own_distance():
 
 def test_one_shot_of_a_collapsed_embedding_is_chance_not_perfect():
     """Every distance alike: the old code put the true support first and argmin's tie made it 100%."""
-    from siamese_core.evaluation import one_shot_accuracy
+    from siamese_core.network.evaluation import one_shot_accuracy
 
     labels = np.repeat(np.arange(5), 10)
     assert 0.1 <= one_shot_accuracy(np.zeros((50, 4)), labels, n_way=5, trials=1000) <= 0.3

@@ -46,7 +46,7 @@ def test_a_preset_button_puts_the_preset_in_the_address():
 
 
 def test_a_server_without_internet_says_so_in_words_and_logs_the_raw_reason(tmp_path, monkeypatch, caplog):
-    from siamese_core import data
+    from siamese_core.network import data
     from siamese_ui.resources import resolved_dataset_name
 
     def no_dns(*args, **kwargs):  # what urlopen raises when the name does not resolve

@@ -3,8 +3,8 @@ import re
 import pytest
 
 from siamese_core.config import SiameseConfig
-from siamese_core.inspect import generated_code, param_breakdown, to_dot
-from siamese_core.models import build_siamese
+from siamese_core.network.inspect import generated_code, param_breakdown, to_dot
+from siamese_core.network.models import build_siamese
 
 COMBOS = [
     SiameseConfig(branch=b, head=h, shared=s, embedding_dim=16, distance=d)
@@ -65,7 +65,7 @@ def test_dot_draws_a_shared_branch_once_with_two_inputs():
 def test_the_twins_apply_the_same_weights_when_shared_and_not_when_unshared(branch, shapes):
     import numpy as np
 
-    from siamese_core.inspect import branch_activations, branch_embeddings, branch_of_input
+    from siamese_core.network.inspect import branch_activations, branch_embeddings, branch_of_input
 
     digit = (np.random.default_rng(3).random((28, 28)) * 255).astype(np.uint8)
     for shared in (True, False):

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from siamese_core.config import PRESETS, SiameseConfig
-from siamese_core.models import build_siamese
+from siamese_core.network.models import build_siamese
 from siamese_ui.lesson import LINK, ON, PAGE_FILES, PAGE_NAMES, STEPS, SWITCH, first_step_on
 from tests.test_pages import ROOT, TIMEOUT, app
 
@@ -165,7 +165,7 @@ def open_class(board_path) -> str:
     """A class opened on a fresh SQLite board, as the Teacher page opens one; its code."""
     import sqlalchemy as sa
 
-    from siamese_core.board import Board
+    from siamese_core.serving.board import Board
 
     board = Board(sa.create_engine(f"sqlite:///{board_path}"))
     board.ensure_schema()
@@ -285,10 +285,8 @@ def test_train_notice_reads_the_sessions_finished_run():
     at.run()
     result = at.session_state["train.job"].snapshot().result
     shows_step(at, 3)
-    assert (
-        f"**{100 * result['test_pair_accuracy']:.2f}%** of {result['test_pairs']:,} test pairs" in box(at)[3]
-    )
-    assert f"threshold {result['threshold']:.3f}" in box(at)[3]
+    assert f"**{100 * result.test_pair_accuracy:.2f}%** of {result.test_pairs:,} test pairs" in box(at)[3]
+    assert f"threshold {result.threshold:.3f}" in box(at)[3]
 
 
 def test_the_teachers_guide_follows_the_lessons_steps_and_the_cores_counts():

@@ -1,13 +1,13 @@
-"""Seeds 001 and 002: composition, partial restore, ranking losses, merging."""
+"""The composing and transfer posts: composition, partial restore, ranking losses, merging."""
 
 import numpy as np
 import pytest
 
-from siamese_core import compose as C
-from siamese_core import ranking as R
-from siamese_core import transfer as T
 from siamese_core.config import SiameseConfig
-from siamese_core.models import build_siamese, embedding_model
+from siamese_core.lessons import compose as C
+from siamese_core.lessons import ranking as R
+from siamese_core.lessons import transfer as T
+from siamese_core.network.models import build_siamese, embedding_model
 
 CFG = SiameseConfig(branch="mlp", embedding_dim=16)
 
@@ -169,7 +169,7 @@ def _rows(nn, frozen, tuned, scratch, k=1):
 
 def test_the_k_shot_sentence_is_read_off_the_numbers():
     """The page used to say the Siamese features 'already beat' from-scratch whatever was measured."""
-    from siamese_core.transfer import k_shot_conclusion
+    from siamese_core.lessons.transfer import k_shot_conclusion
 
     won = k_shot_conclusion([_rows(0.62, 0.55, 0.58, 0.31), _rows(0.8, 0.8, 0.85, 0.6, k=10)])
     assert won.startswith(

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from siamese_core.losses import ContrastiveLoss, contrastive_loss, pair_accuracy
+from siamese_core.network.losses import ContrastiveLoss, contrastive_loss, pair_accuracy
 
 
 def test_contrastive_loss_by_hand():

@@ -3,7 +3,7 @@ import sys
 import numpy as np
 import pytest
 
-from siamese_core.memory import limit_malloc_arenas, release_free_memory, rss_mb
+from siamese_core.serving.memory import limit_malloc_arenas, release_free_memory, rss_mb
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, calls glibc")
 
@@ -33,7 +33,7 @@ def test_the_core_loads_keras_without_sklearn_and_pandas_which_stay_importable()
     import subprocess
 
     code = (
-        "import sys; import siamese_core.training, siamese_core.evaluation, siamese_core.persistence;"
+        "import sys; import siamese_core.network.training, siamese_core.network.evaluation, siamese_core.network.persistence;"
         "print('sklearn' in sys.modules, 'pandas' in sys.modules);"
         "import sklearn.metrics, pandas; print(pandas.DataFrame({'a': [1]}).shape)"
     )
@@ -55,7 +55,7 @@ def test_the_skip_applies_to_the_loading_thread_only():
 
     code = """
 import sys, threading
-from siamese_core._keras import skipping_optional_imports
+from siamese_core.network._keras import skipping_optional_imports
 for m in [m for m in list(sys.modules) if m.split('.')[0] in ('pandas', 'sklearn')]:
     del sys.modules[m]
 got = {}

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from siamese_core.config import SiameseConfig
-from siamese_core.models import branches_of, build_branch, build_multi_input, build_siamese
+from siamese_core.network.models import branches_of, build_branch, build_siamese
 
 
 def test_mlp_branch_count_by_hand():
@@ -56,29 +56,3 @@ def test_shared_branch_gives_equal_embeddings_on_both_inputs():
     assert np.allclose(model.predict_on_batch([x, x]), keras.config.epsilon() ** 0.5, atol=1e-6)
     unshared = build_siamese(SiameseConfig(embedding_dim=8, shared=False))
     assert (unshared.predict_on_batch([x, x]) > 1e-3).all()
-
-
-STACK = 1_664 + 131_200 + 524_544 + 16_448 + 6_423_040  # conv1..conv4, dense 12544->512
-LSTM_AND_OUT = 4 * (128 * (512 + 128) + 128) + (128 * 3 + 3)
-
-
-@pytest.mark.parametrize("n", [2, 6])
-def test_seed_004_counts_by_hand(n):
-    assert build_multi_input(n, reuse=True).count_params() == STACK + LSTM_AND_OUT
-    assert build_multi_input(n, reuse=False).count_params() == n * STACK + LSTM_AND_OUT
-    # the other fix: the builder called once inside one keras.Model, that model called N times
-    wrapped = build_multi_input(n, wrapped=True)
-    assert wrapped.count_params() == STACK + LSTM_AND_OUT
-    assert wrapped.get_layer("cnn_stack").count_params() == STACK
-
-
-def test_the_ratio_stays_below_n_because_the_head_is_built_once():
-    from siamese_core.inspect import multi_input_counts
-
-    for n in (2, 5):
-        counts = multi_input_counts(n)
-        assert (counts["stack"], counts["head"]) == (STACK, LSTM_AND_OUT)
-        assert counts["reused"] == counts["wrapped"] == counts["stack"] + counts["head"]
-        assert counts["rebuilt"] == n * counts["stack"] + counts["head"]
-        ratio = counts["rebuilt"] / counts["reused"]
-        assert ratio == (n * STACK + LSTM_AND_OUT) / (STACK + LSTM_AND_OUT) and n - 1 < ratio < n

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from siamese_core.oneshot import NONE, QuizScore, Ranking, one_shot_digits, rank_gallery
+from siamese_core.lessons.oneshot import NONE, QuizScore, Ranking, one_shot_digits, rank_gallery
 
 
 def _pixel_model():
     """A Siamese model whose distance is the Euclidean distance between two images' first pixels
     (the branch reads pixel [0, 0] scaled to 0..1; no training): distances by hand."""
-    from siamese_core._keras import keras, layers
-    from siamese_core.models import IMAGE_SHAPE, EuclideanDistance
+    from siamese_core.network._keras import keras, layers
+    from siamese_core.network.models import IMAGE_SHAPE, EuclideanDistance
 
     image = keras.Input(IMAGE_SHAPE, dtype="uint8")
     first = layers.Lambda(lambda t: keras.ops.cast(t[:, 0, :1], "float32") / 255.0)(image)

@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from siamese_core.config import PRESETS, SiameseConfig
-from siamese_core.inspect import param_breakdown
-from siamese_core.models import build_siamese
+from siamese_core.network.inspect import param_breakdown
+from siamese_core.network.models import build_siamese
 
 TIMEOUT = 180
 ROOT = Path(__file__).resolve().parents[1]
@@ -212,7 +212,7 @@ def test_compare_with_test_digits_gives_a_verdict_and_a_blank_side_a_message():
 
 
 def _default_threshold():
-    from siamese_core.persistence import DEFAULT_MODEL, read_meta
+    from siamese_core.network.persistence import DEFAULT_MODEL, read_meta
 
     return read_meta(DEFAULT_MODEL)["threshold"]
 
@@ -288,7 +288,7 @@ def _wait_for_task(at, name):
 
 def test_a_lesson_training_waits_in_line_when_every_worker_is_busy():
     """More lessons' trainings share the Train page's line: no refusal, a place and a wait."""
-    from siamese_core.workers import RemoteTask
+    from siamese_core.serving.mirrors import RemoteTask
     from siamese_ui.resources import worker_pool
 
     at = app("pages/lessons.py")
@@ -402,8 +402,8 @@ def test_streamlit_config_has_the_classroom_settings():
     import tomllib
 
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    from siamese_core.persistence import MAX_MODEL_BYTES
-    from siamese_core.preprocessing import MAX_UPLOAD_BYTES
+    from siamese_core.network.persistence import MAX_MODEL_BYTES
+    from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES
 
     # the server admits exactly the largest file the app takes (a model), no more
     assert cfg["server"]["maxUploadSize"] == MAX_MODEL_BYTES // 2**20
@@ -423,17 +423,17 @@ def test_no_student_facing_page_says_seed():
 
 def test_the_data_set_cache_is_bounded(monkeypatch):
     """Every seed / held-out choice used to keep one more copy of a data set for the server's life."""
-    import siamese_core.data
+    import siamese_core.network.data
     from siamese_ui import resources
 
     loads = []
-    real = siamese_core.data.load_dataset
+    real = siamese_core.network.data.load_dataset
 
     def counting(name, seed=0, held_out=(), val_size=5000, **kw):
         loads.append(seed)
         return real(name, seed, held_out, val_size=val_size, **kw)
 
-    monkeypatch.setattr(siamese_core.data, "load_dataset", counting)
+    monkeypatch.setattr(siamese_core.network.data, "load_dataset", counting)
     resources.dataset.clear()
     for seed in range(resources.MAX_DATASETS + 1):
         resources.dataset("mnist-5k", seed)
@@ -502,7 +502,7 @@ def test_a_keras_example_run_shows_the_sources_own_result_beside_it():
     at.run()
     note = next(i.value for i in at.info if "The source example" in i.value)
     assert SOURCE_RESULT["quote"] in note and "val_accuracy: 0.9722" in note
-    assert f"{100 * job.snapshot().result['test_pair_accuracy']:.2f}% after 1 epoch," in note
+    assert f"{100 * job.snapshot().result.test_pair_accuracy:.2f}% after 1 epoch," in note
     assert "settings that differ" in note  # a tiny run is not the example's setup
     at = app("pages/train.py", TINY)  # a balanced-pairs run: no comparison
     next(x for x in at.button if x.label == "Start").click().run()
@@ -533,7 +533,7 @@ def test_every_train_control_says_what_it_does_to_the_loss_or_the_pairs():
 def test_inside_the_twins_on_compare(shared):
     """A shared model gives the same digit the same embedding through both branches (difference
     exactly 0); an unshared one does not, and the page's number is the core's."""
-    from siamese_core.inspect import branch_embeddings
+    from siamese_core.network.inspect import branch_embeddings
     from siamese_ui.session import MODEL, ActiveModel
 
     at = app("pages/compare.py")

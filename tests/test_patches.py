@@ -54,3 +54,24 @@ def test_a_newer_streamlit_leaves_the_app_unpatched(monkeypatch, caplog):
     monkeypatch.setattr(st, "__version__", "9.0.0")
     assert patches._supported("something") is False
     assert "left unpatched" in caplog.text
+
+
+def test_every_page_sends_a_fresh_servers_first_deep_link_through_app():
+    """On a fresh server, the first request for /train runs pages/train.py alone (no app.py, no
+    frame): each page's first statement after its imports is the call that reroutes it. Read from
+    the page table, so a new page is checked too; and nothing applies it by being imported."""
+    import ast
+
+    from tests.helpers import ROOT, navigation_pages
+
+    for file in navigation_pages():
+        body = ast.parse((ROOT / file).read_text()).body
+        first = next(
+            node
+            for node in body
+            if not isinstance(node, ast.Import | ast.ImportFrom)
+            and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))
+        )
+        assert isinstance(first, ast.Expr) and isinstance(first.value, ast.Call), file
+        assert ast.unparse(first.value) == "route_first_deep_link_through_app()", file
+    assert "route_first" not in (ROOT / "siamese_ui" / "__init__.py").read_text()

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from siamese_core.config import SiameseConfig
-from siamese_core.models import build_siamese
-from siamese_core.persistence import (
+from siamese_core.network.models import build_siamese
+from siamese_core.network.persistence import (
     ModelProblem,
     load_default,
     load_model,
@@ -83,7 +83,7 @@ def test_other_architectures_and_corrupt_files_are_refused(tmp_path):
 
 
 def test_the_pretrained_default_loads_and_separates_digits(small_data):
-    from siamese_core.evaluation import evaluate
+    from siamese_core.network.evaluation import evaluate
 
     model, meta = load_default()
     assert meta["test_pair_accuracy"] >= 0.97 and "command" in meta

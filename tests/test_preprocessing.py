@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from siamese_core.preprocessing import ImageProblem, centre_of_mass, load_image, to_mnist, to_mnist_steps
+from siamese_core.network.preprocessing import (
+    ImageProblem,
+    centre_of_mass,
+    load_image,
+    to_mnist,
+    to_mnist_steps,
+)
 
 
 def png(arr, mode=None) -> bytes:
@@ -118,7 +124,7 @@ def test_a_dark_digit_on_a_gradient_lands_centred_with_its_mass_in_the_middle():
 def test_a_rotated_thick_stroke_stays_one_component():
     from skimage.measure import label
 
-    from siamese_core.preprocessing import find_ink, remove_background
+    from siamese_core.network.preprocessing import find_ink, remove_background
 
     page = np.zeros((300, 400))
     stroke = Image.new("L", (200, 200))

@@ -1,4 +1,4 @@
-"""Shared against unshared, raced (siamese_core/race.py): the same pairs and budget for both,
+"""Shared against unshared, raced (siamese_core/lessons/race.py): the same pairs and budget for both,
 turns taken, the parameter counts of the built models, the asymmetry of the unshared verdict;
 through a real worker pool as one job; and the Weight-sharing lab's section in AppTest."""
 
@@ -11,8 +11,8 @@ import pytest
 
 from siamese_core.config import SiameseConfig
 from siamese_core.jobs import Status, Stopped
-from siamese_core.models import build_branch, build_siamese
-from siamese_core.race import asymmetry, race
+from siamese_core.lessons.race import asymmetry, race
+from siamese_core.network.models import build_branch, build_siamese
 
 TINY = SiameseConfig(
     dataset="mnist-5k",
@@ -59,7 +59,7 @@ def test_both_sides_train_on_the_very_same_pairs(small_data, monkeypatch):
     thread: the two sequences are equal, element for element."""
     import threading
 
-    from siamese_core import training
+    from siamese_core.network import training
 
     drawn: dict[int, list] = {}
     real = training.pairs_for
@@ -80,7 +80,7 @@ def test_both_sides_train_on_the_very_same_pairs(small_data, monkeypatch):
 def test_the_shared_side_is_the_same_run_as_a_training_alone(raced, small_data):
     """Turns change nothing but the order: the shared side's losses are those of a lone run of its
     configuration (same seed: same initial weights, same pairs)."""
-    from siamese_core.training import TrainingJob
+    from siamese_core.network.training import TrainingJob
 
     result, _ = raced
     alone = TrainingJob(TINY, small_data, probe_per_class=1)
@@ -130,12 +130,14 @@ def test_stop_ends_both_sides(small_data):
 
 def test_a_race_is_one_job_in_the_worker_pool():
     """One place in the line and one worker: a second job waits behind it."""
-    from siamese_core.workers import DatasetRef, RemoteTask, WorkerPool
+    from siamese_core.serving.mirrors import RemoteTask
+    from siamese_core.serving.pool import WorkerPool
+    from siamese_core.serving.protocol import DatasetRef
 
     pool = WorkerPool(1, warm_up=False)
     try:
         kwargs = {"config": TINY, "data": DatasetRef("mnist-5k", TINY.seed, (), TINY.val_size)}
-        task = RemoteTask("race", "siamese_core.race:race", kwargs)
+        task = RemoteTask("race", "siamese_core.lessons.race:race", kwargs)
         behind = RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": 0.1})
         pool.submit(task)
         pool.submit(behind)
@@ -155,7 +157,7 @@ def test_the_lab_races_and_shows_both_networks(monkeypatch):
     from tests.test_pages import TIMEOUT, app
 
     monkeypatch.setattr(race_view, "BUDGET", TINY)  # the page's budget, shrunk for a test
-    from siamese_core.workers import RemoteTask
+    from siamese_core.serving.mirrors import RemoteTask
     from siamese_ui.resources import worker_pool
 
     pool = worker_pool()
@@ -204,7 +206,7 @@ def test_the_lab_races_and_shows_both_networks(monkeypatch):
 
 
 def _side(shared: bool, accuracy: float, seconds: float, asymmetry_max: float, asymmetry_mean: float):
-    from siamese_core.race import RaceSide
+    from siamese_core.lessons.race import RaceSide
 
     parameters = 133_504 if shared else 267_008
     return RaceSide(
@@ -215,7 +217,7 @@ def _side(shared: bool, accuracy: float, seconds: float, asymmetry_max: float, a
 def _hand_made_race(**shared_side):
     """A race whose numbers are chosen so that rounding matters: shared 98.244% and unshared 93.616%
     show as 98.24 and 93.62 in the table, 4.62 points apart, although the raw gap is 4.628 (4.63)."""
-    from siamese_core.race import RaceResult
+    from siamese_core.lessons.race import RaceResult
 
     shared = {
         "accuracy": 0.98244,
@@ -262,7 +264,7 @@ def test_a_shared_network_measured_at_exactly_zero_is_called_identical_not_at_mo
 
 
 def test_the_race_names_its_data_set_as_the_rest_of_the_app_does():
-    from siamese_core.data import dataset_title
+    from siamese_core.network.data import dataset_title
     from siamese_ui.race_view import result_heading
 
     heading = result_heading(_hand_made_race())

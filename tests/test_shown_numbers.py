@@ -57,7 +57,7 @@ def test_the_multi_input_ratio_has_the_digits_of_the_sentence_that_explains_it()
 
 
 def test_the_race_says_which_data_set_as_people_call_it():
-    from siamese_core.data import dataset_title
+    from siamese_core.network.data import dataset_title
     from siamese_ui.resources import resolve
 
     at = app("pages/weight_sharing.py")

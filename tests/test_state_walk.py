@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from siamese_core.board import Board
+from siamese_core.serving.board import Board
 from tests.helpers import ROOT, TIMEOUT, Plausible, Walk, navigation_pages
 from tests.test_pages import TINY, app
 
@@ -91,7 +91,7 @@ def stopped_jobs():
     """Every job of the worker pool the walk asks to stop (the real stop, watched): the walk waits
     for them to end before its next action, as a student waits for Stop before starting again
     (else the next Start is refused: one training per student)."""
-    from siamese_core.workers import RemoteJob
+    from siamese_core.serving.mirrors import RemoteJob
 
     asked: list = []
     real_stop = RemoteJob.stop

@@ -24,7 +24,7 @@ def texts(at: AppTest) -> list[str]:
 @contextmanager
 def every_worker_busy():
     """Every worker of the server's pool napping, so a new training waits in line."""
-    from siamese_core.workers import RemoteTask
+    from siamese_core.serving.mirrors import RemoteTask
     from siamese_ui.resources import worker_pool
 
     pool = worker_pool()

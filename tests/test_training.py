@@ -7,7 +7,7 @@ import pytest
 
 from siamese_core.config import SiameseConfig
 from siamese_core.jobs import Status
-from siamese_core.training import (
+from siamese_core.network.training import (
     ABANDONED,
     TrainingJob,
     pair_dataset,
@@ -31,7 +31,7 @@ def wait_for(pred, timeout=60.0):
 def test_pair_dataset_gathers_every_pair_once_from_the_uint8_images():
     """10 pairs in batches of 4: batches of 4, 4, 2; each row is images[i], images[j] and its
     label, every pair exactly once, nothing converted to float on the way."""
-    from siamese_core.data import Pairs
+    from siamese_core.network.data import Pairs
 
     images = np.arange(12 * 28 * 28, dtype=np.uint32).reshape(12, 28, 28).astype(np.uint8)
     images[:, 0, 0] = np.arange(12)  # a readable id per image
@@ -68,8 +68,8 @@ def test_a_tiny_run_fills_history_events_and_result(small_data):
     assert len(job.batches) == 2 * (1024 // 64) and job.batches[-1]["step"] == 32
     assert [e["epoch"] for e in job.epochs] == [1, 2]
     assert len(job.probe_snapshots) == 3 and job.probe_snapshots[0].shape == (50, 16)
-    assert 0.5 < result["test_pair_accuracy"] <= 1 and result["dataset"] == "mnist-5k"
-    assert result["device"] == "CPU" and result["epochs"] == 2
+    assert 0.5 < result.test_pair_accuracy <= 1 and result.dataset == "mnist-5k"
+    assert result.device == "CPU" and result.epochs == 2
     snap = job.snapshot()
     assert snap.status == FINISHED and snap.progress == 1.0 and snap.pairs_per_second > 0
 
@@ -108,7 +108,7 @@ def test_pause_step_resume_and_stop_from_another_thread(small_data):
     snap = job.snapshot()
     assert snap.status == STOPPED and snap.reason == "stopped by the user"
     assert job.global_step <= at_stop + 1  # within one batch
-    assert job.model is not None and snap.result["stopped_early"] is True
+    assert job.model is not None and snap.result.stopped_early is True
     assert len(snap.batches) == job.global_step  # history kept
 
 
@@ -124,7 +124,7 @@ def test_a_huge_learning_rate_stops_with_a_reason(small_data):
 def test_matchnet_head_trains_with_cross_entropy(small_data):
     config = TINY.replace(branch="mlp", head="matchnet", epochs=1, embedding_dim=8, optimizer="adam")
     result = TrainingJob(config, small_data, probe_per_class=2).run()
-    assert result is not None and 0 <= result["test_pair_accuracy"] <= 1
+    assert result is not None and 0 <= result.test_pair_accuracy <= 1
 
 
 def test_with_grace_forgives_short_absences_only():
@@ -172,7 +172,7 @@ def test_finished_models_are_garbage_collected(small_data):
     import gc
     import weakref
 
-    from siamese_core.evaluation import forward
+    from siamese_core.network.evaluation import forward
 
     job = TrainingJob(TINY.replace(epochs=1), small_data, probe_per_class=2)
     job.run()
@@ -190,14 +190,14 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 sys.path.insert(0, ".")
 from siamese_core.config import SiameseConfig
-from siamese_core.data import load_dataset
-from siamese_core.training import TrainingJob
+from siamese_core.network.data import load_dataset
+from siamese_core.network.training import TrainingJob
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 c = SiameseConfig(dataset="mnist-5k", epochs=1, pairs_per_epoch=1024, batch_size=64, embedding_dim=8)
 job = TrainingJob(c, load_dataset("mnist-5k"), strategy=strategy, probe_per_class=2)
 r = job.run()
 print(json.dumps({"replicas": strategy.num_replicas_in_sync, "status": job.status,
-                  "acc": r["test_pair_accuracy"], "device": job.device, "steps": job.global_step}))
+                  "acc": r.test_pair_accuracy, "device": job.device, "steps": job.global_step}))
 """
 
 
@@ -242,7 +242,7 @@ def test_threshold_is_unknown_until_calibrated(small_data):
 
 
 def test_validation_loss_is_the_contrastive_loss_by_hand():
-    from siamese_core.training import validation_loss
+    from siamese_core.network.training import validation_loss
 
     # same pair at d=0.5: 0.25; different at d=0.2, margin 1: (0.8)^2 = 0.64; different at 1.5: 0
     scores, same = np.array([0.5, 0.2, 1.5]), np.array([1, 0, 0])

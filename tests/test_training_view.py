@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from siamese_core.jobs import Status
-from siamese_core.training import JobSnapshot
+from siamese_core.network.training import JobSnapshot
 from siamese_ui.training_view import EPOCH_HEADER, curves, epoch_rows, long_run_note, status_line
 
 BASE = JobSnapshot(

@@ -1,6 +1,6 @@
 """The worker pool with real worker processes: the queue's order and places, giving a place up,
 a worker that dies mid-job, recycling with jobs waiting, and trainings of two students kept
-apart. Tiny jobs; each pool starts real `python -m siamese_core.workers` processes."""
+apart. Tiny jobs; each pool starts real `python -m siamese_core.serving.worker` processes."""
 
 import dataclasses
 import time
@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from siamese_core.config import PRESETS
-from siamese_core.data import load_dataset
 from siamese_core.jobs import Status
-from siamese_core.workers import ABANDONED, LEFT_QUEUE, RemoteTask, RemoteTrainingJob, WorkerPool
+from siamese_core.network.data import load_dataset
+from siamese_core.serving.mirrors import RemoteTask, RemoteTrainingJob
+from siamese_core.serving.pool import WorkerPool
+from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE
 
 TIMEOUT = 120
 
@@ -152,18 +154,16 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
             assert s.status == Status.FINISHED, s.reason
             assert s.step == s.total_steps == 2 * 8 and len(s.epoch_history) == 2
             assert [b["step"] for b in s.batches] == list(range(1, 17))  # every batch arrived
-            assert 0.5 < s.result["test_pair_accuracy"] <= 1.0 and s.threshold is not None
+            assert 0.5 < s.result.test_pair_accuracy <= 1.0 and s.threshold is not None
             assert len(job.probe_snapshots) == 3 and len(job.probe_labels) == 300
         assert a.model is not None and b.model is not None and a.model is not b.model
         wa, wb = a.model.get_weights(), b.model.get_weights()
         assert not np.allclose(wa[0], wb[0])  # different seeds, different models
         # the model that came back is the one the worker evaluated: same test figure here
-        from siamese_core.evaluation import evaluate
+        from siamese_core.network.evaluation import evaluate
 
         report = evaluate(a.model, data, a.threshold, TINY.pair_protocol, TINY.seed)
-        assert report.as_dict()["test_pair_accuracy"] == pytest.approx(
-            a.snapshot().result["test_pair_accuracy"]
-        )
+        assert report.as_dict()["test_pair_accuracy"] == pytest.approx(a.snapshot().result.test_pair_accuracy)
     finally:
         pool.shutdown()
 
@@ -207,7 +207,7 @@ def test_the_servers_own_figures_do_not_wait_behind_trainings(pool):
     """compute_elsewhere runs in a process of its own: a full line does not delay it."""
     import os
 
-    from siamese_core.workers import compute_elsewhere
+    from siamese_core.serving.pool import compute_elsewhere
 
     blocker = nap(120.0)  # stopped below as soon as the figures are back
     pool.submit(blocker)
@@ -277,7 +277,7 @@ def test_students_seeds_change_pairs_and_weights_not_the_split():
     classroom = PRESETS["classroom"].replace(dataset="mnist-5k")
     refs = {RemoteTrainingJob(classroom.replace(seed=seed), None).dataset_ref for seed in (0, 2504, 99_999)}
     assert len(refs) == 1
-    from siamese_core.training import TrainingJob
+    from siamese_core.network.training import TrainingJob
 
     job = TrainingJob(classroom.replace(seed=2504, epochs=1), max_batches=1)
     job.start()

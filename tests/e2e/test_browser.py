@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from siamese_core.config import SiameseConfig
-from siamese_core.models import build_siamese
+from siamese_core.network.models import build_siamese
 
 from .conftest import goto_nav, no_traceback, progress_step, shot, wait_idle
 

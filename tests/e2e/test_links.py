@@ -238,8 +238,8 @@ def test_a_reload_and_a_second_tab_find_the_run(browser, server):
 
 
 def test_a_large_exported_model_uploads_back(browser, server, tmp_path):
-    from siamese_core.models import build_siamese
-    from siamese_core.persistence import save_model
+    from siamese_core.network.models import build_siamese
+    from siamese_core.network.persistence import save_model
 
     config = PRESETS["matchnet"]
     path = tmp_path / "matchnet.keras"

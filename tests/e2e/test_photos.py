@@ -35,7 +35,7 @@ def jpeg_file(path, image: np.ndarray) -> str:
 
 
 def a_test_digit(label: int) -> np.ndarray:
-    from siamese_core.data import load_dataset
+    from siamese_core.network.data import load_dataset
 
     test = load_dataset("mnist-5k").test
     return test.x[np.flatnonzero(test.y == label)[0]]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from siamese_core.memory import rss_mb
+from siamese_core.serving.memory import rss_mb
 
 from .conftest import no_traceback, start_server, stop_server, wait_idle
 

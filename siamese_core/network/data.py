@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DIFFERENT, SAME
+from siamese_core import ASSETS
+from siamese_core.config import DIFFERENT, SAME
 
 KERAS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 KERAS_URLS = {"mnist": KERAS_BASE + "mnist.npz"}
@@ -223,7 +224,7 @@ def load_dataset(
     return _split(name, seed, held_out_classes, val_size, note, exclude_embedded)
 
 
-EMBEDDED_DIGITS = Path(__file__).parent / "assets" / "mnist_5k.npz"
+EMBEDDED_DIGITS = ASSETS / "mnist_5k.npz"
 
 
 def embedded_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -346,7 +347,7 @@ def balanced_pairs(y: np.ndarray, n_pairs: int, rng: np.random.Generator) -> Pai
 
 
 def keras_example_pairs(y: np.ndarray, rng: np.random.Generator) -> Pairs:
-    """Seed 003's ``create_pairs``, on indices.
+    """The Keras example's ``create_pairs``, on indices.
 
     For every class d and i < n = min class count - 1: the positive pair
     (d[i], d[i+1]) then the negative pair (d[i], dn[i]) with dn a random other class.

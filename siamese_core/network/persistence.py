@@ -2,7 +2,7 @@
 
 - ``.keras`` files load with ``safe_mode=True`` (kept on: a Lambda layer is arbitrary
   code, and Keras refuses it). Our distance layers are registered classes, not Lambdas.
-- Every variable by name as ``.npz`` (seed 002's "save every variable by name"), loaded
+- Every variable by name as ``.npz`` (the transfer post's "save every variable by name"), loaded
   back with ``allow_pickle=False``: nothing a user sends is ever unpickled.
 - Lab metadata (config, calibrated threshold, data set) rides inside the ``.keras`` zip as
   ``siamese_lab.json``; Keras ignores files it does not know.
@@ -20,10 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import SiameseConfig
+from siamese_core import ASSETS
+from siamese_core.config import SiameseConfig
 
 META_NAME = "siamese_lab.json"
-DEFAULT_MODEL = Path(__file__).parent / "assets" / "default.keras"
+DEFAULT_MODEL = ASSETS / "default.keras"
 MAX_MODEL_BYTES = 50 * 1024 * 1024
 
 
@@ -33,8 +34,8 @@ class ModelProblem(ValueError):
 
 def save_model(model, path: str | os.PathLike, config: SiameseConfig | None = None, **meta) -> None:
     """Save ``model`` as .keras (weights only from training: no optimizer state) + metadata."""
-    from ._keras import keras
-    from .models import build_siamese
+    from siamese_core.network._keras import keras
+    from siamese_core.network.models import build_siamese
 
     path = Path(path)
     if config is not None:  # a fresh, uncompiled copy keeps the file small and portable
@@ -89,8 +90,11 @@ def load_model(path: str | os.PathLike):
     Raises ModelProblem with a clear sentence for a corrupt file, a file with a Lambda
     layer, or a model that is not a two-input Siamese network on 28x28 images.
     """
-    from . import losses, models  # noqa: F401  (registers the custom classes)
-    from ._keras import keras
+    from siamese_core.network import (
+        losses,  # noqa: F401  (registers the custom classes)
+        models,  # noqa: F401  (registers the custom classes)
+    )
+    from siamese_core.network._keras import keras
 
     path = Path(path)
     if path.stat().st_size > MAX_MODEL_BYTES:
@@ -122,7 +126,7 @@ def load_model_bytes(data: bytes):
 
 
 def check_siamese(model) -> None:
-    from ._keras import keras
+    from siamese_core.network._keras import keras
 
     inputs = model.inputs if isinstance(model.inputs, list) else [model.inputs]
     ok = (
@@ -149,7 +153,7 @@ def load_default():
 def named_variables(model) -> dict:
     """Every variable once, named ``<sub-model>/<layer>/<variable>`` for layers inside a
     branch (``branch/dense_1/kernel``) and ``<layer>/<variable>`` for the head's own."""
-    from ._keras import keras
+    from siamese_core.network._keras import keras
 
     out = {}
     for layer in model.layers:
@@ -160,7 +164,7 @@ def named_variables(model) -> dict:
 
 
 def weights_npz(model) -> bytes:
-    """All variables as one .npz, keyed by :func:`named_variables` (seed 002)."""
+    """All variables as one .npz, keyed by :func:`named_variables` (the transfer post)."""
     arrays = {name: np.asarray(v.numpy()) for name, v in named_variables(model).items()}
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -195,7 +199,7 @@ def load_weights_npz(model, data: bytes, skip: tuple[str, ...] = ()) -> list[str
 
 
 def weight_table(model) -> list[dict]:
-    """Per layer: each weight's name, shape and size (seed 001's get_weights, readable)."""
+    """Per layer: each weight's name, shape and size (the composing post's get_weights, readable)."""
     return [
         {"variable": name, "shape": "x".join(map(str, v.shape)), "parameters": int(np.prod(v.shape))}
         for name, v in named_variables(model).items()

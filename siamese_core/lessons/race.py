@@ -3,10 +3,10 @@ sharing, on the same data, pairs, seed and budget, taking turns a few batches at
 curves grow together; then each network's parameters, training time, test report and the
 asymmetry of its verdict, ``|d(A, B) - d(B, A)|``, on the same test pairs.
 
-Each side is an ordinary :class:`~siamese_core.training.TrainingJob` (same pairs: its pairs and
+Each side is an ordinary :class:`~siamese_core.network.training.TrainingJob` (same pairs: its pairs and
 shuffles come from ``config.seed``, which both share), stepped with its own Step control while
 the other waits paused; a paused job's clock stops, so each side's time is its own training
-only. It runs as one worker task (``siamese_core.race:race``): one place in the line, and the
+only. It runs as one worker task (``siamese_core.lessons.race:race``): one place in the line, and the
 student's one training.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import SiameseConfig
-from .jobs import Status, Stopped
+from siamese_core.config import SiameseConfig
+from siamese_core.jobs import Status, Stopped
 
 POLL_SECONDS = 0.005
 
@@ -56,7 +56,7 @@ class RaceResult:
 def asymmetry(model, x: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """``|d(x_i, x_j) - d(x_j, x_i)|`` per pair: the same pair fed in both orders. Zero for a
     shared branch under a symmetric distance; two branches embed A and B differently."""
-    from .evaluation import pair_scores
+    from siamese_core.network.evaluation import pair_scores
 
     return np.abs(pair_scores(model, x, i, j) - pair_scores(model, x, j, i))
 
@@ -77,7 +77,7 @@ def race(
     """Train ``config`` shared and unshared, taking turns of ``turn_batches`` batches (rounded to
     whole graph calls of ``steps_per_execution``). ``report(fraction, message, state)`` gets both
     sides' curves; it raises :class:`Stopped` when the owner stops the race."""
-    from .training import TrainingJob
+    from siamese_core.network.training import TrainingJob
 
     jobs = {
         shared: TrainingJob(config.replace(shared=shared), data, probe_per_class=1, max_batches=max_batches)
@@ -123,7 +123,7 @@ def race(
         sides[shared] = RaceSide(
             shared=shared,
             parameters=int(job.model.count_params()),
-            seconds=float(job.result["train_seconds"]),
+            seconds=float(job.result.train_seconds),
             test_accuracy=float(job.report.accuracy),
             auc=float(job.report.auc),
             threshold=float(job.report.threshold),

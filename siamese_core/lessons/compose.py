@@ -2,7 +2,7 @@
 
 Two ways to connect an encoder A and a decoder B:
 - nesting: call the models, ``decoder(encoder(x))``: C holds A and B as sub-models;
-- layer by layer: re-apply A's and B's layers to a new input, as the source post (seed 001) does.
+- layer by layer: re-apply A's and B's layers to a new input, as the composing post does.
 Either way C owns no new variables: training C moves A's and B's own weights.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._keras import keras, layers
-from .models import IMAGE_SHAPE
+from siamese_core.network._keras import keras, layers
+from siamese_core.network.models import IMAGE_SHAPE
 
 
 def copy_model(model: keras.Model, name: str | None = None) -> keras.Model:
@@ -43,7 +43,7 @@ def compose_nested(encoder: keras.Model, decoder: keras.Model, name: str = "comp
 def compose_layerwise(
     encoder: keras.Model, decoder: keras.Model, name: str = "composed_layers"
 ) -> keras.Model:
-    """The seed's way: take every layer of A, then of B, and call it on the running tensor."""
+    """The composing post's way: take every layer of A, then of B, and call it on the running tensor."""
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
     x = inp
     for layer in [*encoder.layers[1:], *decoder.layers[1:]]:  # [0] is each model's InputLayer
@@ -124,7 +124,7 @@ def autoencoder_lesson(
     """The More lessons task "Train C both ways": C = B(A(x)) with A the model's branch, trained
     jointly, then with A frozen. Per way: loss per epoch, A's largest weight change, the
     reconstructions of ``tests`` (0..255) and the trained decoder."""
-    from .models import embedding_model
+    from siamese_core.network.models import embedding_model
 
     runs = {}
     for n, joint in enumerate((True, False)):

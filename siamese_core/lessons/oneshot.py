@@ -41,7 +41,7 @@ def rank_gallery(model, gallery: dict[str, np.ndarray], query: np.ndarray, thres
 
     Ties keep the gallery's order (a stable sort), so a ranking is reproducible.
     """
-    from .evaluation import pair_scores
+    from siamese_core.network.evaluation import pair_scores
 
     if len(gallery) < 1:
         raise ValueError("the gallery is empty")
@@ -100,7 +100,7 @@ def one_shot_digits(
     trial takes n classes, one support digit of each and a new query of one of them; right when
     the query's own class scores lowest. The true support sits at a random place among the n, so
     a model that scores every pair alike gets chance (1/n), not a perfect score from a tie."""
-    from .evaluation import one_shot_trials, pair_scores
+    from siamese_core.network.evaluation import one_shot_trials, pair_scores
 
     queries, supports, truth = one_shot_trials(y, n_way, trials, seed, classes)
     n = supports.shape[1]

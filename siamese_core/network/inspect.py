@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._keras import keras
-from .config import SiameseConfig
+from siamese_core.config import SiameseConfig
+from siamese_core.network._keras import keras
 
 
 @dataclass(frozen=True)
@@ -261,65 +261,6 @@ def generated_code(config: SiameseConfig) -> str:
     return "\n".join(parts) + "\n"
 
 
-_BUILDER = """def create_base_network(x):
-    x = layers.Conv2D(64, 5, activation="relu", padding="same")(x)
-    x = layers.Conv2D(128, 4, activation="relu", padding="same")(x)
-    x = layers.Conv2D(256, 4, activation="relu", padding="same")(x)
-    x = layers.Conv2D(64, 1, activation="relu", padding="same")(x)
-    x = layers.MaxPooling2D(2, 2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(512, activation="relu")(x)
-    return layers.Reshape((1, 512))(x)
-"""  # seed 004's layer-building function, in both the wrapped fix and the mistake
-MULTI_INPUT_CODE = {
-    True: """# Right: instantiate the layers ONCE, then call the same objects on every input.
-stack = [
-    layers.Conv2D(64, 5, activation="relu", padding="same"),
-    layers.Conv2D(128, 4, activation="relu", padding="same"),
-    layers.Conv2D(256, 4, activation="relu", padding="same"),
-    layers.Conv2D(64, 1, activation="relu", padding="same"),
-    layers.MaxPooling2D(2, 2),
-    layers.Flatten(),
-    layers.Dense(512, activation="relu"),
-    layers.Reshape((1, 512)),
-]
-
-def apply(x):
-    for layer in stack:
-        x = layer(x)
-    return x
-
-inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
-x = layers.Concatenate(axis=1)([apply(i) for i in inputs])
-x = layers.LSTM(128)(x)
-model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
-""",
-    "wrapped": """# Right too: call the layer-building function ONCE, inside one keras.Model,
-# then call that model on every input: one set of weights, like the layers above.
-"""
-    + _BUILDER
-    + """
-image = keras.Input((28, 28, 1))
-cnn_stack = keras.Model(image, create_base_network(image), name="cnn_stack")
-
-inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
-x = layers.Concatenate(axis=1)([cnn_stack(i) for i in inputs])
-x = layers.LSTM(128)(x)
-model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
-""",
-    False: """# Wrong: this function CREATES new layers every time it is called,
-# so each input gets its own copy of the whole stack.
-"""
-    + _BUILDER
-    + """
-inputs = [keras.Input((28, 28, 1)) for _ in range(N)]
-x = layers.Concatenate(axis=1)([create_base_network(i) for i in inputs])
-x = layers.LSTM(128)(x)
-model = keras.Model(inputs, layers.Dense(3, activation="softmax")(x))
-""",
-}
-
-
 # ---- proofs and comparisons the lab shows ------------------------------------------------------
 def branch_of_input(model: keras.Model, side: int) -> keras.Model:
     """The branch sub-model that embeds input A (``side`` 0) or input B (1): the same object
@@ -371,35 +312,3 @@ def branch_activations(model: keras.Model, image: np.ndarray, side: int) -> list
         Activation(layer.name.removeprefix("a_").removeprefix("b_"), np.asarray(out)[0])
         for layer, out in zip(wanted, outputs, strict=True)
     ]
-
-
-def multi_input_counts(n_inputs: int) -> dict[str, int]:
-    """Seed 004 for N inputs, every number read from built Keras models: the two right builds
-    (layers instantiated once; the builder wrapped in one model), the mistaken one, and the
-    parts that explain the ratio: the CNN stack (one copy) and the LSTM + output head."""
-    from .models import build_multi_input
-
-    right = build_multi_input(n_inputs, reuse=True).count_params()
-    wrapped_model = build_multi_input(n_inputs, wrapped=True)
-    wrapped = wrapped_model.count_params()
-    stack = wrapped_model.get_layer("cnn_stack").count_params()
-    wrong = build_multi_input(n_inputs, reuse=False).count_params()
-    return {
-        "inputs": n_inputs,
-        "reused": right,
-        "wrapped": wrapped,
-        "rebuilt": wrong,
-        "extra": wrong - right,
-        "stack": stack,
-        "head": right - stack,
-    }
-
-
-def multi_input_table(report, largest: int = 8) -> dict[int, dict[str, int]]:
-    """:func:`multi_input_counts` for N = 2 … ``largest``, as one worker task: the N-input
-    networks reach 57 million parameters, whose memory a long-running web server would keep."""
-    table = {}
-    for n in range(2, largest + 1):
-        report((n - 2) / (largest - 1), f"{n} inputs")
-        table[n] = multi_input_counts(n)
-    return table

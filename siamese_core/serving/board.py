@@ -523,7 +523,7 @@ _NOT_SETUP = ("shared", "seed", "steps_per_execution", "jit_compile", "dataset")
 def setup_words(config) -> str:
     """A configuration in a few words for the board: its nearest preset, plus what differs
     (``classroom``, ``classroom · margin 0.25``). Sharing is left out: the board colours it."""
-    from .config import PRESETS
+    from siamese_core.config import PRESETS
 
     def differences(base) -> list[str]:
         words = []

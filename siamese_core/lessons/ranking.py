@@ -1,8 +1,8 @@
-"""Seed 002's RankIQA: learning to rank image quality from pairs of distortion levels.
+"""The transfer post's RankIQA: learning to rank image quality from pairs of distortion levels.
 
 Each digit is shown at L distortion levels (0 = untouched, L-1 = worst). A single-branch
 scorer gives every image a quality score; a batch holds G groups of one digit at all L
-levels, and the scores are reshaped to (G, L), the seed's batch trick: every pair inside a
+levels, and the scores are reshaped to (G, L), the post's batch trick: every pair inside a
 group is a Siamese pair, with no pair ever materialised.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._keras import keras, layers, ops
-from .models import IMAGE_SHAPE
+from siamese_core.network._keras import keras, layers, ops
+from siamese_core.network.models import IMAGE_SHAPE
 
 KINDS = ("blur", "noise")
 
@@ -38,7 +38,7 @@ def ranking_set(x: np.ndarray, levels: int = 6, kind: str = "blur", seed: int = 
 
 
 def operator_matrix(levels: int) -> np.ndarray:
-    """The seed's L x (L-1) operator: column j = sum over worse levels i > j of (s_j - s_i).
+    """The post's L x (L-1) operator: column j = sum over worse levels i > j of (s_j - s_i).
 
     For L = 6 the first column is (5, -1, -1, -1, -1, -1)^T, the second (0, 4, -1, -1, -1, -1)^T.
     """
@@ -106,7 +106,7 @@ def train_scorer(
     def step(batch):
         with tf.GradientTape() as tape:
             s = model(tf.reshape(batch, (-1, *IMAGE_SHAPE)), training=True)
-            value = loss_fn(tf.reshape(s, (-1, levels)), margin)  # the seed's reshape
+            value = loss_fn(tf.reshape(s, (-1, levels)), margin)  # the post's reshape
         grads = tape.gradient(value, model.trainable_variables)
         opt.apply_gradients(zip(grads, model.trainable_variables))
         return value
@@ -136,7 +136,11 @@ def srocc(scores: np.ndarray) -> float:
     return float(spearmanr(scores.ravel(), quality).statistic)
 
 
-POST_SETTING = {"groups_per_batch": 4, "levels": 6, "margin": 100.0}  # seed 002: a batch of 24, margin 100
+POST_SETTING = {
+    "groups_per_batch": 4,
+    "levels": 6,
+    "margin": 100.0,
+}  # the transfer post: a batch of 24, margin 100
 
 
 def operator_terms(scores: np.ndarray, margin: float) -> dict[str, np.ndarray]:

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ._keras import keras
-from .config import SPLIT_SEED, SiameseConfig
-from .data import Dataset, load_dataset, pairs_for, probe_indices
-from .jobs import STOPPED_BY_USER, JobSnapshot, JobState, Status, ThreadedJob
-from .memory import release_free_memory
+from siamese_core.config import SPLIT_SEED, SiameseConfig
+from siamese_core.jobs import STOPPED_BY_USER, JobSnapshot, JobState, Status, ThreadedJob, TrainingResult
+from siamese_core.network._keras import keras
+from siamese_core.network.data import Dataset, load_dataset, pairs_for, probe_indices
+from siamese_core.serving.memory import release_free_memory
 
 __all__ = ["JobSnapshot", "JobState", "Status", "TrainingJob", "with_grace"]
 
@@ -49,7 +49,7 @@ def describe_device() -> str:
 
 
 def make_optimizer(config: SiameseConfig):
-    from ._keras import keras
+    from siamese_core.network._keras import keras
 
     cls = {
         "rmsprop": keras.optimizers.RMSprop,
@@ -60,8 +60,8 @@ def make_optimizer(config: SiameseConfig):
 
 
 def compile_model(model, config: SiameseConfig) -> None:
-    from ._keras import keras
-    from .losses import ContrastiveLoss, PairAccuracy
+    from siamese_core.network._keras import keras
+    from siamese_core.network.losses import ContrastiveLoss, PairAccuracy
 
     if config.head == "matchnet":
         loss = keras.losses.SparseCategoricalCrossentropy()
@@ -152,7 +152,7 @@ class TrainingJob(JobState, ThreadedJob):
         self.probe_images: np.ndarray | None = None
         self.probe_snapshots: list[np.ndarray] = []  # embeddings of the probe per epoch (0 = init)
         self.probe_index: np.ndarray | None = None  # which test digits the probe is
-        self.report = None  # the test report (siamese_core.evaluation.Report) once the run is over
+        self.report = None  # the test report (siamese_core.network.evaluation.Report) once the run is over
         self.model = None
         self._last_event = 0.0
 
@@ -237,8 +237,8 @@ class TrainingJob(JobState, ThreadedJob):
         return self.result
 
     def _run(self) -> None:
-        from .evaluation import accuracy_at, best_threshold, embed, pair_scores
-        from .models import build_siamese
+        from siamese_core.network.evaluation import accuracy_at, best_threshold, embed, pair_scores
+        from siamese_core.network.models import build_siamese
 
         c = self.config
         ds = self.dataset or load_dataset(c.dataset, SPLIT_SEED, c.held_out_classes, val_size=c.val_size)
@@ -301,7 +301,7 @@ class TrainingJob(JobState, ThreadedJob):
         self._finish(model, callback)
 
     def _finish(self, model, callback) -> None:
-        from .evaluation import evaluate
+        from siamese_core.network.evaluation import evaluate
 
         c = self.config
         if callback.failure:
@@ -312,27 +312,27 @@ class TrainingJob(JobState, ThreadedJob):
             return
         report = evaluate(model, self.dataset, self.threshold, self.test_protocol, c.seed)
         self.report = report  # everything the Evaluate page shows about these test pairs
-        result = {
+        result = TrainingResult(
             **report.as_dict(),
-            "epochs": len(self.epochs),
-            "steps": self.global_step,
-            "train_seconds": round(self.train_seconds, 3),
-            "dataset": self.dataset.name,
-            "dataset_note": self.dataset.note,
-            "device": self.device,
-            "stopped_early": callback.stop_requested(),
-        }
+            epochs=len(self.epochs),
+            steps=self.global_step,
+            train_seconds=round(self.train_seconds, 3),
+            dataset=self.dataset.name,
+            dataset_note=self.dataset.note,
+            device=self.device,
+            stopped_early=callback.stop_requested(),
+        )
         status = Status.STOPPED if callback.stop_requested() else Status.FINISHED
         if callback._capped() and not self._control.stop:
             self.reason = f"reached the limit of {self.max_batches} batches"
         reason = (self.reason or STOPPED_BY_USER) if status == Status.STOPPED else ""
         self._set_status(status, reason, result=result)
-        self._emit({"kind": "done", "status": status, **result})
+        self._emit({"kind": "done", "status": status, **result.as_dict()})
 
 
 def validation_loss(config: SiameseConfig, scores: np.ndarray, same: np.ndarray) -> float:
     """The training loss on validation pairs, from their scores (no second forward pass)."""
-    from .losses import contrastive_loss, match_cross_entropy
+    from siamese_core.network.losses import contrastive_loss, match_cross_entropy
 
     if config.head == "matchnet":
         return float(match_cross_entropy(same, 1.0 - scores))

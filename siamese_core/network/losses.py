@@ -1,7 +1,7 @@
 """Contrastive loss (Hadsell, Chopra & LeCun 2006) and pair accuracy, as pure functions.
 
 Label convention: ``config.SAME`` (1) marks a pair of the same class, ``config.DIFFERENT``
-(0) a pair of different classes, as in the Keras example (seed 003).
+(0) a pair of different classes, as in the Keras example.
 
 Shapes: ``y_true`` and ``distance`` are both ``(batch, 1)``. Keras 3 hands targets to the
 loss exactly as given, and ``(n,) - (n, 1)`` broadcasts to ``(n, n)``: every pair is then
@@ -11,8 +11,8 @@ refuse mismatched shapes instead of broadcasting.
 
 from __future__ import annotations
 
-from ._keras import keras, ops
-from .config import SAME
+from siamese_core.config import SAME
+from siamese_core.network._keras import keras, ops
 
 
 def _check_same_shape(y_true, y_pred, what: str) -> None:

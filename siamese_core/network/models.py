@@ -1,4 +1,4 @@
-"""Feature branches, heads, the weight-sharing switch, and seed 004's N-input network.
+"""Feature branches, heads, the weight-sharing switch, and the N-input post's N-input network.
 
 Every model takes uint8 images of shape (28, 28) and scales them inside the graph, so the
 data set is held once as uint8 and never copied to float.
@@ -6,8 +6,8 @@ data set is held once as uint8 and never copied to float.
 
 from __future__ import annotations
 
-from ._keras import keras, layers, ops
-from .config import SiameseConfig
+from siamese_core.config import SiameseConfig
+from siamese_core.network._keras import keras, layers, ops
 
 IMAGE_SHAPE = (28, 28)
 
@@ -48,7 +48,7 @@ def build_branch(kind: str, embedding_dim: int, name: str = "branch", prefix: st
     p = prefix
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name=f"{p}image")
     x = layers.Rescaling(1.0 / 255, name=f"{p}scale")(inp)
-    if kind == "mlp":  # seed 003's create_base_network
+    if kind == "mlp":  # the Keras example's create_base_network
         x = layers.Flatten(name=f"{p}flatten")(x)
         x = layers.Dense(128, activation="relu", name=f"{p}dense_1")(x)
         x = layers.Dropout(0.1, name=f"{p}dropout_1")(x)
@@ -71,7 +71,7 @@ def build_branch(kind: str, embedding_dim: int, name: str = "branch", prefix: st
         x = layers.Flatten(name=f"{p}flatten")(x)
         x = layers.Dense(128, activation="relu", name=f"{p}dense")(x)
         x = layers.Dense(embedding_dim, name=f"{p}embedding")(x)
-    elif kind == "matchnet":  # seed 000's feature network, sized for 28x28x1
+    elif kind == "matchnet":  # the weight-sharing post's feature network, sized for 28x28x1
         x = layers.Reshape((*IMAGE_SHAPE, 1), name=f"{p}channels")(x)
         x = layers.Conv2D(24, 3, padding="same", activation="relu", name=f"{p}conv_1")(x)
         x = layers.MaxPooling2D(3, name=f"{p}pool_1")(x)
@@ -109,7 +109,7 @@ def build_siamese(config: SiameseConfig) -> keras.Model:
     if config.head == "distance":
         layer = EuclideanDistance if config.distance == "euclidean" else CosineDistance
         out = layer(name="distance")([emb_a, emb_b])
-    elif config.head == "matchnet":  # seed 000's decision network
+    elif config.head == "matchnet":  # the weight-sharing post's decision network
         x = layers.Concatenate(name="head_concat")([emb_a, emb_b])
         x = layers.Dense(1024, activation="relu", name="head_fc_1")(x)
         x = layers.Dense(1024, activation="relu", name="head_fc_2")(x)
@@ -134,58 +134,6 @@ def embedding_model(model: keras.Model) -> keras.Model:
 
 def head_kind(model: keras.Model) -> str:
     return "matchnet" if model.output.shape[-1] == 2 else "distance"
-
-
-# ---- seed 004: the N-input CNN + LSTM, built right and built wrong -------------------------
-MULTI_INPUT_SHAPE = (28, 28, 1)
-
-
-def _multi_stack_layers():
-    """Seed 004's stack, instantiated (but not yet called)."""
-    return [
-        layers.Conv2D(64, 5, activation="relu", padding="same"),
-        layers.Conv2D(128, 4, activation="relu", padding="same"),
-        layers.Conv2D(256, 4, activation="relu", padding="same"),
-        layers.Conv2D(64, 1, activation="relu", padding="same"),
-        layers.MaxPooling2D(2, 2),
-        layers.Flatten(),
-        layers.Dense(512, activation="relu"),
-        layers.Reshape((1, 512)),
-    ]
-
-
-def _apply(stack, x):
-    for layer in stack:
-        x = layer(x)
-    return x
-
-
-def build_multi_input(n_inputs: int = 6, reuse: bool = True, wrapped: bool = False) -> keras.Model:
-    """Seed 004's network: N images -> shared CNN stack -> concat (N, 512) -> LSTM -> 3 classes.
-
-    ``reuse=True`` instantiates the stack's layers once and calls them on every input (the
-    seed's fix). ``wrapped=True`` is the other fix: the layer-building function is called once,
-    inside one ``keras.Model`` (the stack as a model), and that model is called on every input.
-    ``reuse=False`` is the seed's mistake: a builder that creates new layers each time it is
-    called, so every input gets its own copy of the stack.
-    """
-    if not 1 <= n_inputs <= 16:
-        raise ValueError("n_inputs must be between 1 and 16")
-    inputs = [keras.Input(MULTI_INPUT_SHAPE, name=f"input_{k + 1}") for k in range(n_inputs)]
-    if wrapped:
-        image = keras.Input(MULTI_INPUT_SHAPE, name="image")
-        stack_model = keras.Model(image, _apply(_multi_stack_layers(), image), name="cnn_stack")
-        features = [stack_model(x) for x in inputs]
-    elif reuse:
-        stack = _multi_stack_layers()
-        features = [_apply(stack, x) for x in inputs]
-    else:
-        features = [_apply(_multi_stack_layers(), x) for x in inputs]
-    x = layers.Concatenate(axis=1)(features) if n_inputs > 1 else features[0]
-    x = layers.LSTM(128, name="lstm")(x)
-    out = layers.Dense(3, activation="softmax", name="out")(x)
-    kind = "wrapped" if wrapped else "reused" if reuse else "rebuilt"
-    return keras.Model(inputs, out, name="multi_input_" + kind)
 
 
 def embedding_metric(model: keras.Model) -> str:

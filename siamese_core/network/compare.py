@@ -12,8 +12,8 @@ def compare_pair(model, a: np.ndarray, b: np.ndarray, threshold: float) -> dict:
     ``distance`` is the model's dissimilarity (Euclidean or cosine distance, or
     1 - p(same) for the matchnet head); the pair is "same" when it is below ``threshold``.
     """
-    from .evaluation import dissimilarity, forward
-    from .models import head_kind
+    from siamese_core.network.evaluation import dissimilarity, forward
+    from siamese_core.network.models import head_kind
 
     distance = float(dissimilarity(model, forward(model)([a[None], b[None]]))[0])
     p_same = 1.0 - distance if head_kind(model) == "matchnet" else None

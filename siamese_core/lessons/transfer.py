@@ -1,4 +1,4 @@
-"""Seed 002: transfer learning from a partial checkpoint, and a few-labels experiment.
+"""The transfer post: transfer learning from a partial checkpoint, and a few-labels experiment.
 
 "Load every variable but the logits": a classifier built from the same feature branch
 plus a new softmax layer receives every Siamese variable whose name it shares; its new
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._keras import keras, layers
-from .config import SiameseConfig
-from .models import IMAGE_SHAPE, build_branch
+from siamese_core.config import SiameseConfig
+from siamese_core.network._keras import keras, layers
+from siamese_core.network.models import IMAGE_SHAPE, build_branch
 
 
 def build_classifier(config: SiameseConfig, n_classes: int = 10) -> keras.Model:
@@ -28,7 +28,7 @@ def restore_all_but_head(classifier: keras.Model, siamese: keras.Model) -> list[
     An unshared Siamese model's ``branch_a`` (input A's branch) stands in for ``branch``.
     Returns the names restored. The classifier's ``logits`` are left as initialised.
     """
-    from .persistence import load_weights_npz, named_variables, weights_npz
+    from siamese_core.network.persistence import load_weights_npz, named_variables, weights_npz
 
     source = named_variables(siamese)
     if not any(k.startswith("branch/") for k in source):
@@ -52,7 +52,7 @@ def few_shot_sample(y: np.ndarray, k: int, rng: np.random.Generator, classes=ran
 
 
 def nearest_neighbour_accuracy(emb_train, y_train, emb_test, y_test) -> float:
-    from .evaluation import pairwise_distances
+    from siamese_core.network.evaluation import pairwise_distances
 
     d = pairwise_distances(emb_test.astype(np.float64), emb_train.astype(np.float64))
     return float(np.mean(y_train[np.argmin(d, axis=1)] == y_test))
@@ -91,7 +91,7 @@ def k_shot_experiment(
     ``report(fraction, message)``, when given, is called before each of the 3 trainings per k.
     """
     report = report or (lambda fraction, message: None)
-    from .evaluation import embed
+    from siamese_core.network.evaluation import embed
 
     rng = np.random.default_rng(seed)
     test = rng.permutation(len(dataset.test.y))[:test_size]

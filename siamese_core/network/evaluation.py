@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import SAME
+from siamese_core.config import SAME
 
 
 # ---- pair metrics --------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def dissimilarity(model, output: np.ndarray) -> np.ndarray:
     """The model's outputs for n pairs as dissimilarity scores, shape (n,): the distance for
     a distance head, ``1 - p(same)`` for the matchnet head. "Same" is a score below the
     threshold, whichever head."""
-    from .models import head_kind
+    from siamese_core.network.models import head_kind
 
     output = np.asarray(output)
     if head_kind(model) == "matchnet":
@@ -229,7 +229,7 @@ def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: 
 
 
 def embed(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
-    from .models import embedding_model
+    from siamese_core.network.models import embedding_model
 
     branch = embedding_model(model)
     run = forward(branch)
@@ -270,7 +270,7 @@ def evaluate(
     model, dataset, threshold: float, protocol: str = "balanced", seed: int = 0, max_retrieval: int = 1000
 ) -> Report:
     """Test-set report: pair accuracy at ``threshold``, AUC, retrieval, one-shot."""
-    from .data import pairs_for
+    from siamese_core.network.data import pairs_for
 
     rng = np.random.default_rng(seed + 1)
     test = dataset.test
@@ -308,7 +308,7 @@ def comparable_embeddings(model, embeddings: np.ndarray) -> np.ndarray:
     """Embeddings whose Euclidean distances rank pairs as the model's own distance does: a
     cosine model's are scaled to unit length (then |a - b|^2 = 2 - 2 cos), others are as
     they are. Retrieval and one-shot figures then agree with the model's verdicts."""
-    from .models import embedding_metric
+    from siamese_core.network.models import embedding_metric
 
     if embedding_metric(model) != "cosine":
         return embeddings
@@ -318,8 +318,8 @@ def comparable_embeddings(model, embeddings: np.ndarray) -> np.ndarray:
 def pretrained_figures(report, data, n_points: int = 1000) -> dict:
     """What the pages show of the pretrained default model on ``data``, as one worker task: the
     test report (Evaluate) and the embeddings of the Embeddings page's default sample."""
-    from .data import display_sample
-    from .persistence import load_default
+    from siamese_core.network.data import display_sample
+    from siamese_core.network.persistence import load_default
 
     model, meta = load_default()
     report(0.0, "test pairs")

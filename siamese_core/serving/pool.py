@@ -1,0 +1,388 @@
+"""Trainings in worker processes, behind one first-in-first-out queue.
+
+Why processes: Keras/TensorFlow's training path keeps a few MB of every ``fit`` in the process
+that ran it, for good (NOTES.md: ~13 MB per small training, even after ``clear_session``); a
+process that exits returns all of it. So the web server never trains: it keeps a
+:class:`WorkerPool` of ``size`` long-lived worker processes (TensorFlow imported once, so a
+training starts in about a second), sends each job to an idle worker, mirrors the job's
+progress in a :class:`RemoteTrainingJob` or :class:`RemoteTask` that the pages read exactly like
+the in-process jobs, and recycles a worker after ``max_jobs`` jobs or above ``memory_mark_mb``.
+A worker that dies (out of memory, a TensorFlow abort) fails its one job with a sentence; the
+pool starts a new worker and the queue goes on.
+
+The pool's interface is small on purpose: ``submit``, ``cancel``, ``place``, ``stats`` and the
+jobs' own ``snapshot / pause / resume / step / stop``. A school that outgrows one server replaces
+it with an existing job queue (README, "Past one server").
+
+The messages and what travels in them: ``protocol.py``; the mirrors the pages read:
+``mirrors.py``; the worker process: ``worker.py``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from siamese_core.jobs import STOPPED_BY_USER, Status
+from siamese_core.serving.memory import pss_mb
+from siamese_core.serving.mirrors import RemoteJob, RemoteTask
+from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE
+
+DEFAULT_MAX_JOBS = 10  # a worker is replaced after this many jobs (it keeps ~10-30 MB of each)
+DEFAULT_MEMORY_MARK_MB = 1000.0  # ... or once its memory (PSS) passes this
+DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has finished
+ALIVE_CHECK_SECONDS = 2.0  # how often the pool asks whether queued and running jobs' owners are there
+
+
+# ---- the pool ----------------------------------------------------------------------------------------------
+@dataclass
+class _Worker:
+    process: subprocess.Popen
+    conn: Connection
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    ready: threading.Event = field(default_factory=threading.Event)
+    job: RemoteJob | None = None
+    jobs_done: int = 0
+    retiring: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def send(self, message: tuple) -> bool:
+        try:
+            with self.send_lock:
+                self.conn.send(message)
+            return True
+        except (OSError, EOFError, ValueError):
+            return False
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    pid: int
+    pss_mb: float  # its share of memory (libraries shared with the server counted once)
+    jobs_done: int
+    job: str  # "" when idle; else "training (owner)"
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    size: int
+    running: int
+    queued: int
+    workers: tuple[WorkerInfo, ...]
+    finished: int
+    recycled: int
+    crashed: int
+    queue: tuple[tuple[str, str], ...]  # (kind or name, owner) in order
+    running_jobs: tuple[tuple[str, str, float], ...]  # (name, owner, seconds since it started)
+
+
+class WorkerPool:
+    """``size`` worker processes and one FIFO queue. Thread-safe; one per server."""
+
+    def __init__(
+        self,
+        size: int = 2,
+        *,
+        max_jobs: int = DEFAULT_MAX_JOBS,
+        memory_mark_mb: float = DEFAULT_MEMORY_MARK_MB,
+        threads_per_worker: int | None = None,
+        warm_up: bool = True,
+    ):
+        self.size = size
+        self.max_jobs = max_jobs
+        self.memory_mark_mb = memory_mark_mb
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        # one core each when there are enough: two trainings on two cores, no oversubscription
+        self.threads_per_worker = threads_per_worker or max(1, cores // size)
+        self.warm_up = warm_up
+        self._lock = threading.RLock()
+        self._queue: deque[RemoteJob] = deque()
+        self._workers: list[_Worker] = []
+        self._durations: dict[str, deque[float]] = {}
+        self.finished = self.recycled = self.crashed = 0
+        self._closed = False
+        for _ in range(size):
+            self._workers.append(self._spawn())
+        self._monitor = threading.Thread(target=self._watch_owners, name="siamese-pool-monitor", daemon=True)
+        self._monitor.start()
+
+    # ---- the interface -----------------------------------------------------------------------------------
+    def submit(self, job: RemoteJob) -> None:
+        """Put a job at the end of the line; it starts by itself when a worker is free."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the worker pool is shut down")
+            job._pool = self
+            job.queued_at = time.monotonic()
+            self._queue.append(job)
+            self._dispatch()
+
+    def cancel(self, job: RemoteJob, reason: str | None = None) -> bool:
+        """Take a waiting job out of the line (True), or ask a running one to stop (False), by
+        the path its owner's Stop takes; ``reason`` reaches the owner either way (None: the
+        owner's own words, "left the queue before it started" or "stopped by the user")."""
+        return job._control("abandon" if reason == ABANDONED else "stop", reason)
+
+    def place(self, job: RemoteJob) -> tuple[int, float] | None:
+        """(1-based place in line, estimated seconds until it starts), or None when not waiting."""
+        with self._lock:
+            if job not in self._queue:
+                return None
+            position = self._queue.index(job) + 1
+            now = time.monotonic()
+            free_at = []
+            for worker in self._workers:
+                running = worker.job
+                remaining = 0.0
+                if running is not None:
+                    remaining = max(self._expected(running) - (now - running.started_at), 1.0)
+                    if running.kind == "training" and (eta := running.snapshot().eta_seconds) is not None:
+                        remaining = eta + 2.0  # + the test evaluation
+                elif not worker.ready.is_set():
+                    remaining = max(5.0 - (now - worker.started), 0.0)  # TensorFlow still importing
+                free_at.append(remaining)
+            heapq.heapify(free_at)
+            for ahead in list(self._queue)[: position - 1]:
+                heapq.heappush(free_at, heapq.heappop(free_at) + self._expected(ahead))
+            return position, free_at[0] if free_at else 0.0
+
+    def stats(self, memory: bool = False) -> PoolStats:
+        """What the pool is doing; each worker's memory too with ``memory`` (reads /proc)."""
+        with self._lock:
+            now = time.monotonic()
+            workers = tuple(
+                WorkerInfo(
+                    w.pid,
+                    pss_mb(w.pid) if memory else 0.0,
+                    w.jobs_done,
+                    f"{w.job.name} ({w.job.owner})" if w.job else "",
+                )
+                for w in self._workers
+            )
+            return PoolStats(
+                self.size,
+                sum(w.job is not None for w in self._workers),
+                len(self._queue),
+                workers,
+                self.finished,
+                self.recycled,
+                self.crashed,
+                tuple((j.name, j.owner) for j in self._queue),
+                tuple((w.job.name, w.job.owner, now - w.job.started_at) for w in self._workers if w.job),
+            )
+
+    def jobs(self) -> tuple[tuple[RemoteJob, ...], tuple[RemoteJob, ...]]:
+        """(the waiting jobs in order, the running ones): what the teacher's page can stop."""
+        with self._lock:
+            return tuple(self._queue), tuple(w.job for w in self._workers if w.job is not None)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.pid for w in self._workers]
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._closed = True
+            for job in list(self._queue):
+                job._leave_queue("the server is shutting down")
+            self._queue.clear()
+            workers = list(self._workers)
+        for worker in workers:
+            worker.send(("exit",))
+        for worker in workers:
+            try:
+                worker.process.wait(5)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+
+    # ---- inside ------------------------------------------------------------------------------------------
+    def _expected(self, job: RemoteJob) -> float:
+        past = self._durations.get(job.kind)
+        return float(np.median(past)) if past else DEFAULT_SECONDS_PER_JOB
+
+    def _spawn(self) -> _Worker:
+        parent, child = socket.socketpair()
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+        root = str(Path(__file__).resolve().parents[2])  # the project: siamese_core's folder's parent
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "siamese_core.serving.worker",
+                str(child.fileno()),
+                str(self.threads_per_worker),
+                "1" if self.warm_up else "0",
+            ],
+            pass_fds=(child.fileno(),),
+            env=env,
+            cwd=root,
+        )
+        child.close()
+        worker = _Worker(process, Connection(parent.detach()))
+        threading.Thread(
+            target=self._read, args=(worker,), name=f"siamese-pool-{process.pid}", daemon=True
+        ).start()
+        return worker
+
+    def _dispatch(self) -> None:
+        """Give waiting jobs to idle workers (under the lock)."""
+        for worker in self._workers:
+            if not self._queue:
+                return
+            if worker.job is None and not worker.retiring and worker.process.poll() is None:
+                job = self._queue.popleft()
+                worker.job = job
+                job._dispatched()
+                if not worker.send(job._message()):
+                    continue  # its reader thread sees the dead worker and fails the job
+                for action, argument in job._controls:
+                    worker.send(("control", job.id, action, argument))
+                job._controls.clear()
+
+    def _control(self, job: RemoteJob, action: str, argument: Any) -> bool:
+        """A job's control: a stop takes a waiting job out of the line (True); anything else
+        waits with it, or goes to its worker at once."""
+        stop = action in ("stop", "abandon")
+        reason = ABANDONED if action == "abandon" else argument
+        with self._lock:
+            if job in self._queue:
+                if stop:
+                    self._queue.remove(job)
+                    job._leave_queue(reason or LEFT_QUEUE)
+                    return True
+                job._controls.append((action, argument))
+                return False
+            worker = next((w for w in self._workers if w.job is job), None)
+            if worker is not None and stop and not job.stop_reason:
+                job.stop_reason = reason or STOPPED_BY_USER
+        if worker is not None:
+            worker.send(("control", job.id, action, argument))
+        return False
+
+    def _read(self, worker: _Worker) -> None:
+        """One thread per worker: its messages, until it exits or dies."""
+        while True:
+            try:
+                message = worker.conn.recv()
+            except (EOFError, OSError):
+                break
+            except Exception:  # a message we cannot read: this worker cannot be trusted
+                worker.process.kill()
+                break
+            kind = message[0]
+            if kind == "ready":
+                worker.ready.set()
+            elif kind == "sync":
+                job = worker.job
+                if job is not None and job.id == message[1]:
+                    job._sync(message[2])
+            elif kind == "done":
+                self._job_done(worker, message[1], message[2])
+        self._worker_gone(worker)
+
+    def _job_done(self, worker: _Worker, job_id: int, payload: dict) -> None:
+        job = worker.job
+        if job is None or job.id != job_id:
+            return
+        job._finish(payload)
+        with self._lock:
+            worker.job = None
+            worker.jobs_done += 1
+            self.finished += 1
+            self._durations.setdefault(job.kind, deque(maxlen=20)).append(job.ended_at - job.started_at)
+            if worker.jobs_done >= self.max_jobs or payload.get("pss_mb", 0.0) > self.memory_mark_mb:
+                self._retire(worker)
+            self._dispatch()
+
+    def _retire(self, worker: _Worker) -> None:
+        """Replace a worker (under the lock): the new one starts importing TensorFlow now."""
+        worker.retiring = True
+        worker.send(("exit",))
+        self.recycled += 1
+        self._workers[self._workers.index(worker)] = self._spawn()
+
+    def _worker_gone(self, worker: _Worker) -> None:
+        code = worker.process.wait()
+        with self._lock:
+            job, worker.job = worker.job, None
+            if worker in self._workers:  # died (or shut down), not retired
+                if not self._closed:
+                    self.crashed += 1
+                    self._workers[self._workers.index(worker)] = self._spawn()
+                else:
+                    self._workers.remove(worker)
+        if job is not None and not job.ended:
+            job._fail(crash_sentence(code))
+        with self._lock:
+            if not self._closed:
+                self._dispatch()
+
+    def _watch_owners(self) -> None:
+        """Every few seconds: jobs whose owners left give up their place, or stop."""
+        while not self._closed:
+            time.sleep(ALIVE_CHECK_SECONDS)
+            with self._lock:
+                jobs = list(self._queue) + [w.job for w in self._workers if w.job is not None]
+            for job in jobs:
+                try:
+                    gone = job.keep_alive is not None and not job.keep_alive()
+                except Exception:
+                    gone = False
+                if gone:
+                    self.cancel(job, ABANDONED)
+
+
+def compute_elsewhere(name: str, target: str, kwargs: dict, timeout: float | None = 600.0) -> Any:
+    """Run ``target(report, **kwargs)`` in a process of its own, started for it and gone after:
+    the server's own heavy figures (computed once per server) neither wait behind the students'
+    trainings nor leave their memory in the web server."""
+    pool = WorkerPool(1, warm_up=False, threads_per_worker=None)
+    try:
+        task = RemoteTask(name, target, kwargs)
+        task.owner = "server"
+        pool.submit(task)
+        if not task.join(timeout):
+            raise RuntimeError(f"{name}: no answer within {timeout:.0f} s")
+        snapshot = task.snapshot()
+        if snapshot.status != Status.FINISHED:
+            raise RuntimeError(f"{name}: {snapshot.error or snapshot.status}")
+        return snapshot.result
+    finally:
+        pool.shutdown()
+
+
+def crash_sentence(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        why = {
+            "SIGKILL": "it was killed, usually because the server ran out of memory",
+            "SIGABRT": "TensorFlow aborted",
+            "SIGSEGV": "it crashed",
+        }.get(name, f"it received {name}")
+    else:
+        why = f"it exited with code {code}"
+    return (
+        f"the worker process running this training ended unexpectedly ({why}). Nothing else was "
+        "affected: your pages, your model and the other students' trainings go on. Press Start to try again."
+    )

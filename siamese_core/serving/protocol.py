@@ -1,0 +1,84 @@
+"""What travels between the web server and a worker process, over a private socket pair
+(pickled; nothing else can reach it).
+
+server -> worker: ``("train", id, config, options)``, ``("task", id, "module:function", kwargs)``,
+``("control", id, action, argument)`` (a stop's argument is its reason, None for the owner's own),
+``("exit",)``;
+worker -> server: ``("ready", pid)``, ``("sync", id, state)``, ``("done", id, payload)``.
+
+Keras models travel as ``.keras`` bytes (:class:`ModelBytes`, loaded with safe mode on), data
+sets by name (:class:`DatasetRef`: the worker loads its own copy).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ABANDONED = "its browser session closed"  # same words as training.ABANDONED (no TF import here)
+LEFT_QUEUE = "left the queue before it started"
+
+
+# ---- values that travel between the server and a worker ---------------------------------------------
+@dataclass(frozen=True)
+class DatasetRef:
+    """A data set named by how to load it: the worker loads (and keeps) its own copy, so no
+    55 MB of images cross the pipe."""
+
+    name: str
+    seed: int = 0
+    held_out: tuple[int, ...] = ()
+    val_size: int = 5000
+
+
+@dataclass(frozen=True)
+class ModelBytes:
+    """A Keras model as ``.keras`` bytes (loaded with safe_mode on at the other end)."""
+
+    data: bytes
+
+
+def encode(value: Any) -> Any:
+    """Keras models become :class:`ModelBytes`, inside dicts, lists and tuples too."""
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(encode(v) for v in value)
+    if _is_keras_model(value):
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "model.keras"
+            value.save(path)
+            return ModelBytes(path.read_bytes())
+    return value
+
+
+def decode(value: Any, datasets: Callable[[DatasetRef], Any] | None = None) -> Any:
+    """The inverse of :func:`encode`; a :class:`DatasetRef` becomes the data set when
+    ``datasets`` is given (in a worker)."""
+    if isinstance(value, dict):
+        return {k: decode(v, datasets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(decode(v, datasets) for v in value)
+    if isinstance(value, ModelBytes):
+        from siamese_core.network import (
+            losses,  # noqa: F401  (registers the custom classes)
+            models,  # noqa: F401  (registers the custom classes)
+        )
+        from siamese_core.network._keras import keras
+
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "model.keras"
+            path.write_bytes(value.data)
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
+    if isinstance(value, DatasetRef) and datasets is not None:
+        return datasets(value)
+    return value
+
+
+def _is_keras_model(value: Any) -> bool:
+    keras = sys.modules.get("keras")
+    return keras is not None and isinstance(value, keras.Model)

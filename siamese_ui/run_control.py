@@ -1,0 +1,250 @@
+"""Run control, in one place for every training a student starts: the Train page's runs and the
+lessons' and the race's tasks. Each waits in the server's one line, shows its place and then its
+progress, can be stopped, and finds its way back to the student after a reload; one training per
+student at a time, whichever page started it.
+
+The Train page's buttons (Start, Pause or Resume, Step, Stop, Reset) are drawn from the same
+snapshot as its status panel; a lesson's task has a Start button and a live progress fragment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from siamese_core.config import DEFAULT_PRESET, PRESETS, SPLIT_SEED, SiameseConfig
+from siamese_core.jobs import Status
+from siamese_core.serving.mirrors import RemoteTask
+
+from .resources import dataset, resolve, student_registry, worker_pool
+from .session import TRAIN_JOB, forget_training
+from .settings import disconnect_grace
+from .student import keep_alive_for, student_id
+from .training_view import LEFT_LINE, queue_line
+
+# ---- the Train page's run -----------------------------------------------------------------------
+MESSAGE = "train.message"  # (kind, text) left by a button's callback for the next run
+FOCUS = "train.focus"  # set by Start: the next live run hands the keyboard focus on to Pause or Stop
+START, PAUSE, RESUME, STEP, STOP, RESET = (
+    "train.start", "train.pause", "train.resume", "train.step", "train.stop", "train.reset"
+)  # fmt: skip
+
+
+def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
+    """Start a run (a button's callback): it joins the server's queue and begins by itself when
+    a worker is free. With ``step_batches``, it starts paused and steps."""
+    from siamese_core.serving.mirrors import RemoteTrainingJob
+
+    student, registry = student_id(), student_registry()
+    other = registry.job(student)
+    if other is not None and other.snapshot().status.active and other is not st.session_state.get(TRAIN_JOB):
+        st.session_state[TRAIN_JOB] = other  # another tab of this browser is training: show that run
+        st.session_state[MESSAGE] = (
+            "info",
+            "Your other tab is already training; this is that run. One training per student at a time.",
+        )
+        return
+    if doing := registry.busy(student):  # a lesson's training on More lessons
+        st.session_state[MESSAGE] = (
+            "warning",
+            f"You already have {doing} going. One training per student "
+            "at a time: wait for it, or stop it there.",
+        )
+        return
+    name = resolve(config.dataset)
+    try:
+        data = dataset(name, SPLIT_SEED, config.held_out_classes, config.val_size)
+    except Exception as exc:
+        st.session_state[MESSAGE] = ("error", f"The data set could not be loaded: {exc}")
+        return
+    job = RemoteTrainingJob(
+        config,
+        data,
+        dataset_name=name,
+        keep_alive=keep_alive_for(student, registry, disconnect_grace()),
+    )
+    job.owner = student
+    st.session_state[FOCUS] = True
+    if step_batches:
+        job.pause()
+        job.step(step_batches)
+    st.session_state[TRAIN_JOB] = job
+    registry.set_job(student, job)
+    worker_pool().submit(job)
+
+
+def step_training(job, config: SiameseConfig) -> None:
+    if job is not None and job.snapshot().status.active:
+        job.step(1)
+    else:
+        start_training(config, step_batches=1)
+
+
+def left_line(job) -> bool:
+    """Did this run end without ever getting a worker (Stop or Reset while in line)?"""
+    return job.started_at == 0.0
+
+
+def reset_training(job) -> None:
+    if job is not None:
+        queued = job.snapshot().status == Status.QUEUED
+        job.stop()
+        student_registry().forget_job(student_id(), job)
+        if queued:
+            st.session_state[MESSAGE] = ("info", LEFT_LINE)
+    forget_training()
+
+
+def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
+    """Start, Pause or Resume, Step, Stop, Reset: enabled from the same status the panel shows."""
+    active = status.active
+    batches = (job.config if active else config or PRESETS[DEFAULT_PRESET]).steps_per_execution
+    step_label = "Step (1 batch)" if batches == 1 else f"Step ({batches} batches)"
+    columns = st.columns(6)
+    columns[0].button(
+        "Start",
+        key=START,
+        icon=":material/play_arrow:",
+        type="primary",
+        width="stretch",
+        disabled=active or config is None,
+        on_click=start_training,
+        args=(config,),
+        help="Draws the first epoch's pairs and trains on them batch by batch, the loss falling as it goes "
+        "(waits in line when every worker is busy).",
+    )
+    if status == Status.PAUSED:
+        columns[1].button(
+            "Resume",
+            key=RESUME,
+            icon=":material/play_circle:",
+            width="stretch",
+            on_click=job.resume,
+            help="Goes on with the next batch of pairs; the clock restarts.",
+        )
+    else:
+        columns[1].button(
+            "Pause",
+            key=PAUSE,
+            icon=":material/pause:",
+            width="stretch",
+            disabled=status not in (Status.STARTING, Status.RUNNING),
+            on_click=job.pause if job else None,
+            help="Holds the training after the current batch: the loss and the model stay as they are.",
+        )
+    columns[2].button(
+        step_label,
+        key=STEP,
+        icon=":material/skip_next:",
+        width="stretch",
+        disabled=config is None and not active,
+        on_click=step_training,
+        args=(job, config),
+        help=f"Trains on {step_label[6:-1]} of pairs and pauses: watch one step of the loss; starts a paused "
+        "run if none is going.",
+    )
+    columns[3].button(
+        "Stop",
+        key=STOP,
+        icon=":material/stop:",
+        width="stretch",
+        disabled=not active,
+        on_click=job.stop if job else None,
+        help="Ends the training after the current batch; the model and its loss curve so far are kept and tested.",
+    )
+    columns[4].button(
+        "Reset",
+        key=RESET,
+        icon=":material/restart_alt:",
+        width="stretch",
+        disabled=job is None,
+        on_click=reset_training,
+        args=(job,),
+        help="Stops any run and forgets its model and loss curves; the other pages go back to the pretrained model.",
+    )
+
+
+# ---- a lesson's task ------------------------------------------------------------------------------------
+TASKS = "lessons.task."  # session key prefix: one (owner, task) per lesson
+MESSAGES = "lessons.task_message."
+REFRESH_SECONDS = 0.5
+
+
+def start_task(name: str, target: str, kwargs: dict, owner: int | str, description: str = "") -> None:
+    """A button's callback: queue ``target(report, **kwargs)`` (a core function named
+    "module:function") for a worker. ``owner`` (the model's id) ties the result to the model
+    it was computed for. ``description`` names it for the student's other pages ("a training on
+    More lessons (name)" by default)."""
+    student, registry = student_id(), student_registry()
+    if doing := registry.busy(student):
+        st.session_state[MESSAGES + name] = (
+            f"You already have {doing} going. One training per student at a time: wait for it, or stop it."
+        )
+        return
+    task = RemoteTask(name, target, kwargs, keep_alive=keep_alive_for(student, registry, disconnect_grace()))
+    task.owner = student
+    task.description = description or f"a training on More lessons ({name})"
+    task.for_owner = owner  # what task_of compares: a reload files the task under it again
+    st.session_state[TASKS + name] = (owner, task)
+    registry.set_task(student, task)
+    worker_pool().submit(task)
+
+
+def find_my_task() -> None:
+    """A reload, a second tab or a link opened in the same browser finds this student's latest
+    task again (a finished race's two runs for the class board): the server's registry keeps it."""
+    task = student_registry().task(student_id())
+    if task is not None:
+        entry = st.session_state.get(TASKS + task.name)
+        if entry is None or entry[1] is not task:
+            st.session_state[TASKS + task.name] = (getattr(task, "for_owner", None), task)
+
+
+def task_of(name: str, owner: int | str) -> RemoteTask | None:
+    entry = st.session_state.get(TASKS + name)
+    return entry[1] if entry is not None and entry[0] == owner else None
+
+
+def task_ui(
+    name: str, label: str, target: str, kwargs: dict, owner: int | str, help: str | None = None
+) -> Any:
+    """The Start button, the place in line and the progress while it waits and runs (a fragment,
+    redrawn every half second), and the finished result (None until then)."""
+    task = task_of(name, owner)
+    going = task is not None and task.snapshot().status.active
+    st.button(
+        label,
+        key=f"lessons.start.{name}",
+        type="primary",
+        disabled=going,
+        help=help,
+        on_click=start_task,
+        args=(name, target, kwargs, owner),
+    )
+    if message := st.session_state.pop(MESSAGES + name, None):
+        st.warning(message, icon=":material/hourglass_top:")
+    st.fragment(_progress, run_every=REFRESH_SECONDS if going else None)(name, owner, going)
+    snapshot = task.snapshot() if task is not None else None
+    return snapshot.result if snapshot is not None and snapshot.status == Status.FINISHED else None
+
+
+def _progress(name: str, owner: int | str, polling: bool) -> None:
+    task = task_of(name, owner)
+    if task is None:
+        return
+    snapshot = task.snapshot()
+    if snapshot.status == Status.QUEUED:
+        if (place := worker_pool().place(task)) is not None:
+            st.info(queue_line(*place), icon=":material/hourglass_top:")
+        st.button("Stop", key=f"lessons.stop.{name}", on_click=task.stop, icon=":material/stop:")
+    elif snapshot.status == Status.RUNNING:
+        st.progress(snapshot.progress, text=f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s")
+        st.button("Stop", key=f"lessons.stop.{name}", on_click=task.stop, icon=":material/stop:")
+    elif snapshot.status == Status.FAILED:
+        st.error(f"This training failed: {snapshot.error}")
+    elif snapshot.status == Status.STOPPED:
+        st.warning(f"Stopped before the end ({snapshot.message}); nothing to show.")  # who stopped it
+    elif snapshot.status == Status.FINISHED:
+        st.caption(f"Done in {snapshot.elapsed:.1f} s.")
+    if polling != snapshot.status.active:
+        st.rerun()  # the whole page: the result appears, the polling stops
