@@ -18,6 +18,7 @@ from siamese_core.config import PRESETS, SiameseConfig  # noqa: E402
 from siamese_core.serving.mirrors import RemoteTask  # noqa: E402
 from siamese_core.serving.pool import WorkerPool  # noqa: E402
 from siamese_core.serving.protocol import DatasetRef  # noqa: E402
+from siamese_core.tasks import Task
 
 
 def main() -> None:
@@ -34,9 +35,7 @@ def main() -> None:
             time.sleep(0.2)
         rows = []
         for _ in range(args.repeat):
-            task = RemoteTask(
-                "race", "siamese_core.lessons.race:race", {"config": config, "data": DatasetRef(args.data)}
-            )
+            task = RemoteTask("race", Task.RACE, {"config": config, "data": DatasetRef(args.data)})
             start = time.perf_counter()
             pool.submit(task)
             task.join()

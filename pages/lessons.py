@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.network.persistence import MAX_MODEL_BYTES
+from siamese_core.tasks import Task
 from siamese_ui.formatting import column_config
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import image_row
@@ -62,7 +63,7 @@ def composing_tab(active: ActiveModel, data) -> None:
     runs = task_ui(
         "autoencoder",
         "Train C both ways",
-        "siamese_core.lessons.compose:autoencoder_lesson",
+        Task.AUTOENCODER,
         dict(model=active.model, images=data.train.x[:3000], tests=data.test.x[:SHOWN], epochs=epochs),
         active.handle,
         help="3,000 training digits, twice",
@@ -70,20 +71,20 @@ def composing_tab(active: ActiveModel, data) -> None:
     if runs:
         st.session_state[KEY + "ae"] = (active.handle, runs)  # the decoder fits this model's encoder
         figure = go.Figure()
-        for name, run in runs.items():
+        for name, run in runs.ways():
             figure.add_scatter(
-                x=list(range(1, len(run["loss"]) + 1)), y=run["loss"], mode="lines+markers", name=name
+                x=list(range(1, len(run.loss) + 1)), y=list(run.loss), mode="lines+markers", name=name
             )
         figure.update_layout(
             height=300, xaxis_title="epoch", yaxis_title="reconstruction MSE", margin=dict(t=20)
         )
         st.plotly_chart(figure, width="stretch", key=KEY + "ae_chart")
-        for name, run in runs.items():
-            st.caption(f"Trained {name}: the encoder's largest weight change was {run['moved']:.2e}.")
+        for name, run in runs.ways():
+            st.caption(f"Trained {name}: the encoder's largest weight change was {run.moved:.2e}.")
         st.markdown("Test digits, then their reconstructions:")
         image_row(list(data.test.x[:SHOWN]), ["original"] * SHOWN)
-        for name, run in runs.items():
-            image_row(list(run["recon"]), [name.split(" ")[0]] * SHOWN)
+        for name, run in runs.ways():
+            image_row(list(run.reconstructions), [name.split(" ")[0]] * SHOWN)
 
 
 # ---- transfer from a partial checkpoint -------------------------------------------------------------------
@@ -113,7 +114,7 @@ def transfer_tab(active: ActiveModel, data) -> None:
     rows = task_ui(
         "kshot",
         "Run the k-shot experiment (k = 1, 5, 10)",
-        "siamese_core.lessons.transfer:k_shot_lesson",
+        Task.K_SHOT,
         dict(model=active.model, config=active.config, data=model_dataset_ref(active), epochs=30),
         active.handle,
         help="9 small classifiers",
@@ -191,7 +192,7 @@ def ranking_tab(data) -> None:
     result = task_ui(
         "rank",
         "Train the scorer",
-        "siamese_core.lessons.ranking:ranking_lesson",
+        Task.RANKING,
         dict(
             train_x=data.train.x[:1000],
             test_x=data.test.x[:300],
@@ -202,17 +203,17 @@ def ranking_tab(data) -> None:
             groups_per_batch=groups,
             margin=margin,
         ),
-        owner=0,
+        owner=None,  # not tied to a model: the ranking lesson trains its own
     )
     if result:
         st.session_state[KEY + "rank"] = result
         left, right = st.columns(2)
         left.metric(
-            f"SROCC on 300 held-out digits ({result['loss']} loss, {result['kind']})",
-            f"{result['srocc']:.3f}",
+            f"SROCC on 300 held-out digits ({result.loss} loss, {result.kind})",
+            f"{result.srocc:.3f}",
             help="Spearman rank correlation between the score and the true quality order; 1 is perfect",
         )
-        scores = result["scores"]
+        scores = result.scores
         figure = go.Figure(
             go.Scatter(
                 x=list(range(scores.shape[1])),
@@ -226,16 +227,17 @@ def ranking_tab(data) -> None:
             height=300, xaxis_title="distortion level", yaxis_title="learned quality score", margin=dict(t=20)
         )
         left.plotly_chart(figure, width="stretch", key=KEY + "rank_chart")
-        history = px.line(y=result["hist"], labels={"x": "step", "y": "ranking loss"})
+        history = px.line(y=list(result.history), labels={"x": "step", "y": "ranking loss"})
         history.update_layout(height=300, margin=dict(t=20))
         right.plotly_chart(history, width="stretch", key=KEY + "rank_loss_chart")
-        terms = result["batch"]
+        terms = result.batch
         st.markdown(
-            f"**One batch after training** (the first {len(terms['R'])} test digits at every level): its scores R, "
-            f"R @ O, and the hinge max(0, {result['margin']:g} − R @ O) whose mean is the operator loss."
+            f"**One batch after training** (the first {len(terms.scores)} test digits at every level): its scores "
+            f"R, R @ O, and the hinge max(0, {result.margin:g} − R @ O) whose mean is the operator loss."
         )
-        for column, (name, values) in zip(st.columns(3), terms.items(), strict=True):
-            column.caption({"R": "scores R", "RO": "R @ O", "hinge": "hinge"}[name])
+        shown = (("scores R", terms.scores), ("R @ O", terms.column_sums), ("hinge", terms.hinge))
+        for column, (name, values) in zip(st.columns(3), shown, strict=True):
+            column.caption(name)
             column.dataframe(pd.DataFrame(values).round(2), hide_index=True, width="stretch")
 
 
@@ -337,7 +339,7 @@ def merge_ui(active: ActiveModel, data) -> None:
     from siamese_core.lessons.compose import merge_models
     from siamese_core.network.models import embedding_model
 
-    merged = merge_models(embedding_model(active.model), runs["jointly"]["decoder"])
+    merged = merge_models(embedding_model(active.model), runs.jointly.decoder)
     paths = [v.path for v in merged.weights]
     scopes = sorted({p.split("/")[0] for p in paths})
     st.caption(

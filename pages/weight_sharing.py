@@ -9,6 +9,7 @@ import streamlit as st
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
 from siamese_core.lessons.n_inputs import LARGEST_N, MULTI_INPUT_CODE, Build
 from siamese_core.lessons.n_inputs import counts as n_input_counts
+from siamese_core.results import LabNumbers
 from siamese_ui.formatting import column_config
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
@@ -52,42 +53,42 @@ def choice_ui() -> SiameseConfig:
     return SiameseConfig(branch=branch, head=head, shared=shared, embedding_dim=dim)
 
 
-def parameter_figures(numbers: dict, other: dict, shared: bool) -> None:
-    now, alt = numbers["breakdown"], other["breakdown"]
+def parameter_figures(numbers: LabNumbers, other: LabNumbers, shared: bool) -> None:
+    now, alt = numbers.breakdown, other.breakdown
     m1, m2, m3, m4 = st.columns(4)
     m1.metric(
         "Total parameters",
-        f"{now['total']:,}",
-        delta=f"{now['total'] - alt['total']:+,} vs {'unshared' if shared else 'shared'}",
+        f"{now.total:,}",
+        delta=f"{now.total - alt.total:+,} vs {'unshared' if shared else 'shared'}",
         delta_color="inverse",
         delta_arrow="off",  # the sign says it: "↓ -133,504" said it twice
     )
-    m2.metric("Trainable", f"{now['trainable']:,}")
-    m3.metric("Non-trainable", f"{now['non_trainable']:,}")
-    m4.metric("One feature branch", f"{now['branch']:,}")
-    unshared_total, shared_total = (alt["total"], now["total"]) if shared else (now["total"], alt["total"])
+    m2.metric("Trainable", f"{now.trainable:,}")
+    m3.metric("Non-trainable", f"{now.non_trainable:,}")
+    m4.metric("One feature branch", f"{now.branch:,}")
+    unshared_total, shared_total = (alt.total, now.total) if shared else (now.total, alt.total)
     extra = unshared_total - shared_total
     st.markdown(
-        f"**Shared.** One branch object serves both inputs, so its {now['branch']:,} parameters are stored once. "
+        f"**Shared.** One branch object serves both inputs, so its {now.branch:,} parameters are stored once. "
         f"Unsharing would add a second copy: **+{extra:,} parameters**."
         if shared
         else f"**Unshared.** The unshared model carries a second copy of the feature extractor: "
         f"**+{extra:,} parameters** ({unshared_total:,} instead of {shared_total:,})."
     )
-    st.caption(f"Keras's own `model.count_params()` for this model: {numbers['count_params']:,}.")
+    st.caption(f"Keras's own `model.count_params()` for this model: {numbers.count_params:,}.")
 
 
-def breakdown_and_graph(numbers: dict) -> None:
+def breakdown_and_graph(numbers: LabNumbers) -> None:
     left, right = st.columns([1, 1])
-    components = numbers["breakdown"]["components"]
+    components = numbers.breakdown.components
     with left:
         st.subheader("Where the parameters live")
         frame = pd.DataFrame(
             [
                 {
-                    "component": c["name"],
-                    "parameters": c["total"],
-                    "used by": ", ".join(c["used_by"]) or "both embeddings",
+                    "component": c.name,
+                    "parameters": c.total,
+                    "used by": ", ".join(c.used_by) or "both embeddings",
                 }
                 for c in components
             ]
@@ -107,11 +108,11 @@ def breakdown_and_graph(numbers: dict) -> None:
         table = pd.DataFrame(
             [
                 {
-                    "component": c["name"],
-                    "total": c["total"],
-                    "trainable": c["trainable"],
-                    "non-trainable": c["non_trainable"],
-                    "used by": ", ".join(c["used_by"]) or "—",
+                    "component": c.name,
+                    "total": c.total,
+                    "trainable": c.trainable,
+                    "non-trainable": c.non_trainable,
+                    "used by": ", ".join(c.used_by) or "—",
                 }
                 for c in components
             ]
@@ -119,15 +120,15 @@ def breakdown_and_graph(numbers: dict) -> None:
         st.dataframe(table, hide_index=True, width="stretch", column_config=column_config(table))
     with right:
         st.subheader("Architecture")
-        st.graphviz_chart(numbers["dot"], width="stretch")
+        st.graphviz_chart(numbers.dot, width="stretch")
 
 
-def sharing_proof(numbers: dict) -> None:
+def sharing_proof(numbers: LabNumbers) -> None:
     st.subheader("Proof that sharing is real")
     st.markdown("The same test digit goes through the branch of input A and the branch of input B:")
     picture, table = st.columns([1, 4])
-    picture.image(digit_image(numbers["digit"]), caption="the digit", width=112)
-    emb_a, emb_b = numbers["emb_a"], numbers["emb_b"]
+    picture.image(digit_image(numbers.digit), caption="the digit", width=112)
+    emb_a, emb_b = numbers.emb_a, numbers.emb_b
     largest_difference = float(np.max(np.abs(emb_a - emb_b)))
     # the 8 dimensions where the two embeddings are largest (a ReLU embedding has many zeros)
     dims = np.sort(np.argsort(-(np.abs(emb_a) + np.abs(emb_b)))[:8])
@@ -222,7 +223,7 @@ parameter_figures(numbers, other, config.shared)
 breakdown_and_graph(numbers)
 sharing_proof(numbers)
 st.subheader("The Keras code for this choice")
-st.code(numbers["code"], language="python")
+st.code(numbers.code, language="python")
 st.divider()
 race_ui(config)
 st.divider()

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from siamese_core.config import SiameseConfig
+    from siamese_core.results import TrainingResult
 
 
 # Why a job stopped, in words its owner reads ("Stopped (stopped by the teacher)."). The reason
@@ -73,32 +74,6 @@ class ThreadedJob:
     @property
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    """What a training measured on its test pairs when it ended (finished, or stopped early), and
-    how it ran. The test numbers are the evaluation's ``Report`` (siamese_core.network.evaluation)."""
-
-    test_pair_accuracy: float  # at ``threshold``
-    threshold: float
-    auc: float
-    precision_at_1: float
-    map_at_r: float | None  # None when no class in the sample has two members
-    one_shot_accuracy_held_out: float | None  # on held-out classes, when there are any
-    one_shot_way: int | None  # n of that n-way test
-    test_pairs: int
-    epochs: int  # finished epochs
-    steps: int  # batches trained
-    train_seconds: float
-    dataset: str
-    dataset_note: str
-    device: str
-    stopped_early: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """For JSON (the command line's output)."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -47,8 +47,8 @@ def _sharing_notice() -> str:
 
     from .shared import DEFAULT_LAB, lab_numbers
 
-    shared = lab_numbers(SiameseConfig(shared=True, **DEFAULT_LAB))["count_params"]
-    unshared = lab_numbers(SiameseConfig(shared=False, **DEFAULT_LAB))["count_params"]
+    shared = lab_numbers(SiameseConfig(shared=True, **DEFAULT_LAB)).count_params
+    unshared = lab_numbers(SiameseConfig(shared=False, **DEFAULT_LAB)).count_params
     return (
         f"for the lab's default MLP, two branches cost **{unshared:,}** parameters against "
         f"**{shared:,}** for one (×{unshared / shared:.1f}), and the same digit no longer gets the "

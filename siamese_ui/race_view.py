@@ -11,6 +11,7 @@ from siamese_core.config import PRESETS, SPLIT_SEED, SiameseConfig
 from siamese_core.jobs import Status
 from siamese_core.lessons.race import RaceResult, curve
 from siamese_core.network.data import dataset_title
+from siamese_core.tasks import Task
 
 from .formatting import column_config, significant
 from .live_panel import charts_html, panel_html, progress_html
@@ -38,7 +39,7 @@ def finished_race() -> RaceResult | None:
 
 def _adopt() -> None:
     find_my_task()  # a reload or a second tab finds the student's race again, as the board does
-    task = task_of(NAME, 0)
+    task = task_of(NAME, None)
     if task is not None:
         snapshot = task.snapshot()
         if snapshot.status == Status.FINISHED and isinstance(snapshot.result, RaceResult):
@@ -59,7 +60,7 @@ def race_ui(lab: SiameseConfig) -> None:
         f"{config.batch_size}), the same seed and the classroom preset's loss and optimiser. They take turns "
         f"a few batches at a time, so both curves grow together; each side's time counts only its own turns."
     )
-    task = task_of(NAME, 0)
+    task = task_of(NAME, None)
     going = task is not None and task.snapshot().status.active
     kwargs = {
         "config": config,
@@ -73,7 +74,7 @@ def race_ui(lab: SiameseConfig) -> None:
         disabled=going,
         help="Counts as your one training: it waits in the same line as the Train page's.",
         on_click=start_task,
-        args=(NAME, "siamese_core.lessons.race:race", kwargs, 0, "the race on the Weight-sharing lab"),
+        args=(NAME, Task.RACE, kwargs, None, "the race on the Weight-sharing lab"),
     )
     if message := st.session_state.pop(MESSAGES + NAME, None):
         st.warning(message, icon=":material/hourglass_top:")
@@ -83,7 +84,7 @@ def race_ui(lab: SiameseConfig) -> None:
 
 
 def _live(polling: bool) -> None:
-    task = task_of(NAME, 0)
+    task = task_of(NAME, None)
     if task is None:
         return
     snapshot = task.snapshot()

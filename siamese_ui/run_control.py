@@ -15,6 +15,7 @@ import streamlit as st
 from siamese_core.config import DEFAULT_PRESET, PRESETS, SPLIT_SEED, SiameseConfig
 from siamese_core.jobs import Status
 from siamese_core.serving.mirrors import RemoteTask
+from siamese_core.tasks import Task
 
 from .resources import dataset, resolve, student_registry, worker_pool
 from .session import TRAIN_JOB, forget_training
@@ -170,10 +171,10 @@ MESSAGES = "lessons.task_message."
 REFRESH_SECONDS = 0.5
 
 
-def start_task(name: str, target: str, kwargs: dict, owner: int | str, description: str = "") -> None:
-    """A button's callback: queue ``target(report, **kwargs)`` (a core function named
-    "module:function") for a worker. ``owner`` (the model's id) ties the result to the model
-    it was computed for. ``description`` names it for the student's other pages ("a training on
+def start_task(name: str, target: Task, kwargs: dict, owner: str | None, description: str = "") -> None:
+    """A button's callback: queue ``target(report, **kwargs)`` for a worker. ``owner`` (the
+    model's handle; None for a task tied to no model) ties the result to the model it was
+    computed for. ``description`` names it for the student's other pages ("a training on
     More lessons (name)" by default)."""
     student, registry = student_id(), student_registry()
     if doing := registry.busy(student):
@@ -197,16 +198,16 @@ def find_my_task() -> None:
     if task is not None:
         entry = st.session_state.get(TASKS + task.name)
         if entry is None or entry[1] is not task:
-            st.session_state[TASKS + task.name] = (getattr(task, "for_owner", None), task)
+            st.session_state[TASKS + task.name] = (task.for_owner, task)
 
 
-def task_of(name: str, owner: int | str) -> RemoteTask | None:
+def task_of(name: str, owner: str | None) -> RemoteTask | None:
     entry = st.session_state.get(TASKS + name)
     return entry[1] if entry is not None and entry[0] == owner else None
 
 
 def task_ui(
-    name: str, label: str, target: str, kwargs: dict, owner: int | str, help: str | None = None
+    name: str, label: str, target: Task, kwargs: dict, owner: str | None, help: str | None = None
 ) -> Any:
     """The Start button, the place in line and the progress while it waits and runs (a fragment,
     redrawn every half second), and the finished result (None until then)."""
@@ -228,7 +229,7 @@ def task_ui(
     return snapshot.result if snapshot is not None and snapshot.status == Status.FINISHED else None
 
 
-def _progress(name: str, owner: int | str, polling: bool) -> None:
+def _progress(name: str, owner: str | None, polling: bool) -> None:
     task = task_of(name, owner)
     if task is None:
         return

@@ -17,6 +17,9 @@ from typing import Any
 
 import streamlit as st
 
+from siamese_core.results import LabNumbers
+from siamese_core.tasks import Task
+
 log = logging.getLogger(__name__)
 
 
@@ -104,26 +107,14 @@ def shared_results() -> SharedResults:
 
 
 # ---- what the Weight-sharing lab shows, per configuration ----------------------------------------------
-def lab_numbers(config) -> dict:
-    """Everything the lab shows about one configuration, read off the built Keras model."""
+def lab_numbers(config) -> LabNumbers:
+    """Everything the lab shows about one configuration (siamese_core.network.inspect), computed
+    once per server."""
 
-    def compute() -> dict:
-        from siamese_core.network.data import embedded_digits
-        from siamese_core.network.inspect import branch_embeddings, generated_code, param_breakdown, to_dot
-        from siamese_core.network.models import build_siamese
+    def compute() -> LabNumbers:
+        from siamese_core.network.inspect import lab_numbers as measure
 
-        model = build_siamese(config)
-        digit = embedded_digits()[0][0]
-        emb_a, emb_b = branch_embeddings(model, digit)
-        return {
-            "breakdown": param_breakdown(model).as_dict(),
-            "count_params": model.count_params(),
-            "dot": to_dot(model),
-            "code": generated_code(config),
-            "emb_a": emb_a,
-            "emb_b": emb_b,
-            "digit": digit,
-        }
+        return measure(config)
 
     return shared_results().get(("lab", config), compute)
 
@@ -156,9 +147,7 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
             kwargs = {"data": DatasetRef(name, 0, held_out), "n_points": n}
             return shared.get(
                 ("pretrained-figures",),
-                lambda: compute_elsewhere(
-                    "pretrained figures", "siamese_core.network.evaluation:pretrained_figures", kwargs
-                ),
+                lambda: compute_elsewhere("pretrained figures", Task.PRETRAINED_FIGURES, kwargs),
             )
 
         cache = ModelResults(shared, PRETRAINED)

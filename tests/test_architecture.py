@@ -95,3 +95,15 @@ def test_pages_build_no_keras_layers(path):
     }
     assert not {m for m in imports if m.startswith(("tensorflow", "keras", "siamese_core.network._keras"))}
     assert "layers" not in names
+
+
+def test_every_worker_task_names_a_function_that_takes_the_report_first():
+    import importlib
+    import inspect
+
+    from siamese_core.tasks import Task
+
+    for task in Task:
+        function = getattr(importlib.import_module(task.module), task.function)
+        assert callable(function), task
+        assert next(iter(inspect.signature(function).parameters)) == "report", task

@@ -189,6 +189,6 @@ def test_the_k_shot_sentence_is_read_off_the_numbers():
 def test_the_operator_terms_of_a_batch_worked_out_by_hand():
     terms = R.operator_terms(np.array([[6.0, 5, 4, 3, 2, 1]]), margin=100.0)
     # column j = (L-1-j) * s_j - sum of the worse scores: 30-15, 20-10, 12-6, 6-3, 2-1
-    assert terms["RO"].tolist() == [[15.0, 10.0, 6.0, 3.0, 1.0]]
-    assert terms["hinge"].tolist() == [[85.0, 90.0, 94.0, 97.0, 99.0]]
+    assert terms.column_sums.tolist() == [[15.0, 10.0, 6.0, 3.0, 1.0]]
+    assert terms.hinge.tolist() == [[85.0, 90.0, 94.0, 97.0, 99.0]]
     assert R.POST_SETTING == {"groups_per_batch": 4, "levels": 6, "margin": 100.0}

@@ -259,19 +259,19 @@ def test_lessons_page_composes_ranks_and_exports():
     at.button(key="lessons.start.autoencoder").click().run()
     _wait_for_task(at, "autoencoder")
     _, runs = at.session_state["lessons.ae"]
-    assert set(runs) == {"jointly", "separately (A frozen)"}
-    assert runs["separately (A frozen)"]["moved"] == 0.0 and runs["jointly"]["moved"] > 0.0
+    assert [name for name, _ in runs.ways()] == ["jointly", "separately (A frozen)"]
+    assert runs.frozen.moved == 0.0 and runs.jointly.moved > 0.0
     at.session_state["lessons.tab"] = "Learning to rank (RankIQA)"
     at.run()
     at.slider(key="lessons.rank_steps").set_value(50).run()
     at.slider(key="lessons.rank_levels").set_value(3).run()
     at.button(key="lessons.start.rank").click().run()
     _wait_for_task(at, "rank")
-    assert -1.0 <= at.session_state["lessons.rank"]["srocc"] <= 1.0
+    assert -1.0 <= at.session_state["lessons.rank"].srocc <= 1.0
     frames = [d.value for d in at.dataframe]
     assert any(f.values.tolist() == [[2, 0], [-1, 1], [-1, -1]] for f in frames)  # O for 3 levels
-    batch = at.session_state["lessons.rank"]["batch"]
-    assert batch["R"].shape == (4, 3) and np.allclose(batch["hinge"], np.maximum(0, 100.0 - batch["RO"]))
+    batch = at.session_state["lessons.rank"].batch
+    assert batch.scores.shape == (4, 3) and np.allclose(batch.hinge, np.maximum(0, 100.0 - batch.column_sums))
     assert any("Why the margin is 100" in m.value for m in at.markdown)
     at.session_state["lessons.tab"] = "Export, import, merge"
     at.run()

@@ -8,6 +8,9 @@ Either way C owns no new variables: training C moves A's and B's own weights.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from siamese_core.network._keras import keras, layers
@@ -118,17 +121,39 @@ def merge_models(
     return keras.Model(inp, dec(enc(inp)), name=name)
 
 
+JOINTLY, FROZEN = "jointly", "separately (A frozen)"  # the two ways C is trained, as the page names them
+
+
+@dataclass(frozen=True)
+class AutoencoderRun:
+    """One way of training C = B(A(x))."""
+
+    loss: tuple[float, ...]  # per epoch
+    moved: float  # the encoder A's largest weight change (0 when it was frozen)
+    reconstructions: np.ndarray  # of the test digits, 0..255
+    decoder: Any  # the trained decoder B (a keras.Model; .keras bytes between processes)
+
+
+@dataclass(frozen=True)
+class AutoencoderLesson:
+    jointly: AutoencoderRun
+    frozen: AutoencoderRun
+
+    def ways(self) -> tuple[tuple[str, AutoencoderRun], ...]:
+        return ((JOINTLY, self.jointly), (FROZEN, self.frozen))
+
+
 def autoencoder_lesson(
     report, model: keras.Model, images: np.ndarray, tests: np.ndarray, epochs: int
-) -> dict:
+) -> AutoencoderLesson:
     """The More lessons task "Train C both ways": C = B(A(x)) with A the model's branch, trained
     jointly, then with A frozen. Per way: loss per epoch, A's largest weight change, the
     reconstructions of ``tests`` (0..255) and the trained decoder."""
     from siamese_core.network.models import embedding_model
 
-    runs = {}
+    runs = []
     for n, joint in enumerate((True, False)):
-        name = "jointly" if joint else "separately (A frozen)"
+        name = JOINTLY if joint else FROZEN
         encoder = copy_model(embedding_model(model), "encoder_A")
         decoder = build_decoder(int(encoder.output.shape[-1]), "decoder_B")
         composed = compose_layerwise(encoder, decoder)
@@ -143,5 +168,5 @@ def autoencoder_lesson(
         )
         moved = max(float(np.abs(p - q).max()) for p, q in zip(before, encoder.get_weights(), strict=True))
         reconstructions = np.asarray(composed.predict(tests, verbose=0)) * 255
-        runs[name] = {"loss": losses, "moved": moved, "recon": reconstructions, "decoder": decoder}
-    return runs
+        runs.append(AutoencoderRun(tuple(losses), moved, reconstructions, decoder))
+    return AutoencoderLesson(*runs)

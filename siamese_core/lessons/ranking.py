@@ -8,6 +8,8 @@ group is a Siamese pair, with no pair ever materialised.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from siamese_core.network._keras import keras, layers, ops
@@ -143,12 +145,34 @@ POST_SETTING = {
 }  # the transfer post: a batch of 24, margin 100
 
 
-def operator_terms(scores: np.ndarray, margin: float) -> dict[str, np.ndarray]:
-    """For a (G, L) score matrix R of one batch: R, R @ O and the hinge max(0, margin - R @ O)
-    whose mean is the operator loss (NumPy, for display)."""
+@dataclass(frozen=True)
+class OperatorTerms:
+    """One batch's operator loss, laid out: its (G, L) scores R, R @ O, and the hinge
+    max(0, margin - R @ O) whose mean is the loss."""
+
+    scores: np.ndarray
+    column_sums: np.ndarray
+    hinge: np.ndarray
+
+
+def operator_terms(scores: np.ndarray, margin: float) -> OperatorTerms:
+    """For a (G, L) score matrix R of one batch (NumPy, for display)."""
     scores = np.asarray(scores, np.float32)
     column_sums = scores @ operator_matrix(scores.shape[1])
-    return {"R": scores, "RO": column_sums, "hinge": np.maximum(0.0, margin - column_sums)}
+    return OperatorTerms(scores, column_sums, np.maximum(0.0, margin - column_sums))
+
+
+@dataclass(frozen=True)
+class RankingRun:
+    """What "Train the scorer" measured."""
+
+    history: tuple[float, ...]  # the ranking loss per step
+    scores: np.ndarray  # (test groups, levels): each test digit's learned score at every level
+    srocc: float  # rank correlation of the scores with the true quality order
+    loss: str  # the ranking loss it trained with
+    kind: str  # the distortion
+    margin: float
+    batch: OperatorTerms  # the first test batch's operator loss, laid out
 
 
 def ranking_lesson(
@@ -161,7 +185,7 @@ def ranking_lesson(
     steps: int,
     groups_per_batch: int = POST_SETTING["groups_per_batch"],
     margin: float = POST_SETTING["margin"],
-) -> dict:
+) -> RankingRun:
     """The More lessons task "Train the scorer": train on ``train_x``'s distorted groups, score
     ``test_x``'s, measure the rank correlation with the true order, and lay out the operator
     loss of the first test batch (``groups_per_batch`` groups)."""
@@ -174,12 +198,12 @@ def ranking_lesson(
         report=report,
     )
     scores = scores_by_level(model, ranking_set(test_x, levels, kind))
-    return {
-        "hist": history,
-        "scores": scores,
-        "srocc": srocc(scores),
-        "loss": loss,
-        "kind": kind,
-        "margin": margin,
-        "batch": operator_terms(scores[:groups_per_batch], margin),
-    }
+    return RankingRun(
+        history=tuple(float(h) for h in history),
+        scores=scores,
+        srocc=srocc(scores),
+        loss=loss,
+        kind=kind,
+        margin=margin,
+        batch=operator_terms(scores[:groups_per_batch], margin),
+    )

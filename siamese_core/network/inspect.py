@@ -12,54 +12,7 @@ import numpy as np
 
 from siamese_core.config import SiameseConfig
 from siamese_core.network._keras import keras
-
-
-@dataclass(frozen=True)
-class Component:
-    name: str  # "branch", "branch_a", "branch_b" or "head"
-    role: str  # "branch" or "head"
-    trainable: int
-    non_trainable: int
-    used_by: tuple[str, ...]  # the model inputs whose data flows through it
-    object_id: int  # id() of the Keras object: equal ids mean one shared object
-
-    @property
-    def total(self) -> int:
-        return self.trainable + self.non_trainable
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    components: tuple[Component, ...]
-    total: int
-    trainable: int
-    non_trainable: int
-    shared: bool  # one branch object serves every input
-
-    @property
-    def branch(self) -> int:
-        """Parameters of one feature branch."""
-        return next(c.total for c in self.components if c.role == "branch")
-
-    def as_dict(self) -> dict:
-        return {
-            "total": self.total,
-            "trainable": self.trainable,
-            "non_trainable": self.non_trainable,
-            "branch": self.branch,
-            "shared": self.shared,
-            "components": [
-                {
-                    "name": c.name,
-                    "role": c.role,
-                    "total": c.total,
-                    "trainable": c.trainable,
-                    "non_trainable": c.non_trainable,
-                    "used_by": list(c.used_by),
-                }
-                for c in self.components
-            ],
-        }
+from siamese_core.results import Breakdown, Component, LabNumbers
 
 
 def _count(weights) -> int:
@@ -312,3 +265,24 @@ def branch_activations(model: keras.Model, image: np.ndarray, side: int) -> list
         Activation(layer.name.removeprefix("a_").removeprefix("b_"), np.asarray(out)[0])
         for layer, out in zip(wanted, outputs, strict=True)
     ]
+
+
+# ---- everything the lab shows about one configuration ------------------------------------------
+def lab_numbers(config: SiameseConfig) -> LabNumbers:
+    """Built once per configuration: the counts, the graph, the code and the two embeddings of
+    one digit (equal, to the last bit, when the branch is shared)."""
+    from siamese_core.network.data import embedded_digits
+    from siamese_core.network.models import build_siamese
+
+    model = build_siamese(config)
+    digit = embedded_digits()[0][0]
+    emb_a, emb_b = branch_embeddings(model, digit)
+    return LabNumbers(
+        breakdown=param_breakdown(model),
+        count_params=model.count_params(),
+        dot=to_dot(model),
+        code=generated_code(config),
+        emb_a=emb_a,
+        emb_b=emb_b,
+        digit=digit,
+    )

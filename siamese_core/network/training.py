@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 
 from siamese_core.config import SPLIT_SEED, SiameseConfig
-from siamese_core.jobs import STOPPED_BY_USER, JobSnapshot, JobState, Status, ThreadedJob, TrainingResult
+from siamese_core.jobs import STOPPED_BY_USER, JobSnapshot, JobState, Status, ThreadedJob
 from siamese_core.network._keras import keras
 from siamese_core.network.data import Dataset, load_dataset, pairs_for, probe_indices
+from siamese_core.results import TrainingResult
 from siamese_core.serving.memory import release_free_memory
 
 __all__ = ["JobSnapshot", "JobState", "Status", "TrainingJob", "with_grace"]

@@ -226,6 +226,7 @@ class RemoteTask(RemoteJob):
         self._progress, self._text, self._error = 0.0, "", ""
         self._result: Any = None
         self._state: Any = None  # the latest live state the task reported (a race's curves)
+        self.for_owner: str | None = None  # what its page filed it under (the model's handle), if anything
 
     def _message(self) -> tuple:
         kwargs, self._kwargs = self._kwargs, None  # the bytes are the worker's now

@@ -12,6 +12,7 @@ sets by name (:class:`DatasetRef`: the worker loads its own copy).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 from collections.abc import Callable
@@ -42,8 +43,17 @@ class ModelBytes:
     data: bytes
 
 
+def _fields(value: Any) -> dict[str, Any] | None:
+    """A dataclass instance's fields (a typed result that carries a model), else None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value) if f.init}
+    return None
+
+
 def encode(value: Any) -> Any:
-    """Keras models become :class:`ModelBytes`, inside dicts, lists and tuples too."""
+    """Keras models become :class:`ModelBytes`, inside dicts, lists, tuples and dataclasses too."""
+    if (fields := _fields(value)) is not None and not isinstance(value, DatasetRef | ModelBytes):
+        return dataclasses.replace(value, **{name: encode(v) for name, v in fields.items()})
     if isinstance(value, dict):
         return {k: encode(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -59,6 +69,8 @@ def encode(value: Any) -> Any:
 def decode(value: Any, datasets: Callable[[DatasetRef], Any] | None = None) -> Any:
     """The inverse of :func:`encode`; a :class:`DatasetRef` becomes the data set when
     ``datasets`` is given (in a worker)."""
+    if (fields := _fields(value)) is not None and not isinstance(value, DatasetRef | ModelBytes):
+        return dataclasses.replace(value, **{name: decode(v, datasets) for name, v in fields.items()})
     if isinstance(value, dict):
         return {k: decode(v, datasets) for k, v in value.items()}
     if isinstance(value, list | tuple):

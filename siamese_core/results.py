@@ -1,0 +1,97 @@
+"""The typed results that cross from the core to the pages, and from a worker process to the web
+server: frozen dataclasses, importable without TensorFlow (the web server unpickles them)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a training measured on its test pairs when it ended (finished, or stopped early), and
+    how it ran. The test numbers are the evaluation's ``Report`` (siamese_core.network.evaluation)."""
+
+    test_pair_accuracy: float  # at ``threshold``
+    threshold: float
+    auc: float
+    precision_at_1: float
+    map_at_r: float | None  # None when no class in the sample has two members
+    one_shot_accuracy_held_out: float | None  # on held-out classes, when there are any
+    one_shot_way: int | None  # n of that n-way test
+    test_pairs: int
+    epochs: int  # finished epochs
+    steps: int  # batches trained
+    train_seconds: float
+    dataset: str
+    dataset_note: str
+    device: str
+    stopped_early: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON (the command line's output)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str  # "branch", "branch_a", "branch_b" or "head"
+    role: str  # "branch" or "head"
+    trainable: int
+    non_trainable: int
+    used_by: tuple[str, ...]  # the model inputs whose data flows through it
+    object_id: int  # id() of the Keras object: equal ids mean one shared object
+
+    @property
+    def total(self) -> int:
+        return self.trainable + self.non_trainable
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    components: tuple[Component, ...]
+    total: int
+    trainable: int
+    non_trainable: int
+    shared: bool  # one branch object serves every input
+
+    @property
+    def branch(self) -> int:
+        """Parameters of one feature branch."""
+        return next(c.total for c in self.components if c.role == "branch")
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON (the command line's output)."""
+        return {
+            "total": self.total,
+            "trainable": self.trainable,
+            "non_trainable": self.non_trainable,
+            "branch": self.branch,
+            "shared": self.shared,
+            "components": [
+                {
+                    "name": c.name,
+                    "role": c.role,
+                    "total": c.total,
+                    "trainable": c.trainable,
+                    "non_trainable": c.non_trainable,
+                    "used_by": list(c.used_by),
+                }
+                for c in self.components
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class LabNumbers:
+    """Everything the Weight-sharing lab shows about one configuration, read off the built model."""
+
+    breakdown: Breakdown
+    count_params: int  # Keras's own model.count_params(), beside our sum
+    dot: str  # the architecture as Graphviz DOT
+    code: str  # standalone Keras code that builds the same architecture
+    emb_a: np.ndarray  # one digit's embedding through input A's branch
+    emb_b: np.ndarray  # the same digit through input B's branch
+    digit: np.ndarray  # that digit, 28x28 uint8
