@@ -4,11 +4,11 @@ Streamlit offers no public switch for any of these. Each patch checks that the S
 runs on is the minor version it was read against (``TESTED_STREAMLIT``) and that the thing it
 replaces is still there; otherwise it does nothing and says so once in the server's log, and
 the app runs as plain Streamlit would (slower, or with the limitation the patch removes).
-``tests/test_patches.py`` fails when Streamlit changes what a patch relies on.
+``tests/ui/test_patches.py`` fails when Streamlit changes what a patch relies on.
 
 - :func:`keep_keras_state_between_reruns`: applied from ``app.py`` at start.
 - :func:`route_first_deep_link_through_app`: called first by every page (the request it repairs
-  never runs ``app.py``); ``tests/test_patches.py`` checks that each page of the table calls it.
+  never runs ``app.py``); ``tests/ui/test_patches.py`` checks that each page of the table calls it.
 - :func:`session_is_open`: read from training threads (is a student's tab still there?).
 """
 

@@ -24,6 +24,37 @@ def small_data():
     return load_dataset("mnist-5k", seed=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def apptest_runs_as_a_server_past_its_first_request():
+    """AppTest resets Streamlit's ``PagesManager.uses_pages_directory`` before every run
+    (streamlit/testing/v1/app_test.py), so every click replays a fresh server's first request:
+    with a ``pages/`` folder, Streamlit then runs the page file alone, without app.py and its
+    frame, and the app's deep-link patch (siamese_ui/patches.py) reruns it through app.py,
+    dropping the click. A real server is fresh once. Here each AppTest run starts as a server
+    past its first request; a fresh server's first deep link is tested in a real browser
+    (tests/e2e/test_lesson.py opens /weight_sharing?lesson=on first on its own server)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init
+    yield
+    PagesManager.__init__ = original
+
+
+@pytest.fixture
+def board_path(tmp_path, monkeypatch):
+    """A class board of the test's own (SQLite in its tmp folder), for the app it runs."""
+    path = tmp_path / "board.sqlite"
+    monkeypatch.setenv("SIAMESE_LAB_BOARD_PATH", str(path))
+    monkeypatch.delenv("SIAMESE_LAB_BOARD_URL", raising=False)
+    return path
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

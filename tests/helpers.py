@@ -5,6 +5,7 @@ state walk, read generically from the page's widgets in AppTest)."""
 from __future__ import annotations
 
 import ast
+import base64
 import io
 import re
 import time
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import (
     Block,
@@ -34,7 +36,11 @@ from streamlit.testing.v1.element_tree import (
     Widget,
 )
 
+from siamese_core.config import SiameseConfig
+from siamese_ui.lesson import STEPS
+
 ROOT = Path(__file__).resolve().parents[1]
+SIZE = 252  # the page's canvas, in pixels
 TIMEOUT = 180
 
 
@@ -302,3 +308,166 @@ class Walk:
                 return self
         self.problems.append(f"the walk stopped after {self.max_actions} actions: {self.done[-5:]}")
         return self
+
+
+# ---- from test_pages.py ----------------------------------------------------------------
+def app(page: str | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def form(at) -> dict:
+    from siamese_ui.train_form import FIELDS, FORM
+
+    return {field: at.session_state[FORM + field] for field in FIELDS}
+
+
+def as_form(config: SiameseConfig) -> dict:
+    from siamese_ui.train_form import FIELDS
+
+    return {f: list(getattr(config, f)) if f == "held_out_classes" else getattr(config, f) for f in FIELDS}
+
+
+TINY = {
+    "train.dataset": "mnist-5k",
+    "train.epochs": "1",
+    "train.pairs_per_epoch": "1024",
+    "train.batch_size": "64",
+    "train.branch": "mlp",
+    "train.embedding_dim": "16",
+    "train.steps_per_execution": "1",  # every batch a point (the classroom preset runs 8 a call)
+    "train.optimizer": "adam",
+}
+
+
+def trained_app(query: dict) -> AppTest:
+    at = app("pages/train.py", {**TINY, **query})
+    next(x for x in at.button if x.label == "Start").click().run()
+    assert at.session_state["train.job"].join(TIMEOUT)
+    at.run()
+    return at
+
+
+def image_values(encoded) -> np.ndarray:
+    """Plotly writes arrays as {"dtype", "bdata" (base64)} in its JSON."""
+    import base64
+
+    if isinstance(encoded, dict):
+        return np.frombuffer(base64.b64decode(encoded["bdata"]), encoded["dtype"])
+    return np.asarray(encoded, float)
+
+
+# ---- from test_lesson.py ----------------------------------------------------------------
+PAGE_TITLES = {  # each page's st.title, as a student reads it
+    "compare": "Compare two digits",
+    "weight_sharing": "Weight-sharing lab",
+    "train": "Train",
+    "embeddings": "Embeddings",
+    "evaluate": "Evaluate",
+    "lessons": "More lessons",
+    "board": "Class board",
+}
+
+
+def box(at) -> list[str]:
+    """The lesson box's lines on the page shown ([] when there is no box)."""
+    lines = [m.value for m in at.markdown]
+    heads = [k for k, line in enumerate(lines) if line.startswith("**Guided lesson · step")]
+    return lines[heads[0] : heads[0] + 4] if heads and "Predict" in lines[heads[0] + 1] else []
+
+
+def shows_step(at, k: int) -> None:
+    step = STEPS[k]
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == PAGE_TITLES[step.page]
+    head, predict, try_, notice = box(at)
+    assert head == f"**Guided lesson · step {k + 1} of {len(STEPS)} · {step.title}**"
+    assert step.predict in predict and step.try_ in try_ and notice.startswith(":material/visibility:")
+
+
+def click(at, key: str) -> None:
+    next(b for b in at.button if b.key == key).click().run()
+
+
+def move(at, widget, value, default=None) -> None:
+    """Set a widget as a student does in the browser. The browser also writes a bound widget's
+    new value into the address, which AppTest leaves to it: we write it here, or the test would
+    miss every defect that needs the parameter there (st.switch_page's refusal included). A value
+    equal to the widget's ``default`` leaves the address, as Streamlit drops it there."""
+    widget.set_value(value)
+    if getattr(widget.proto, "query_param_key", ""):
+        if default is not None and value == default:
+            at.query_params.pop(widget.key, None)
+        else:
+            at.query_params[widget.key] = url_value(value)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def open_class(board_path) -> str:
+    """A class opened on a fresh SQLite board, as the Teacher page opens one; its code."""
+    import sqlalchemy as sa
+
+    from siamese_core.serving.board import Board
+
+    board = Board(sa.create_engine(f"sqlite:///{board_path}"))
+    board.ensure_schema()
+    return board.open_class("Year 9").code
+
+
+# ---- from test_oneshot_page.py ----------------------------------------------------------------
+STROKES = {  # each symbol as strokes in 0..1 canvas coordinates
+    "bar": [[(0.5, 0.15), (0.5, 0.85)]],
+    "dash": [[(0.15, 0.5), (0.85, 0.5)]],
+    "vee": [[(0.2, 0.2), (0.5, 0.8), (0.8, 0.2)]],
+}
+
+
+def drawing(strokes) -> dict:
+    """What the canvas sends after the student draws ``strokes``: white ink on black, as a PNG."""
+    picture = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 255))
+    pen = ImageDraw.Draw(picture)
+    for stroke in strokes:
+        pen.line([(x * SIZE, y * SIZE) for x, y in stroke], fill=(255, 255, 255, 255), width=14)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
+
+
+def url_value(value) -> str | list[str]:
+    """A widget's value as the browser writes it into the address (true/false, 5, an option)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+# ---- from test_race.py ----------------------------------------------------------------
+# the race's network and budget, shrunk for a test
+TINY_RACE = SiameseConfig(
+    dataset="mnist-5k",
+    branch="mlp",
+    embedding_dim=8,
+    distance="cosine",
+    margin=0.5,
+    optimizer="adam",
+    learning_rate=3e-3,
+    batch_size=64,
+    epochs=2,
+    pairs_per_epoch=512,
+    steps_per_execution=1,
+)

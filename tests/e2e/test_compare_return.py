@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import goto_nav, no_traceback, shot, wait_idle
-from .test_browser import _draw, metric_value
+from .conftest import draw, goto_nav, metric_value, no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -39,9 +38,9 @@ def verdict(page) -> str:
 def test_both_drawings_the_verdict_and_the_twins_switch_survive_another_page(page):
     page.goto(page.base_url + "/compare")
     wait_idle(page, timeout=300)  # the first page of a fresh server also starts its workers
-    _draw(page, 0, ONE)
+    draw(page, 0, ONE)
     wait_idle(page)
-    _draw(page, 1, SEVEN)
+    draw(page, 1, SEVEN)
     wait_idle(page)
     said, distance = verdict(page), metric_value(page, "Distance")
     drawn = ink(page, 0), ink(page, 1)

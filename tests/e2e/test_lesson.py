@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from siamese_ui.lesson import PAGE_NAMES, STEPS
-from tests.test_lesson import PAGE_TITLES  # each page's title, the h1 a browser shows
+from tests.helpers import PAGE_TITLES  # each page's title, the h1 a browser shows
 
 from .conftest import SHOTS, goto_nav, no_traceback, start_server, stop_server, wait_idle
 
@@ -112,7 +112,7 @@ def address_holds(page, key: str, shown: str, default: str) -> None:
 
 @pytest.mark.timeout(1800)  # a fresh server on a loaded machine: minutes before the first page
 def test_next_and_back_after_each_try_that_moves_a_linked_widget(browser, lesson_server):
-    from tests.test_lesson import open_class
+    from tests.helpers import open_class
 
     code = open_class(lesson_server["board_path"])
     context = browser.new_context(viewport={"width": 1400, "height": 1500})

@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from .conftest import no_traceback, shot, wait_idle
-from .test_browser import _draw
+from .conftest import draw, no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +23,7 @@ RING = [
 
 
 def enrol(page, name: str, strokes) -> None:
-    _draw(page, 0, strokes)
+    draw(page, 0, strokes)
     wait_idle(page)
     name_box = page.get_by_label("Its name")
     name_box.fill(name)
@@ -48,7 +47,7 @@ def test_three_drawn_symbols_then_a_query(page):
     for name, strokes in (("bar", BAR), ("dash", DASH), ("ring", RING)):
         enrol(page, name, strokes)
     no_traceback(page)
-    _draw(page, 1, [[(0.55, 0.2), (0.5, 0.8)]])  # a new, slightly slanted bar
+    draw(page, 1, [[(0.55, 0.2), (0.5, 0.8)]])  # a new, slightly slanted bar
     wait_idle(page)
     verdict = page.get_by_text(re.compile(r"^(It is bar|It is dash|It is ring|None of these)")).first
     verdict.wait_for(timeout=60_000)
@@ -59,7 +58,7 @@ def test_three_drawn_symbols_then_a_query(page):
     shot(page, "your-own-symbols")
     # Test me: asked for bar first; draw it and press Check: one drawing scored, the next asked
     page.get_by_text("Draw bar (1 of up to 40)").wait_for()
-    _draw(page, 2, BAR)
+    draw(page, 2, BAR)
     wait_idle(page)
     page.get_by_role("button", name="Check").click()
     time.sleep(0.5)

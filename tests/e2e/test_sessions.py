@@ -81,7 +81,9 @@ def test_limit_isolation_and_closed_tabs(browser, busy_server):
     a.get_by_text("Stopped (stopped by the user)").wait_for()
     b.get_by_text("Training ·").first.wait_for()  # nobody clicked: the line moved
     b_step = b.get_by_text("Training ·").first.inner_text()
-    time.sleep(2)
+    end = time.time() + 60  # B has just started: its first batches wait for its graph to build
+    while b.get_by_text("Training ·").first.inner_text() == b_step and time.time() < end:
+        time.sleep(1)
     assert b.get_by_text("Training ·").first.inner_text() != b_step, "B's training should keep going"
     assert a.get_by_text("Stopped (stopped by the user)").count() == 1, "A's result must stay"
     for p in (a, b):

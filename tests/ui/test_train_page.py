@@ -9,8 +9,7 @@ from contextlib import contextmanager
 from streamlit.testing.v1 import AppTest
 
 from siamese_ui.train_form import SEED, student_seed
-
-from .test_pages import ROOT, TIMEOUT, TINY, app
+from tests.helpers import ROOT, TIMEOUT, TINY, app
 
 
 def button(at: AppTest, label: str):

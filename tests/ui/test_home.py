@@ -8,8 +8,7 @@ import socket
 import urllib.error
 
 from siamese_core.config import DEFAULT_PRESET, PRESETS
-from tests.test_lesson import click
-from tests.test_pages import app, form
+from tests.helpers import app, click, form
 
 
 def test_what_each_page_teaches_has_a_row_for_every_page_of_the_navigation():

@@ -4,43 +4,12 @@ the app's own (the core's parameter counts, the model's threshold, the session's
 
 import re
 
-import pytest
-
 from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.network.models import build_siamese
 from siamese_ui.lesson import LINK, ON, PAGE_FILES, PAGE_NAMES, STEPS, SWITCH, first_step_on
-from tests.test_pages import ROOT, TIMEOUT, app
+from tests.helpers import PAGE_TITLES, ROOT, TIMEOUT, app, box, click, move, open_class, shows_step
 
-PAGE_TITLES = {  # each page's st.title, as a student reads it
-    "compare": "Compare two digits",
-    "weight_sharing": "Weight-sharing lab",
-    "train": "Train",
-    "embeddings": "Embeddings",
-    "evaluate": "Evaluate",
-    "lessons": "More lessons",
-    "board": "Class board",
-}
 EVERY_PAGE = [f"pages/{p}.py" for p in (*PAGE_TITLES, "home", "oneshot", "teacher", "about")]
-
-
-def box(at) -> list[str]:
-    """The lesson box's lines on the page shown ([] when there is no box)."""
-    lines = [m.value for m in at.markdown]
-    heads = [k for k, line in enumerate(lines) if line.startswith("**Guided lesson · step")]
-    return lines[heads[0] : heads[0] + 4] if heads and "Predict" in lines[heads[0] + 1] else []
-
-
-def shows_step(at, k: int) -> None:
-    step = STEPS[k]
-    assert not at.exception, [e.value for e in at.exception]
-    assert at.title[0].value == PAGE_TITLES[step.page]
-    head, predict, try_, notice = box(at)
-    assert head == f"**Guided lesson · step {k + 1} of {len(STEPS)} · {step.title}**"
-    assert step.predict in predict and step.try_ in try_ and notice.startswith(":material/visibility:")
-
-
-def click(at, key: str) -> None:
-    next(b for b in at.button if b.key == key).click().run()
 
 
 def test_the_lesson_starts_on_home_and_next_then_back_walk_every_step():
@@ -135,49 +104,6 @@ def test_homes_preset_buttons_still_switch_pages_with_the_lesson_on():
 
 
 # ---- Next and Back leave a page whose linked widgets were moved (issue 24, item 1) ----------------
-def url_value(value) -> str | list[str]:
-    """A widget's value as the browser writes it into the address (true/false, 5, an option)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    if isinstance(value, float) and value == int(value):
-        return str(int(value))
-    return str(value)
-
-
-def move(at, widget, value, default=None) -> None:
-    """Set a widget as a student does in the browser. The browser also writes a bound widget's
-    new value into the address, which AppTest leaves to it: we write it here, or the test would
-    miss every defect that needs the parameter there (st.switch_page's refusal included). A value
-    equal to the widget's ``default`` leaves the address, as Streamlit drops it there."""
-    widget.set_value(value)
-    if getattr(widget.proto, "query_param_key", ""):
-        if default is not None and value == default:
-            at.query_params.pop(widget.key, None)
-        else:
-            at.query_params[widget.key] = url_value(value)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def open_class(board_path) -> str:
-    """A class opened on a fresh SQLite board, as the Teacher page opens one; its code."""
-    import sqlalchemy as sa
-
-    from siamese_core.serving.board import Board
-
-    board = Board(sa.create_engine(f"sqlite:///{board_path}"))
-    board.ensure_schema()
-    return board.open_class("Year 9").code
-
-
-@pytest.fixture
-def board_path(tmp_path, monkeypatch):
-    path = tmp_path / "board.sqlite"
-    monkeypatch.setenv("SIAMESE_LAB_BOARD_PATH", str(path))
-    monkeypatch.delenv("SIAMESE_LAB_BOARD_URL", raising=False)
-    return path
 
 
 def test_next_and_back_leave_the_lab_after_sharing_and_n_were_moved():

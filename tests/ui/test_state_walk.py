@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from siamese_core.serving.board import Board
-from tests.helpers import ROOT, TIMEOUT, Plausible, Walk, navigation_pages
-from tests.test_pages import TINY, app
+from tests.helpers import ROOT, TIMEOUT, TINY, Plausible, Walk, app, navigation_pages
 
 PIN = "walk-4711"
 TRAINING_TIMEOUT = 600  # one small run (16 batches); generous for a busy machine

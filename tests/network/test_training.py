@@ -209,7 +209,7 @@ def test_mirrored_strategy_on_two_logical_cpus():
         [sys.executable, "-c", MIRRORED],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
         timeout=300,
     )
     assert out.returncode == 0, out.stderr[-2000:]

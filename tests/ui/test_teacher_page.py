@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_pages import ROOT, TIMEOUT
+from tests.helpers import ROOT, TIMEOUT
 
 PIN = "4711-tuesday"
 PUPIL, TEACHER_BROWSER = "a" * 32, "b" * 32  # student cookie ids: one per browser

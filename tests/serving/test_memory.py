@@ -42,7 +42,7 @@ def test_the_core_loads_keras_without_sklearn_and_pandas_which_stay_importable()
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[:2] == ["False False", "(1, 1)"]
@@ -75,7 +75,7 @@ print(got['main'], got['other'], 'sklearn ok')
         capture_output=True,
         text=True,
         timeout=300,
-        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]),
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "refused pandas sklearn ok"

@@ -4,7 +4,7 @@ then Back from the last step to the first. No exception and no error box anywher
 
 The controls are found from the page's own widgets (each one's ``query_param_key``), so a new
 linked control on a lesson page is walked without a new line here. The browser writes a bound
-widget's value into the address, which AppTest leaves undone: ``move`` does it (tests/test_lesson.py),
+widget's value into the address, which AppTest leaves undone: ``move`` does it (tests/helpers.py),
 since that parameter is what made Next raise."""
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import pytest
 from streamlit.testing.v1.element_tree import Widget
 
 from siamese_ui.lesson import LINK, STEPS
-from tests.test_lesson import board_path, click, move, open_class, shows_step  # noqa: F401 (a fixture)
-from tests.test_pages import TIMEOUT, app
+from tests.helpers import TIMEOUT, app, click, move, open_class, shows_step  # noqa: F401 (a fixture)
 
 # What a student types into a linked text box (a free text has no "next value"); a new linked text
 # box without a line here gets "abc", and if the page answers that with an error box, this walk
@@ -179,7 +178,7 @@ def try_board(at, code: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # eight pages, two trainings and ~40 moved controls, on a shared machine
-def test_the_whole_lesson_with_every_try_done_and_every_linked_control_moved(board_path):  # noqa: F811
+def test_the_whole_lesson_with_every_try_done_and_every_linked_control_moved(board_path):
     code = open_class(board_path)
     TYPED["board.class"] = code  # the class code box: a real class, as the teacher's code is
     tries = {

@@ -1,6 +1,6 @@
 """The Class board and Teacher pages in AppTest: a teacher opens a class, a student joins it
 and posts a run trained in their session (its real numbers), the teacher removes it, and stops
-a running training; a database that cannot be reached. The PIN: tests/test_teacher_page.py."""
+a running training; a database that cannot be reached. The PIN: tests/ui/test_teacher_page.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from siamese_core.serving.board import Board, Posted
-from tests.test_pages import TIMEOUT, TINY, app
+from tests.helpers import TIMEOUT, TINY, app
 
 PIN = "4711-tuesday"
 
@@ -304,7 +304,7 @@ def same_browser(student: str, page: str, query: dict | None = None):
     cookie gives it the same student id."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.test_pages import ROOT
+    from tests.helpers import ROOT
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.session_state["student.id"] = student
@@ -320,7 +320,7 @@ def test_a_reload_finds_the_finished_runs_and_the_class_the_student_joined(monke
     """After a reload the board said "Nothing to post yet" until the student visited Train, forgot
     the class, and showed "on the board" under an empty own board."""
     from siamese_ui import race_view
-    from tests.test_race import TINY as RACE
+    from tests.helpers import TINY_RACE as RACE
 
     monkeypatch.setattr(race_view, "BUDGET", RACE)  # the lab's race, shrunk for a test
     teacher = unlocked_teacher(monkeypatch)

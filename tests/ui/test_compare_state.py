@@ -4,8 +4,7 @@ same is tests/e2e/test_compare_return.py; this one is quick and names each kept 
 
 from __future__ import annotations
 
-from .test_oneshot_page import STROKES, drawing
-from .test_pages import app
+from tests.helpers import STROKES, app, drawing
 
 
 def distance(at) -> str:
@@ -69,8 +68,7 @@ def test_a_reload_finds_the_students_model_on_the_page_it_opens():
     from siamese_core.jobs import Status
     from siamese_ui.session import TRAIN_JOB
     from siamese_ui.student import STUDENT
-
-    from .test_pages import TIMEOUT, TINY
+    from tests.helpers import TIMEOUT, TINY
 
     student = app("pages/train.py", TINY)
     next(b for b in student.button if b.label == "Start").click().run()

@@ -7,41 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.network.inspect import param_breakdown
 from siamese_core.network.models import build_siamese
+from tests.helpers import TINY, app, as_form, form, image_values, metric, trained_app
 
 TIMEOUT = 180
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def app(page: str | None = None, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    if query:
-        at.query_params.update(query)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
-
-
-def form(at) -> dict:
-    from siamese_ui.train_form import FIELDS, FORM
-
-    return {field: at.session_state[FORM + field] for field in FIELDS}
-
-
-def as_form(config: SiameseConfig) -> dict:
-    from siamese_ui.train_form import FIELDS
-
-    return {f: list(getattr(config, f)) if f == "held_out_classes" else getattr(config, f) for f in FIELDS}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def own_seed(at) -> int:
@@ -103,18 +76,6 @@ def test_multi_input_slider_reads_real_counts():
         "builder wrapped in one keras.Model",
         "builder called per input",
     ]
-
-
-TINY = {
-    "train.dataset": "mnist-5k",
-    "train.epochs": "1",
-    "train.pairs_per_epoch": "1024",
-    "train.batch_size": "64",
-    "train.branch": "mlp",
-    "train.embedding_dim": "16",
-    "train.steps_per_execution": "1",  # every batch a point (the classroom preset runs 8 a call)
-    "train.optimizer": "adam",
-}
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
@@ -335,32 +296,17 @@ def test_two_sessions_train_at_once_and_keep_their_own_models():
     assert any("pretrained default" in i.value for i in b.info)
 
 
-def _trained_app(query: dict) -> AppTest:
-    at = app("pages/train.py", {**TINY, **query})
-    next(x for x in at.button if x.label == "Start").click().run()
-    assert at.session_state["train.job"].join(TIMEOUT)
-    at.run()
-    return at
-
-
-def _values(encoded) -> np.ndarray:
-    """Plotly writes arrays as {"dtype", "bdata" (base64)} in its JSON."""
-    import base64
-
-    if isinstance(encoded, dict):
-        return np.frombuffer(base64.b64decode(encoded["bdata"]), encoded["dtype"])
-    return np.asarray(encoded, float)
-
-
 def plotly_points(at, key: str) -> np.ndarray:
     chart = next(c for c in at.get("plotly_chart") if key in c.proto.id)
     spec = json.loads(chart.proto.spec)
-    return np.concatenate([np.c_[_values(trace["x"]), _values(trace["y"])] for trace in spec["data"]])
+    return np.concatenate(
+        [np.c_[image_values(trace["x"]), image_values(trace["y"])] for trace in spec["data"]]
+    )
 
 
 def test_the_epoch_slider_moves_the_replay():
     """The old page computed the chosen epoch's projection and drew another epoch."""
-    at = _trained_app({"train.epochs": "2", "train.embedding_dim": "2"})
+    at = trained_app({"train.epochs": "2", "train.embedding_dim": "2"})
     at.switch_page("pages/embeddings.py").run()
     job = at.session_state["model.active"].job
     assert at.selectbox(key="emb.method").options == ["raw 2-D coordinates"]  # 2-D: nothing to project
@@ -373,7 +319,7 @@ def test_the_epoch_slider_moves_the_replay():
 
 
 def test_neighbours_on_embeddings_use_the_models_cosine_distance():
-    at = _trained_app({"train.distance": "cosine", "train.margin": "0.5"})
+    at = trained_app({"train.distance": "cosine", "train.margin": "0.5"})
     at.switch_page("pages/embeddings.py").run()
     assert any("by the model's own cosine distance" in m.value for m in at.markdown)
     at.number_input(key="emb.pick").set_value(5).run()
@@ -456,9 +402,11 @@ def test_the_train_page_shows_the_loss_and_its_margin_moves_the_plot():
     assert any(FORMULA in x.value for x in at.get("latex"))
     assert any("y = 1 means the same digit" in m.value for m in at.markdown)
     assert any("Hadsell, Chopra and LeCun (2006)" in c.value and "Y = 0" in c.value for c in at.caption)
-    assert list(_values(_trace(at, "train.loss_plot", "margin")["x"])) == [PRESETS["classroom"].margin] * 2
+    assert (
+        list(image_values(_trace(at, "train.loss_plot", "margin")["x"])) == [PRESETS["classroom"].margin] * 2
+    )
     at.number_input(key="train.margin").set_value(0.8).run()
-    assert list(_values(_trace(at, "train.loss_plot", "margin")["x"])) == pytest.approx([0.8, 0.8])
+    assert list(image_values(_trace(at, "train.loss_plot", "margin")["x"])) == pytest.approx([0.8, 0.8])
 
 
 def test_evaluate_draws_the_models_margin_on_the_histogram():
@@ -468,7 +416,7 @@ def test_evaluate_draws_the_models_margin_on_the_histogram():
 
     margin = margin or default_model()[2].margin
     line = _trace(at, "eval.hist", "margin m")
-    assert list(_values(line["x"])) == pytest.approx([margin, margin])
+    assert list(image_values(line["x"])) == pytest.approx([margin, margin])
 
 
 @pytest.mark.parametrize("page", [None, "pages/train.py", "pages/evaluate.py", "pages/about.py"])

@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from tests.test_pages import _trained_app, app, metric
+from tests.helpers import app, metric, trained_app
 
 
 def column_formats(table) -> dict[str, str | None]:
@@ -70,10 +70,10 @@ def test_evaluate_prints_whole_counts_in_the_confusion_matrix():
     at = app("pages/evaluate.py")
     chart = next(c for c in at.get("plotly_chart") if "eval.cm" in c.proto.id)
     trace = json.loads(chart.proto.spec)["data"][0]
-    from tests.test_pages import _values
+    from tests.helpers import image_values
 
     counts = (
-        _values(trace["z"]).reshape(2, 2).astype(int)
+        image_values(trace["z"]).reshape(2, 2).astype(int)
         if isinstance(trace["z"], dict)
         else np.array(trace["z"])
     )
@@ -101,7 +101,7 @@ def test_the_epoch_replay_fits_its_axes_to_the_epoch_shown():
     """Lesson step 5 asks what the untrained branch already groups: at epoch 0 the points may span a
     small fraction of the last epoch's spread, so the axes follow each epoch's own points (5% margin).
     On main every epoch was drawn on the range of all epochs together."""
-    at = _trained_app({"train.epochs": "2", "train.embedding_dim": "2"})
+    at = trained_app({"train.epochs": "2", "train.embedding_dim": "2"})
     at.switch_page("pages/embeddings.py").run()
     job = at.session_state["model.active"].job
     drawn, captions = {}, {}

@@ -9,30 +9,18 @@ import re
 import numpy as np
 import pytest
 
-from siamese_core.config import SiameseConfig
 from siamese_core.jobs import Status, Stopped
 from siamese_core.lessons.race import asymmetry, race
 from siamese_core.network.models import build_branch, build_siamese
-
-TINY = SiameseConfig(
-    dataset="mnist-5k",
-    branch="mlp",
-    embedding_dim=8,
-    distance="cosine",
-    margin=0.5,
-    optimizer="adam",
-    learning_rate=3e-3,
-    batch_size=64,
-    epochs=2,
-    pairs_per_epoch=512,
-    steps_per_execution=1,
-)
+from tests.helpers import TINY_RACE
 
 
 @pytest.fixture(scope="module")
 def raced(small_data):
     states = []
-    result = race(lambda fraction, message, state=None: states.append((fraction, state)), TINY, small_data, 2)
+    result = race(
+        lambda fraction, message, state=None: states.append((fraction, state)), TINY_RACE, small_data, 2
+    )
     return result, states
 
 
@@ -40,8 +28,8 @@ def test_both_sides_train_the_same_budget_and_the_counts_are_the_built_models(ra
     result, _ = raced
     shared, unshared = result.shared, result.unshared
     assert (shared.shared, unshared.shared) == (True, False)
-    assert shared.parameters == build_siamese(TINY).count_params()
-    assert unshared.parameters == build_siamese(TINY.replace(shared=False)).count_params()
+    assert shared.parameters == build_siamese(TINY_RACE).count_params()
+    assert unshared.parameters == build_siamese(TINY_RACE.replace(shared=False)).count_params()
     # two branches: exactly one more branch's weights (the distance head has none)
     assert unshared.parameters - shared.parameters == build_branch("mlp", 8).count_params()
     for side in result.sides:  # 2 epochs of 512 pairs in batches of 64: 16 batches each
@@ -51,7 +39,7 @@ def test_both_sides_train_the_same_budget_and_the_counts_are_the_built_models(ra
             0 <= side.test_accuracy <= 1 and 0 <= side.auc <= 1
         )  # (a tiny net may not learn: not the point)
     assert result.test_pairs == 2 * len(small_data.test.y)  # two balanced pairs per test digit
-    assert result.config == TINY and result.dataset == "mnist-5k"
+    assert result.config == TINY_RACE and result.dataset == "mnist-5k"
 
 
 def test_both_sides_train_on_the_very_same_pairs(small_data, monkeypatch):
@@ -70,9 +58,9 @@ def test_both_sides_train_on_the_very_same_pairs(small_data, monkeypatch):
         return pairs
 
     monkeypatch.setattr(training, "pairs_for", recording)
-    race(lambda *a: None, TINY, small_data, 4)
+    race(lambda *a: None, TINY_RACE, small_data, 4)
     first, second = drawn.values()
-    assert len(first) == len(second) == 1 + TINY.epochs  # validation pairs, then each epoch's
+    assert len(first) == len(second) == 1 + TINY_RACE.epochs  # validation pairs, then each epoch's
     for a, b in zip(first, second, strict=True):
         assert np.array_equal(a.i, b.i) and np.array_equal(a.j, b.j) and np.array_equal(a.label, b.label)
 
@@ -83,7 +71,7 @@ def test_the_shared_side_is_the_same_run_as_a_training_alone(raced, small_data):
     from siamese_core.network.training import TrainingJob
 
     result, _ = raced
-    alone = TrainingJob(TINY, small_data, probe_per_class=1)
+    alone = TrainingJob(TINY_RACE, small_data, probe_per_class=1)
     alone.run()
     assert [b["loss"] for b in result.shared.batches] == pytest.approx(
         [b["loss"] for b in alone.batches], abs=1e-5
@@ -108,11 +96,11 @@ def test_a_shared_network_answers_the_same_both_ways_an_unshared_one_does_not(ra
         and result.unshared.asymmetry_max > result.unshared.asymmetry_mean
     )
     # the measure itself, on an untrained model whose two branches differ
-    model = build_siamese(TINY.replace(shared=False))
+    model = build_siamese(TINY_RACE.replace(shared=False))
     i, j = np.arange(0, 20), np.arange(20, 40)
     gap = asymmetry(model, small_data.test.x, i, j)
     assert gap.shape == (20,) and (gap > 0).all()
-    assert asymmetry(build_siamese(TINY), small_data.test.x, i, j).max() == 0.0
+    assert asymmetry(build_siamese(TINY_RACE), small_data.test.x, i, j).max() == 0.0
 
 
 def test_stop_ends_both_sides(small_data):
@@ -124,7 +112,7 @@ def test_stop_ends_both_sides(small_data):
             raise Stopped()
 
     with pytest.raises(Stopped):
-        race(report, TINY.replace(epochs=50), small_data, 2)
+        race(report, TINY_RACE.replace(epochs=50), small_data, 2)
     assert len(calls) == 3
 
 
@@ -136,7 +124,7 @@ def test_a_race_is_one_job_in_the_worker_pool():
 
     pool = WorkerPool(1, warm_up=False)
     try:
-        kwargs = {"config": TINY, "data": DatasetRef("mnist-5k", TINY.seed, (), TINY.val_size)}
+        kwargs = {"config": TINY_RACE, "data": DatasetRef("mnist-5k", TINY_RACE.seed, (), TINY_RACE.val_size)}
         task = RemoteTask("race", "siamese_core.lessons.race:race", kwargs)
         behind = RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": 0.1})
         pool.submit(task)
@@ -154,9 +142,9 @@ def test_a_race_is_one_job_in_the_worker_pool():
 
 def test_the_lab_races_and_shows_both_networks(monkeypatch):
     from siamese_ui import race_view
-    from tests.test_pages import TIMEOUT, app
+    from tests.helpers import TIMEOUT, app
 
-    monkeypatch.setattr(race_view, "BUDGET", TINY)  # the page's budget, shrunk for a test
+    monkeypatch.setattr(race_view, "BUDGET", TINY_RACE)  # the page's budget, shrunk for a test
     from siamese_core.serving.mirrors import RemoteTask
     from siamese_ui.resources import worker_pool
 
@@ -189,7 +177,7 @@ def test_the_lab_races_and_shows_both_networks(monkeypatch):
     table = next(d.value for d in at.dataframe if "weights" in d.value.columns)
     assert list(table["weights"]) == ["shared", "unshared"]
     assert list(table["parameters"]) == [
-        build_siamese(TINY.replace(branch="mlp", embedding_dim=128, shared=s)).count_params()
+        build_siamese(TINY_RACE.replace(branch="mlp", embedding_dim=128, shared=s)).count_params()
         for s in (True, False)
     ]
     sentence = next(m.value for m in at.markdown if "d(A, B) ≠ d(B, A)" in m.value)
@@ -226,7 +214,7 @@ def _hand_made_race(**shared_side):
         "asymmetry_mean": 0.0,
     } | shared_side
     return RaceResult(
-        TINY.replace(dataset="mnist"),
+        TINY_RACE.replace(dataset="mnist"),
         "mnist",
         20_000,
         _side(True, **shared),

@@ -6,31 +6,7 @@ data URL, set under the canvas's key."""
 
 from __future__ import annotations
 
-import base64
-import io
-
-from PIL import Image, ImageDraw
-
-from .test_pages import TIMEOUT, TINY, app
-
-SIZE = 252  # the page's canvas, in pixels
-STROKES = {  # each symbol as strokes in 0..1 canvas coordinates
-    "bar": [[(0.5, 0.15), (0.5, 0.85)]],
-    "dash": [[(0.15, 0.5), (0.85, 0.5)]],
-    "vee": [[(0.2, 0.2), (0.5, 0.8), (0.8, 0.2)]],
-}
-
-
-def drawing(strokes) -> dict:
-    """What the canvas sends after the student draws ``strokes``: white ink on black, as a PNG."""
-    picture = Image.new("RGBA", (SIZE, SIZE), (0, 0, 0, 255))
-    pen = ImageDraw.Draw(picture)
-    for stroke in strokes:
-        pen.line([(x * SIZE, y * SIZE) for x, y in stroke], fill=(255, 255, 255, 255), width=14)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
-    url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-    return {"drawing": {"raw": {"objects": [{"type": "path"}]}, "data": url}}
+from tests.helpers import STROKES, TIMEOUT, TINY, app, drawing
 
 
 def draw(at, purpose: str, strokes) -> None:
