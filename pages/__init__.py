@@ -1,1 +1,1 @@
-"""Siamese Lab's pages. ``_common`` holds what several pages share; the rest are pages."""
+"""Siamese Lab's pages, one file each; what several pages share lives in ``siamese_ui``."""

@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 # The label convention, stated once. The Keras mnist_siamese example uses 1 for a
 # pair of the same digit; Hadsell et al. 2006 use the opposite. Everything here uses these.
 SAME = 1
 DIFFERENT = 0
 
-DATASETS = ("auto", "mnist", "mnist-5k", "fashion-mnist")
-BRANCHES = ("mlp", "cnn", "tiny-cnn", "matchnet")
-HEADS = ("distance", "matchnet")
-DISTANCES = ("euclidean", "cosine")
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
-PAIR_PROTOCOLS = ("balanced", "keras-example")
+# The closed sets of choices, each a type and its values (checked on entry: ``validate``).
+Dataset = Literal["auto", "mnist", "mnist-5k", "fashion-mnist"]
+Branch = Literal["mlp", "cnn", "tiny-cnn", "matchnet"]
+Head = Literal["distance", "matchnet"]
+Distance = Literal["euclidean", "cosine"]
+Optimizer = Literal["rmsprop", "adam", "sgd"]
+PairProtocol = Literal["balanced", "keras-example"]
+DATASETS: tuple[Dataset, ...] = get_args(Dataset)
+BRANCHES: tuple[Branch, ...] = get_args(Branch)
+HEADS: tuple[Head, ...] = get_args(Head)
+DISTANCES: tuple[Distance, ...] = get_args(Distance)
+OPTIMIZERS: tuple[Optimizer, ...] = get_args(Optimizer)
+PAIR_PROTOCOLS: tuple[PairProtocol, ...] = get_args(PairProtocol)
 
 
 # Which images are train, validation and test: one split for every run, whatever its seed. So a
@@ -34,19 +41,19 @@ SPLIT_SEED = 0
 class SiameseConfig:
     """Everything needed to build and train one Siamese network."""
 
-    dataset: str = "auto"  # full MNIST when it can be had, else the embedded 5,000 digits
-    branch: str = "mlp"  # the feature extractor; the Keras example's MLP is the smallest that works
-    head: str = "distance"  # Euclidean distance + contrastive loss, as in the Keras example
-    distance: str = "euclidean"  # cosine is offered to show a bounded alternative
+    dataset: Dataset = "auto"  # full MNIST when it can be had, else the embedded 5,000 digits
+    branch: Branch = "mlp"  # the feature extractor; the Keras example's MLP is the smallest that works
+    head: Head = "distance"  # Euclidean distance + contrastive loss, as in the Keras example
+    distance: Distance = "euclidean"  # cosine is offered to show a bounded alternative
     shared: bool = True  # the whole point of a Siamese network; False shows the cost
     embedding_dim: int = 128  # the Keras example's last Dense layer
     margin: float = 1.0  # the Keras example's margin; distances of different digits pushed past it
-    optimizer: str = "rmsprop"  # the Keras example's optimizer
+    optimizer: Optimizer = "rmsprop"  # the Keras example's optimizer
     learning_rate: float = 1e-3  # Keras's RMSprop default, as the example used
     batch_size: int = 128  # the Keras example
     epochs: int = 20  # the Keras example
     pairs_per_epoch: int = 0  # 0: as many as the protocol gives (2 per image, balanced)
-    pair_protocol: str = "balanced"  # "keras-example" reproduces the Keras example's create_pairs
+    pair_protocol: PairProtocol = "balanced"  # "keras-example" reproduces the Keras example's create_pairs
     resample_pairs: bool = True  # a fresh pair sample each epoch sees more combinations
     held_out_classes: tuple[int, ...] = ()  # classes never trained on, for generalisation
     # Makes pairs, their order and initial weights reproducible (not the split: SPLIT_SEED). The

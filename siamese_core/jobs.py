@@ -45,7 +45,7 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class TaskSnapshot:
-    """What a page reads of a :class:`BackgroundTask`."""
+    """What a page reads of a task run by a worker (:class:`~siamese_core.serving.mirrors.RemoteTask`)."""
 
     status: Status
     progress: float  # 0..1
@@ -105,6 +105,35 @@ class JobSnapshot:
         return min(self.epoch + (self.status in (Status.RUNNING, Status.PAUSED)), self.epochs)
 
 
+@dataclass(frozen=True)
+class TrainingSync:
+    """A training's state since the last sync (a worker sends it, the server's mirror applies
+    it): its counters, and the rows added since."""
+
+    status: Status
+    reason: str
+    device: str
+    steps_per_epoch: int
+    global_step: int
+    threshold: float | None
+    elapsed: float  # training seconds so far
+    clock_running: bool  # the clock runs (not paused, not building its graph)
+    batches: list[dict]  # the batches since the last sync
+    epochs: list[dict]  # the epochs since the last sync
+    probes: list  # the probe embeddings since the last sync
+    probe_index: Any = None  # the probe digits' test indices, sent once
+
+
+@dataclass
+class SyncMark:
+    """How much of a training's rows the last sync carried."""
+
+    batches: int = 0
+    epochs: int = 0
+    probes: int = 0
+    probe_index_sent: bool = False
+
+
 class JobState:
     """The state a training shows, and how it is read: ``snapshot()``. Shared by the job that
     trains (:class:`TrainingJob`) and by its mirror in the web server
@@ -112,6 +141,7 @@ class JobState:
 
     config: SiameseConfig
     max_batches: int | None
+    probe_snapshots: list  # each epoch's probe embeddings (each kind of job keeps its own)
     _lock: threading.Lock
 
     def _init_state(self) -> None:
@@ -155,6 +185,32 @@ class JobState:
                 calibrated=self.config.calibrate_threshold,
                 result=self.result,
             )
+
+    def sync_since(self, mark: SyncMark) -> TrainingSync:
+        """The state now, with the rows added since ``mark`` (which moves on to now)."""
+        with self._lock:
+            index = getattr(self, "probe_index", None)
+            sync = TrainingSync(
+                status=self.status,
+                reason=self.reason,
+                device=self.device,
+                steps_per_epoch=self.steps_per_epoch,
+                global_step=self.global_step,
+                threshold=self.threshold,
+                elapsed=self._elapsed(),
+                clock_running=bool(self._fit_started),
+                batches=self.batches[mark.batches :],
+                epochs=self.epochs[mark.epochs :],
+                probes=self.probe_snapshots[mark.probes :],
+                probe_index=None if mark.probe_index_sent else index,
+            )
+            mark.batches, mark.epochs, mark.probes = (
+                len(self.batches),
+                len(self.epochs),
+                len(self.probe_snapshots),
+            )
+            mark.probe_index_sent = index is not None
+            return sync
 
     def _recent_rate(self, window: float = 5.0) -> float:
         """Batches per second over the last few seconds of training (not since Start, which

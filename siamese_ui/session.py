@@ -15,6 +15,7 @@ import streamlit as st
 from siamese_core.config import SiameseConfig
 
 from .resources import dataset, default_model, resolved_dataset_name
+from .shared import PRETRAINED_HANDLE
 
 MODEL = "model.active"  # ActiveModel used by Embeddings / Compare / Evaluate / More lessons
 MODEL_CACHE = "model.cache"  # per-model results, dropped with the model
@@ -25,9 +26,6 @@ TRAIN_RUNS = "train.runs"  # how many trainings became the active model in this 
 
 PRETRAINED = "pretrained default"
 TRAINED_HERE = "trained in this session"
-
-
-PRETRAINED_HANDLE = "pretrained"  # one read-only model shared by every session: one handle
 
 
 def new_handle() -> str:
@@ -173,10 +171,9 @@ def model_cache(active: ActiveModel):
     server (siamese_ui/shared.py); any other model's are kept in this session, dropped with it.
     A model trained here starts with its test report, computed by the worker that trained it."""
     if active.source == PRETRAINED:
-        from .shared import PRETRAINED as PREFIX
         from .shared import ModelResults, shared_results
 
-        return ModelResults(shared_results(), PREFIX)
+        return ModelResults(shared_results(), PRETRAINED_HANDLE)
     store = st.session_state.get(MODEL_CACHE)
     if not isinstance(store, SessionResults):
         store = st.session_state[MODEL_CACHE] = SessionResults()

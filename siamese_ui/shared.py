@@ -98,7 +98,9 @@ class ModelResults:
         return self.shared.get((self.prefix, key), compute)
 
 
-PRETRAINED = "pretrained"  # the prefix of the pretrained model's results
+PRETRAINED_HANDLE = (
+    "pretrained"  # the pretrained model, shared by every session: its handle and results' prefix
+)
 
 
 @st.cache_resource
@@ -150,7 +152,7 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
                 lambda: compute_elsewhere("pretrained figures", Task.PRETRAINED_FIGURES, kwargs),
             )
 
-        cache = ModelResults(shared, PRETRAINED)
+        cache = ModelResults(shared, PRETRAINED_HANDLE)
         cache.get_or_compute("report", lambda: figures()["report"])
         cache.get_or_compute(("emb", n), lambda: figures()[("emb", n)])
 

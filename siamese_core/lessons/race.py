@@ -97,9 +97,7 @@ def race(
                 if job.status.ended:
                     continue
                 job.step(calls)
-                while not (
-                    job.status.ended or (job.status == Status.PAUSED and job._control.step_budget == 0)
-                ):
+                while not (job.status.ended or job.waiting_for_a_step):
                     time.sleep(POLL_SECONDS)
                 _report(report, jobs, config)
     except Stopped:

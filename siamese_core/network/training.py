@@ -187,6 +187,11 @@ class TrainingJob(JobState, ThreadedJob):
             self._control.step_budget = 0
             self._control.cond.notify_all()
 
+    @property
+    def waiting_for_a_step(self) -> bool:
+        """Paused with no batch left to step (a step that ran out pauses it)."""
+        return self.status == Status.PAUSED and self._control.step_budget == 0
+
     def step(self, batches: int = 1) -> None:
         """Run ``batches`` more batches, then pause (starts paused if it was running)."""
         with self._control.cond:
@@ -194,11 +199,21 @@ class TrainingJob(JobState, ThreadedJob):
             self._control.step_budget = batches
             self._control.cond.notify_all()
 
-    def stop(self) -> None:
-        """Ask the job to stop after the current batch; the model and history are kept."""
+    def stop(self, reason: str | None = None) -> None:
+        """Ask the job to stop after the current batch; the model and history are kept. The
+        first stop's ``reason`` is what its owner reads ("stopped by the teacher")."""
+        if reason is not None:
+            with self._lock:
+                self.reason = self.reason or reason
         with self._control.cond:
             self._control.stop = True
             self._control.cond.notify_all()
+
+    def abandon(self) -> None:
+        """Its owner's tabs are all gone: stop, and skip the test report nobody would read."""
+        with self._lock:
+            self.reason = ABANDONED
+        self.stop()
 
     # ---- the training thread ----------------------------------------------------------------
     def _set(self, **kw) -> None:
@@ -363,8 +378,7 @@ class _JobCallback(keras.callbacks.Callback):
             return
         job._last_alive_check = now
         if not job.keep_alive():
-            job._set(reason=ABANDONED)
-            job.stop()
+            job.abandon()
 
     def _capped(self) -> bool:
         return bool(self.job.max_batches) and self.job.global_step >= self.job.max_batches

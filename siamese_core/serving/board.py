@@ -20,7 +20,7 @@ import secrets
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -590,10 +590,6 @@ def sharing_gaps(entries: list[Entry]) -> list[SharingGap]:
         for setup, sides in sorted(groups.items())
         if sides[True] and sides[False]
     ]
-
-
-def entry_rows(entries: list[Entry]) -> list[dict]:
-    return [asdict(entry) for entry in entries]
 
 
 def _checked(facts: RunFacts) -> dict:

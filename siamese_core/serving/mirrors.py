@@ -4,6 +4,7 @@ stop); the pool feeds them the worker's syncs and its final payload."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import secrets
 import threading
@@ -14,8 +15,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from siamese_core.config import SPLIT_SEED, SiameseConfig
-from siamese_core.jobs import STOPPED_BY_USER, JobState, Status, TaskSnapshot
-from siamese_core.serving.protocol import DatasetRef, decode, encode
+from siamese_core.jobs import STOPPED_BY_USER, JobState, Status, TaskSnapshot, TrainingSync
+from siamese_core.serving.protocol import (
+    Action,
+    DatasetRef,
+    RunTask,
+    TaskPayload,
+    TaskProgress,
+    Train,
+    TrainingOptions,
+    TrainingPayload,
+    decode,
+    encode,
+)
 
 if TYPE_CHECKING:  # the pool imports this module
     from siamese_core.serving.pool import WorkerPool
@@ -37,27 +49,27 @@ class RemoteJob:
         self.run_id = secrets.token_hex(12)  # unique across servers and restarts: a run is posted once
         self._lock = threading.Lock()
         self._done = threading.Event()
-        self._pool: WorkerPool | None = None
-        self._controls: list[tuple[str, Any]] = []  # asked for while queued, replayed on start
+        self.pool: WorkerPool | None = None
+        self.pending_controls: list[tuple[str, Any]] = []  # asked for while queued, replayed on start
         self.stop_reason = ""  # why a stop was asked while it ran: it holds its worker until it has stopped
         self.queued_at = time.monotonic()
         self.started_at = 0.0  # when a worker took it
         self.ended_at = 0.0
 
     # what the pool calls
-    def _message(self) -> tuple:
+    def start_message(self) -> tuple:
         raise NotImplementedError
 
-    def _sync(self, state: dict) -> None:
+    def apply_sync(self, state: dict) -> None:
         raise NotImplementedError
 
-    def _finish(self, payload: dict) -> None:
+    def apply_payload(self, payload: dict) -> None:
         raise NotImplementedError
 
-    def _fail(self, reason: str) -> None:
+    def fail(self, reason: str) -> None:
         raise NotImplementedError
 
-    def _dispatched(self) -> None:
+    def dispatched(self) -> None:
         self.started_at = time.monotonic()
 
     def _ended(self) -> None:
@@ -81,18 +93,18 @@ class RemoteJob:
     def join(self, timeout: float | None = None) -> bool:
         return self._done.wait(timeout)
 
-    def _control(self, action: str, argument: Any = None) -> bool:
+    def control(self, action: Action, argument: Any = None) -> bool:
         """Pass a control on; True when it took the job out of the line."""
-        pool = self._pool
+        pool = self.pool
         if pool is not None:
-            return pool._control(self, action, argument)
-        self._controls.append((action, argument))  # not submitted yet: replayed, in order, on start
+            return pool.control(self, action, argument)
+        self.pending_controls.append((action, argument))  # not submitted yet: replayed, in order, on start
         return False
 
     def stop(self, reason: str | None = None) -> None:
         """Stop it: out of the queue if it waits there, after the current batch if it runs.
         ``reason`` is what its owner reads ("stopped by the teacher"); None: the owner's own Stop."""
-        self._control("stop", reason)
+        self.control(Action.STOP, reason)
 
 
 class RemoteTrainingJob(JobState, RemoteJob):
@@ -126,12 +138,7 @@ class RemoteTrainingJob(JobState, RemoteJob):
             config.held_out_classes,
             config.val_size,
         )
-        self._options = {
-            "dataset": self.dataset_ref,
-            "max_batches": max_batches,
-            "probe_per_class": probe_per_class,
-            "test_protocol": test_protocol,
-        }
+        self._options = TrainingOptions(self.dataset_ref, max_batches, probe_per_class, test_protocol)
         self._init_state()
         self.status = Status.QUEUED
         self.model = None
@@ -140,72 +147,70 @@ class RemoteTrainingJob(JobState, RemoteJob):
         self.probe_labels: np.ndarray | None = None
         self.probe_images: np.ndarray | None = None
 
-    def _message(self) -> tuple:
-        return ("train", self.id, self.config, self._options)
+    def start_message(self) -> Train:
+        return Train(self.id, self.config, self._options)
 
     def pause(self) -> None:
-        self._control("pause")
+        self.control(Action.PAUSE)
 
     def resume(self) -> None:
-        self._control("resume")
+        self.control(Action.RESUME)
 
     def step(self, batches: int = 1) -> None:
-        self._control("step", batches)
+        self.control(Action.STEP, batches)
 
-    def _dispatched(self) -> None:
-        super()._dispatched()
+    def dispatched(self) -> None:
+        super().dispatched()
         with self._lock:
             if self.status == Status.QUEUED:
                 self.status = Status.STARTING
 
-    def _sync(self, state: dict) -> None:
+    def apply_sync(self, state: TrainingSync) -> None:
         with self._lock:
             if self.status.ended:
                 return
-            status = Status(state["status"])
-            # Ended only with the payload (_finish): a page that saw "finished" before the model
-            # and the test report arrived stopped polling and never showed them (seen in a browser).
-            self.status = Status.RUNNING if status.ended else status
-            self.reason = state["reason"]
-            self.device = state["device"]
-            self.steps_per_epoch = state["steps_per_epoch"]
-            self.global_step = state["global_step"]
-            self.threshold = state["threshold"]
-            self.train_seconds = state["elapsed"]
-            self._fit_started = time.perf_counter() if state["clock_running"] else 0.0
-            self.batches.extend(state["batches"])
-            self.epochs.extend(state["epochs"])
-            self.probe_snapshots.extend(state["probes"])
-            if state.get("probe_index") is not None and self.dataset is not None:
-                index = state["probe_index"]
+            # Ended only with the payload (apply_payload): a page that saw "finished" before the
+            # model and the test report arrived stopped polling and never showed them (seen in a
+            # browser).
+            self.status = Status.RUNNING if state.status.ended else state.status
+            self.reason = state.reason
+            self.device = state.device
+            self.steps_per_epoch = state.steps_per_epoch
+            self.global_step = state.global_step
+            self.threshold = state.threshold
+            self.train_seconds = state.elapsed
+            self._fit_started = time.perf_counter() if state.clock_running else 0.0
+            self.batches.extend(state.batches)
+            self.epochs.extend(state.epochs)
+            self.probe_snapshots.extend(state.probes)
+            if state.probe_index is not None and self.dataset is not None:
+                index = state.probe_index
                 self.probe_labels, self.probe_images = self.dataset.test.y[index], self.dataset.test.x[index]
 
-    def _finish(self, payload: dict) -> None:
+    def apply_payload(self, payload: TrainingPayload) -> None:
         model = None
-        if payload.get("model") is not None:
+        if payload.model is not None:
             try:
-                model = decode(payload["model"])
+                model = decode(payload.model)
             except Exception as exc:  # should not happen: our own worker saved it
-                payload = {
-                    **payload,
-                    "status": Status.FAILED,
-                    "reason": f"the trained model did not load: {exc}",
-                }
+                payload = dataclasses.replace(
+                    payload, status=Status.FAILED, reason=f"the trained model did not load: {exc}"
+                )
         with self._lock:
             self.model = model
-            self.report = payload.get("report") if model is not None else None
-            self.result = payload.get("result")
-            self.reason = payload.get("reason", self.reason)
+            self.report = payload.report if model is not None else None
+            self.result = payload.result
+            self.reason = payload.reason or self.reason
             self._fit_started = 0.0
-            self.status = Status(payload["status"])
+            self.status = payload.status
         self._ended()
 
-    def _fail(self, reason: str) -> None:
+    def fail(self, reason: str) -> None:
         with self._lock:
             self.status, self.reason, self._fit_started = Status.FAILED, reason, 0.0
         self._ended()
 
-    def _leave_queue(self, reason: str) -> None:
+    def leave_queue(self, reason: str) -> None:
         with self._lock:
             self.status, self.reason = Status.STOPPED, reason
         self._ended()
@@ -213,7 +218,7 @@ class RemoteTrainingJob(JobState, RemoteJob):
 
 class RemoteTask(RemoteJob):
     """A lesson's training (``module:function(report, **kwargs)``) run by a worker; reads like
-    :class:`~siamese_core.jobs.BackgroundTask`. Keras models in ``kwargs`` and in the result
+    :class:`~siamese_core.jobs.TaskSnapshot` (what a page reads of any task). Keras models in ``kwargs`` and in the result
     travel as ``.keras`` bytes; a :class:`DatasetRef` is loaded by the worker."""
 
     kind = "task"
@@ -228,41 +233,42 @@ class RemoteTask(RemoteJob):
         self._state: Any = None  # the latest live state the task reported (a race's curves)
         self.for_owner: str | None = None  # what its page filed it under (the model's handle), if anything
 
-    def _message(self) -> tuple:
+    def start_message(self) -> RunTask:
         kwargs, self._kwargs = self._kwargs, None  # the bytes are the worker's now
-        return ("task", self.id, self.target, kwargs)
+        return RunTask(self.id, self.target, kwargs)
 
-    def _dispatched(self) -> None:
-        super()._dispatched()
+    def dispatched(self) -> None:
+        super().dispatched()
         with self._lock:
             self._status = Status.RUNNING
 
-    def _sync(self, state: dict) -> None:
+    def apply_sync(self, state: TaskProgress) -> None:
         with self._lock:
             if not self._status.ended:
-                self._progress, self._text = state["progress"], state["message"]
-                self._state = state.get("state", self._state)
+                self._progress, self._text = state.progress, state.message
+                if state.state is not None:
+                    self._state = state.state
 
-    def _finish(self, payload: dict) -> None:
+    def apply_payload(self, payload: TaskPayload) -> None:
         try:
-            result = decode(payload.get("result"))
+            result = decode(payload.result)
         except Exception as exc:
-            payload, result = {"status": Status.FAILED, "error": f"the result did not load: {exc}"}, None
+            payload, result = TaskPayload(Status.FAILED, error=f"the result did not load: {exc}"), None
         with self._lock:
-            self._status = Status(payload["status"])
-            self._result, self._error = result, payload.get("error", "")
+            self._status = payload.status
+            self._result, self._error = result, payload.error
             if self._status == Status.FINISHED:
                 self._progress = 1.0
             elif self._status == Status.STOPPED:  # who stopped it, as after leaving the line
-                self._text = payload.get("reason") or STOPPED_BY_USER
+                self._text = payload.reason or STOPPED_BY_USER
         self._ended()
 
-    def _fail(self, reason: str) -> None:
+    def fail(self, reason: str) -> None:
         with self._lock:
             self._status, self._error = Status.FAILED, reason
         self._ended()
 
-    def _leave_queue(self, reason: str) -> None:
+    def leave_queue(self, reason: str) -> None:
         with self._lock:
             self._status, self._text = Status.STOPPED, reason
         self._ended()

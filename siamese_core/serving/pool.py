@@ -1,7 +1,7 @@
 """Trainings in worker processes, behind one first-in-first-out queue.
 
 Why processes: Keras/TensorFlow's training path keeps a few MB of every ``fit`` in the process
-that ran it, for good (NOTES.md: ~13 MB per small training, even after ``clear_session``); a
+that ran it, for good (measured: ~13 MB per small training, even after ``clear_session``); a
 process that exits returns all of it. So the web server never trains: it keeps a
 :class:`WorkerPool` of ``size`` long-lived worker processes (TensorFlow imported once, so a
 training starts in about a second), sends each job to an idle worker, mirrors the job's
@@ -39,7 +39,18 @@ import numpy as np
 from siamese_core.jobs import STOPPED_BY_USER, Status
 from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.mirrors import RemoteJob, RemoteTask
-from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE
+from siamese_core.serving.protocol import (
+    ABANDONED,
+    LEFT_QUEUE,
+    Action,
+    Control,
+    Done,
+    Exit,
+    Ready,
+    RunTask,
+    Synced,
+    Train,
+)
 
 DEFAULT_MAX_JOBS = 10  # a worker is replaced after this many jobs (it keeps ~10-30 MB of each)
 DEFAULT_MEMORY_MARK_MB = 1000.0  # ... or once its memory (PSS) passes this
@@ -63,7 +74,7 @@ class _Worker:
     def pid(self) -> int:
         return self.process.pid
 
-    def send(self, message: tuple) -> bool:
+    def send(self, message: Train | RunTask | Control | Exit) -> bool:
         try:
             with self.send_lock:
                 self.conn.send(message)
@@ -129,7 +140,7 @@ class WorkerPool:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the worker pool is shut down")
-            job._pool = self
+            job.pool = self
             job.queued_at = time.monotonic()
             self._queue.append(job)
             self._dispatch()
@@ -138,7 +149,7 @@ class WorkerPool:
         """Take a waiting job out of the line (True), or ask a running one to stop (False), by
         the path its owner's Stop takes; ``reason`` reaches the owner either way (None: the
         owner's own words, "left the queue before it started" or "stopped by the user")."""
-        return job._control("abandon" if reason == ABANDONED else "stop", reason)
+        return job.control(Action.ABANDON if reason == ABANDONED else Action.STOP, reason)
 
     def place(self, job: RemoteJob) -> tuple[int, float] | None:
         """(1-based place in line, estimated seconds until it starts), or None when not waiting."""
@@ -201,11 +212,11 @@ class WorkerPool:
         with self._lock:
             self._closed = True
             for job in list(self._queue):
-                job._leave_queue("the server is shutting down")
+                job.leave_queue("the server is shutting down")
             self._queue.clear()
             workers = list(self._workers)
         for worker in workers:
-            worker.send(("exit",))
+            worker.send(Exit())
         for worker in workers:
             try:
                 worker.process.wait(5)
@@ -250,31 +261,31 @@ class WorkerPool:
             if worker.job is None and not worker.retiring and worker.process.poll() is None:
                 job = self._queue.popleft()
                 worker.job = job
-                job._dispatched()
-                if not worker.send(job._message()):
+                job.dispatched()
+                if not worker.send(job.start_message()):
                     continue  # its reader thread sees the dead worker and fails the job
-                for action, argument in job._controls:
-                    worker.send(("control", job.id, action, argument))
-                job._controls.clear()
+                for action, argument in job.pending_controls:
+                    worker.send(Control(job.id, action, argument))
+                job.pending_controls.clear()
 
-    def _control(self, job: RemoteJob, action: str, argument: Any) -> bool:
-        """A job's control: a stop takes a waiting job out of the line (True); anything else
-        waits with it, or goes to its worker at once."""
-        stop = action in ("stop", "abandon")
-        reason = ABANDONED if action == "abandon" else argument
+    def control(self, job: RemoteJob, action: Action, argument: Any) -> bool:
+        """A job's control (its owner's button, through the job): a stop takes a waiting job out
+        of the line (True); anything else waits with it, or goes to its worker at once."""
+        stop = action in (Action.STOP, Action.ABANDON)
+        reason = ABANDONED if action == Action.ABANDON else argument
         with self._lock:
             if job in self._queue:
                 if stop:
                     self._queue.remove(job)
-                    job._leave_queue(reason or LEFT_QUEUE)
+                    job.leave_queue(reason or LEFT_QUEUE)
                     return True
-                job._controls.append((action, argument))
+                job.pending_controls.append((action, argument))
                 return False
             worker = next((w for w in self._workers if w.job is job), None)
             if worker is not None and stop and not job.stop_reason:
                 job.stop_reason = reason or STOPPED_BY_USER
         if worker is not None:
-            worker.send(("control", job.id, action, argument))
+            worker.send(Control(job.id, action, argument))
         return False
 
     def _read(self, worker: _Worker) -> None:
@@ -287,35 +298,35 @@ class WorkerPool:
             except Exception:  # a message we cannot read: this worker cannot be trusted
                 worker.process.kill()
                 break
-            kind = message[0]
-            if kind == "ready":
-                worker.ready.set()
-            elif kind == "sync":
-                job = worker.job
-                if job is not None and job.id == message[1]:
-                    job._sync(message[2])
-            elif kind == "done":
-                self._job_done(worker, message[1], message[2])
+            match message:
+                case Ready():
+                    worker.ready.set()
+                case Synced(job_id=job_id, state=state):
+                    job = worker.job
+                    if job is not None and job.id == job_id:
+                        job.apply_sync(state)
+                case Done():
+                    self._job_done(worker, message)
         self._worker_gone(worker)
 
-    def _job_done(self, worker: _Worker, job_id: int, payload: dict) -> None:
+    def _job_done(self, worker: _Worker, done: Done) -> None:
         job = worker.job
-        if job is None or job.id != job_id:
+        if job is None or job.id != done.job_id:
             return
-        job._finish(payload)
+        job.apply_payload(done.payload)
         with self._lock:
             worker.job = None
             worker.jobs_done += 1
             self.finished += 1
             self._durations.setdefault(job.kind, deque(maxlen=20)).append(job.ended_at - job.started_at)
-            if worker.jobs_done >= self.max_jobs or payload.get("pss_mb", 0.0) > self.memory_mark_mb:
+            if worker.jobs_done >= self.max_jobs or done.pss_mb > self.memory_mark_mb:
                 self._retire(worker)
             self._dispatch()
 
     def _retire(self, worker: _Worker) -> None:
         """Replace a worker (under the lock): the new one starts importing TensorFlow now."""
         worker.retiring = True
-        worker.send(("exit",))
+        worker.send(Exit())
         self.recycled += 1
         self._workers[self._workers.index(worker)] = self._spawn()
 
@@ -330,7 +341,7 @@ class WorkerPool:
                 else:
                     self._workers.remove(worker)
         if job is not None and not job.ended:
-            job._fail(crash_sentence(code))
+            job.fail(crash_sentence(code))
         with self._lock:
             if not self._closed:
                 self._dispatch()

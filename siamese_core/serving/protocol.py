@@ -1,10 +1,10 @@
 """What travels between the web server and a worker process, over a private socket pair
 (pickled; nothing else can reach it).
 
-server -> worker: ``("train", id, config, options)``, ``("task", id, "module:function", kwargs)``,
-``("control", id, action, argument)`` (a stop's argument is its reason, None for the owner's own),
-``("exit",)``;
-worker -> server: ``("ready", pid)``, ``("sync", id, state)``, ``("done", id, payload)``.
+server -> worker: :class:`Train`, :class:`RunTask`, :class:`Control`, :class:`Exit`;
+worker -> server: :class:`Ready`, :class:`Synced` (a :class:`TrainingSync` or a
+:class:`TaskProgress`), :class:`Done` (a :class:`TrainingPayload` or a :class:`TaskPayload`).
+Each is a frozen dataclass: a field read by name, never a tuple read by position.
 
 Keras models travel as ``.keras`` bytes (:class:`ModelBytes`, loaded with safe mode on), data
 sets by name (:class:`DatasetRef`: the worker loads its own copy).
@@ -17,8 +17,15 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from siamese_core.jobs import Status, TrainingSync
+
+if TYPE_CHECKING:
+    from siamese_core.config import SiameseConfig
+    from siamese_core.results import TrainingResult
 
 ABANDONED = "its browser session closed"  # same words as training.ABANDONED (no TF import here)
 LEFT_QUEUE = "left the queue before it started"
@@ -94,3 +101,90 @@ def decode(value: Any, datasets: Callable[[DatasetRef], Any] | None = None) -> A
 def _is_keras_model(value: Any) -> bool:
     keras = sys.modules.get("keras")
     return keras is not None and isinstance(value, keras.Model)
+
+
+# ---- the messages -------------------------------------------------------------------------------------
+class Action(StrEnum):
+    """What a job's owner (or the pool) asks of it while it waits or runs."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    STEP = "step"  # argument: how many batches
+    STOP = "stop"  # argument: the reason its owner reads, None for the owner's own Stop
+    ABANDON = "abandon"  # its owner's tabs are all closed
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    dataset: DatasetRef
+    max_batches: int | None
+    probe_per_class: int
+    test_protocol: str | None
+
+
+@dataclass(frozen=True)
+class Train:
+    job_id: int
+    config: SiameseConfig
+    options: TrainingOptions
+
+
+@dataclass(frozen=True)
+class RunTask:
+    job_id: int
+    target: str  # "module:function", called as function(report, **kwargs) (siamese_core.tasks)
+    kwargs: dict[str, Any]  # encoded: models as ModelBytes, data sets as DatasetRef
+
+
+@dataclass(frozen=True)
+class Control:
+    job_id: int
+    action: Action
+    argument: Any = None
+
+
+@dataclass(frozen=True)
+class Exit:
+    pass
+
+
+@dataclass(frozen=True)
+class Ready:
+    pid: int
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    progress: float  # 0..1
+    message: str
+    state: Any = None  # what the task's page draws live (a race's curves), when it sends one
+
+
+@dataclass(frozen=True)
+class Synced:
+    job_id: int
+    state: TrainingSync | TaskProgress
+
+
+@dataclass(frozen=True)
+class TrainingPayload:
+    status: Status
+    reason: str
+    result: TrainingResult | None
+    report: Any  # the evaluation's Report, for the Evaluate page
+    model: ModelBytes | None
+
+
+@dataclass(frozen=True)
+class TaskPayload:
+    status: Status
+    result: Any = None  # encoded
+    error: str = ""  # why it failed
+    reason: str = ""  # who stopped it
+
+
+@dataclass(frozen=True)
+class Done:
+    job_id: int
+    payload: TrainingPayload | TaskPayload
+    pss_mb: float  # the worker's memory after the job: the pool retires it above its mark

@@ -16,9 +16,26 @@ from typing import Any
 
 import numpy as np
 
-from siamese_core.jobs import STOPPED_BY_USER, Status, Stopped
+from siamese_core.jobs import STOPPED_BY_USER, Status, Stopped, SyncMark
 from siamese_core.serving.memory import pss_mb
-from siamese_core.serving.protocol import ABANDONED, DatasetRef, ModelBytes, decode, encode
+from siamese_core.serving.protocol import (
+    ABANDONED,
+    Action,
+    Control,
+    DatasetRef,
+    Done,
+    Exit,
+    ModelBytes,
+    Ready,
+    RunTask,
+    Synced,
+    TaskPayload,
+    TaskProgress,
+    Train,
+    TrainingPayload,
+    decode,
+    encode,
+)
 
 
 # ---- the worker process ----------------------------------------------------------------------------------------
@@ -33,7 +50,7 @@ class _WorkerSide:
         self.stop_reasons: dict[int, str] = {}  # a stopped task's reason, until its payload carries it
         self.datasets: dict[DatasetRef, Any] = {}
 
-    def send(self, message: tuple) -> None:
+    def send(self, message: Ready | Synced | Done) -> None:
         with self.send_lock:
             self.conn.send(message)
 
@@ -53,133 +70,104 @@ class _WorkerSide:
                 message = self.conn.recv()
             except (EOFError, OSError):
                 os._exit(0)  # the server is gone: nothing to train for
-            if message[0] == "control":
-                self.apply(*message[1:])
-            elif message[0] == "train":
-                from siamese_core.network.training import TrainingJob
+            match message:
+                case Control():
+                    self.apply(message)
+                case Train(job_id=job_id, config=config, options=options):
+                    from siamese_core.network.training import TrainingJob
 
-                _, job_id, config, options = message
-                self.jobs[job_id] = TrainingJob(
-                    config,
-                    None,
-                    max_batches=options["max_batches"],
-                    probe_per_class=options["probe_per_class"],
-                    test_protocol=options["test_protocol"],
-                )
-                self.inbox.put(message)
-            elif message[0] == "task":
-                self.jobs[message[1]] = threading.Event()
-                self.inbox.put(message)
-            else:
-                self.inbox.put(message)
+                    self.jobs[job_id] = TrainingJob(
+                        config,
+                        None,
+                        max_batches=options.max_batches,
+                        probe_per_class=options.probe_per_class,
+                        test_protocol=options.test_protocol,
+                    )
+                    self.inbox.put(message)
+                case RunTask(job_id=job_id):
+                    self.jobs[job_id] = threading.Event()
+                    self.inbox.put(message)
+                case _:
+                    self.inbox.put(message)
 
-    def apply(self, job_id: int, action: str, argument: Any) -> None:
-        job = self.jobs.get(job_id)
+    def apply(self, control: Control) -> None:
+        job = self.jobs.get(control.job_id)
         if job is None:
             return
+        action, argument = control.action, control.argument
         if isinstance(job, threading.Event):  # a task: only stop
-            if action in ("stop", "abandon"):
-                reason = ABANDONED if action == "abandon" else argument or STOPPED_BY_USER
-                self.stop_reasons.setdefault(job_id, reason)  # the first stop's reason, as on the server
+            if action in (Action.STOP, Action.ABANDON):
+                reason = ABANDONED if action == Action.ABANDON else argument or STOPPED_BY_USER
+                self.stop_reasons.setdefault(
+                    control.job_id, reason
+                )  # the first stop's reason, as on the server
                 job.set()
             return
-        if action == "abandon":
-            from siamese_core.network.training import ABANDONED as reason
-
-            job._set(reason=reason)
-            job.stop()
-        elif action == "stop":
-            if not job.reason:  # the first stop's reason, as on the server
-                job._set(reason=argument or STOPPED_BY_USER)
-            job.stop()
-        elif action == "step":
+        if action == Action.ABANDON:
+            job.abandon()
+        elif action == Action.STOP:
+            job.stop(argument or STOPPED_BY_USER)  # the first stop's reason, as on the server
+        elif action == Action.STEP:
             job.step(int(argument or 1))
-        elif action in ("pause", "resume"):
-            getattr(job, action)()
+        elif action == Action.PAUSE:
+            job.pause()
+        elif action == Action.RESUME:
+            job.resume()
 
-    def run_training(self, job_id: int, options: dict) -> None:
-        job = self.jobs[job_id]
-        job.dataset = self.dataset(options["dataset"])
-        sent = {"batches": 0, "epochs": 0, "probes": 0, "index": False}
+    def run_training(self, message: Train) -> None:
+        job = self.jobs[message.job_id]
+        job.dataset = self.dataset(message.options.dataset)
+        mark = SyncMark()
         sync_lock = threading.Lock()
 
         def sync(_event=None) -> None:
-            with sync_lock, job._lock:
-                state = {
-                    "status": str(job.status),
-                    "reason": job.reason,
-                    "device": job.device,
-                    "steps_per_epoch": job.steps_per_epoch,
-                    "global_step": job.global_step,
-                    "threshold": job.threshold,
-                    "elapsed": job._elapsed(),
-                    "clock_running": bool(job._fit_started),
-                    "batches": job.batches[sent["batches"] :],
-                    "epochs": job.epochs[sent["epochs"] :],
-                    "probes": job.probe_snapshots[sent["probes"] :],
-                    "probe_index": None if sent["index"] else job.probe_index,
-                }
-                sent.update(
-                    batches=len(job.batches),
-                    epochs=len(job.epochs),
-                    probes=len(job.probe_snapshots),
-                    index=job.probe_index is not None,
-                )
-                self.send(("sync", job_id, state))
+            with sync_lock:
+                self.send(Synced(message.job_id, job.sync_since(mark)))
 
         job.on_event = sync
         job.run()
         sync()
-        payload = {
-            "status": str(job.status),
-            "reason": job.reason,
-            "result": job.result,
-            "report": job.report,
-            "model": None,
-        }
+        model = None
         if job.model is not None and job.result is not None:
             from siamese_core.network.persistence import model_bytes
 
-            payload["model"] = ModelBytes(model_bytes(job.model, job.config))
+            model = ModelBytes(model_bytes(job.model, job.config))
+        payload = TrainingPayload(job.status, job.reason, job.result, job.report, model)
         job.model = job.on_event = job.report = None
-        self.finish(job_id, payload)
+        self.finish(message.job_id, payload)
 
-    def run_task(self, job_id: int, target: str, kwargs: dict) -> None:
+    def run_task(self, message: RunTask) -> None:
+        job_id = message.job_id
         stop = self.jobs[job_id]
         last = [0.0]
 
-        def report(fraction: float, message: str, state: Any = None) -> None:
+        def report(fraction: float, text: str, state: Any = None) -> None:
             """A task's progress; ``state`` (optional, small) is what its page draws live."""
             if stop.is_set():
                 raise Stopped()
             now = time.monotonic()
             if now - last[0] >= 0.2:
                 last[0] = now
-                progress = {"progress": min(max(fraction, 0.0), 1.0), "message": message}
-                self.send(("sync", job_id, progress if state is None else {**progress, "state": state}))
+                self.send(Synced(job_id, TaskProgress(min(max(fraction, 0.0), 1.0), text, state)))
 
         try:
-            module, _, name = target.partition(":")
+            module, _, name = message.target.partition(":")
             fn = getattr(importlib.import_module(module), name)
-            result = fn(report, **decode(kwargs, self.dataset))
-            payload = {"status": str(Status.FINISHED), "result": encode(result)}
+            result = fn(report, **decode(message.kwargs, self.dataset))
+            payload = TaskPayload(Status.FINISHED, result=encode(result))
         except Stopped:
-            payload = {
-                "status": str(Status.STOPPED),
-                "reason": self.stop_reasons.get(job_id) or STOPPED_BY_USER,
-            }
+            payload = TaskPayload(Status.STOPPED, reason=self.stop_reasons.get(job_id) or STOPPED_BY_USER)
         except Exception as exc:
-            payload = {"status": str(Status.FAILED), "error": f"{type(exc).__name__}: {exc}"}
+            payload = TaskPayload(Status.FAILED, error=f"{type(exc).__name__}: {exc}")
         self.finish(job_id, payload)
 
-    def finish(self, job_id: int, payload: dict) -> None:
+    def finish(self, job_id: int, payload: TrainingPayload | TaskPayload) -> None:
         from siamese_core.serving.memory import release_free_memory
 
         self.jobs.pop(job_id, None)
         self.stop_reasons.pop(job_id, None)
         release_free_memory()
-        payload["pss_mb"] = pss_mb()
-        self.send(("done", job_id, payload))
+        self.send(Done(job_id, payload, pss_mb()))
 
 
 def _warm_up() -> None:
@@ -229,15 +217,15 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
     if warm_up:
         with contextlib.suppress(Exception):  # a warm-up is an optimisation only
             _warm_up()
-    side.send(("ready", os.getpid()))
+    side.send(Ready(os.getpid()))
     while True:
-        message = side.inbox.get()
-        if message[0] == "exit":
-            break
-        if message[0] == "train":
-            side.run_training(message[1], message[3])
-        elif message[0] == "task":
-            side.run_task(message[1], message[2], message[3])
+        match side.inbox.get():
+            case Exit():
+                break
+            case Train() as message:
+                side.run_training(message)
+            case RunTask() as message:
+                side.run_task(message)
     side.conn.close()
 
 
