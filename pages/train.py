@@ -340,7 +340,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
         st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
     else:
         if status == Status.QUEUED and (place := worker_pool().place(job)) is not None:
-            st.info(queue_line(*place), icon=":material/hourglass_top:")
+            st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")
         if status.ended:  # before drawing: a click that cuts this redraw short must not lose it
             adopt_finished_training(job)
             if config is not None and (differ := settings_differ(job.config, config)):

@@ -90,7 +90,7 @@ def _live(polling: bool) -> None:
     snapshot = task.snapshot()
     if snapshot.status == Status.QUEUED:
         if (place := worker_pool().place(task)) is not None:
-            st.info(queue_line(*place), icon=":material/hourglass_top:")
+            st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")
         st.button("Stop", key="ws.race.stop", on_click=task.stop, icon=":material/stop:")
     elif snapshot.status == Status.RUNNING:
         colour = st.get_option("theme.primaryColor") or "#2e7d32"

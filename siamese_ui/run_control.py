@@ -236,7 +236,7 @@ def _progress(name: str, owner: str | None, polling: bool) -> None:
     snapshot = task.snapshot()
     if snapshot.status == Status.QUEUED:
         if (place := worker_pool().place(task)) is not None:
-            st.info(queue_line(*place), icon=":material/hourglass_top:")
+            st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")
         st.button("Stop", key=f"lessons.stop.{name}", on_click=task.stop, icon=":material/stop:")
     elif snapshot.status == Status.RUNNING:
         st.progress(snapshot.progress, text=f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s")

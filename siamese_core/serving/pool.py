@@ -92,6 +92,14 @@ class WorkerInfo:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a waiting job stands in the line."""
+
+    position: int  # 1-based
+    wait_seconds: float  # estimated, until it starts
+
+
+@dataclass(frozen=True)
 class PoolStats:
     size: int
     running: int
@@ -100,8 +108,6 @@ class PoolStats:
     finished: int
     recycled: int
     crashed: int
-    queue: tuple[tuple[str, str], ...]  # (kind or name, owner) in order
-    running_jobs: tuple[tuple[str, str, float], ...]  # (name, owner, seconds since it started)
 
 
 class WorkerPool:
@@ -151,8 +157,8 @@ class WorkerPool:
         owner's own words, "left the queue before it started" or "stopped by the user")."""
         return job.control(Action.ABANDON if reason == ABANDONED else Action.STOP, reason)
 
-    def place(self, job: RemoteJob) -> tuple[int, float] | None:
-        """(1-based place in line, estimated seconds until it starts), or None when not waiting."""
+    def place(self, job: RemoteJob) -> Place | None:
+        """Its place in line and the estimated wait, or None when it is not waiting."""
         with self._lock:
             if job not in self._queue:
                 return None
@@ -172,12 +178,11 @@ class WorkerPool:
             heapq.heapify(free_at)
             for ahead in list(self._queue)[: position - 1]:
                 heapq.heappush(free_at, heapq.heappop(free_at) + self._expected(ahead))
-            return position, free_at[0] if free_at else 0.0
+            return Place(position, free_at[0] if free_at else 0.0)
 
     def stats(self, memory: bool = False) -> PoolStats:
         """What the pool is doing; each worker's memory too with ``memory`` (reads /proc)."""
         with self._lock:
-            now = time.monotonic()
             workers = tuple(
                 WorkerInfo(
                     w.pid,
@@ -188,15 +193,13 @@ class WorkerPool:
                 for w in self._workers
             )
             return PoolStats(
-                self.size,
-                sum(w.job is not None for w in self._workers),
-                len(self._queue),
-                workers,
-                self.finished,
-                self.recycled,
-                self.crashed,
-                tuple((j.name, j.owner) for j in self._queue),
-                tuple((w.job.name, w.job.owner, now - w.job.started_at) for w in self._workers if w.job),
+                size=self.size,
+                running=sum(w.job is not None for w in self._workers),
+                queued=len(self._queue),
+                workers=workers,
+                finished=self.finished,
+                recycled=self.recycled,
+                crashed=self.crashed,
             )
 
     def jobs(self) -> tuple[tuple[RemoteJob, ...], tuple[RemoteJob, ...]]:

@@ -129,7 +129,7 @@ def test_a_race_is_one_job_in_the_worker_pool():
         behind = RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": 0.1})
         pool.submit(task)
         pool.submit(behind)
-        assert pool.place(behind)[0] == 1
+        assert pool.place(behind).position == 1
         assert task.join(300) and behind.join(60)
         snapshot = task.snapshot()
         assert snapshot.status == Status.FINISHED, snapshot.error

@@ -35,8 +35,8 @@ def test_first_in_first_out_with_places_and_estimates(pool):
         pool.submit(job)
     places = [pool.place(job) for job in jobs]
     assert places[0] is None  # it went straight to the idle worker
-    assert [p[0] for p in places[1:]] == [1, 2, 3]
-    waits = [p[1] for p in places[1:]]
+    assert [p.position for p in places[1:]] == [1, 2, 3]
+    waits = [p.wait_seconds for p in places[1:]]
     assert waits == sorted(waits) and waits[0] < waits[-1]
     assert jobs[1].snapshot().status == Status.QUEUED
     for job in jobs:
@@ -54,11 +54,11 @@ def test_stop_while_queued_gives_the_place_up(pool):
     running, waiting, behind = nap(1.5), nap(0.2), nap(0.2)
     for job in (running, waiting, behind):
         pool.submit(job)
-    assert pool.place(behind)[0] == 2
+    assert pool.place(behind).position == 2
     waiting.stop()
     snapshot = waiting.snapshot()
     assert snapshot.status == Status.STOPPED and snapshot.message == LEFT_QUEUE
-    assert pool.place(behind)[0] == 1  # the one behind moved up
+    assert pool.place(behind).position == 1  # the one behind moved up
     assert behind.join(TIMEOUT) and behind.snapshot().status == Status.FINISHED
     assert waiting.started_at == 0.0  # it never ran
 
@@ -285,3 +285,24 @@ def test_students_seeds_change_pairs_and_weights_not_the_split():
     reference = load_dataset("mnist-5k", 0)
     assert np.array_equal(job.dataset.test.y, reference.test.y)
     assert np.array_equal(job.dataset.train.x, reference.train.x)
+
+
+def test_workers_are_the_kernels_first_choice_when_memory_runs_out(pool):
+    """A container out of memory loses a worker (one job fails, the pool replaces it), never the
+    web server, whose score stays as it was."""
+    import os
+
+    job = nap(0.1)
+    pool.submit(job)
+    assert job.join(TIMEOUT)  # the worker has run a job: it is past its start
+    def score(pid: int) -> str:
+        with open(f"/proc/{pid}/oom_score_adj") as f:
+            return f.read().strip()
+
+    for pid in pool.pids():  # (a worker replaced a moment ago sets it as its first step)
+        end = time.time() + 60
+        while score(pid) != "1000" and time.time() < end:
+            time.sleep(0.2)
+        assert score(pid) == "1000"
+    with open(f"/proc/{os.getpid()}/oom_score_adj") as f:
+        assert f.read().strip() != "1000"
