@@ -336,6 +336,12 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
         f"On this server: **{pool.running} of {pool.size}** trainings running, **{pool.queued}** waiting "
         "in line (everyone's trainings count; the line moves by itself)."
     )
+    if snapshot is not None and status.active and job.stopping:
+        st.info(
+            "**Stopping:** the current batch ends, then the model is tested on the test pairs; its result "
+            "appears here in a few seconds.",
+            icon=":material/stop_circle:",
+        )
     if snapshot is None:
         st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
     else:

@@ -8,17 +8,16 @@ from __future__ import annotations
 import streamlit as st
 
 from siamese_core.config import PRESETS, SPLIT_SEED, SiameseConfig
-from siamese_core.jobs import Status
+from siamese_core.jobs import Status, TaskSnapshot
 from siamese_core.lessons.race import RaceResult, curve
 from siamese_core.network.data import dataset_title
 from siamese_core.tasks import Task
 
 from .formatting import column_config, significant
 from .live_panel import charts_html, panel_html, progress_html
-from .resources import resolve, worker_pool
-from .run_control import MESSAGES, REFRESH_SECONDS, find_my_task, start_task, task_of
+from .resources import resolve
+from .run_control import MESSAGES, REFRESH_SECONDS, find_my_task, start_task, task_of, task_status_ui
 from .svg_chart import Series, svg_chart
-from .training_view import queue_line
 
 NAME = "race"  # the task's name: its session keys are tasks.TASKS + NAME and tasks.MESSAGES + NAME
 RESULT = "ws.race_result"  # the last finished RaceResult, kept across pages
@@ -84,33 +83,22 @@ def race_ui(lab: SiameseConfig) -> None:
 
 
 def _live(polling: bool) -> None:
-    task = task_of(NAME, None)
-    if task is None:
-        return
-    snapshot = task.snapshot()
-    if snapshot.status == Status.QUEUED:
-        if (place := worker_pool().place(task)) is not None:
-            st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")
-        st.button("Stop", key="ws.race.stop", on_click=task.stop, icon=":material/stop:")
-    elif snapshot.status == Status.RUNNING:
-        colour = st.get_option("theme.primaryColor") or "#2e7d32"
-        parts = [
-            progress_html(
-                snapshot.progress, f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s", colour
-            )
-        ]
-        if snapshot.state:
-            parts.append(
-                charts_html(race_charts({side: rows["batches"] for side, rows in snapshot.state.items()}))
-            )
-        st.markdown(panel_html(*parts), unsafe_allow_html=True)
-        st.button("Stop", key="ws.race.stop", on_click=task.stop, icon=":material/stop:")
-    elif snapshot.status == Status.FAILED:
-        st.error(f"The race failed: {snapshot.error}")
-    elif snapshot.status == Status.STOPPED:
-        st.warning(f"Stopped before the end ({snapshot.message}): no result.")  # who stopped it
-    if polling != snapshot.status.active:
-        st.rerun()  # the whole page: the result appears, the polling stops
+    task_status_ui(task_of(NAME, None), polling, stop_key="ws.race.stop", what="The race", running=_curves)
+
+
+def _curves(snapshot: TaskSnapshot) -> None:
+    """The race while it runs: its progress, and both sides' curves so far."""
+    colour = st.get_option("theme.primaryColor") or "#2e7d32"
+    parts = [
+        progress_html(
+            snapshot.progress, f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s", colour
+        )
+    ]
+    if snapshot.state:
+        parts.append(
+            charts_html(race_charts({side: rows["batches"] for side, rows in snapshot.state.items()}))
+        )
+    st.markdown(panel_html(*parts), unsafe_allow_html=True)
 
 
 def race_charts(curves: dict[str, list[tuple]]) -> list[str]:

@@ -8,12 +8,13 @@ snapshot as its status panel; a lesson's task has a Start button and a live prog
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from siamese_core.config import DEFAULT_PRESET, PRESETS, SPLIT_SEED, SiameseConfig
-from siamese_core.jobs import Status
+from siamese_core.jobs import Status, TaskSnapshot
 from siamese_core.serving.mirrors import RemoteTask
 from siamese_core.tasks import Task
 
@@ -97,8 +98,10 @@ def reset_training(job) -> None:
 
 
 def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
-    """Start, Pause or Resume, Step, Stop, Reset: enabled from the same status the panel shows."""
+    """Start, Pause or Resume, Step, Stop, Reset: enabled from the same status the panel shows.
+    While a stop is on its way (the current batch, then the test), only Reset stays."""
     active = status.active
+    stopping = active and job is not None and job.stopping
     batches = (job.config if active else config or PRESETS[DEFAULT_PRESET]).steps_per_execution
     step_label = "Step (1 batch)" if batches == 1 else f"Step ({batches} batches)"
     columns = st.columns(6)
@@ -120,6 +123,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
             key=RESUME,
             icon=":material/play_circle:",
             width="stretch",
+            disabled=stopping,
             on_click=job.resume,
             help="Goes on with the next batch of pairs; the clock restarts.",
         )
@@ -129,7 +133,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
             key=PAUSE,
             icon=":material/pause:",
             width="stretch",
-            disabled=status not in (Status.STARTING, Status.RUNNING),
+            disabled=status not in (Status.STARTING, Status.RUNNING) or stopping,
             on_click=job.pause if job else None,
             help="Holds the training after the current batch: the loss and the model stay as they are.",
         )
@@ -138,7 +142,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         key=STEP,
         icon=":material/skip_next:",
         width="stretch",
-        disabled=config is None and not active,
+        disabled=(config is None and not active) or stopping,
         on_click=step_training,
         args=(job, config),
         help=f"Trains on {step_label[6:-1]} of pairs and pauses: watch one step of the loss; starts a paused "
@@ -149,7 +153,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         key=STOP,
         icon=":material/stop:",
         width="stretch",
-        disabled=not active,
+        disabled=not active or stopping,
         on_click=job.stop if job else None,
         help="Ends the training after the current batch; the model and its loss curve so far are kept and tested.",
     )
@@ -230,21 +234,39 @@ def task_ui(
 
 
 def _progress(name: str, owner: str | None, polling: bool) -> None:
-    task = task_of(name, owner)
+    task_status_ui(task_of(name, owner), polling, stop_key=f"lessons.stop.{name}")
+
+
+def task_status_ui(
+    task: RemoteTask | None,
+    polling: bool,
+    stop_key: str,
+    *,
+    what: str = "This training",
+    running: Callable[[TaskSnapshot], None] | None = None,
+) -> None:
+    """A task's place in line and Stop, its progress (``running`` draws it, else a progress
+    bar) and Stop, then how it ended; the whole page reruns when it starts or ends (inside a
+    fragment that polls while ``polling``)."""
     if task is None:
         return
     snapshot = task.snapshot()
     if snapshot.status == Status.QUEUED:
         if (place := worker_pool().place(task)) is not None:
             st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")
-        st.button("Stop", key=f"lessons.stop.{name}", on_click=task.stop, icon=":material/stop:")
+        st.button("Stop", key=stop_key, on_click=task.stop, icon=":material/stop:")
     elif snapshot.status == Status.RUNNING:
-        st.progress(snapshot.progress, text=f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s")
-        st.button("Stop", key=f"lessons.stop.{name}", on_click=task.stop, icon=":material/stop:")
+        if running is not None:
+            running(snapshot)
+        else:
+            st.progress(
+                snapshot.progress, text=f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s"
+            )
+        st.button("Stop", key=stop_key, on_click=task.stop, icon=":material/stop:")
     elif snapshot.status == Status.FAILED:
-        st.error(f"This training failed: {snapshot.error}")
+        st.error(f"{what} failed: {snapshot.error}")
     elif snapshot.status == Status.STOPPED:
-        st.warning(f"Stopped before the end ({snapshot.message}); nothing to show.")  # who stopped it
+        st.warning(f"Stopped before the end ({snapshot.message}): nothing to show.")  # who stopped it
     elif snapshot.status == Status.FINISHED:
         st.caption(f"Done in {snapshot.elapsed:.1f} s.")
     if polling != snapshot.status.active:

@@ -295,6 +295,7 @@ def test_workers_are_the_kernels_first_choice_when_memory_runs_out(pool):
     job = nap(0.1)
     pool.submit(job)
     assert job.join(TIMEOUT)  # the worker has run a job: it is past its start
+
     def score(pid: int) -> str:
         with open(f"/proc/{pid}/oom_score_adj") as f:
             return f.read().strip()

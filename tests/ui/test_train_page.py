@@ -168,3 +168,25 @@ def test_a_stopped_run_of_the_examples_protocol_says_it_stopped_early():
     assert said.endswith(
         f"after {snapshot.step} of {snapshot.total_steps} batches (stopped early, so not the example's whole run)."
     ), said
+
+
+def test_a_stop_on_its_way_says_so_and_leaves_only_reset():
+    """After Stop the run still ends its batch and tests its model (seconds on a busy server):
+    the panel said "Training · … ETA 12 s" with Pause and Stop enabled, as if nothing had been
+    pressed (the class exploratory pass)."""
+    at = app("pages/train.py", {**TINY, "train.epochs": "200"})
+    button(at, "Start").click().run()
+    job = at.session_state["train.job"]
+    end = time.time() + TIMEOUT
+    while job.snapshot().step < 2 and time.time() < end:  # running, past its first batches
+        time.sleep(0.2)
+    assert job.snapshot().status == "running"
+    button(at, "Stop").click().run()
+    assert not job.ended  # its batch and its test take the worker longer than drawing the page
+    assert any(t.startswith("**Stopping:**") for t in texts(at)), texts(at)
+    assert [button(at, name).disabled for name in ("Pause", "Stop")] == [True, True]
+    assert not button(at, "Reset").disabled
+    assert job.join(TIMEOUT)
+    at.run()
+    assert not any(t.startswith("**Stopping:**") for t in texts(at))
+    assert any(t.startswith("Stopped (stopped by the user)") for t in texts(at)), texts(at)
