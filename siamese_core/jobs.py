@@ -101,7 +101,12 @@ class JobSnapshot:
 
     @property
     def current_epoch(self) -> int:
-        """The epoch being trained (1-based) while running or paused, else the last finished."""
+        """The epoch the last batch trained belongs to (1-based), read off the batch counter: one
+        batch is always shown under one epoch. Counting the epochs recorded said "epoch 3" for
+        batch 174 of 94 a epoch once a stop had recorded epoch 2's partial figures, and "epoch 2"
+        then "epoch 1" for batch 94 (the class pass). Before the first batch: 1 while it runs."""
+        if self.step and self.steps_per_epoch:
+            return min(-(-self.step // self.steps_per_epoch), self.epochs)
         return min(self.epoch + (self.status in (Status.RUNNING, Status.PAUSED)), self.epochs)
 
 

@@ -43,7 +43,7 @@ def test_a_long_run_says_so_in_minutes():
     """epochs = 500 used to start with 'ETA 4500 s' and no word."""
     assert (
         status_line(BASE)
-        == "Training · epoch 3/500 · batch 150 of 37,500 in all · 1,067 pairs/s · ETA 75 min"
+        == "Training · epoch 2/500 · batch 150 of 37,500 in all · 1,067 pairs/s · ETA 75 min"
     )
     assert long_run_note(BASE).startswith("At this speed the run takes about 75 more minutes.")
     assert long_run_note(replace(BASE, eta_seconds=300.0)) == ""
@@ -78,3 +78,13 @@ def test_a_place_in_line_reads_as_a_sentence():
     assert "about 3 min" in queue_line(12, 170.0)
     assert "any moment now" in queue_line(1, 0.3)
     assert "Stop gives your place up" in queue_line(1, 10)
+
+
+def test_a_batch_is_shown_under_the_epoch_it_belongs_to_whatever_was_recorded():
+    """94 batches a epoch: batch 94 is epoch 1's last, batch 95 epoch 2's first, whether the run
+    trains, pauses or has stopped, and whatever partial epoch a stop recorded (it said "epoch 3"
+    for batch 174 after a stop, and "epoch 2" then "epoch 1" for batch 94)."""
+    for status in (Status.RUNNING, Status.PAUSED, Status.STOPPED):
+        for step, epoch in ((1, 1), (94, 1), (95, 2), (174, 2), (470, 5)):
+            snapshot = replace(BASE, status=status, step=step, steps_per_epoch=94, epochs=5, epoch=2)
+            assert f" · epoch {epoch}/5 · batch {step:,} of " in status_line(snapshot), (status, step)
