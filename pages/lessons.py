@@ -18,6 +18,7 @@ from siamese_ui.pictures import image_row
 from siamese_ui.run_control import task_ui
 from siamese_ui.session import (
     MODEL,
+    UPLOADED,
     ActiveModel,
     active_model,
     model_banner,
@@ -315,9 +316,10 @@ def upload_ui() -> None:
     st.session_state[MODEL] = ActiveModel(
         model,
         float(meta.get("threshold", 0.5)),
-        f"uploaded: {upload.name}",
+        UPLOADED,
         config_from_meta(meta),
         meta.get("dataset"),
+        name=upload.name,
     )
     st.rerun()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import streamlit as st
@@ -24,8 +25,15 @@ TRAIN_ADOPTED = "train.adopted"  # the job whose model became the active one
 TRAIN_RUNS = "train.runs"  # how many trainings became the active model in this session
 
 
-PRETRAINED = "pretrained default"
-TRAINED_HERE = "trained in this session"
+class Source(StrEnum):
+    """Where the model a page uses comes from."""
+
+    PRETRAINED = "pretrained default"  # the bundled model, shared by every session
+    TRAINED_HERE = "trained in this session"
+    UPLOADED = "uploaded"  # a .keras file the student gave (its name: ActiveModel.name)
+
+
+PRETRAINED, TRAINED_HERE, UPLOADED = Source.PRETRAINED, Source.TRAINED_HERE, Source.UPLOADED
 
 
 def new_handle() -> str:
@@ -40,19 +48,22 @@ class ActiveModel:
 
     model: Any
     threshold: float
-    source: str  # TRAINED_HERE, PRETRAINED, "uploaded: name"
+    source: Source
     config: SiameseConfig | None
     dataset: str | None = None
     job: Any = None  # the TrainingJob, when trained here (probe snapshots for Embeddings)
     run: int | None = None  # which training of this session, when trained here (1, 2, ...)
     handle: str = field(default_factory=new_handle)
+    name: str = ""  # an uploaded model's file name
 
     @property
     def label(self) -> str:
         """What a table or heading calls the model: "trained in this session, run 2"."""
         if self.source == TRAINED_HERE and self.run is not None:
             return f"{TRAINED_HERE}, run {self.run}"
-        return self.source
+        if self.source == UPLOADED:
+            return f"{UPLOADED}: {self.name}"
+        return str(self.source)
 
 
 def pretrained_model() -> ActiveModel:

@@ -482,12 +482,14 @@ def test_inside_the_twins_on_compare(shared):
     """A shared model gives the same digit the same embedding through both branches (difference
     exactly 0); an unshared one does not, and the page's number is the core's."""
     from siamese_core.network.inspect import branch_embeddings
-    from siamese_ui.session import MODEL, ActiveModel
+    from siamese_ui.session import MODEL, UPLOADED, ActiveModel
 
     at = app("pages/compare.py")
     if not shared:
         config = SiameseConfig(branch="tiny-cnn", embedding_dim=16, shared=False)
-        at.session_state[MODEL] = ActiveModel(build_siamese(config), 0.5, "uploaded: two branches", config)
+        at.session_state[MODEL] = ActiveModel(
+            build_siamese(config), 0.5, UPLOADED, config, name="two branches"
+        )
     at.radio(key="compare.mode.a").set_value("Test digit").run()
     at.radio(key="compare.mode.b").set_value("Test digit").run()
     at.toggle(key="compare.twins").set_value(True).run()
