@@ -121,7 +121,7 @@ def transfer_tab(active: ActiveModel, data) -> None:
         help="9 small classifiers",
     )
     if rows:
-        frame = pd.DataFrame(rows)
+        frame = pd.DataFrame([row.as_row() for row in rows])
         st.dataframe(
             frame.style.format({c: "{:.1%}" for c in frame.columns if c not in ("k", "labelled digits")}),
             hide_index=True,

@@ -7,6 +7,8 @@ head keeps its fresh initialisation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from siamese_core.config import SiameseConfig
@@ -71,6 +73,27 @@ def _accuracy(model, x, y) -> float:
     return float(np.mean(np.argmax(p, axis=1) == y))
 
 
+@dataclass(frozen=True)
+class KShotRow:
+    """Test accuracy with ``k`` labelled digits per class, each of the four ways."""
+
+    k: int
+    labelled: int  # labelled digits in all
+    nearest_neighbour: float  # nearest labelled neighbour in the Siamese embedding, no training
+    frozen: float  # the transferred encoder, frozen, a new softmax head trained
+    fine_tuned: float  # the same, then everything fine-tuned
+    scratch: float  # the same network trained from scratch on the k examples
+
+    def accuracy(self, way: str) -> float:
+        return getattr(self, way)
+
+    def as_row(self) -> dict[str, float | int]:
+        """The row of the page's table, under its column names."""
+        return {"k": self.k, "labelled digits": self.labelled} | {
+            WAY_NAMES[way]: self.accuracy(way) for way in (*SIAMESE_WAYS, SCRATCH)
+        }
+
+
 def k_shot_experiment(
     siamese: keras.Model,
     config: SiameseConfig,
@@ -80,7 +103,7 @@ def k_shot_experiment(
     test_size: int = 1000,
     seed: int = 0,
     report=None,
-) -> list[dict]:
+) -> list[KShotRow]:
     """Test accuracy with k labelled digits per class, four ways:
 
     (a) nearest labelled neighbour in the Siamese embedding (no training);
@@ -116,41 +139,37 @@ def k_shot_experiment(
         report((n + 2 / 3) / len(ks), f"k = {k}: the same network from scratch")
         scratch = build_classifier(config)
         _fit(scratch, x, y, epochs, 1e-3, seed)
-        rows.append(
-            {
-                "k": k,
-                "labelled digits": len(idx),
-                "nearest neighbour (Siamese embedding)": nn,
-                "transferred encoder, frozen": frozen,
-                "transferred encoder, fine-tuned": tuned,
-                "from scratch": _accuracy(scratch, xt, yt),
-            }
-        )
+        rows.append(KShotRow(k, len(idx), nn, frozen, tuned, _accuracy(scratch, xt, yt)))
     return rows
 
 
-def k_shot_lesson(report, model: keras.Model, config: SiameseConfig, data, epochs: int = 30) -> list[dict]:
+def k_shot_lesson(
+    report, model: keras.Model, config: SiameseConfig, data, epochs: int = 30
+) -> list[KShotRow]:
     """The More lessons task: :func:`k_shot_experiment` with the worker's progress callback."""
     return k_shot_experiment(model, config, data, epochs=epochs, report=report)
 
 
-SIAMESE_WAYS = (
-    "nearest neighbour (Siamese embedding)",
-    "transferred encoder, frozen",
-    "transferred encoder, fine-tuned",
-)
-SCRATCH = "from scratch"
+SIAMESE_WAYS = ("nearest_neighbour", "frozen", "fine_tuned")  # the fields of KShotRow, in order
+SCRATCH = "scratch"
+WAY_NAMES = {
+    "nearest_neighbour": "nearest neighbour (Siamese embedding)",
+    "frozen": "transferred encoder, frozen",
+    "fine_tuned": "transferred encoder, fine-tuned",
+    "scratch": "from scratch",
+}
 
 
-def k_shot_conclusion(rows: list[dict]) -> str:
+def k_shot_conclusion(rows: list[KShotRow]) -> str:
     """The sentence that states the k-shot experiment's result, read off its numbers."""
-    first = min(rows, key=lambda row: row["k"])
-    best_way = max(SIAMESE_WAYS, key=lambda way: first[way])
-    best, scratch = first[best_way], first[SCRATCH]
-    labels = "one label" if first["k"] == 1 else f"{first['k']} labels"
+    first = min(rows, key=lambda row: row.k)
+    best_way = max(SIAMESE_WAYS, key=first.accuracy)
+    best, scratch = first.accuracy(best_way), first.scratch
+    labels = "one label" if first.k == 1 else f"{first.k} labels"
+    name = WAY_NAMES[best_way]
     if best > scratch:
         verdict = (
-            f"With {labels} per class, the best use of the Siamese features ({best_way}, {best:.1%}) "
+            f"With {labels} per class, the best use of the Siamese features ({name}, {best:.1%}) "
             f"beats the network trained from scratch ({scratch:.1%}) by {100 * (best - scratch):.1f} points."
         )
     elif best == scratch:
@@ -160,12 +179,10 @@ def k_shot_conclusion(rows: list[dict]) -> str:
     else:
         verdict = (
             f"With {labels} per class, the network trained from scratch ({scratch:.1%}) beats every use "
-            f"of the Siamese features (best: {best_way}, {best:.1%})."
+            f"of the Siamese features (best: {name}, {best:.1%})."
         )
-    last = max(rows, key=lambda row: row["k"])
+    last = max(rows, key=lambda row: row.k)
     if last is first:
         return verdict
-    gap = max(last[way] for way in SIAMESE_WAYS) - last[SCRATCH]
-    return (
-        verdict + f" At k = {last['k']}, the best Siamese way minus from scratch is {100 * gap:+.1f} points."
-    )
+    gap = max(last.accuracy(way) for way in SIAMESE_WAYS) - last.scratch
+    return verdict + f" At k = {last.k}, the best Siamese way minus from scratch is {100 * gap:+.1f} points."

@@ -63,14 +63,17 @@ def test_restore_all_but_the_head(shared):
 def test_k_shot_experiment_runs_and_reports_every_way(small_data):
     siamese = build_siamese(CFG)
     rows = T.k_shot_experiment(siamese, CFG, small_data, ks=(1,), epochs=2, test_size=100)
-    assert len(rows) == 1 and rows[0]["labelled digits"] == 10
-    for key in (
+    assert len(rows) == 1 and rows[0].labelled == 10
+    for way in ("nearest_neighbour", "frozen", "fine_tuned", "scratch"):
+        assert 0.0 <= rows[0].accuracy(way) <= 1.0
+    assert list(rows[0].as_row()) == [
+        "k",
+        "labelled digits",
         "nearest neighbour (Siamese embedding)",
         "transferred encoder, frozen",
         "transferred encoder, fine-tuned",
         "from scratch",
-    ):
-        assert 0.0 <= rows[0][key] <= 1.0
+    ]
 
 
 def test_operator_matrix_is_the_seeds():
@@ -157,14 +160,7 @@ def test_merge_two_models_keeps_both_sources_weights(images):
 
 
 def _rows(nn, frozen, tuned, scratch, k=1):
-    return {
-        "k": k,
-        "labelled digits": 10 * k,
-        "nearest neighbour (Siamese embedding)": nn,
-        "transferred encoder, frozen": frozen,
-        "transferred encoder, fine-tuned": tuned,
-        "from scratch": scratch,
-    }
+    return T.KShotRow(k, 10 * k, nn, frozen, tuned, scratch)
 
 
 def test_the_k_shot_sentence_is_read_off_the_numbers():

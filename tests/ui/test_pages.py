@@ -247,6 +247,23 @@ def _wait_for_task(at, name):
     assert not at.exception, [e.value for e in at.exception]
 
 
+def test_the_k_shot_experiment_runs_from_its_tab_and_its_sentence_reads_its_table():
+    """Transfer learning's button, its worker task and its result: the table's rows and the
+    sentence under the chart come from the same KShotRow values."""
+    from siamese_core.lessons.transfer import k_shot_conclusion
+
+    at = app("pages/lessons.py")
+    at.session_state["lessons.tab"] = "Transfer learning"
+    at.run()
+    at.button(key="lessons.start.kshot").click().run()
+    _wait_for_task(at, "kshot")
+    rows = at.session_state["lessons.task.kshot"][1].snapshot().result
+    assert [row.k for row in rows] == [1, 5, 10]
+    table = next(d.value for d in at.dataframe if "from scratch" in d.value.columns)
+    assert table["from scratch"].tolist() == [row.scratch for row in rows]
+    assert any(k_shot_conclusion(rows) in c.value for c in at.caption)
+
+
 def test_a_lesson_training_waits_in_line_when_every_worker_is_busy():
     """More lessons' trainings share the Train page's line: no refusal, a place and a wait."""
     from siamese_core.serving.mirrors import RemoteTask
