@@ -116,7 +116,12 @@ class _WorkerSide:
 
     def run_training(self, message: Train) -> None:
         job = self.jobs[message.job_id]
-        job.dataset = self.dataset(message.options.dataset)
+        try:
+            job.dataset = self.dataset(message.options.dataset)
+        except Exception as exc:  # one training fails with a sentence; the worker goes on
+            reason = f"its data set could not be loaded ({exc})"
+            self.finish(message.job_id, TrainingPayload(Status.FAILED, reason, None, None, None))
+            return
         mark = SyncMark()
         sync_lock = threading.Lock()
 

@@ -307,3 +307,22 @@ def test_workers_are_the_kernels_first_choice_when_memory_runs_out(pool):
         assert score(pid) == "1000"
     with open(f"/proc/{os.getpid()}/oom_score_adj") as f:
         assert f.read().strip() != "1000"
+
+
+def test_a_data_set_that_cannot_be_loaded_fails_its_training_and_the_worker_goes_on(pool):
+    """A worker whose copy of full MNIST could not be read exited with code 1 (a CI run), taking
+    the training with a "worker ended unexpectedly" sentence; now the training fails with the
+    reason and the same worker takes the next job."""
+    from siamese_core.config import PRESETS
+
+    config = PRESETS["classroom"].replace(dataset="mnist-5k", epochs=1, pairs_per_epoch=256)
+    job = RemoteTrainingJob(config, None, dataset_name="no-such-data-set")
+    crashed = pool.stats().crashed
+    pool.submit(job)
+    assert job.join(TIMEOUT)
+    assert job.snapshot().status == Status.FAILED
+    assert job.snapshot().reason.startswith("its data set could not be loaded")
+    after = nap(0.1)
+    pool.submit(after)
+    assert after.join(TIMEOUT) and after.snapshot().status == Status.FINISHED
+    assert pool.stats().crashed == crashed  # no worker died on the way

@@ -51,6 +51,9 @@ def test_a_server_without_internet_says_so_in_words_and_logs_the_raw_reason(tmp_
     def no_dns(*args, **kwargs):  # what urlopen raises when the name does not resolve
         raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
 
+    from siamese_ui.resources import worker_pool
+
+    worker_pool()  # started before the patch: its workers must not inherit this test's KERAS_HOME
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no cached full MNIST
     monkeypatch.setattr(data.urllib.request, "urlopen", no_dns)
     resolved_dataset_name.clear()
