@@ -7,7 +7,7 @@ import re
 from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.network.models import build_siamese
 from siamese_ui.lesson import LINK, ON, PAGE_FILES, PAGE_NAMES, STEPS, SWITCH, first_step_on
-from tests.helpers import PAGE_TITLES, ROOT, TIMEOUT, app, box, click, move, open_class, shows_step
+from tests.helpers import PAGE_TITLES, ROOT, TIMEOUT, TINY, app, box, click, move, open_class, shows_step
 
 EVERY_PAGE = [f"pages/{p}.py" for p in (*PAGE_TITLES, "home", "oneshot", "teacher", "about")]
 
@@ -193,16 +193,7 @@ def test_compare_notice_cites_the_models_threshold():
 
 
 def test_train_notice_reads_the_sessions_finished_run():
-    tiny = {
-        "train.dataset": "mnist-5k",
-        "train.epochs": "1",
-        "train.pairs_per_epoch": "1024",
-        "train.batch_size": "64",
-        "train.branch": "mlp",
-        "train.embedding_dim": "16",
-        LINK: "on",
-    }
-    at = app("pages/train.py", tiny)
+    at = app("pages/train.py", {**TINY, LINK: "on"})
     click(at, "lesson.next")
     shows_step(at, 3)
     assert "once your run has finished" in box(at)[3]
