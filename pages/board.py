@@ -31,6 +31,7 @@ from siamese_ui.board import (
     summary_table,
     target_class,
 )
+from siamese_ui.charts import chart
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.student import student_id
 
@@ -164,8 +165,13 @@ def live_board(code: str, big: bool) -> None:
     figure = board_figure(entries)
     if big:
         figure.update_layout(height=560)  # the projector: the plot is what the room reads
-    st.plotly_chart(figure, width="stretch", key="board.figure", config={"displayModeBar": False})
-    st.caption(CHART_CAPTION)
+    chart(
+        figure,
+        CHART_CAPTION,
+        key="board.figure",
+        table_on_page=True,  # "Every run", under it
+        config={"displayModeBar": False},
+    )
     # one table under the other: side by side, the accuracy columns were cut off at 1400 px
     st.markdown("**Every run**")
     st.dataframe(entry_table(entries), width="stretch", hide_index=True, column_config=ENTRY_COLUMNS)

@@ -11,6 +11,7 @@ import streamlit as st
 
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
 from siamese_ui.canvas import canvas_ui
+from siamese_ui.charts import chart
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
@@ -230,7 +231,14 @@ def verdict_ui(digits: dict) -> dict:
         )
         st.caption(f"Same when the distance is below the threshold · model time {latency_ms:.0f} ms")
     with right:
-        st.plotly_chart(gauge_figure(verdict), width="stretch", key="compare.gauge")
+        below = verdict["distance"] < verdict["threshold"]
+        chart(
+            gauge_figure(verdict),
+            f"The gauge: distance {verdict['distance']:.3f}, "
+            f"{'below' if below else 'not below'} the threshold {verdict['threshold']:.3f}, "
+            f"so {'the same digit' if below else 'different digits'}.",
+            key="compare.gauge",
+        )
     return verdict
 
 

@@ -10,6 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 from siamese_core.network.data import display_sample
+from siamese_ui.charts import chart, clusters_in_words
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import ascii_digit, digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
@@ -77,7 +78,22 @@ def scatter_figure(frame: pd.DataFrame, names, held_out: bool, height: int = 560
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left"),
         legend_title_text="digit, seen in training:" if held_out else "digit:",
     )
+    label_clusters(figure, frame)
     return figure
+
+
+def label_clusters(figure, frame: pd.DataFrame) -> None:
+    """Each digit's name written at the middle of its points: ten colours cannot all stay apart for a
+    colour-blind student, the written digit can (the hover names every point's digit too)."""
+    for name, group in frame.groupby("digit", observed=True, sort=False):
+        figure.add_annotation(
+            x=float(group["x"].median()),
+            y=float(group["y"].median()),
+            text=f"<b>{name}</b>",
+            showarrow=False,
+            font=dict(size=18, color="#0e1117"),
+            bgcolor="rgba(255,255,255,0.75)",
+        )
 
 
 def ring_chosen_point(figure, frame: pd.DataFrame, position: int) -> None:
@@ -146,10 +162,12 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
     )
     figure = scatter_figure(frame, data.class_names, bool(held))
     ring_chosen_point(figure, frame, chosen_position(n_points))
-    st.plotly_chart(
+    table, sentence = clusters_in_words(frame)
+    chart(
         figure,
-        width="stretch",
+        sentence,
         key=SCATTER,
+        table=table,
         on_select=_pick_clicked_point,
         selection_mode="points",
     )
@@ -182,6 +200,11 @@ def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> N
         column.image(
             digit_image(data.test.x[chosen[i]], 3),
             caption=f"{names[labels[i]]} · d={d:.3f}" if i != position else "the point itself",
+            alt=(
+                f"Test digit #{chosen[i]}, a {names[labels[i]]}, at distance {d:.3f} from point {position}."
+                if i != position
+                else f"Point {position} itself: test digit #{chosen[i]}, a {names[labels[i]]}."
+            ),
         )
 
 
@@ -235,7 +258,8 @@ def epoch_replay(active, data) -> None:
         ),
         margin=dict(t=40),
     )
-    st.plotly_chart(figure, width="stretch", key="emb.replay")
+    table, sentence = clusters_in_words(frame)
+    chart(figure, sentence, key="emb.replay", table=table)
     scores = retrieval_metrics(comparable_embeddings(active.model, snapshots[epoch]), job.probe_labels)
     map_at_r = "undefined" if scores.map_at_r is None else f"{scores.map_at_r:.3f}"
     st.caption(

@@ -14,7 +14,9 @@ from siamese_core.network.evaluation import (
     precision_recall,
     roc_curve,
 )
+from siamese_ui.charts import chart
 from siamese_ui.formatting import percent
+from siamese_ui.palette import DIFFERENT, GREY, ORANGE, SAME
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
@@ -22,7 +24,7 @@ from siamese_ui.session import active_model, model_banner, model_cache, model_da
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 THRESHOLD = "eval.threshold"
-SAME_COLOUR, DIFFERENT_COLOUR, MODEL_COLOUR = "#2ca02c", "#d62728", "#1f77b4"
+MODEL_COLOUR = ORANGE  # the model's own threshold, beside the slider's black line
 
 
 def test_report(active, data):
@@ -85,18 +87,23 @@ def histograms(report, active, threshold: float) -> None:
         figure = go.Figure()
         bins = dict(start=low, end=high, size=(high - low) / 60 or 0.01)
         figure.add_histogram(
-            x=scores[same], name="same digit", xbins=bins, opacity=0.65, marker_color=SAME_COLOUR
+            x=scores[same],
+            name="same digit",
+            xbins=bins,
+            opacity=0.65,
+            marker=dict(color=SAME.colour, pattern_shape=SAME.pattern),
         )
-        figure.add_histogram(
-            x=scores[~same], name="different digits", xbins=bins, opacity=0.65, marker_color=DIFFERENT_COLOUR
-        )
+        figure.add_histogram(  # hatched as well as coloured: not told apart by colour alone
+            x=scores[~same], name="different digits", xbins=bins, opacity=0.65,
+            marker=dict(color=DIFFERENT.colour, pattern_shape=DIFFERENT.pattern),
+        )  # fmt: skip
         # two vertical lines, labelled in the legend (labels on the lines overlapped when close)
         lines = [
             (threshold, "slider threshold", dict(color="black", width=3)),
             (active.threshold, "model's threshold", dict(color=MODEL_COLOUR, dash="dash", width=2)),
         ]
         if active.config is not None and active.config.head == "distance":  # the loss's margin m
-            lines.append((active.config.margin, "margin m", dict(color="#7f7f7f", dash="dot", width=2)))
+            lines.append((active.config.margin, "margin m", dict(color=GREY, dash="dot", width=2)))
         for x, name, line in lines:
             figure.add_scatter(
                 x=[x, x], y=[0, 1], yaxis="y2", mode="lines", line=line, name=f"{name} {x:.3f}"
@@ -111,7 +118,14 @@ def histograms(report, active, threshold: float) -> None:
             legend=dict(orientation="h", y=-0.25),
             yaxis2=dict(overlaying="y", range=[0, 1], visible=False),
         )
-        st.plotly_chart(figure, width="stretch", key="eval.hist")
+        chart(
+            figure,
+            f"Median distance of a same pair {np.median(scores[same]):.3f}, of a different pair "
+            f"{np.median(scores[~same]):.3f}; at the slider's threshold {threshold:.3f}, "
+            f"{np.mean(scores[same] < threshold):.1%} of same pairs and {np.mean(scores[~same] >= threshold):.1%} "
+            "of different pairs are on their right side.",
+            key="eval.hist",
+        )
         if active.config is not None and active.config.head == "distance":
             st.caption(
                 f"The dotted line is the training loss's margin m = {active.config.margin:g}: different pairs "
@@ -134,7 +148,12 @@ def histograms(report, active, threshold: float) -> None:
         )
         # whole counts as the prose writes them (Plotly's own text_auto writes 9886 as "9.886k")
         figure.update_traces(text=[[f"{count:,}" for count in row] for row in matrix], texttemplate="%{text}")
-        st.plotly_chart(figure, width="stretch", key="eval.cm")
+        chart(
+            figure,
+            f"At the slider's threshold: {matrix[1, 1]:,} same pairs called same, {matrix[1, 0]:,} called "
+            f"different; {matrix[0, 0]:,} different pairs called different, {matrix[0, 1]:,} called same.",
+            key="eval.cm",
+        )
 
 
 def roc_and_retrieval(report, threshold: float) -> None:
@@ -163,7 +182,13 @@ def roc_and_retrieval(report, threshold: float) -> None:
             yaxis_title="true positive rate",
             legend=dict(orientation="h", y=-0.25),  # under the axis title, not on it
         )
-        st.plotly_chart(figure, width="stretch", key="eval.roc")
+        chart(
+            figure,
+            f"AUC {auc:.4f} (chance: 0.5). At the slider's threshold the true positive rate is "
+            f"{matrix[1, 1] / max(matrix[1].sum(), 1):.1%} and the false positive rate "
+            f"{matrix[0, 1] / max(matrix[0].sum(), 1):.1%}.",
+            key="eval.roc",
+        )
     with right:
         st.subheader("Retrieval and one-shot")
         st.metric(
@@ -209,8 +234,11 @@ def hardest_mistakes(report, data, threshold: float) -> None:
         for p in idx[order][:5]:
             a, b = report.i[p], report.j[p]
             row = column.columns([1, 1, 2])
-            row[0].image(digit_image(data.test.x[a], 2))
-            row[1].image(digit_image(data.test.x[b], 2))
+            for column, k in zip(row[:2], (a, b), strict=True):
+                column.image(
+                    digit_image(data.test.x[k], 2),
+                    alt=f"Test digit #{k}, a {names[data.test.y[k]]}; the pair's distance is {scores[p]:.3f}.",
+                )
             row[2].caption(f"{names[data.test.y[a]]} vs {names[data.test.y[b]]} · distance {scores[p]:.3f}")
         if not len(idx):
             column.caption("None at this threshold.")

@@ -33,6 +33,12 @@ digraph { rankdir=LR; node [shape=box, style=rounded, fontname=Helvetica];
 """,
     width="content",
 )
+with st.expander("The picture in words"):
+    st.markdown(
+        "Digit A and digit B both go into one feature branch, with one set of weights. Its two outputs, "
+        "f(A) and f(B), go into the distance ||f(A) - f(B)||, and the answer is *same digit* when that "
+        "distance is below a threshold."
+    )
 
 st.subheader("New here? Take the guided lesson")
 st.caption(

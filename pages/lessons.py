@@ -12,6 +12,7 @@ import streamlit as st
 
 from siamese_core.network.persistence import MAX_MODEL_BYTES
 from siamese_core.tasks import Task
+from siamese_ui.charts import chart
 from siamese_ui.formatting import column_config
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import image_row
@@ -79,13 +80,28 @@ def composing_tab(active: ActiveModel, data) -> None:
         figure.update_layout(
             height=300, xaxis_title="epoch", yaxis_title="reconstruction MSE", margin=dict(t=20)
         )
-        st.plotly_chart(figure, width="stretch", key=KEY + "ae_chart")
+        chart(
+            figure,
+            "Reconstruction MSE after the last epoch: "
+            + "; ".join(f"{name} {run.loss[-1]:.4f} (from {run.loss[0]:.4f})" for name, run in runs.ways())
+            + ".",
+            key=KEY + "ae_chart",
+        )
         for name, run in runs.ways():
             st.caption(f"Trained {name}: the encoder's largest weight change was {run.moved:.2e}.")
         st.markdown("Test digits, then their reconstructions:")
-        image_row(list(data.test.x[:SHOWN]), ["original"] * SHOWN)
+        image_row(list(data.test.x[:SHOWN]), ["original"] * SHOWN, test_digit_alts(data))
         for name, run in runs.ways():
-            image_row(list(run.reconstructions), [name.split(" ")[0]] * SHOWN)
+            image_row(
+                list(run.reconstructions),
+                [name.split(" ")[0]] * SHOWN,
+                [f"Test digit #{k} as C trained {name} reconstructs it." for k in range(SHOWN)],
+            )
+
+
+def test_digit_alts(data) -> list[str]:
+    """Alt texts for the first SHOWN test digits, the originals the reconstructions are compared with."""
+    return [f"Test digit #{k}, a {data.class_names[data.test.y[k]]}." for k in range(SHOWN)]
 
 
 # ---- transfer from a partial checkpoint -------------------------------------------------------------------
@@ -130,7 +146,7 @@ def transfer_tab(active: ActiveModel, data) -> None:
         long = frame.melt(id_vars=["k", "labelled digits"], var_name="method", value_name="test accuracy")
         figure = px.line(long, x="k", y="test accuracy", color="method", markers=True)
         figure.update_layout(height=340, yaxis_tickformat=".0%", margin=dict(t=20))
-        st.plotly_chart(figure, width="stretch", key=KEY + "kshot_chart")
+        chart(figure, k_shot_conclusion(rows), key=KEY + "kshot_chart", table_on_page=True)  # the table above
         st.caption(
             "Test accuracy on 1,000 test digits. The Siamese features were learnt from pairs only. "
             + k_shot_conclusion(rows)
@@ -189,6 +205,11 @@ def ranking_tab(data) -> None:
     image_row(
         [distort(data.test.x[:1], level, kind)[0] for level in range(levels)],
         [f"level {level}" for level in range(levels)],
+        [
+            f"The first test digit with {kind} at level {level} of {levels - 1}"
+            + (" (the original)." if level == 0 else ".")
+            for level in range(levels)
+        ],
     )
     result = task_ui(
         "rank",
@@ -227,10 +248,24 @@ def ranking_tab(data) -> None:
         figure.update_layout(
             height=300, xaxis_title="distortion level", yaxis_title="learned quality score", margin=dict(t=20)
         )
-        left.plotly_chart(figure, width="stretch", key=KEY + "rank_chart")
+        means = scores.mean(0)
+        chart(
+            figure,
+            f"Mean learned score from {means[0]:.3f} at level 0 to {means[-1]:.3f} at level {len(means) - 1}; "
+            f"it falls at {sum(b < a for a, b in zip(means, means[1:], strict=False))} of "
+            f"{len(means) - 1} steps to a worse level.",
+            key=KEY + "rank_chart",
+            where=left,
+        )
         history = px.line(y=list(result.history), labels={"x": "step", "y": "ranking loss"})
         history.update_layout(height=300, margin=dict(t=20))
-        right.plotly_chart(history, width="stretch", key=KEY + "rank_loss_chart")
+        chart(
+            history,
+            f"Ranking loss from {result.history[0]:.4f} at step 0 to {result.history[-1]:.4f} at step "
+            f"{len(result.history) - 1}.",
+            key=KEY + "rank_loss_chart",
+            where=right,
+        )
         terms = result.batch
         st.markdown(
             f"**One batch after training** (the first {len(terms.scores)} test digits at every level): its scores "
@@ -350,8 +385,12 @@ def merge_ui(active: ActiveModel, data) -> None:
         f"(for example `{paths[0]}`, `{paths[-1]}`)."
     )
     output = np.asarray(merged.predict(data.test.x[:SHOWN], verbose=0)) * 255
-    image_row(list(data.test.x[:SHOWN]), ["original"] * SHOWN)
-    image_row(list(output), ["merged"] * SHOWN)
+    image_row(list(data.test.x[:SHOWN]), ["original"] * SHOWN, test_digit_alts(data))
+    image_row(
+        list(output),
+        ["merged"] * SHOWN,
+        [f"Test digit #{k} after the merged encoder and decoder." for k in range(SHOWN)],
+    )
 
 
 st.title("More lessons")

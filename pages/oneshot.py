@@ -10,6 +10,8 @@ import streamlit as st
 from siamese_core.lessons.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
 from siamese_ui.canvas import canvas_ui, clear_canvas
+from siamese_ui.charts import chart
+from siamese_ui.palette import BLUE
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.session import PRETRAINED, ActiveModel, active_model, model_dataset, pretrained_model
@@ -119,14 +121,21 @@ def gallery_ui(gallery: dict) -> None:
 
 
 def ranking_chart(ranking) -> go.Figure:
-    colours = ["#2e7d32" if score < ranking.threshold else "#9e9e9e" for score in ranking.scores]
+    within = [score < ranking.threshold for score in ranking.scores]
     figure = go.Figure(
         go.Bar(
             x=list(ranking.scores),
             y=list(ranking.names),
             orientation="h",
-            marker_color=colours,
-            text=[f"{s:.3f}" for s in ranking.scores],
+            # within the threshold: blue and solid; beyond it: grey and hatched, and the text says so
+            marker=dict(
+                color=[BLUE if w else "#b8bbc4" for w in within],
+                pattern_shape=["" if w else "/" for w in within],
+            ),
+            text=[
+                f"{s:.3f}" + (" · within" if w else " · beyond")
+                for s, w in zip(ranking.scores, within, strict=True)
+            ],
             textposition="auto",
         )
     )
@@ -170,7 +179,13 @@ def recognise_ui(gallery: dict, models) -> None:
                     )
                 else:
                     st.success(f"It is **{ranking.verdict}**")
-                st.plotly_chart(ranking_chart(ranking), width="stretch", key=f"oneshot.chart.{asked.handle}")
+                chart(
+                    ranking_chart(ranking),
+                    "Distance to each symbol: "
+                    + ", ".join(f"{n} {s:.3f}" for n, s in zip(ranking.names, ranking.scores, strict=True))
+                    + f"; the threshold is {asked.threshold:.3f}.",
+                    key=f"oneshot.chart.{asked.handle}",
+                )
 
 
 def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:

@@ -21,6 +21,7 @@ from siamese_core.config import (
     SiameseConfig,
 )
 from siamese_core.jobs import Status
+from siamese_ui.charts import chart
 from siamese_ui.live_panel import (
     charts_html,
     focus_script,
@@ -39,7 +40,7 @@ from siamese_ui.resources import (
 from siamese_ui.run_control import FOCUS, MESSAGE, PAUSE, START, STOP, control_buttons, left_line
 from siamese_ui.session import TRAIN_JOB, adopt_finished_training, find_my_training
 from siamese_ui.student import student_id
-from siamese_ui.svg_chart import Series, svg_chart
+from siamese_ui.svg_chart import Series, series_summary, svg_chart
 from siamese_ui.train_form import (
     FIELDS,
     FORM,
@@ -289,7 +290,7 @@ def status_panel(snapshot, left: bool = False) -> None:
                 ("train.loss", "train.acc"),
                 strict=True,
             ):
-                column.plotly_chart(plotly_figure(series, title), width="stretch", key=key)
+                chart(plotly_figure(series, title), series_summary(series, "batch"), key=key, where=column)
         if snapshot.epoch_history:
             st.dataframe(
                 [dict(zip(EPOCH_HEADER, row, strict=True)) for row in epoch_rows(snapshot.epoch_history)],

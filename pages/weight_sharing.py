@@ -10,6 +10,7 @@ from siamese_core.config import BRANCHES, HEADS, SiameseConfig
 from siamese_core.lessons.n_inputs import LARGEST_N, MULTI_INPUT_CODE, Build
 from siamese_core.lessons.n_inputs import counts as n_input_counts
 from siamese_core.results import LabNumbers
+from siamese_ui.charts import chart
 from siamese_ui.formatting import column_config
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
@@ -104,7 +105,14 @@ def breakdown_and_graph(numbers: LabNumbers) -> None:
         )
         figure.update_traces(texttemplate="%{text:,}", textposition="outside")
         figure.update_layout(showlegend=False, height=330, margin=dict(t=20, b=10), yaxis_title="parameters")
-        st.plotly_chart(figure, width="stretch", key="ws.chart")
+        chart(
+            figure,
+            "Parameters per component: "
+            + ", ".join(f"{c.name} {c.total:,}" for c in components)
+            + f"; {sum(c.total for c in components):,} in all.",
+            key="ws.chart",
+            table_on_page=True,  # the components table beside it
+        )
         table = pd.DataFrame(
             [
                 {
@@ -121,13 +129,20 @@ def breakdown_and_graph(numbers: LabNumbers) -> None:
     with right:
         st.subheader("Architecture")
         st.graphviz_chart(numbers.dot, width="stretch")
+        with st.expander("The graph in words"):
+            st.markdown(numbers.graph_text)
 
 
 def sharing_proof(numbers: LabNumbers) -> None:
     st.subheader("Proof that sharing is real")
     st.markdown("The same test digit goes through the branch of input A and the branch of input B:")
     picture, table = st.columns([1, 4])
-    picture.image(digit_image(numbers.digit), caption="the digit", width=112)
+    picture.image(
+        digit_image(numbers.digit),
+        caption="the digit",
+        width=112,
+        alt=f"Digit {numbers.digit_label} from the embedded 5,000 digits, the one sent through both branches.",
+    )
     emb_a, emb_b = numbers.emb_a, numbers.emb_b
     largest_difference = float(np.max(np.abs(emb_a - emb_b)))
     # the 8 dimensions where the two embeddings are largest (a ReLU embedding has many zeros)
@@ -198,9 +213,15 @@ def multi_input_pitfall() -> None:
         )
         figure = px.line(long, x="N", y="parameters", color="build", markers=True, line_dash="build")
         figure.update_layout(height=320, margin=dict(t=20, b=10))
-        st.plotly_chart(figure, width="stretch", key="ws.multi_input")
-        st.caption(
-            "The two right builds lie on one line (the dashed one on top of the other): equal counts for every N."
+        last = series[-1]
+        chart(
+            figure,
+            f"At N = {last.inputs}: "
+            + ", ".join(f"{label} {last.of(build):,}" for build, label in builds)
+            + ". The two right builds lie on one line (the dashed one on top of the other): equal counts for "
+            "every N.",
+            key="ws.multi_input",
+            table=long,
         )
     right, wrapped, wrong = st.tabs(
         ["Right: layers once", "Right: one keras.Model", "Mistaken: builder per input"]

@@ -91,7 +91,9 @@ class LabNumbers:
     breakdown: Breakdown
     count_params: int  # Keras's own model.count_params(), beside our sum
     dot: str  # the architecture as Graphviz DOT
+    graph_text: str  # the same graph in sentences (the picture's text equivalent)
     code: str  # standalone Keras code that builds the same architecture
     emb_a: np.ndarray  # one digit's embedding through input A's branch
     emb_b: np.ndarray  # the same digit through input B's branch
     digit: np.ndarray  # that digit, 28x28 uint8
+    digit_label: int  # its class (0-9)

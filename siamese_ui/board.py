@@ -33,6 +33,7 @@ from siamese_core.serving.board import (
     unavailable_sentence,
 )
 
+from .palette import SHARING
 from .run_control import find_my_task
 from .session import TRAIN_JOB, find_my_training
 from .settings import text_setting
@@ -44,7 +45,6 @@ JOINED = "board.joined"  # {class code: nickname} this session joined
 SOLO_NICKNAME = "board.solo_nickname"
 REFRESH_SECONDS = 3.0  # the board redraws itself this often (one small query)
 DEFAULT_PATH = Path.home() / ".siamese-lab" / "board.sqlite"
-SHARED_COLOURS = {"shared": "#2e7d32", "unshared": "#c62828"}
 
 
 # ---- which database -------------------------------------------------------------------------------------
@@ -223,9 +223,8 @@ def target_class(store: Board, code: str | None) -> tuple[ClassInfo, str | None]
 
 
 # ---- drawing ------------------------------------------------------------------------------------------
-SYMBOLS = {"shared": "circle", "unshared": "diamond"}  # not by colour alone
 CHART_CAPTION = (
-    "Each dot is a run: shared weights are green circles, unshared weights red diamonds. Runs with the "
+    "Each dot is a run: shared weights are blue circles, unshared weights vermilion squares. Runs with the "
     "same parameters and the same test pair accuracy (to 0.01 points) are one dot with their count "
     "beside it (×3: three runs); hover a dot to see every nickname on it."
 )
@@ -270,8 +269,8 @@ def board_figure(entries: list[Entry]):
                 showlegend=True,  # the legend says what a dot is, even with one kind of run
                 marker=dict(
                     size=[14 + 3 * min(count - 1, 4) for count in counts],
-                    color=SHARED_COLOURS[name],
-                    symbol=SYMBOLS[name],
+                    color=SHARING[name].colour,
+                    symbol=SHARING[name].symbol,  # not by colour alone
                     line=dict(width=1, color="white"),
                 ),
                 customdata=[[_hover(runs), f"{name} weights"] for runs in groups],

@@ -9,6 +9,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from .charts import chart
+from .palette import DIFFERENT, GREY, SAME
+
 FORMULA = r"L(y, d) \;=\; y\,d^{2} \;+\; (1-y)\,\max(m-d,\;0)^{2}"
 CONVENTION = (
     "Here **y = 1 means the same digit** and y = 0 different digits, as in the Keras `mnist_siamese` "
@@ -26,7 +29,6 @@ OTHER_SOURCES = (
     "#2261 (merged on 22 January 2026, from issue #2230) removed it, so that the model outputs the "
     "distance itself. Read the labels before you copy a loss."
 )
-SAME_COLOUR, DIFFERENT_COLOUR = "#2ca02c", "#d62728"
 
 
 def loss_curves(margin: float, top: float | None = None, points: int = 201):
@@ -46,19 +48,21 @@ def loss_figure(margin: float, distance: str = "euclidean") -> go.Figure:
     top = 2.0 if distance == "cosine" else None  # a cosine distance lives in 0 … 2
     d, same, different = loss_curves(margin, top)
     figure = go.Figure()
-    figure.add_scatter(x=d, y=same, name="same digit (y = 1): d²", line=dict(color=SAME_COLOUR, width=3))
+    figure.add_scatter(
+        x=d, y=same, name="same digit (y = 1): d²", line=dict(color=SAME.colour, dash=SAME.dash, width=3)
+    )
     figure.add_scatter(
         x=d,
         y=different,
         name="different digits (y = 0): max(m − d, 0)²",
-        line=dict(color=DIFFERENT_COLOUR, width=3),
+        line=dict(color=DIFFERENT.colour, dash=DIFFERENT.dash, width=3),
     )
     figure.add_scatter(
         x=[margin, margin],
         y=[0.0, float(max(same.max(), different.max()))],
         name=f"margin m = {margin:g}",
         mode="lines",
-        line=dict(color="black", dash="dash"),
+        line=dict(color=GREY, dash="dot"),
     )
     figure.update_layout(
         height=300,
@@ -85,8 +89,9 @@ def loss_panel(margin: float, distance: str, head: str, key: str) -> None:
         st.markdown(CONVENTION)
         st.caption(OTHER_SOURCES)
     with right:
-        st.plotly_chart(loss_figure(margin, distance), width="stretch", key=key)
-        st.caption(
-            f"Move the margin in the form above: the red curve reaches zero at d = m = {margin:g}. "
-            "Past the margin a different pair teaches the network nothing more."
+        chart(
+            loss_figure(margin, distance),
+            f"A same pair's loss grows as d²; a different pair's, drawn dashed, falls to zero at d = m = {margin:g}. "
+            "Move the margin in the form above: past the margin a different pair teaches the network nothing more.",
+            key=key,
         )

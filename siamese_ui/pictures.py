@@ -11,10 +11,10 @@ def digit_image(x: np.ndarray, scale: int = 4) -> np.ndarray:
     return np.kron(np.clip(x, 0, 255).astype(np.uint8), np.ones((scale, scale), np.uint8))
 
 
-def image_row(images, captions, scale: int = 3) -> None:
-    """A row of digits with their captions."""
-    for column, image, caption in zip(st.columns(len(images)), images, captions, strict=True):
-        column.image(digit_image(image, scale), caption=caption)
+def image_row(images, captions, alts, scale: int = 3) -> None:
+    """A row of digits with their captions and their alt texts (what each picture shows)."""
+    for column, image, caption, alt in zip(st.columns(len(images)), images, captions, alts, strict=True):
+        column.image(digit_image(image, scale), caption=caption, alt=alt)
 
 
 def ascii_digit(x: np.ndarray) -> str:

@@ -15,6 +15,7 @@ from siamese_core.tasks import Task
 
 from .formatting import column_config, significant
 from .live_panel import charts_html, panel_html, progress_html
+from .palette import SHARING
 from .resources import resolve
 from .run_control import MESSAGES, REFRESH_SECONDS, find_my_task, start_task, task_of, task_status_ui
 from .svg_chart import Series, svg_chart
@@ -22,7 +23,6 @@ from .svg_chart import Series, svg_chart
 NAME = "race"  # the task's name: its session keys are tasks.TASKS + NAME and tasks.MESSAGES + NAME
 RESULT = "ws.race_result"  # the last finished RaceResult, kept across pages
 BUDGET = PRESETS["classroom"]  # what each side trains: the classroom preset's data, loss and budget
-COLOURS = {"shared": "#2e7d32", "unshared": "#c62828"}
 
 
 def race_config(lab: SiameseConfig) -> SiameseConfig:
@@ -108,8 +108,10 @@ def race_charts(curves: dict[str, list[tuple]]) -> list[str]:
     for side in ("shared", "unshared"):
         rows = curves.get(side, [])
         x = [r[0] for r in rows]
-        loss.append(Series(f"{side}: training loss", x, [r[1] for r in rows], COLOURS[side]))
-        accuracy.append(Series(f"{side}: training pair accuracy", x, [r[2] for r in rows], COLOURS[side]))
+        look = SHARING[side]
+        style = dict(color=look.colour, dash=look.dasharray, marker=look.symbol, end_label=side)
+        loss.append(Series(f"{side}: training loss", x, [r[1] for r in rows], **style))
+        accuracy.append(Series(f"{side}: training pair accuracy", x, [r[2] for r in rows], **style))
     return [svg_chart(loss, "loss", "batch"), svg_chart(accuracy, "pair accuracy (at 0.5)", "batch")]
 
 

@@ -29,6 +29,30 @@ class Series:
     color: str
     lines: bool = True
     markers: bool = False
+    dash: str = ""  # an SVG stroke-dasharray ("7 4"); "" is solid. Pairs differ by more than colour.
+    marker: str = "circle"  # "circle" or "square"
+    end_label: str = ""  # written next to the line's last point (the series named where it ends)
+
+
+def _finite(values: Sequence) -> list[tuple[int, float]]:
+    return [(k, float(v)) for k, v in enumerate(values) if v is not None and math.isfinite(v)]
+
+
+def series_summary(series: Sequence[Series], x_title: str) -> str:
+    """One sentence for a line chart: each series from its first to its last value, and where.
+    The live SVG charts carry it as their text (they are redrawn every second, so it stays true)."""
+    parts = []
+    for s in series:
+        points = _finite(s.y)
+        if not points:
+            continue
+        (k0, y0), (k1, y1) = points[0], points[-1]
+        if len(points) == 1:
+            parts.append(f"{s.name}: {y0:.4g} at {x_title} {s.x[k0]:,}")
+        else:
+            trend = "fell" if y1 < y0 else "rose" if y1 > y0 else "stayed"
+            parts.append(f"{s.name} {trend} from {y0:.4g} to {y1:.4g} ({x_title} {s.x[k0]:,} to {s.x[k1]:,})")
+    return ("; ".join(parts) + ".") if parts else "No data yet."
 
 
 def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
@@ -77,6 +101,16 @@ def _legend_rows(series: Sequence[Series]) -> list[list[tuple[Series, float]]]:
     return rows
 
 
+def _marker(s: Series, x: float, y: float) -> str:
+    if s.marker == "square":
+        return f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="{s.color}"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{s.color}"/>'
+
+
+def _dash(s: Series) -> str:
+    return f' stroke-dasharray="{s.dash}"' if s.dash else ""
+
+
 def _segments(s: Series) -> list[list[tuple[float, float]]]:
     """The series' points split into runs of finite values: a missing or infinite y breaks the line."""
     runs: list[list[tuple[float, float]]] = [[]]
@@ -101,14 +135,14 @@ def svg_chart(series: Sequence[Series], title: str, x_title: str) -> str:
     plot_bottom = HEIGHT - BOTTOM - LEGEND_ROW * 1.5
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(title)}" style="width:100%;height:auto;font-family:sans-serif;font-size:13px">',
+        f'aria-label="{escape(title)}: {escape(series_summary(series, x_title))}" style="width:100%;height:auto;font-family:sans-serif;font-size:13px">',
         f'<text x="{LEFT}" y="20" font-size="15" fill="#31333f">{escape(title)}</text>',
     ]
     xs = [x for runs in segs for run in runs for x, _ in run]
     ys = [y for runs in segs for run in runs for _, y in run]
     if not xs:
         out.append(
-            f'<text x="{WIDTH / 2}" y="{plot_bottom / 2 + TOP / 2}" text-anchor="middle" fill="#808495">'
+            f'<text x="{WIDTH / 2}" y="{plot_bottom / 2 + TOP / 2}" text-anchor="middle" fill="#5c5f6b">'
             "no data yet</text></svg>"
         )
         return "".join(out)
@@ -148,20 +182,27 @@ def svg_chart(series: Sequence[Series], title: str, x_title: str) -> str:
                 path = " ".join(f"{a:.1f},{b:.1f}" for a, b in coords)
                 out.append(
                     f'<polyline points="{path}" fill="none" stroke="{s.color}" stroke-width="2" '
-                    'stroke-linejoin="round"/>'
+                    f'stroke-linejoin="round"{_dash(s)}/>'
                 )
             if s.markers or len(coords) == 1:  # a lone point of a line still shows
-                out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="4" fill="{s.color}"/>' for a, b in coords)
+                out.extend(_marker(s, a, b) for a, b in coords)
+        if s.end_label and runs:
+            a, b = px(runs[-1][-1][0]), py(runs[-1][-1][1])
+            out.append(
+                f'<text x="{a - 4:.1f}" y="{b - 7:.1f}" text-anchor="end" font-size="12" fill="#31333f">'
+                f"{escape(s.end_label)}</text>"
+            )
     for i, row in enumerate(legend):
         y = plot_bottom + 50 + i * LEGEND_ROW
         for s, x in row:
             mark = (
-                f'<line x1="{x}" x2="{x + 20}" y1="{y - 4}" y2="{y - 4}" stroke="{s.color}" stroke-width="2"/>'
+                f'<line x1="{x}" x2="{x + 20}" y1="{y - 4}" y2="{y - 4}" stroke="{s.color}" stroke-width="2"'
+                f"{_dash(s)}/>"
                 if s.lines
                 else ""
             )
             if s.markers:
-                mark += f'<circle cx="{x + 10}" cy="{y - 4}" r="4" fill="{s.color}"/>'
+                mark += _marker(s, x + 10, y - 4)
             out.append(f'{mark}<text x="{x + 26}" y="{y}" fill="#31333f">{escape(s.name)}</text>')
     out.append("</svg>")
     return "".join(out)

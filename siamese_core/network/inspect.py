@@ -109,6 +109,35 @@ def to_dot(model: keras.Model) -> str:
     return "\n".join(lines)
 
 
+def describe_graph(model: keras.Model) -> str:
+    """The same graph as ``to_dot``, in sentences: the architecture picture's text equivalent for
+    a screen reader (one sentence per operation, naming what feeds it)."""
+
+    def inputs(names: list[str]) -> str:
+        distinct = list(dict.fromkeys(names))
+        said = " and ".join(distinct)
+        return said + (" (both its inputs)" if len(distinct) < len(names) else "")
+
+    sentences = []
+    for op in model.operations:
+        n = op.count_params() if hasattr(op, "count_params") and op.built else 0
+        if isinstance(op, keras.layers.InputLayer):
+            sentences.append(f"{op.name} is an input: one 28x28 uint8 digit.")
+            continue
+        calls = _sources(model, op)
+        what = f"{op.name} ({type(op).__name__}, {n:,} parameters"
+        if isinstance(op, keras.Model):
+            layers = [layer.name for layer in op.layers if not isinstance(layer, keras.layers.InputLayer)]
+            what += f"; layers {', '.join(layers)}"
+        what += ")"
+        if len(calls) > 1:
+            once = " and once on ".join(inputs(call) for call in calls)
+            sentences.append(f"{what} is shared: called {len(calls)} times, once on {once}.")
+        else:
+            sentences.append(f"{what} takes {inputs(calls[0]) if calls else 'nothing'}.")
+    return " ".join(sentences)
+
+
 # ---- generated Keras code -------------------------------------------------------------------
 _BRANCH_CODE = {
     "mlp": """    x = layers.Flatten()(x)
@@ -275,14 +304,17 @@ def lab_numbers(config: SiameseConfig) -> LabNumbers:
     from siamese_core.network.models import build_siamese
 
     model = build_siamese(config)
-    digit = embedded_digits()[0][0]
+    digits, labels = embedded_digits()
+    digit = digits[0]
     emb_a, emb_b = branch_embeddings(model, digit)
     return LabNumbers(
         breakdown=param_breakdown(model),
         count_params=model.count_params(),
         dot=to_dot(model),
+        graph_text=describe_graph(model),
         code=generated_code(config),
         emb_a=emb_a,
         emb_b=emb_b,
         digit=digit,
+        digit_label=int(labels[0]),
     )

@@ -282,7 +282,7 @@ def test_three_identical_runs_are_one_dot_with_their_count_and_every_nickname():
         assert f"<b>{name}</b> · classroom · AUC 0.9980" in hover
     assert list(unshared["text"]) == [""] and "Di" in unshared["customdata"][0][0]
     # shared and unshared differ by more than colour: the marker and the word
-    assert (shared["marker"]["symbol"], unshared["marker"]["symbol"]) == ("circle", "diamond")
+    assert (shared["marker"]["symbol"], unshared["marker"]["symbol"]) == ("circle", "square")
     assert (shared["customdata"][0][1], unshared["customdata"][0][1]) == (
         "shared weights",
         "unshared weights",

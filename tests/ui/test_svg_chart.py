@@ -23,7 +23,7 @@ def test_points_are_placed_on_the_padded_axes():
     assert (WIDTH, HEIGHT) == (520, 330)
     svg = svg_chart([Series("loss", [0, 10], [0, 1], "#123456")], "loss", "batch")
     assert re.findall(r'<polyline points="([^"]+)"', svg) == ["62.0,248.8 504.0,44.2"]
-    assert 'aria-label="loss"' in svg and ">batch</text>" in svg
+    assert 'aria-label="loss: loss rose from 0 to 1 (batch ' in svg and ">batch</text>" in svg
     assert [t for t in re.findall(r'text-anchor="end" fill="#555">([^<]+)<', svg)] == ["0", "0.5", "1"]
 
 
