@@ -78,12 +78,12 @@ def headless_rate() -> float:
     config = _query_config()
     job = TrainingJob(config, load_dataset("mnist-5k"))
     job.start()
-    while job.snapshot()["step"] == 0:
+    while job.snapshot().step == 0:
         time.sleep(0.05)
     time.sleep(WARM_UP_S)
-    s0, t0 = job.snapshot()["step"], time.perf_counter()
+    s0, t0 = job.snapshot().step, time.perf_counter()
     time.sleep(WINDOW_S)
-    s1, t1 = job.snapshot()["step"], time.perf_counter()
+    s1, t1 = job.snapshot().step, time.perf_counter()
     job.stop()
     job.join(60)
     return (s1 - s0) * config.batch_size / (t1 - t0)

@@ -78,10 +78,10 @@ def _one(
 
         def on_event(e):
             if e["kind"] == "epoch":
-                job = box["job"]
+                job, row = box["job"], e["row"]
                 s = pair_scores(job.model, ds.test.x, test_pairs.i, test_pairs.j)
-                acc = float(np.mean((s < e["threshold"]) == (test_pairs.label[:, 0] == 1)))
-                log(e["epoch"], e["seconds"], acc)
+                acc = float(np.mean((s < row.threshold) == (test_pairs.label[:, 0] == 1)))
+                log(row.epoch, row.seconds, acc)
                 if stop_at_target and acc >= TARGET:
                     job.stop()  # only the time to the target is wanted
 

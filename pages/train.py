@@ -235,12 +235,11 @@ def source_comparison(snapshot, config: SiameseConfig) -> None:
 def status_panel(snapshot, left: bool = False) -> None:
     """Progress, figures and (while training) the light SVG charts and recent epochs, as one block.
     ``left``: the run ended in line, without a worker."""
-    last_batch = snapshot.batches[-1] if snapshot.batches else {}
-    last_epoch = snapshot.epoch_history[-1] if snapshot.epoch_history else {}
+    last_epoch = snapshot.epoch_history[-1] if snapshot.epoch_history else None
     figures = [
-        ("Training loss", number(last_batch.get("loss"))),
-        ("Validation loss", number(last_epoch.get("val_loss"))),
-        ("Validation pair accuracy", percent(last_epoch.get("val_pair_accuracy"))),
+        ("Training loss", number(snapshot.batches[-1].loss if snapshot.batches else None)),
+        ("Validation loss", number(last_epoch.val_loss if last_epoch else None)),
+        ("Validation pair accuracy", percent(last_epoch.val_pair_accuracy if last_epoch else None)),
         (
             "Threshold (calibrated)" if snapshot.calibrated else "Threshold (fixed)",
             "—" if snapshot.threshold is None else f"{snapshot.threshold:.3f}",

@@ -129,10 +129,11 @@ def cmd_train(args) -> dict:
 
     def progress(e):
         if e["kind"] == "epoch":
+            row = e["row"]
             print(
-                f"epoch {e['epoch']}/{config.epochs}: loss {e['loss']:.4f} "
-                f"val_loss {e['val_loss']:.4f} val_acc {e['val_pair_accuracy']:.4f} "
-                f"({e['seconds']:.1f}s)",
+                f"epoch {row.epoch}/{config.epochs}: loss {row.loss:.4f} "
+                f"val_loss {row.val_loss:.4f} val_acc {row.val_pair_accuracy:.4f} "
+                f"({row.seconds:.1f}s)",
                 file=sys.stderr,
                 flush=True,
             )
@@ -155,7 +156,7 @@ def cmd_train(args) -> dict:
             dataset=ds.name,
             test_pair_accuracy=result.test_pair_accuracy,
             command=command,
-            history=job.epochs,
+            history=[row.as_dict() for row in job.epochs],  # the JSON the file has always held
             excluded_embedded=args.exclude_embedded,
         )
     return {"preset": args.preset, **result.as_dict(), **({"saved_to": args.out} if args.out else {})}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from siamese_core.config import SiameseConfig
-    from siamese_core.results import TrainingResult
+    from siamese_core.results import BatchRow, EpochRow, TrainingResult
 
 
 # Why a job stopped, in words its owner reads ("Stopped (stopped by the teacher)."). The reason
@@ -93,8 +93,8 @@ class JobSnapshot:
     elapsed: float  # seconds of training, pauses and validation excluded
     pairs_per_second: float
     eta_seconds: float | None
-    batches: tuple[dict, ...]  # every batch: step, epoch, loss, pair_accuracy, t
-    epoch_history: tuple[dict, ...]  # every finished epoch, with validation figures
+    batches: tuple[BatchRow, ...]  # every batch
+    epoch_history: tuple[EpochRow, ...]  # every finished epoch, with validation figures
     threshold: float | None  # None until the first calibration (or the fixed threshold)
     calibrated: bool  # the threshold is chosen on validation pairs, not fixed
     result: TrainingResult | None  # the test report once the run is over
@@ -123,8 +123,8 @@ class TrainingSync:
     threshold: float | None
     elapsed: float  # training seconds so far
     clock_running: bool  # the clock runs (not paused, not building its graph)
-    batches: list[dict]  # the batches since the last sync
-    epochs: list[dict]  # the epochs since the last sync
+    batches: list[BatchRow]  # the batches since the last sync
+    epochs: list[EpochRow]  # the epochs since the last sync
     probes: list  # the probe embeddings since the last sync
     probe_index: Any = None  # the probe digits' test indices, sent once
 
@@ -153,8 +153,8 @@ class JobState:
         self.status = Status.IDLE
         self.reason = ""
         self.device = ""
-        self.batches: list[dict] = []  # every batch: global step, epoch, loss, accuracy, t
-        self.epochs: list[dict] = []  # every finished epoch, with validation numbers
+        self.batches: list[BatchRow] = []  # every batch
+        self.epochs: list[EpochRow] = []  # every finished epoch, with validation numbers
         self.steps_per_epoch = 0
         self.global_step = 0
         self.train_seconds = 0.0
@@ -223,12 +223,12 @@ class JobState:
         recent = self.batches[-400:]
         if len(recent) < 2:
             return 0.0
-        t_end = recent[-1]["t"]
-        first = next((b for b in recent if b["t"] >= t_end - window), recent[0])
+        t_end = recent[-1].t
+        first = next((b for b in recent if b.t >= t_end - window), recent[0])
         if first is recent[-1]:
             first = recent[-2]
-        dt = t_end - first["t"]
-        return (recent[-1]["step"] - first["step"]) / dt if dt > 0 else 0.0
+        dt = t_end - first.t
+        return (recent[-1].step - first.step) / dt if dt > 0 else 0.0
 
     def _elapsed(self) -> float:
         running = time.perf_counter() - self._fit_started if self._fit_started else 0.0

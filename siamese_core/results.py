@@ -10,6 +10,36 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class BatchRow:
+    """One trained batch (or one graph call of ``steps_per_execution`` batches), as the
+    training thread recorded it."""
+
+    step: int  # batches trained since the start of the run, this one included (1-based)
+    epoch: int  # the epoch it belongs to (1-based)
+    loss: float | None  # Keras's running mean of the training loss over this epoch so far
+    pair_accuracy: float | None  # Keras's running pair accuracy (at 0.5) over this epoch so far, 0..1
+    t: float  # seconds of training when it ended (pauses and validation excluded)
+
+
+@dataclass(frozen=True)
+class EpochRow:
+    """One finished epoch (or the part of one that ran before a stop), with its validation figures."""
+
+    epoch: int  # 1-based
+    loss: float | None  # training loss, Keras's mean over the epoch's batches
+    pair_accuracy: float | None  # training pair accuracy at 0.5 over the epoch, 0..1
+    val_loss: float  # the training loss on the validation pairs
+    val_pair_accuracy: float  # at ``threshold``, 0..1
+    threshold: float  # calibrated on the validation pairs after this epoch (or the fixed 0.5)
+    seconds: float  # training time so far, in seconds (pauses and validation excluded)
+    complete: bool  # False: a stop ended the epoch early
+
+    def as_dict(self) -> dict[str, Any]:
+        """For JSON (a saved model's ``history``, in the format files already hold)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class TrainingResult:
     """What a training measured on its test pairs when it ended (finished, or stopped early), and
     how it ran. The test numbers are the evaluation's ``Report`` (siamese_core.network.evaluation)."""

@@ -26,12 +26,9 @@ from siamese_core.serving.board import (
     Entry,
     Posted,
     RunFacts,
-    SharingGap,
-    setup_words,
-    sharing_gaps,
-    summary,
     unavailable_sentence,
 )
+from siamese_core.serving.board_stats import SharingGap, setup_words, sharing_gaps, summary
 
 from .palette import SHARING
 from .run_control import find_my_task

@@ -3,7 +3,10 @@ epoch table's rows, the charts' series. Tests read them without a browser."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from siamese_core.jobs import JobSnapshot, Status
+from siamese_core.results import BatchRow, EpochRow
 from siamese_core.serving.protocol import LEFT_QUEUE
 
 from .svg_chart import Series
@@ -30,23 +33,23 @@ EPOCH_HEADER = (
 )
 
 
-def epoch_rows(epochs) -> list[tuple[str, ...]]:
+def epoch_rows(epochs: Iterable[EpochRow]) -> list[tuple[str, ...]]:
     """The epoch table's rows, formatted the same way live and once the run is paused or over."""
     return [
         (
-            str(e["epoch"]) + ("" if e["complete"] else " (partial)"),
-            number(e["loss"]),
-            percent(e["pair_accuracy"]),
-            number(e["val_loss"]),
-            percent(e["val_pair_accuracy"]),
-            f"{e['threshold']:.3f}",
-            f"{e['seconds']:.1f} s",
+            str(e.epoch) + ("" if e.complete else " (partial)"),
+            number(e.loss),
+            percent(e.pair_accuracy),
+            number(e.val_loss),
+            percent(e.val_pair_accuracy),
+            f"{e.threshold:.3f}",
+            f"{e.seconds:.1f} s",
         )
         for e in epochs
     ]
 
 
-def _thin(rows, limit: int = 600) -> list[dict]:
+def _thin(rows: Sequence[BatchRow], limit: int = 600) -> list[BatchRow]:
     step = max(1, len(rows) // limit)
     return list(rows[::step]) + ([rows[-1]] if rows and (len(rows) - 1) % step else [])
 
@@ -54,22 +57,20 @@ def _thin(rows, limit: int = 600) -> list[dict]:
 def curves(snapshot) -> tuple[list[Series], list[Series]]:
     """The two charts' data: per-batch running figures and per-epoch points."""
     batches, epochs = _thin(snapshot.batches), snapshot.epoch_history
-    x = [r["step"] for r in batches]
-    ex = [e["epoch"] * snapshot.steps_per_epoch if e["complete"] else snapshot.step for e in epochs]
+    x = [r.step for r in batches]
+    ex = [e.epoch * snapshot.steps_per_epoch if e.complete else snapshot.step for e in epochs]
     at = "the calibrated threshold" if snapshot.calibrated else "0.5"
     loss = [
-        Series("training loss (running mean of the epoch)", x, [r["loss"] for r in batches], "#1f77b4"),
-        Series("training loss, epoch", ex, [e["loss"] for e in epochs], "#1f77b4", lines=False, markers=True),
-        Series("validation loss, epoch", ex, [e["val_loss"] for e in epochs], "#d62728", markers=True),
+        Series("training loss (running mean of the epoch)", x, [r.loss for r in batches], "#1f77b4"),
+        Series("training loss, epoch", ex, [e.loss for e in epochs], "#1f77b4", lines=False, markers=True),
+        Series("validation loss, epoch", ex, [e.val_loss for e in epochs], "#d62728", markers=True),
     ]
     accuracy = [
-        Series(
-            "training pair accuracy at 0.5 (running)", x, [r["pair_accuracy"] for r in batches], "#2ca02c"
-        ),
+        Series("training pair accuracy at 0.5 (running)", x, [r.pair_accuracy for r in batches], "#2ca02c"),
         Series(
             f"validation pair accuracy at {at}, epoch",
             ex,
-            [e["val_pair_accuracy"] for e in epochs],
+            [e.val_pair_accuracy for e in epochs],
             "#ff7f0e",
             markers=True,
         ),

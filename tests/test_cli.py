@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from siamese_core.__main__ import main
+from siamese_core.network.persistence import DEFAULT_MODEL, read_meta
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,6 +102,12 @@ def test_train_json_end_to_end(tmp_path, capsys):
     assert code == 0 and r["epochs"] == 1 and r["dataset"] == "mnist-5k" and r["device"] == "CPU"
     assert 0.5 < r["test_pair_accuracy"] <= 1 and r["threshold"] == 0.5 and r["train_seconds"] > 0
     assert "epoch 1/1" in err and out_file.exists()
+    # the saved history keeps the JSON format model files have always had (the shipped one's too)
+    (epoch,) = read_meta(out_file)["history"]
+    keys = "epoch loss pair_accuracy val_loss val_pair_accuracy threshold seconds complete"
+    assert sorted(epoch) == sorted(keys.split())
+    assert epoch["epoch"] == 1 and epoch["complete"] is True
+    assert sorted(read_meta(DEFAULT_MODEL)["history"][0]) == sorted(epoch)
     code, out, _ = run_cli(capsys, "evaluate", "--model", str(out_file), "--data", "mnist-5k", "--json")
     e = json.loads(out)
     assert code == 0 and e["test_pair_accuracy"] == pytest.approx(r["test_pair_accuracy"], abs=0.03)

@@ -90,28 +90,30 @@ def build_multi_input(n_inputs: int = 6, reuse: bool = True, wrapped: bool = Fal
 
 
 # ---- the code the lab shows ---------------------------------------------------------------------
-_BUILDER = """def create_base_network(x):
-    x = layers.Conv2D(64, 5, activation="relu", padding="same")(x)
-    x = layers.Conv2D(128, 4, activation="relu", padding="same")(x)
-    x = layers.Conv2D(256, 4, activation="relu", padding="same")(x)
-    x = layers.Conv2D(64, 1, activation="relu", padding="same")(x)
-    x = layers.MaxPooling2D(2, 2)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(512, activation="relu")(x)
-    return layers.Reshape((1, 512))(x)
-"""  # the N-input post's layer-building function, in both the wrapped fix and the mistake
+# The stack's layers as the lab writes them, once for both shapes of the code below (a list of layer
+# objects, and the builder function). tests/lessons/test_n_inputs.py runs each snippet and checks
+# that it builds what build_multi_input builds, layer by layer.
+_STACK_CODE = (
+    'layers.Conv2D(64, 5, activation="relu", padding="same")',
+    'layers.Conv2D(128, 4, activation="relu", padding="same")',
+    'layers.Conv2D(256, 4, activation="relu", padding="same")',
+    'layers.Conv2D(64, 1, activation="relu", padding="same")',
+    "layers.MaxPooling2D(2, 2)",
+    "layers.Flatten()",
+    'layers.Dense(512, activation="relu")',
+    "layers.Reshape((1, 512))",
+)
+_BUILDER = (
+    "def create_base_network(x):\n"
+    + "".join(f"    x = {layer}(x)\n" for layer in _STACK_CODE[:-1])
+    + f"    return {_STACK_CODE[-1]}(x)\n"
+)  # the N-input post's layer-building function, in both the wrapped fix and the mistake
 MULTI_INPUT_CODE: dict[Build, str] = {
     Build.REUSED: """# Right: instantiate the layers ONCE, then call the same objects on every input.
 stack = [
-    layers.Conv2D(64, 5, activation="relu", padding="same"),
-    layers.Conv2D(128, 4, activation="relu", padding="same"),
-    layers.Conv2D(256, 4, activation="relu", padding="same"),
-    layers.Conv2D(64, 1, activation="relu", padding="same"),
-    layers.MaxPooling2D(2, 2),
-    layers.Flatten(),
-    layers.Dense(512, activation="relu"),
-    layers.Reshape((1, 512)),
-]
+"""
+    + "".join(f"    {layer},\n" for layer in _STACK_CODE)
+    + """]
 
 def apply(x):
     for layer in stack:

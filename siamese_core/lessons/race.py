@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from siamese_core.config import SiameseConfig
 from siamese_core.jobs import Status, Stopped
+from siamese_core.results import BatchRow, EpochRow
 
 POLL_SECONDS = 0.005
 
@@ -35,8 +36,8 @@ class RaceSide:
     threshold: float
     asymmetry_mean: float  # mean |d(A, B) - d(B, A)| over the test pairs
     asymmetry_max: float
-    batches: tuple[dict, ...]  # every recorded batch: step, epoch, loss, pair_accuracy
-    epochs: tuple[dict, ...]  # every epoch, with validation figures
+    batches: tuple[BatchRow, ...]  # every recorded batch
+    epochs: tuple[EpochRow, ...]  # every epoch, with validation figures
     run_id: str  # unique: each side can be posted to a class board once
 
 
@@ -61,10 +62,10 @@ def asymmetry(model, x: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return np.abs(pair_scores(model, x, i, j) - pair_scores(model, x, j, i))
 
 
-def curve(batches) -> list[tuple]:
+def curve(batches: Iterable[BatchRow]) -> list[tuple]:
     """(step, loss, pair accuracy) per recorded batch: what a chart of one side draws, live
     (small enough to send several times a second) and once the race is over."""
-    return [(r["step"], r["loss"], r["pair_accuracy"]) for r in batches]
+    return [(r.step, r.loss, r.pair_accuracy) for r in batches]
 
 
 def race(

@@ -24,12 +24,14 @@ from siamese_core.config import SPLIT_SEED, SiameseConfig
 from siamese_core.jobs import STOPPED_BY_USER, JobSnapshot, JobState, Status, ThreadedJob
 from siamese_core.network._keras import keras
 from siamese_core.network.data import Dataset, load_dataset, pairs_for, probe_indices
-from siamese_core.results import TrainingResult
+from siamese_core.results import BatchRow, EpochRow, TrainingResult
 from siamese_core.serving.memory import release_free_memory
 
 __all__ = ["JobSnapshot", "JobState", "Status", "TrainingJob", "with_grace"]
 
-Event = dict[str, Any]  # {"kind": "status" | "batch" | "epoch" | "done", ...}
+# {"kind": "status", "status", "reason"}, {"kind": "batch" | "epoch", "row": BatchRow | EpochRow},
+# {"kind": "done", "status", **TrainingResult.as_dict()}
+Event = dict[str, Any]
 ABANDONED = "its browser session closed"  # the stop reason when keep_alive says the owner left
 THREAD_NAME = "siamese-train"  # the Python name of every training thread
 
@@ -235,11 +237,11 @@ class TrainingJob(JobState, ThreadedJob):
                 setattr(self, key, value)
         self._emit({"kind": "status", "status": status, "reason": self.reason})
 
-    def _record_epoch(self, record: dict) -> None:
+    def _record_epoch(self, row: EpochRow) -> None:
         with self._lock:
-            self.epochs.append(record)
-            self.threshold = record["threshold"]
-        self._emit({"kind": "epoch", **record})
+            self.epochs.append(row)
+            self.threshold = row.threshold
+        self._emit({"kind": "epoch", "row": row})
 
     def run(self) -> dict | None:
         """Train synchronously (``start()`` runs this in a thread). Returns ``self.result``."""
@@ -301,17 +303,18 @@ class TrainingJob(JobState, ThreadedJob):
             val_loss = validation_loss(c, scores, same)
             self.probe_snapshots.append(embed(model, ds.test.x[probe]).astype(np.float32))
             partial = callback.stop_requested()
-            record = {
-                "epoch": epoch + 1,
-                "loss": callback.last_logs.get("loss"),
-                "pair_accuracy": callback.last_logs.get("pair_accuracy"),
-                "val_loss": val_loss,
-                "val_pair_accuracy": val_acc,
-                "threshold": threshold,
-                "seconds": self.train_seconds,  # training time so far (pauses, validation excluded)
-                "complete": not partial,
-            }
-            self._record_epoch(record)
+            self._record_epoch(
+                EpochRow(
+                    epoch=epoch + 1,
+                    loss=callback.last_logs.get("loss"),
+                    pair_accuracy=callback.last_logs.get("pair_accuracy"),
+                    val_loss=val_loss,
+                    val_pair_accuracy=val_acc,
+                    threshold=threshold,
+                    seconds=self.train_seconds,
+                    complete=not partial,
+                )
+            )
             if partial or callback.failure:
                 break
         self._finish(model, callback)
@@ -403,22 +406,22 @@ class _JobCallback(keras.callbacks.Callback):
             # a time), so it is capped at the epoch's true length
             done_in_epoch = min(batch + 1, job.steps_per_epoch or batch + 1)
             job.global_step = self.epoch_start_step + done_in_epoch
-            record = {
-                "step": job.global_step,
-                "epoch": len(job.epochs) + 1,
-                "loss": logs.get("loss"),
-                "pair_accuracy": logs.get("pair_accuracy"),
-                "t": job._elapsed(),
-            }
-            job.batches.append(record)
+            row = BatchRow(
+                step=job.global_step,
+                epoch=len(job.epochs) + 1,
+                loss=logs.get("loss"),
+                pair_accuracy=logs.get("pair_accuracy"),
+                t=job._elapsed(),
+            )
+            job.batches.append(row)
         if not math.isfinite(logs.get("loss", 0.0)):
             self.failure = (
-                f"the loss became {logs.get('loss')} at step {record['step']}: the learning "
+                f"the loss became {logs.get('loss')} at step {row.step}: the learning "
                 f"rate ({job.config.learning_rate:g}) is too large for this model"
             )
         if now - job._last_event >= job.min_event_gap:
             job._last_event = now
-            job._emit({"kind": "batch", **record})
+            job._emit({"kind": "batch", "row": row})
         self._count_step()
         self._check_alive()
         self._wait_if_paused()

@@ -14,10 +14,8 @@ Rules the storage itself enforces, so no page can get them wrong:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import secrets
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -145,15 +143,6 @@ class ClassInfo:
     @property
     def open(self) -> bool:
         return self.closed_at is None
-
-
-@dataclass(frozen=True)
-class SetupSummary:
-    setup: str
-    shared: bool
-    count: int
-    median_accuracy: float
-    best_accuracy: float
 
 
 # ---- checks on what people type --------------------------------------------------------------------------
@@ -514,82 +503,6 @@ class Board:
 
     def _read(self):
         return _Guarded(self.engine.connect, write=False)
-
-
-# Fields that do not change what is learned (or are shown apart: ``shared``), left out of a setup.
-_NOT_SETUP = ("shared", "seed", "steps_per_execution", "jit_compile", "dataset")
-
-
-def setup_words(config) -> str:
-    """A configuration in a few words for the board: its nearest preset, plus what differs
-    (``classroom``, ``classroom · margin 0.25``). Sharing is left out: the board colours it."""
-    from siamese_core.config import PRESETS
-
-    def differences(base) -> list[str]:
-        words = []
-        for field in dataclasses.fields(config):
-            value = getattr(config, field.name)
-            if field.name not in _NOT_SETUP and value != getattr(base, field.name):
-                shown = (
-                    ",".join(map(str, value))
-                    if isinstance(value, tuple)
-                    else f"{value:g}"
-                    if isinstance(value, float)
-                    else str(value)
-                )
-                words.append(f"{field.name.replace('_', ' ')} {shown}")
-        return words
-
-    name, words = min(
-        ((name, differences(base)) for name, base in PRESETS.items()), key=lambda item: len(item[1])
-    )
-    return " · ".join([name, *words])
-
-
-def summary(entries: list[Entry]) -> list[SetupSummary]:
-    """Per setup and sharing: how many runs, their median and best test pair accuracy."""
-    groups: dict[tuple[str, bool], list[float]] = {}
-    for entry in entries:
-        groups.setdefault((entry.setup, entry.shared), []).append(entry.test_accuracy)
-    return [
-        SetupSummary(setup, shared, len(values), statistics.median(values), max(values))
-        for (setup, shared), values in sorted(groups.items(), key=lambda item: (item[0][0], not item[0][1]))
-    ]
-
-
-@dataclass(frozen=True)
-class SharingGap:
-    """Shared against unshared within one setup: the same data, budget and architecture, so
-    the difference is the sharing's. Across setups the board never compares: a tiny CNN's
-    median against an MLP's says nothing about sharing."""
-
-    setup: str
-    shared_runs: int
-    unshared_runs: int
-    shared_median: float  # median test pair accuracy of the setup's shared runs
-    unshared_median: float
-    shared_parameters: float  # median parameter count (the same for every run of a setup)
-    unshared_parameters: float
-
-
-def sharing_gaps(entries: list[Entry]) -> list[SharingGap]:
-    """One :class:`SharingGap` per setup that has both shared and unshared runs, by setup name."""
-    groups: dict[str, dict[bool, list[Entry]]] = {}
-    for entry in entries:
-        groups.setdefault(entry.setup, {True: [], False: []})[entry.shared].append(entry)
-    return [
-        SharingGap(
-            setup,
-            len(sides[True]),
-            len(sides[False]),
-            statistics.median(e.test_accuracy for e in sides[True]),
-            statistics.median(e.test_accuracy for e in sides[False]),
-            statistics.median(e.parameters for e in sides[True]),
-            statistics.median(e.parameters for e in sides[False]),
-        )
-        for setup, sides in sorted(groups.items())
-        if sides[True] and sides[False]
-    ]
 
 
 def _checked(facts: RunFacts) -> dict:

@@ -59,3 +59,31 @@ def test_the_code_shown_for_each_build_is_that_build():
     assert "create_base_network" not in MULTI_INPUT_CODE[Build.REUSED]
     assert "cnn_stack(i) for i in inputs" in MULTI_INPUT_CODE[Build.WRAPPED]
     assert "create_base_network(i) for i in inputs" in MULTI_INPUT_CODE[Build.REBUILT]
+
+
+def layer_signature(model) -> list[tuple[str, dict]]:
+    """Every layer of ``model`` (a nested model's layers in its place), by class and configuration,
+    its name left out: the displayed code names nothing, the built models name their inputs."""
+    rows = []
+    for layer in model.layers:
+        if hasattr(layer, "layers"):  # the wrapped build's cnn_stack
+            rows += [("Model", {})] + layer_signature(layer)
+        else:
+            config = {key: value for key, value in layer.get_config().items() if key != "name"}
+            rows.append((type(layer).__name__, config))
+    return rows
+
+
+@pytest.mark.parametrize("build", list(Build))
+def test_the_code_shown_builds_the_same_layers_as_the_lesson(build):
+    """The lab shows MULTI_INPUT_CODE and counts build_multi_input: run the code a student would
+    copy, and compare it with the built network layer by layer (same kinds, same settings, the same
+    number of distinct layers, so the same sharing) and by parameter count."""
+    from siamese_core.network._keras import keras, layers
+
+    namespace = {"keras": keras, "layers": layers, "N": 2}
+    exec(MULTI_INPUT_CODE[build], namespace)
+    shown = namespace["model"]
+    built = build_multi_input(2, reuse=build != Build.REBUILT, wrapped=build == Build.WRAPPED)
+    assert layer_signature(shown) == layer_signature(built)
+    assert shown.count_params() == built.count_params()

@@ -33,7 +33,7 @@ def test_both_sides_train_the_same_budget_and_the_counts_are_the_built_models(ra
     # two branches: exactly one more branch's weights (the distance head has none)
     assert unshared.parameters - shared.parameters == build_branch("mlp", 8).count_params()
     for side in result.sides:  # 2 epochs of 512 pairs in batches of 64: 16 batches each
-        assert [b["step"] for b in side.batches] == list(range(1, 17))
+        assert [b.step for b in side.batches] == list(range(1, 17))
         assert len(side.epochs) == 2 and side.seconds > 0
         assert (
             0 <= side.test_accuracy <= 1 and 0 <= side.auc <= 1
@@ -73,9 +73,7 @@ def test_the_shared_side_is_the_same_run_as_a_training_alone(raced, small_data):
     result, _ = raced
     alone = TrainingJob(TINY_RACE, small_data, probe_per_class=1)
     alone.run()
-    assert [b["loss"] for b in result.shared.batches] == pytest.approx(
-        [b["loss"] for b in alone.batches], abs=1e-5
-    )
+    assert [b.loss for b in result.shared.batches] == pytest.approx([b.loss for b in alone.batches], abs=1e-5)
     assert result.shared.test_accuracy == pytest.approx(alone.report.accuracy, abs=1e-9)
 
 

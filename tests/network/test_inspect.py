@@ -28,6 +28,26 @@ def test_breakdown_total_equals_keras_and_generated_code_builds_the_same(config)
     assert ns["model"].count_params() == model.count_params()
 
 
+@pytest.mark.parametrize("distance", ["euclidean", "cosine"])
+def test_the_distance_layer_shown_computes_what_the_models_layer_does(distance):
+    """The lab's code carries its own copy of the distance layer (a student's file imports only
+    keras); it has no weights, so a parameter count cannot tell it apart: compare the numbers."""
+    import numpy as np
+
+    from siamese_core.network import models
+
+    ns: dict = {}
+    exec(generated_code(SiameseConfig(distance=distance)).replace("model.summary()", ""), ns)
+    name = "EuclideanDistance" if distance == "euclidean" else "CosineDistance"
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 8)).astype("float32"), rng.normal(size=(5, 8)).astype("float32")
+    b[0] = a[0]  # identical embeddings: the epsilon under the square root matters here
+    shown = np.asarray(ns[name]()([a, b]))
+    ours = np.asarray(getattr(models, name)()([a, b]))
+    assert shown.shape == ours.shape == (5, 1)
+    np.testing.assert_allclose(shown, ours, rtol=1e-6, atol=1e-7)
+
+
 def test_breakdown_components():
     shared = param_breakdown(build_siamese(SiameseConfig(head="matchnet", embedding_dim=16)))
     names = [c.name for c in shared.components]

@@ -62,11 +62,12 @@ def test_a_tiny_run_fills_history_events_and_result(small_data):
     kinds = [e["kind"] for e in events]
     assert kinds[0] == "status" and kinds[-1] == "done"
     assert kinds.count("epoch") == 2
-    epoch = next(e for e in events if e["kind"] == "epoch")
-    for key in ("loss", "val_loss", "val_pair_accuracy", "threshold", "seconds"):
-        assert np.isfinite(epoch[key])
-    assert len(job.batches) == 2 * (1024 // 64) and job.batches[-1]["step"] == 32
-    assert [e["epoch"] for e in job.epochs] == [1, 2]
+    epoch = next(e["row"] for e in events if e["kind"] == "epoch")
+    assert epoch == job.epochs[0]  # the event carries the row the job keeps
+    for value in (epoch.loss, epoch.val_loss, epoch.val_pair_accuracy, epoch.threshold, epoch.seconds):
+        assert np.isfinite(value)
+    assert len(job.batches) == 2 * (1024 // 64) and job.batches[-1].step == 32
+    assert [e.epoch for e in job.epochs] == [1, 2] and all(e.complete for e in job.epochs)
     assert len(job.probe_snapshots) == 3 and job.probe_snapshots[0].shape == (50, 16)
     assert 0.5 < result.test_pair_accuracy <= 1 and result.dataset == "mnist-5k"
     assert result.device == "CPU" and result.epochs == 2
@@ -228,7 +229,7 @@ def test_progress_never_overshoots_with_several_batches_per_call(small_data):
     snap = job.snapshot()
     assert snap.total_steps == 212 and snap.step == 212 and snap.progress == 1.0
     assert [s.step for s in seen] == [106, 212]
-    assert max(b["step"] for b in snap.batches) == 212
+    assert max(b.step for b in snap.batches) == 212
     assert snap.batches_per_call == 8
 
 
@@ -236,7 +237,7 @@ def test_threshold_is_unknown_until_calibrated(small_data):
     job = TrainingJob(TINY.replace(epochs=1), small_data, probe_per_class=2)
     assert job.snapshot().threshold is None and job.snapshot().calibrated
     job.run()
-    assert job.snapshot().threshold == job.epochs[-1]["threshold"]
+    assert job.snapshot().threshold == job.epochs[-1].threshold
     fixed = TrainingJob(TINY.replace(calibrate_threshold=False), small_data)
     assert fixed.snapshot().threshold == 0.5 and not fixed.snapshot().calibrated
 

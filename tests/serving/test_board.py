@@ -1,4 +1,5 @@
-"""The class board's storage (siamese_core/serving/board.py), against SQLite and a real PostgreSQL.
+"""The class board's storage (siamese_core/serving/board.py), against SQLite and a real PostgreSQL,
+and its statistics (siamese_core/serving/board_stats.py) over entries read back from it.
 
 PostgreSQL: ``SIAMESE_LAB_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts Debian's
 PostgreSQL and sets it); each test gets its own fresh database there. Without it the
@@ -28,9 +29,8 @@ from siamese_core.serving.board import (
     SchemaTooNew,
     clean_code,
     clean_nickname,
-    setup_words,
-    summary,
 )
+from siamese_core.serving.board_stats import SharingGap, setup_words, sharing_gaps, summary
 
 PG_URL = os.environ.get("SIAMESE_LAB_TEST_POSTGRES_URL")
 REQUIRE_PG = os.environ.get("SIAMESE_LAB_REQUIRE_POSTGRES") == "1"
@@ -311,8 +311,6 @@ def test_sharing_is_compared_within_a_setup_never_across_worked_by_hand(board):
     (median of 98.09, 98.09, 95.95) against unshared 91.33%: +6.76 points, with 242,240 /
     111,712 = 2.17x the parameters. Only the MLP setup has both: 95.95 - 91.33 = +4.62 points,
     242,240 / 121,120 = exactly 2x (unsharing doubles the branch; the distance head has none)."""
-    from siamese_core.serving.board import SharingGap, sharing_gaps
-
     code = board.open_class("A").code
     rows = [
         ("s1", "classroom", True, 111_712, 0.9809),

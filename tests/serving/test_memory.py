@@ -1,9 +1,11 @@
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 from siamese_core.serving.memory import limit_malloc_arenas, release_free_memory, rss_mb
+from tests.helpers import ROOT
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, calls glibc")
 
@@ -29,21 +31,18 @@ def test_rss_of_a_missing_process_is_zero():
     assert rss_mb(2**22 + 12345) == 0.0
 
 
-def test_the_core_loads_keras_without_sklearn_and_pandas_which_stay_importable():
-    import subprocess
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """``code`` in a fresh interpreter at the repository's root: what it imports starts from nothing."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
 
+
+def test_the_core_loads_keras_without_sklearn_and_pandas_which_stay_importable():
     code = (
         "import sys; import siamese_core.network.training, siamese_core.network.evaluation, siamese_core.network.persistence;"
         "print('sklearn' in sys.modules, 'pandas' in sys.modules);"
         "import sklearn.metrics, pandas; print(pandas.DataFrame({'a': [1]}).shape)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
-    )
+    out = run_python(code)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[:2] == ["False False", "(1, 1)"]
 
@@ -51,8 +50,6 @@ def test_the_core_loads_keras_without_sklearn_and_pandas_which_stay_importable()
 def test_the_skip_applies_to_the_loading_thread_only():
     """A Streamlit page importing pandas while another session's thread loads Keras must get
     pandas (a process-wide block made the Weight-sharing page fail with ModuleNotFoundError)."""
-    import subprocess
-
     code = """
 import sys, threading
 from siamese_core.network._keras import skipping_optional_imports
@@ -70,12 +67,6 @@ with skipping_optional_imports():
 import sklearn.metrics
 print(got['main'], got['other'], 'sklearn ok')
 """
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
-    )
+    out = run_python(code)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "refused pandas sklearn ok"

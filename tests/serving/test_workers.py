@@ -153,7 +153,7 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
             s = job.snapshot()
             assert s.status == Status.FINISHED, s.reason
             assert s.step == s.total_steps == 2 * 8 and len(s.epoch_history) == 2
-            assert [b["step"] for b in s.batches] == list(range(1, 17))  # every batch arrived
+            assert [b.step for b in s.batches] == list(range(1, 17))  # every batch arrived
             assert 0.5 < s.result.test_pair_accuracy <= 1.0 and s.threshold is not None
             assert len(job.probe_snapshots) == 3 and len(job.probe_labels) == 300
         assert a.model is not None and b.model is not None and a.model is not b.model

@@ -122,7 +122,7 @@ def test_a_tiny_training_run_completes_and_fills_the_history():
     assert any("Test pair accuracy" in s.value for s in at.success)
     panel = next(m.value for m in at.markdown if 'class="sl-live"' in m.value)  # the status block
     assert "Finished · epoch 1/1 · batch 16 of 16 in all" in panel
-    assert f">{100 * job.epochs[-1]['val_pair_accuracy']:.2f}%<" in panel
+    assert f">{100 * job.epochs[-1].val_pair_accuracy:.2f}%<" in panel
     # buttons from the same snapshot as the panel: a finished run enables Start, disables Stop
     buttons = {b.label: b.disabled for b in at.button}
     assert buttons["Start"] is False and buttons["Stop"] is True and buttons["Pause"] is True

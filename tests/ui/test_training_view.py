@@ -4,6 +4,7 @@ from dataclasses import replace
 
 from siamese_core.jobs import Status
 from siamese_core.network.training import JobSnapshot
+from siamese_core.results import BatchRow, EpochRow
 from siamese_ui.training_view import EPOCH_HEADER, curves, epoch_rows, long_run_note, status_line
 
 BASE = JobSnapshot(
@@ -20,18 +21,18 @@ BASE = JobSnapshot(
     elapsed=12.0,
     pairs_per_second=1066.7,
     eta_seconds=4500.0,
-    batches=({"step": 150, "epoch": 3, "loss": 0.1, "pair_accuracy": 0.9, "t": 12.0},),
+    batches=(BatchRow(step=150, epoch=3, loss=0.1, pair_accuracy=0.9, t=12.0),),
     epoch_history=(
-        {
-            "epoch": 1,
-            "loss": 0.2,
-            "pair_accuracy": 0.8,
-            "val_loss": 0.21,
-            "val_pair_accuracy": 0.81234,
-            "threshold": 0.4567,
-            "seconds": 6.04,
-            "complete": True,
-        },
+        EpochRow(
+            epoch=1,
+            loss=0.2,
+            pair_accuracy=0.8,
+            val_loss=0.21,
+            val_pair_accuracy=0.81234,
+            threshold=0.4567,
+            seconds=6.04,
+            complete=True,
+        ),
     ),
     threshold=0.4567,
     calibrated=True,
@@ -54,7 +55,7 @@ def test_a_long_run_says_so_in_minutes():
 def test_the_epoch_table_is_formatted_the_same_live_and_after():
     assert EPOCH_HEADER[2] == "pair accuracy (0.5)" and EPOCH_HEADER[-1] == "training time"
     assert epoch_rows(BASE.epoch_history) == [("1", "0.2000", "80.00%", "0.2100", "81.23%", "0.457", "6.0 s")]
-    partial = {**BASE.epoch_history[0], "complete": False}
+    partial = replace(BASE.epoch_history[0], complete=False)
     assert epoch_rows([partial])[0][0] == "1 (partial)"
 
 
