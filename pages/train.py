@@ -196,8 +196,15 @@ def plotly_figure(series: list[Series], title: str) -> go.Figure:
     figure = go.Figure()
     for s in series:
         mode = "+".join(m for m, on in (("lines", s.lines), ("markers", s.markers)) if on)
-        style = {"line": {"color": s.color}} if s.lines else {"marker": {"color": s.color, "size": 9}}
-        figure.add_scatter(x=list(s.x), y=list(s.y), name=s.name, mode=mode, **style)
+        dash = ",".join(f"{n}px" for n in s.dash.split()) or "solid"  # the SVG's dasharray, in Plotly's words
+        figure.add_scatter(
+            x=list(s.x),
+            y=list(s.y),
+            name=s.name,
+            mode=mode,
+            line={"color": s.color, "dash": dash},
+            marker={"color": s.color, "symbol": s.marker, "size": 9 if not s.lines else 7},
+        )
     figure.update_layout(
         height=340,
         margin=dict(t=30, b=10),

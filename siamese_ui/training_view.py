@@ -9,6 +9,7 @@ from siamese_core.jobs import JobSnapshot, Status
 from siamese_core.results import BatchRow, EpochRow
 from siamese_core.serving.protocol import LEFT_QUEUE
 
+from .palette import TRAINING, VALIDATION
 from .svg_chart import Series
 
 LONG_RUN_SECONDS = 600  # a run longer than this gets a word before it eats the lesson
@@ -60,19 +61,22 @@ def curves(snapshot) -> tuple[list[Series], list[Series]]:
     x = [r.step for r in batches]
     ex = [e.epoch * snapshot.steps_per_epoch if e.complete else snapshot.step for e in epochs]
     at = "the calibrated threshold" if snapshot.calibrated else "0.5"
+    # training in blue and solid, validation in vermilion, dashed, with square markers
+    train = dict(color=TRAINING.colour, dash=TRAINING.dasharray, marker=TRAINING.symbol)
+    val = dict(color=VALIDATION.colour, dash=VALIDATION.dasharray, marker=VALIDATION.symbol)
     loss = [
-        Series("training loss (running mean of the epoch)", x, [r.loss for r in batches], "#1f77b4"),
-        Series("training loss, epoch", ex, [e.loss for e in epochs], "#1f77b4", lines=False, markers=True),
-        Series("validation loss, epoch", ex, [e.val_loss for e in epochs], "#d62728", markers=True),
+        Series("training loss (running mean of the epoch)", x, [r.loss for r in batches], **train),
+        Series("training loss, epoch", ex, [e.loss for e in epochs], lines=False, markers=True, **train),
+        Series("validation loss, epoch", ex, [e.val_loss for e in epochs], markers=True, **val),
     ]
     accuracy = [
-        Series("training pair accuracy at 0.5 (running)", x, [r.pair_accuracy for r in batches], "#2ca02c"),
+        Series("training pair accuracy at 0.5 (running)", x, [r.pair_accuracy for r in batches], **train),
         Series(
             f"validation pair accuracy at {at}, epoch",
             ex,
             [e.val_pair_accuracy for e in epochs],
-            "#ff7f0e",
             markers=True,
+            **val,
         ),
     ]
     return loss, accuracy

@@ -194,3 +194,38 @@ def draw(page, index: int, strokes) -> None:
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=8)
         page.mouse.up()
+
+
+# ---- accessibility ---------------------------------------------------------------------------------
+# axe-core (the axe-playwright-python package ships it) with the WCAG 2.1 A and AA rules, the level
+# schools are held to. Serious and critical violations fail the test; the moderate and minor ones
+# that remain are listed in the README's "Accessibility" section with the reason each is left.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+BLOCKING = ("serious", "critical")
+
+
+def axe_violations(page) -> list[dict]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe().run(page, options=AXE_OPTIONS).response["violations"]
+
+
+def assert_accessible(page, state: str) -> list[dict]:
+    """No serious or critical WCAG 2.1 AA violation on the page as it is now (``state`` names it in
+    the failure); returns the lesser ones."""
+    wait_idle(page)
+    violations = axe_violations(page)
+    blocking = [v for v in violations if v["impact"] in BLOCKING]
+    report = "\n".join(
+        f"{v['id']} ({v['impact']}, {len(v['nodes'])}): {v['help']}\n    "
+        + "\n    ".join(
+            f"{n['html'][:160]} | {(n.get('any') or [{}])[0].get('message', '')[:200]}"
+            for n in v["nodes"][:4]
+        )
+        for v in blocking
+    )
+    assert not blocking, f"{state}:\n{report}"
+    return [v for v in violations if v["impact"] not in BLOCKING]

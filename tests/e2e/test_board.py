@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from .conftest import goto_nav, no_traceback, shot, start_server, stop_server, wait_idle
+from .conftest import assert_accessible, goto_nav, no_traceback, shot, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +51,7 @@ def main(page):
 def train_and_post(page, code: str, nickname: str) -> None:
     main(page).get_by_role("button", name="Start", exact=True).click()
     main(page).get_by_text(re.compile(r"Test pair accuracy [\d.]+% at threshold")).wait_for(timeout=180_000)
+    assert_accessible(page, f"Train, {nickname}'s finished run")
     goto_nav(page, "Class board")
     box = main(page).get_by_role("textbox", name="Class code")
     box.fill(code)
@@ -105,6 +106,8 @@ def test_two_students_post_the_projector_shows_both_the_teacher_removes_one(brow
     board.get_by_test_id("stDataFrame").first.wait_for()
     no_traceback(projector)
     shot(projector, "board")
+    assert_accessible(projector, "the projector view with two runs")
+    assert_accessible(b, "the board as a student sees it after posting")
 
     # the teacher removes Ada's entry; the projector drops it by itself
     goto_nav(teacher, "Teacher")  # the same session: still unlocked
@@ -117,6 +120,7 @@ def test_two_students_post_the_projector_shows_both_the_teacher_removes_one(brow
     main(teacher).get_by_text("1 entry").first.wait_for()
     no_traceback(teacher)
     shot(teacher, "teacher")
+    assert_accessible(teacher, "the Teacher page, unlocked, with a class and its entries")
     board.get_by_text("1 run from 1 student").wait_for(timeout=15_000)
     for context in (teacher_ctx, projector_ctx, a_ctx, b_ctx):
         context.close()

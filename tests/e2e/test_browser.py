@@ -12,7 +12,16 @@ from PIL import Image
 from siamese_core.config import SiameseConfig
 from siamese_core.network.models import build_siamese
 
-from .conftest import draw, goto_nav, metric_value, no_traceback, progress_step, shot, wait_idle
+from .conftest import (
+    assert_accessible,
+    draw,
+    goto_nav,
+    metric_value,
+    no_traceback,
+    progress_step,
+    shot,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +63,8 @@ def test_live_training_updates_then_stops(page):
     page.goto(page.base_url + "/train?" + LONG)
     wait_idle(page)
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
-    page.locator("svg[aria-label='loss']").wait_for(timeout=120_000)  # the light live chart
+    # the light live chart, whose label says what it shows (read by a screen reader)
+    page.locator("svg[aria-label^='loss: ']").wait_for(timeout=120_000)
     first = progress_step(page)
     second, deadline = first, time.time() + 30
     while second <= first and time.time() < deadline:  # no click: the page updates by itself
@@ -62,15 +72,17 @@ def test_live_training_updates_then_stops(page):
         second = progress_step(page)
     assert second > first >= 0, (first, second)
     shot(page, "train-running")
+    assert_accessible(page, "Train, a run going")
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped (stopped by the user)").wait_for(timeout=120_000)
     page.locator("[data-testid='stPlotlyChart']:visible").first.wait_for()  # interactive once it is over
-    assert page.locator("svg[aria-label='loss']").count() == 0
+    assert page.locator("svg[aria-label^='loss: ']").count() == 0
     stopped_at = progress_step(page)
     time.sleep(2)
     assert progress_step(page) == stopped_at
     no_traceback(page)
     shot(page, "train")
+    assert_accessible(page, "Train, a run stopped, its charts and epoch table")
 
 
 ONE = [[(0.5, 0.15), (0.5, 0.85)]]

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import draw, no_traceback, shot, wait_idle
+from .conftest import assert_accessible, draw, no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -56,6 +56,7 @@ def test_three_drawn_symbols_then_a_query(page):
     assert page.get_by_label("Its name").input_value() == ""  # ready for the next symbol
     no_traceback(page)
     shot(page, "your-own-symbols")
+    assert_accessible(page, "Your own symbols, a gallery of three and a verdict")
     # Test me: asked for bar first; draw it and press Check: one drawing scored, the next asked
     page.get_by_text("Draw bar (1 of up to 40)").wait_for()
     draw(page, 2, BAR)

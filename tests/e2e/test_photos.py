@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .conftest import CHROMIUM, no_traceback, shot, wait_idle
+from .conftest import CHROMIUM, assert_accessible, no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -56,6 +56,7 @@ def test_a_photo_of_paper_shows_its_steps_and_gets_a_verdict(page, tmp_path):
     page.get_by_text(re.compile("^(Same digit|Different digits)$")).first.wait_for(timeout=60_000)
     no_traceback(page)
     shot(page, "compare-photo")
+    assert_accessible(page, "Compare, a photo with its steps and a verdict")
     # blank paper: one sentence, no verdict, nothing else lost
     blank = jpeg_file(tmp_path / "blank.jpg", paper_photo(None))
     page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(blank)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .conftest import no_traceback, shot, wait_idle
+from .conftest import assert_accessible, no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -36,3 +36,4 @@ def test_the_race_shows_both_curves_live_then_the_two_networks(page):
     no_traceback(page)
     main.get_by_text("Race them: shared against unshared").evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, "race")
+    assert_accessible(page, "Weight-sharing lab with a race result")

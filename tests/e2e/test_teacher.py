@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import no_traceback, start_server, stop_server, wait_idle
+from .conftest import assert_accessible, no_traceback, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -97,6 +97,7 @@ def test_a_pupils_wrong_pins_leave_the_teacher_free_and_a_reload_stays_unlocked(
         assert unlocked(teacher), (main(teacher).inner_text()[:600], teacher_ctx.cookies())
         assert main(teacher).get_by_role("textbox", name="Teacher PIN").count() == 0
         teacher.get_by_text("This browser stays unlocked for 11 h").first.wait_for()
+        assert_accessible(teacher, "the Teacher page after a reload, still unlocked")
 
         teacher.get_by_role("button", name="Lock the teacher's page").click()  # Lock, then reload: locked
         time.sleep(0.5)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .conftest import goto_nav, no_traceback, shot, wait_idle
+from .conftest import assert_accessible, goto_nav, no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -49,3 +49,4 @@ def test_inside_the_twins_shared_then_unshared(page):
     no_traceback(page)
     main.get_by_text("Inside the twins").evaluate("e => e.scrollIntoView({block: 'start'})")
     shot(page, "twins")
+    assert_accessible(page, "Compare, inside the twins of an unshared network")
