@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
+from siamese_ui.announce import announce
 from siamese_ui.canvas import canvas_ui
 from siamese_ui.charts import chart
 from siamese_ui.patches import route_first_deep_link_through_app
@@ -220,6 +221,12 @@ def verdict_ui(digits: dict) -> dict:
             st.success("### Same digit", icon=":material/check_circle:")
         else:
             st.error("### Different digits", icon=":material/cancel:")
+        said = "Same digit" if verdict["same"] else "Different digits"
+        announce(
+            "compare.verdict",
+            f"{said}: distance {verdict['distance']:.3f}, threshold {verdict['threshold']:.3f}.",
+            kind=f"{said} {verdict['distance']:.4f}",  # a new verdict is news at once
+        )
         if is_probability:
             st.metric("Match probability", f"{verdict['match_probability']:.3f}")
         st.metric("1 − match probability" if is_probability else "Distance", f"{verdict['distance']:.4f}")

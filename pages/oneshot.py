@@ -9,6 +9,7 @@ import streamlit as st
 
 from siamese_core.lessons.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
+from siamese_ui.announce import announce
 from siamese_ui.canvas import canvas_ui, clear_canvas
 from siamese_ui.charts import chart
 from siamese_ui.palette import BLUE
@@ -179,6 +180,16 @@ def recognise_ui(gallery: dict, models) -> None:
                     )
                 else:
                     st.success(f"It is **{ranking.verdict}**")
+                said = (
+                    f"None of these: nearest {ranking.best}"
+                    if ranking.verdict == NONE
+                    else f"It is {ranking.verdict}"
+                )
+                announce(
+                    f"oneshot.verdict.{asked.handle}",
+                    f"{asked.label}: {said}, distance {ranking.scores[0]:.3f}.",
+                    kind=f"{said} {ranking.scores[0]:.4f}",
+                )
                 chart(
                     ranking_chart(ranking),
                     "Distance to each symbol: "

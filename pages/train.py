@@ -21,6 +21,7 @@ from siamese_core.config import (
     SiameseConfig,
 )
 from siamese_core.jobs import Status
+from siamese_ui.announce import announce
 from siamese_ui.charts import chart
 from siamese_ui.live_panel import (
     charts_html,
@@ -281,6 +282,15 @@ def status_panel(snapshot, left: bool = False) -> None:
             )
             parts.append(table_html(EPOCH_HEADER, epoch_rows(shown), note))
     st.markdown(panel_html(*parts), unsafe_allow_html=True)
+    result = snapshot.result
+    announce(
+        "train.status",
+        f"Training finished: test pair accuracy {100 * result.test_pair_accuracy:.2f}% at threshold "
+        f"{result.threshold:.3f}."
+        if result is not None and snapshot.status == Status.FINISHED
+        else status_line(snapshot),
+        kind=f"{snapshot.status}{result is not None}",
+    )
     if note := long_run_note(snapshot):
         st.warning(note, icon=":material/schedule:")
     if snapshot.status == Status.FAILED:

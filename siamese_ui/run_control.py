@@ -18,6 +18,7 @@ from siamese_core.jobs import Status, TaskSnapshot
 from siamese_core.serving.mirrors import RemoteTask
 from siamese_core.tasks import Task
 
+from .announce import announce
 from .resources import dataset, resolve, student_registry, worker_pool
 from .session import TRAIN_JOB, forget_training
 from .settings import disconnect_grace
@@ -251,6 +252,14 @@ def task_status_ui(
     if task is None:
         return
     snapshot = task.snapshot()
+    said = {
+        Status.QUEUED: "is waiting in line",
+        Status.RUNNING: f"is running: {snapshot.message or 'starting'}, {snapshot.progress:.0%} done",
+        Status.FAILED: f"failed: {snapshot.error}",
+        Status.STOPPED: "stopped before the end",
+        Status.FINISHED: f"is done, in {snapshot.elapsed:.1f} s",
+    }.get(snapshot.status, str(snapshot.status))
+    announce(f"task.{stop_key}", f"{what} {said}.", kind=str(snapshot.status))
     if snapshot.status == Status.QUEUED:
         if (place := worker_pool().place(task)) is not None:
             st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")

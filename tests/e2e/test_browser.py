@@ -72,9 +72,20 @@ def test_live_training_updates_then_stops(page):
         second = progress_step(page)
     assert second > first >= 0, (first, second)
     shot(page, "train-running")
+    # the screen reader's status region: progress said at most every 10 s, while the panel moves every second
+    region = page.locator(".sl-status[role='status'][aria-live='polite']").first
+    said, changes, end = region.inner_text(), [], time.time() + 12
+    assert said.startswith("Training · epoch"), said
+    while time.time() < end:
+        time.sleep(0.25)
+        if (now := region.inner_text()) != said:
+            said = now
+            changes.append(time.time())
+    assert len(changes) <= 2 and all(b - a >= 9 for a, b in zip(changes, changes[1:], strict=False)), changes
     assert_accessible(page, "Train, a run going")
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped (stopped by the user)").wait_for(timeout=120_000)
+    assert page.locator(".sl-status").first.inner_text().startswith("Stopped")  # said at once
     page.locator("[data-testid='stPlotlyChart']:visible").first.wait_for()  # interactive once it is over
     assert page.locator("svg[aria-label^='loss: ']").count() == 0
     stopped_at = progress_step(page)
