@@ -14,12 +14,14 @@ from siamese_ui.board import (
     PROJECTOR,
     REFRESH_SECONDS,
     SOLO_NICKNAME,
+    SOLO_NICKNAME_BOX,
     SUMMARY_COLUMNS,
     board_figure,
     describe,
     entry_table,
     gap_table,
     joined,
+    keep_solo_nickname,
     md_text,
     open_board,
     postable_runs,
@@ -114,8 +116,13 @@ def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
         )
         return
     if info.solo and not nickname:
-        typed = st.text_input("Your nickname on your own board", key=SOLO_NICKNAME, max_chars=24)
-        nickname = typed.strip() or None
+        st.text_input(
+            "Your nickname on your own board",
+            key=SOLO_NICKNAME_BOX,
+            max_chars=24,
+            on_change=keep_solo_nickname,
+        )
+        nickname = st.session_state.get(SOLO_NICKNAME)
     elif not info.solo and not nickname:
         st.caption("Join the class above to post.")
     try:

@@ -38,7 +38,7 @@ from siamese_ui.resources import (
     resolved_dataset_name,
     worker_pool,
 )
-from siamese_ui.run_control import FOCUS, MESSAGE, PAUSE, START, STOP, control_buttons, left_line
+from siamese_ui.run_control import FOCUS, FOCUS_END, MESSAGE, PAUSE, START, STOP, control_buttons, left_line
 from siamese_ui.session import TRAIN_JOB, adopt_finished_training, find_my_training
 from siamese_ui.student import student_id
 from siamese_ui.svg_chart import Series, series_summary, svg_chart
@@ -343,9 +343,17 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     snapshot = job.snapshot() if job is not None else None
     status = snapshot.status if snapshot is not None else Status.IDLE
     control_buttons(job, status, config)
+    # Where the keyboard goes when a button disables itself (one slot, drawn on every run: an element
+    # that comes and goes makes Streamlit redraw the widgets under it, and they lose the focus).
+    script = "<script></script>"
     if polling and status.active and st.session_state.pop(FOCUS, False):
         # Start has just disabled itself, dropping the focus to the page body: hand it on
-        st.html(focus_script(START, (PAUSE, STOP)), unsafe_allow_javascript=True, width=1)
+        script = focus_script(START, (PAUSE, STOP))
+    elif not status.active and st.session_state.pop(FOCUS_END, False):
+        # the run ended (finished or stopped) while Pause or Stop had the focus, and both have just
+        # disabled themselves: Start, for the next run (the result is read out by the status region)
+        script = focus_script(None, (START,))
+    st.html(script, unsafe_allow_javascript=True, width=1)
     if message := st.session_state.pop(MESSAGE, None):
         getattr(st, message[0])(message[1])
     pool = worker_pool().stats()
@@ -371,6 +379,8 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
         status_panel(snapshot, left_line(job))
         source_comparison(snapshot, job.config)
     if polling != status.active:
+        if polling:
+            st.session_state[FOCUS_END] = True
         st.rerun()  # the whole page: start or stop polling, open or fold the form
 
 

@@ -39,7 +39,18 @@ from .student import student_id
 BOARD_CODE = "board.class"  # the class-code box's key, and the link's parameter (?board.class=K7QX2M)
 PROJECTOR = "board.projector"  # the projector view: the board alone, big
 JOINED = "board.joined"  # {class code: nickname} this session joined
+# The nickname on the student's own board: a plain session value, not the text box's own state.
+# The box hides once a nickname is set, and Streamlit drops the state of a widget that a run does
+# not draw, so the next click (Post) found no nickname and a disabled button (found by the
+# keyboard test, tests/e2e/test_keyboard.py). The box writes here when it changes.
 SOLO_NICKNAME = "board.solo_nickname"
+SOLO_NICKNAME_BOX = "board.solo_nickname_box"
+
+
+def keep_solo_nickname() -> None:
+    st.session_state[SOLO_NICKNAME] = st.session_state[SOLO_NICKNAME_BOX].strip() or None
+
+
 REFRESH_SECONDS = 3.0  # the board redraws itself this often (one small query)
 DEFAULT_PATH = Path.home() / ".siamese-lab" / "board.sqlite"
 

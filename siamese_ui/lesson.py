@@ -19,11 +19,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from .live_panel import focus_container_script
 from .navigation import PAGES, switch_to
 
 ON = "lesson.on"  # whether the lesson is on: a plain session value, kept across pages
 SWITCH = "lesson.switch"  # the sidebar toggle's key; it shows ON and sets it
 STEP = "lesson.step"  # index into STEPS
+FOCUS = "lesson.focus"  # set by Start, Back and Next: the next box drawn takes the keyboard focus
 LINK = "lesson"  # the link's query parameter: ?lesson=on, ?lesson=off, or the step shown (?lesson=4)
 LINK_READ = "lesson.link_read"  # the link's value already applied in this session
 
@@ -159,6 +161,7 @@ def first_step_on(page: str) -> int | None:
 def _go(k: int, here: str) -> None:
     """Move to step k: its page, or a rerun when it is on this page."""
     st.session_state[STEP] = k
+    st.session_state[FOCUS] = True
     if STEPS[k].page == here:
         st.rerun()
     switch_to(STEPS[k].page)
@@ -167,6 +170,7 @@ def _go(k: int, here: str) -> None:
 def _start() -> None:
     st.session_state[ON] = True
     st.session_state[STEP] = 0
+    st.session_state[FOCUS] = True
 
 
 def _finish() -> None:
@@ -261,6 +265,16 @@ def lesson_box(page: str) -> None:
                 width="stretch",
                 help="The end of the lesson: switches the box off (the sidebar switch turns it back on).",
             )
+        # The button that moved the lesson is gone with the old page: the keyboard goes on from the
+        # box. The slot is drawn on every run, empty when there is nothing to do: an element that
+        # came and went made Streamlit redraw the page's widgets under it, and the focus fell off a
+        # radio group the student was moving through with the arrow keys.
+        wanted = st.session_state.pop(FOCUS, False)
+        st.html(
+            focus_container_script("lesson-box") if wanted else "<script></script>",
+            unsafe_allow_javascript=True,
+            width=1,
+        )
 
 
 def _pointer(k: int, page: str) -> None:

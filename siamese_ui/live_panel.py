@@ -68,23 +68,47 @@ def panel_html(*parts: str) -> str:
     return block.replace("\n", " ")
 
 
-def focus_script(after: str, targets: Sequence[str], seconds: float = 5.0) -> str:
+def _key_class(key: str) -> str:
+    return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+# the focus is lost when it is nowhere, on the page body, or on a button that has disabled itself
+_LOST = "!active || active === document.body || active.disabled === true"
+
+
+def focus_container_script(key: str, seconds: float = 5.0) -> str:
+    """A script that puts the keyboard focus on the container with widget key ``key`` (made
+    focusable by script only: tabindex -1) when the focus is lost, e.g. after a button changed the
+    page. Tab then goes on from there: the lesson's Back and Next, then the page's controls."""
+    box = json.dumps(_key_class(key))
+    return (
+        "<script>(() => {"
+        f"const box = {box}; let tries = 0;"
+        "const timer = setInterval(() => {"
+        f"const active = document.activeElement, lost = {_LOST};"
+        "const target = document.querySelector(box);"
+        "if (!lost) { clearInterval(timer); return; }"
+        "if (target) { target.setAttribute('tabindex', '-1'); target.focus(); clearInterval(timer); }"
+        f"else if (++tries > {round(seconds * 10)}) {{ clearInterval(timer); }}"
+        "}, 100);})();</script>"
+    )
+
+
+def focus_script(after: str | None, targets: Sequence[str], seconds: float = 5.0) -> str:
     """A script that gives the keyboard focus to the first enabled button among ``targets`` (widget
     keys) once the button ``after`` has disabled itself, unless the student has already put the
     focus somewhere else. Why: a button that disables itself on click drops the focus to the page
     body, where Tab starts over from the top and PageDown scrolls nothing; Streamlit 1.67 has no
     way to move the focus. Keys become the classes ``st-key-<key>`` (other characters as ``-``)."""
 
-    def css(key: str) -> str:
-        return ".st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
-
-    start, wanted = json.dumps(css(after) + " button"), json.dumps([css(k) + " button" for k in targets])
+    start = json.dumps(_key_class(after) + " button" if after else "")
+    wanted = json.dumps([_key_class(k) + " button" for k in targets])
     return (
         "<script>(() => {"
         f"const start = {start}, wanted = {wanted}; let tries = 0;"
         "const timer = setInterval(() => {"
-        "const active = document.activeElement, from = document.querySelector(start);"
-        "const lost = !active || active === document.body || (from !== null && from.contains(active));"
+        "const active = document.activeElement, from = start ? document.querySelector(start) : null;"
+        f"const lost = {_LOST} || (from !== null && from.contains(active));"
         "const target = wanted.map((s) => document.querySelector(s + ':not([disabled])')).find((b) => b);"
         "if (!lost) { clearInterval(timer); return; }"
         "if (target) { target.focus(); clearInterval(timer); }"

@@ -28,6 +28,7 @@ from .training_view import LEFT_LINE, queue_line
 # ---- the Train page's run -----------------------------------------------------------------------
 MESSAGE = "train.message"  # (kind, text) left by a button's callback for the next run
 FOCUS = "train.focus"  # set by Start: the next live run hands the keyboard focus on to Pause or Stop
+FOCUS_END = "train.focus_end"  # set when a run ends while the page watched it: Start takes the focus
 START, PAUSE, RESUME, STEP, STOP, RESET = (
     "train.start", "train.pause", "train.resume", "train.step", "train.stop", "train.reset"
 )  # fmt: skip

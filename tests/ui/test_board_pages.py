@@ -389,3 +389,26 @@ def test_the_projector_view_folds_the_switch_and_the_code_box_away():
     assert [t.label for t in folded.text_input] == ["Class code"]
     folded.toggle[0].set_value(False).run()  # the way back
     assert [t.value for t in at.title] == ["Class board"] and not at.main.expander
+
+
+def test_a_nickname_on_the_own_board_survives_until_post():
+    """The own board's nickname box hides once a nickname is set; Streamlit dropped the hidden box's
+    value, so Post found no nickname, was disabled, and the click was lost (the keyboard test found it)."""
+    from siamese_core.jobs import Status
+
+    student = app("pages/train.py", TINY)
+    next(b for b in student.button if b.label == "Start").click().run()
+    job = student.session_state["train.job"]
+    assert job.join(TIMEOUT)
+    student.run()
+    assert job.snapshot().status == Status.FINISHED
+    student.switch_page("pages/board.py").run()
+    box = next(t for t in student.text_input if t.label == "Your nickname on your own board")
+    box.set_value("Kim").run()
+    assert not any(t.label == "Your nickname on your own board" for t in student.text_input)
+    student.run()  # another run in between: the hidden box is dropped, the nickname stays
+    post = next(b for b in student.button if b.label == "Post")
+    assert not post.disabled
+    post.click().run()
+    assert any(s.startswith("Posted to") for s in texts(student.success)), texts(student.success)
+    assert any("1 run from 1 student" in m for m in texts(student.markdown)), texts(student.markdown)
