@@ -32,6 +32,28 @@ def canvas(purpose: str, clear_key: str | None = None) -> np.ndarray | None:
     return canvas_ui(CANVAS + purpose, stroke_width=14, clear_key=clear_key)
 
 
+def picture_source(purpose: str, source_key: str, upload_key: str):
+    """Draw on a canvas, or upload a picture: the canvas's RGBA image, the file's bytes, or None.
+    The upload is also the keyboard's way in (a canvas needs a mouse, a finger or a pen)."""
+    source = st.radio(
+        "Source",
+        ["Draw", "Upload"],
+        horizontal=True,
+        key=source_key,
+        label_visibility="collapsed",
+        help="Upload: a picture of the symbol, drawn on paper or in any drawing program.",
+    )
+    if source == "Draw":
+        return canvas(purpose, clear_key="oneshot.clear_query" if purpose == "query" else None)
+    upload = st.file_uploader(
+        f"A picture of the symbol (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+        type=["png", "jpg", "jpeg", "bmp", "gif"],
+        key=upload_key,
+        max_upload_size=MAX_UPLOAD_BYTES // 2**20,
+    )
+    return upload.getvalue() if upload is not None else None
+
+
 def clear(purpose: str) -> None:
     clear_canvas(CANVAS + purpose)
 
@@ -65,19 +87,7 @@ def enrol_ui(gallery: dict) -> None:
         return
     left, right = st.columns([1, 2])
     with left:
-        source = st.radio(
-            "Source", ["Draw", "Upload"], horizontal=True, key="oneshot.source", label_visibility="collapsed"
-        )
-        if source == "Draw":
-            picture = canvas("enrol")
-        else:
-            upload = st.file_uploader(
-                f"A picture of the symbol (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
-                type=["png", "jpg", "jpeg", "bmp", "gif"],
-                key="oneshot.upload",
-                max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-            )
-            picture = upload.getvalue() if upload is not None else None
+        picture = picture_source("enrol", "oneshot.source", "oneshot.upload")
     with right:
         if st.session_state.pop("oneshot.enrolled", False):
             st.session_state["oneshot.name"] = ""  # before the box is drawn: ready for the next symbol
@@ -159,9 +169,9 @@ def recognise_ui(gallery: dict, models) -> None:
     st.subheader("2 · Draw one of them again: which is it?")
     left, right = st.columns([1, 2])
     with left:
-        drawing = canvas("query", clear_key="oneshot.clear_query")
+        drawing = picture_source("query", "oneshot.source.query", "oneshot.upload.query")
     if drawing is None:
-        right.info("Draw a new example of one of your symbols.")
+        right.info("Draw (or upload) a new example of one of your symbols.")
         return
     try:
         query = to_mnist_steps(drawing).digit
@@ -241,11 +251,11 @@ def quiz_ui(gallery: dict, models) -> None:
         left, right = st.columns([1, 2])
         with left:
             st.markdown(f"Draw **{target}** ({done + 1} of up to {MAX_TESTS})")
-            drawing = canvas("quiz")
+            drawing = picture_source("quiz", "oneshot.source.quiz", "oneshot.upload.quiz")
             if st.button("Check", key="oneshot.check", type="primary"):
                 query = None
                 if drawing is None:
-                    st.warning(f"Draw {target} on the canvas first.")
+                    st.warning(f"Draw {target} on the canvas (or upload a picture of it) first.")
                 else:
                     try:
                         query = to_mnist_steps(drawing).digit

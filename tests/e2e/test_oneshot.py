@@ -69,3 +69,46 @@ def test_three_drawn_symbols_then_a_query(page):
     score = page.locator("[data-testid='stMetric']").filter(has_text="3-way one-shot, your drawings")
     assert score.locator("[data-testid='stMetricValue']").inner_text().strip() == "100%"  # bar's own strokes
     shot(page, "your-own-symbols-test-me")
+
+
+def symbol_png(path, strokes) -> str:
+    """A symbol drawn with ``strokes`` (as for the canvas), dark ink on white paper, as a PNG file."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("L", (200, 200), 255)
+    pen = ImageDraw.Draw(image)
+    for stroke in strokes:
+        pen.line([(200 * x, 200 * y) for x, y in stroke], fill=0, width=14)
+    image.save(path)
+    return str(path)
+
+
+def test_every_step_takes_an_upload_instead_of_a_drawing(page, tmp_path):
+    """The keyboard's way (and a phone's camera roll): enrol and ask by uploading pictures."""
+    page.goto(page.base_url + "/oneshot")
+    wait_idle(page)
+    main = page.get_by_test_id("stMainBlockContainer")
+    for name, strokes in (("bar", BAR), ("ring", RING)):
+        main.get_by_test_id("stRadio").nth(0).get_by_text("Upload").click()
+        wait_idle(page)
+        main.locator("[data-testid='stFileUploaderDropzoneInput']").nth(0).set_input_files(
+            symbol_png(tmp_path / f"{name}.png", strokes)
+        )
+        wait_idle(page)
+        page.get_by_label("Its name").fill(name)
+        page.get_by_label("Its name").press("Enter")
+        wait_idle(page)
+        main.get_by_role("button", name="Enrol this symbol").click()
+        time.sleep(0.5)
+        wait_idle(page)
+        main.get_by_text(name, exact=True).first.wait_for(timeout=20_000)
+    # step 2's own switch: a picture of a new bar, slightly slanted
+    main.get_by_test_id("stRadio").nth(1).get_by_text("Upload").click()
+    wait_idle(page)
+    query = symbol_png(tmp_path / "query.png", [[(0.55, 0.2), (0.5, 0.8)]])
+    main.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(query)
+    wait_idle(page)
+    verdict = main.get_by_text(re.compile(r"^(It is bar|It is ring|None of these)")).first
+    verdict.wait_for(timeout=60_000)
+    assert verdict.inner_text().startswith("It is bar"), verdict.inner_text()
+    no_traceback(page)
