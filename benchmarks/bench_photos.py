@@ -112,7 +112,7 @@ def verdicts(model, threshold, pairs, images, preprocess) -> np.ndarray:
     for (a, b), same in pairs:
         try:
             verdict = compare_pair(model, preprocess(images[a]), preprocess(images[b]), threshold)
-            right.append(verdict["same"] == same)
+            right.append(verdict.same == same)
         except (ImageProblem, IndexError, ValueError):
             right.append(False)
     return np.array(right)

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
+from siamese_core.results import Verdict
 from siamese_ui.announce import announce
 from siamese_ui.canvas import canvas_ui
 from siamese_ui.charts import chart
@@ -207,64 +208,64 @@ def inputs_ui() -> dict:
     return digits
 
 
-def verdict_ui(digits: dict) -> dict:
+def verdict_ui(digits: dict) -> Verdict:
     """The verdict, the distance against the threshold, and a gauge."""
     from siamese_core.network.compare import compare_pair
 
     started = time.perf_counter()
     verdict = compare_pair(active.model, digits["a"], digits["b"], active.threshold)
     latency_ms = (time.perf_counter() - started) * 1000
-    is_probability = verdict["match_probability"] is not None
+    is_probability = verdict.match_probability is not None
     left, right = st.columns([1, 1])
     with left:
-        if verdict["same"]:
+        if verdict.same:
             st.success("### Same digit", icon=":material/check_circle:")
         else:
             st.error("### Different digits", icon=":material/cancel:")
-        said = "Same digit" if verdict["same"] else "Different digits"
+        said = "Same digit" if verdict.same else "Different digits"
         announce(
             "compare.verdict",
-            f"{said}: distance {verdict['distance']:.3f}, threshold {verdict['threshold']:.3f}.",
-            kind=f"{said} {verdict['distance']:.4f}",  # a new verdict is news at once
+            f"{said}: distance {verdict.distance:.3f}, threshold {verdict.threshold:.3f}.",
+            kind=f"{said} {verdict.distance:.4f}",  # a new verdict is news at once
         )
         if is_probability:
-            st.metric("Match probability", f"{verdict['match_probability']:.3f}")
-        st.metric("1 − match probability" if is_probability else "Distance", f"{verdict['distance']:.4f}")
+            st.metric("Match probability", f"{verdict.match_probability:.3f}")
+        st.metric("1 − match probability" if is_probability else "Distance", f"{verdict.distance:.4f}")
         calibrated = active.config is None or active.config.calibrate_threshold
         st.metric(
             "Threshold",
-            f"{verdict['threshold']:.4f}",
+            f"{verdict.threshold:.4f}",
             help="calibrated on validation pairs" if calibrated else "fixed at 0.5, as in the Keras example",
         )
         st.caption(f"Same when the distance is below the threshold · model time {latency_ms:.0f} ms")
     with right:
-        below = verdict["distance"] < verdict["threshold"]
+        below = verdict.distance < verdict.threshold
         chart(
             gauge_figure(verdict),
-            f"The gauge: distance {verdict['distance']:.3f}, "
-            f"{'below' if below else 'not below'} the threshold {verdict['threshold']:.3f}, "
+            f"The gauge: distance {verdict.distance:.3f}, "
+            f"{'below' if below else 'not below'} the threshold {verdict.threshold:.3f}, "
             f"so {'the same digit' if below else 'different digits'}.",
             key="compare.gauge",
         )
     return verdict
 
 
-def gauge_figure(verdict: dict) -> go.Figure:
-    top = max(2 * verdict["threshold"], verdict["distance"] * 1.1, 1e-3)
+def gauge_figure(verdict: Verdict) -> go.Figure:
+    top = max(2 * verdict.threshold, verdict.distance * 1.1, 1e-3)
     gauge = go.Figure(
         go.Indicator(
             mode="gauge+number",
-            value=verdict["distance"],
+            value=verdict.distance,
             number={"valueformat": ".3f"},
             title={"text": "distance (left of the line: same)"},
             gauge={
                 "axis": {"range": [0, top]},
                 "bar": {"color": "#333"},
                 "steps": [
-                    {"range": [0, verdict["threshold"]], "color": "#c8e6c9"},
-                    {"range": [verdict["threshold"], top], "color": "#ffcdd2"},
+                    {"range": [0, verdict.threshold], "color": "#c8e6c9"},
+                    {"range": [verdict.threshold, top], "color": "#ffcdd2"},
                 ],
-                "threshold": {"line": {"color": "black", "width": 4}, "value": verdict["threshold"]},
+                "threshold": {"line": {"color": "black", "width": 4}, "value": verdict.threshold},
             },
         )
     )
@@ -272,7 +273,7 @@ def gauge_figure(verdict: dict) -> go.Figure:
     return gauge
 
 
-def neighbours_ui(digits: dict, verdict: dict) -> None:
+def neighbours_ui(digits: dict, verdict: Verdict) -> None:
     """The nearest training digits of each input, by the model's own distance."""
     from siamese_core.network.compare import nearest
     from siamese_core.network.evaluation import embed
@@ -290,7 +291,7 @@ def neighbours_ui(digits: dict, verdict: dict) -> None:
         f"By the model's own {metric} distance between embeddings"
         + (
             " (the matchnet head scores pairs with its own layers; its embeddings are compared by Euclidean distance)."
-            if verdict["match_probability"] is not None
+            if verdict.match_probability is not None
             else ", the same scale as the verdict's threshold."
         )
     )

@@ -11,10 +11,12 @@ import streamlit as st
 
 from siamese_core.jobs import STOPPED_BY_TEACHER
 from siamese_core.serving.board import BoardError, ClassInfo
+from siamese_core.serving.container import read_limits
 from siamese_core.serving.memory import pss_mb
 from siamese_ui.board import BOARD_CODE, PROJECTOR, md_text, open_board
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import worker_pool
+from siamese_ui.settings import container_limits, container_plan, text_setting
 from siamese_ui.teacher_auth import (
     PIN_NAME,
     UNLOCK_HOURS,
@@ -233,8 +235,27 @@ def server_ui(store, pin: str) -> None:
         f"{server_mb + workers_mb:,.0f} MB",
         help="Proportional set size (PSS).",
     )
-    b.metric("Machine memory in use", f"{machine.percent:.0f}%", help=f"of {machine.total / 2**30:.1f} GiB")
-    c.metric("CPU (all cores)", f"{cpu:.0f}%", help=f"{psutil.cpu_count()} cores")
+    limits, plan = container_limits(), container_plan()
+    if limits.memory_source == "the machine":
+        b.metric(
+            "Machine memory in use", f"{machine.percent:.0f}%", help=f"of {machine.total / 2**30:.1f} GiB"
+        )
+    else:  # in a container: its own limit and its own count of what it uses
+        used = read_limits().used_bytes  # now, not at start
+        b.metric(
+            "Container memory in use",
+            "—" if used is None else f"{used / 2**20:,.0f} of {limits.memory_mb:,.0f} MB",
+            help=f"The limit, from {limits.memory_source}.",
+        )
+    c.metric("CPU (all cores)", f"{cpu:.0f}%", help=f"{limits.cpus:.3g} cores, from {limits.cpu_source}")
+    st.caption(
+        f"Model processes: **{pool.size}**. {plan.reason}"
+        + (
+            " Set by SIAMESE_LAB_MAX_TRAININGS."
+            if text_setting("SIAMESE_LAB_MAX_TRAININGS") is not None
+            else " Set SIAMESE_LAB_MAX_TRAININGS to choose another number."
+        )
+    )
 
 
 st.title("Teacher")

@@ -40,6 +40,7 @@ from siamese_ui.resources import (
 )
 from siamese_ui.run_control import FOCUS, FOCUS_END, MESSAGE, PAUSE, START, STOP, control_buttons, left_line
 from siamese_ui.session import TRAIN_JOB, adopt_finished_training, find_my_training
+from siamese_ui.settings import container_plan
 from siamese_ui.student import student_id
 from siamese_ui.svg_chart import Series, series_summary, svg_chart
 from siamese_ui.train_form import (
@@ -357,10 +358,13 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     if message := st.session_state.pop(MESSAGE, None):
         getattr(st, message[0])(message[1])
     pool = worker_pool().stats()
-    st.caption(
-        f"On this server: **{pool.running} of {pool.size}** trainings running, **{pool.queued}** waiting "
-        "in line (everyone's trainings count; the line moves by itself)."
-    )
+    if pool.size == 0:
+        st.warning(container_plan().reason, icon=":material/memory:")
+    else:
+        st.caption(
+            f"On this server: **{pool.running} of {pool.size}** trainings running, **{pool.queued}** waiting "
+            "in line (everyone's trainings count; the line moves by itself)."
+        )
     if snapshot is not None and status.active and job.stopping:
         st.info(
             "**Stopping:** the current batch ends, then the model is tested on the test pairs; its result "

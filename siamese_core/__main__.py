@@ -207,8 +207,7 @@ def cmd_compare(args) -> dict:
     model, meta = _load(args.model)
     from siamese_core.network.compare import compare_pair
 
-    verdict = compare_pair(model, images[0], images[1], float(meta.get("threshold", 0.5)))
-    return verdict
+    return compare_pair(model, images[0], images[1], float(meta.get("threshold", 0.5))).as_dict()
 
 
 COMMANDS = {"params": cmd_params, "train": cmd_train, "evaluate": cmd_evaluate, "compare": cmd_compare}

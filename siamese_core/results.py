@@ -127,3 +127,25 @@ class LabNumbers:
     emb_b: np.ndarray  # the same digit through input B's branch
     digit: np.ndarray  # that digit, 28x28 uint8
     digit_label: int  # its class (0-9)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One comparison of two digits (Compare, the command line)."""
+
+    distance: float  # the model's dissimilarity: a distance, or 1 - p(same) for the matchnet head
+    match_probability: float | None  # p(same), for the matchnet head only
+    threshold: float
+    same: bool  # distance < threshold
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PretrainedFigures:
+    """What the pages show of the pretrained default model, computed once in a worker: its test
+    report (Evaluate) and the embeddings of the Embeddings page's default sample."""
+
+    report: Any  # siamese_core.network.evaluation.Report
+    sample_embeddings: np.ndarray  # (n, embedding size), for display_sample(len(test), n)

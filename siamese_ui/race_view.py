@@ -5,11 +5,13 @@ runs can be posted to the class board."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from siamese_core.config import PRESETS, SPLIT_SEED, SiameseConfig
 from siamese_core.jobs import Status, TaskSnapshot
-from siamese_core.lessons.race import RaceResult, curve
+from siamese_core.lessons.race import CurvePoint, RaceProgress, RaceResult, curve
 from siamese_core.network.data import dataset_title
 from siamese_core.tasks import Task
 
@@ -94,24 +96,24 @@ def _curves(snapshot: TaskSnapshot) -> None:
             snapshot.progress, f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s", colour
         )
     ]
-    if snapshot.state:
-        parts.append(
-            charts_html(race_charts({side: rows["batches"] for side, rows in snapshot.state.items()}))
-        )
+    if isinstance(snapshot.state, RaceProgress):
+        parts.append(charts_html(race_charts(snapshot.state.curves())))
     st.markdown(panel_html(*parts), unsafe_allow_html=True)
 
 
-def race_charts(curves: dict[str, list[tuple]]) -> list[str]:
+def race_charts(curves: dict[str, Sequence[CurvePoint]]) -> list[str]:
     """Loss and pair accuracy of both sides (``{"shared": curve, "unshared": curve}``, each
     :func:`siamese_core.lessons.race.curve`) on one chart each, against the batch."""
     loss, accuracy = [], []
     for side in ("shared", "unshared"):
         rows = curves.get(side, [])
-        x = [r[0] for r in rows]
+        x = [r.step for r in rows]
         look = SHARING[side]
         style = dict(color=look.colour, dash=look.dasharray, marker=look.symbol, end_label=side)
-        loss.append(Series(f"{side}: training loss", x, [r[1] for r in rows], **style))
-        accuracy.append(Series(f"{side}: training pair accuracy", x, [r[2] for r in rows], **style))
+        loss.append(Series(f"{side}: training loss", x, [r.loss for r in rows], **style))
+        accuracy.append(
+            Series(f"{side}: training pair accuracy", x, [r.pair_accuracy for r in rows], **style)
+        )
     return [svg_chart(loss, "loss", "batch"), svg_chart(accuracy, "pair accuracy (at 0.5)", "batch")]
 
 

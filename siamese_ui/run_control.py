@@ -21,7 +21,7 @@ from siamese_core.tasks import Task
 from .announce import announce
 from .resources import dataset, resolve, student_registry, worker_pool
 from .session import TRAIN_JOB, forget_training
-from .settings import disconnect_grace
+from .settings import container_plan, disconnect_grace
 from .student import keep_alive_for, student_id
 from .training_view import LEFT_LINE, queue_line
 
@@ -39,6 +39,8 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
     a worker is free. With ``step_batches``, it starts paused and steps."""
     from siamese_core.serving.mirrors import RemoteTrainingJob
 
+    if cannot_train():
+        return
     student, registry = student_id(), student_registry()
     other = registry.job(student)
     if other is not None and other.snapshot().status.active and other is not st.session_state.get(TRAIN_JOB):
@@ -75,6 +77,14 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
     st.session_state[TRAIN_JOB] = job
     registry.set_job(student, job)
     worker_pool().submit(job)
+
+
+def cannot_train() -> bool:
+    """True, with the sentence why, on a server too small for any training (container.plan_workers)."""
+    if worker_pool().size > 0:
+        return False
+    st.session_state[MESSAGE] = ("warning", container_plan().reason)
+    return True
 
 
 def step_training(job, config: SiameseConfig) -> None:
@@ -182,6 +192,9 @@ def start_task(name: str, target: Task, kwargs: dict, owner: str | None, descrip
     model's handle; None for a task tied to no model) ties the result to the model it was
     computed for. ``description`` names it for the student's other pages ("a training on
     More lessons (name)" by default)."""
+    if worker_pool().size == 0:  # a server too small for any training: the sentence why
+        st.session_state[MESSAGES + name] = container_plan().reason
+        return
     student, registry = student_id(), student_registry()
     if doing := registry.busy(student):
         st.session_state[MESSAGES + name] = (

@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-DEFAULT_MAX_TRAININGS = 2  # worker processes: one per core of Community Cloud (BENCHMARKS.md)
+DEFAULT_MAX_TRAININGS = 2  # a SIAMESE_LAB_MAX_TRAININGS that is not a number
 DEFAULT_DISCONNECT_GRACE = 15.0
 
 
@@ -31,9 +31,26 @@ def setting(name: str, default: float, minimum: float) -> float:
 
 
 def max_concurrent_trainings() -> int:
-    """``SIAMESE_LAB_MAX_TRAININGS``: trainings the server runs at once, one worker process each
-    (default 2); the others wait in line."""
-    return int(setting("SIAMESE_LAB_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, 1))
+    """``SIAMESE_LAB_MAX_TRAININGS``: trainings the server runs at once, one worker process each;
+    the others wait in line. Unset: as many as the container's cores and memory allow
+    (:func:`siamese_core.serving.container.plan_workers`; 0 when not even one fits)."""
+    if text_setting("SIAMESE_LAB_MAX_TRAININGS") is not None:
+        return int(setting("SIAMESE_LAB_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, 1))
+    return container_plan().workers
+
+
+@st.cache_resource
+def container_limits():
+    """The memory limit and CPU quota the server runs under, read once at start."""
+    from siamese_core.serving.container import read_limits
+
+    return read_limits()
+
+
+def container_plan():
+    from siamese_core.serving.container import plan_workers
+
+    return plan_workers(container_limits())
 
 
 def worker_max_jobs() -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from siamese_core.results import LabNumbers
+from siamese_core.results import LabNumbers, PretrainedFigures
 from siamese_core.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         n = min(DEFAULT_POINTS, len(data.test.y))
         shared = shared_results()
 
-        def figures() -> dict:  # the evaluation's memory stays in a worker, not in the server
+        def figures() -> PretrainedFigures:  # the evaluation's memory stays in a worker, not in the server
             kwargs = {"data": DatasetRef(name, 0, held_out), "n_points": n}
             return shared.get(
                 ("pretrained-figures",),
@@ -153,8 +153,8 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
             )
 
         cache = ModelResults(shared, PRETRAINED_HANDLE)
-        cache.get_or_compute("report", lambda: figures()["report"])
-        cache.get_or_compute(("emb", n), lambda: figures()[("emb", n)])
+        cache.get_or_compute("report", lambda: figures().report)
+        cache.get_or_compute(("emb", n), lambda: figures().sample_embeddings)
 
     steps = [("device", resources.device)]  # TensorFlow's import, which everything below needs
     for shared in (True, False):  # the lab first: the first page after Home in the lesson

@@ -62,10 +62,30 @@ def asymmetry(model, x: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return np.abs(pair_scores(model, x, i, j) - pair_scores(model, x, j, i))
 
 
-def curve(batches: Iterable[BatchRow]) -> list[tuple]:
-    """(step, loss, pair accuracy) per recorded batch: what a chart of one side draws, live
+@dataclass(frozen=True)
+class CurvePoint:
+    """One recorded batch of one side, as its chart draws it."""
+
+    step: int
+    loss: float
+    pair_accuracy: float
+
+
+@dataclass(frozen=True)
+class RaceProgress:
+    """The race while it runs: both sides' curves so far (the task's live state)."""
+
+    shared: tuple[CurvePoint, ...]
+    unshared: tuple[CurvePoint, ...]
+
+    def curves(self) -> dict[str, tuple[CurvePoint, ...]]:
+        return {"shared": self.shared, "unshared": self.unshared}
+
+
+def curve(batches: Iterable[BatchRow]) -> tuple[CurvePoint, ...]:
+    """Step, loss and pair accuracy per recorded batch: what a chart of one side draws, live
     (small enough to send several times a second) and once the race is over."""
-    return [(r.step, r.loss, r.pair_accuracy) for r in batches]
+    return tuple(CurvePoint(r.step, r.loss, r.pair_accuracy) for r in batches)
 
 
 def race(
@@ -143,5 +163,5 @@ def _report(report: Callable[..., None], jobs: dict, config: SiameseConfig) -> N
     if jobs[True].max_batches:
         total = 2 * jobs[True].max_batches
     shared, unshared = (job.global_step for job in jobs.values())
-    state = {("shared" if key else "unshared"): {"batches": curve(job.batches)} for key, job in jobs.items()}
+    state = RaceProgress(shared=curve(jobs[True].batches), unshared=curve(jobs[False].batches))
     report(min(done / total, 1.0) if total else 0.0, f"batch {shared} shared, {unshared} unshared", state)

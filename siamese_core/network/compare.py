@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from siamese_core.results import Verdict
 
-def compare_pair(model, a: np.ndarray, b: np.ndarray, threshold: float) -> dict:
+
+def compare_pair(model, a: np.ndarray, b: np.ndarray, threshold: float) -> Verdict:
     """Verdict for two uint8 (28, 28) digits.
 
     ``distance`` is the model's dissimilarity (Euclidean or cosine distance, or
@@ -17,12 +19,12 @@ def compare_pair(model, a: np.ndarray, b: np.ndarray, threshold: float) -> dict:
 
     distance = float(dissimilarity(model, forward(model)([a[None], b[None]]))[0])
     p_same = 1.0 - distance if head_kind(model) == "matchnet" else None
-    return {
-        "distance": distance,
-        "match_probability": p_same,
-        "threshold": float(threshold),
-        "same": bool(distance < threshold),
-    }
+    return Verdict(
+        distance=distance,
+        match_probability=p_same,
+        threshold=float(threshold),
+        same=bool(distance < threshold),
+    )
 
 
 def embedding_distances(embeddings: np.ndarray, query: np.ndarray, metric: str = "euclidean") -> np.ndarray:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from siamese_core.config import SAME
+from siamese_core.results import PretrainedFigures
 
 
 # ---- pair metrics --------------------------------------------------------------------------
@@ -315,7 +316,7 @@ def comparable_embeddings(model, embeddings: np.ndarray) -> np.ndarray:
     return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
 
 
-def pretrained_figures(report, data, n_points: int = 1000) -> dict:
+def pretrained_figures(report, data, n_points: int = 1000) -> PretrainedFigures:
     """What the pages show of the pretrained default model on ``data``, as one worker task: the
     test report (Evaluate) and the embeddings of the Embeddings page's default sample."""
     from siamese_core.network.data import display_sample
@@ -323,8 +324,7 @@ def pretrained_figures(report, data, n_points: int = 1000) -> dict:
 
     model, meta = load_default()
     report(0.0, "test pairs")
-    out = {"report": evaluate(model, data, float(meta.get("threshold", 0.5)))}
+    test_report = evaluate(model, data, float(meta.get("threshold", 0.5)))
     report(0.8, "embeddings")
     chosen = display_sample(len(data.test.y), min(n_points, len(data.test.y)))
-    out[("emb", len(chosen))] = embed(model, data.test.x[chosen])
-    return out
+    return PretrainedFigures(report=test_report, sample_embeddings=embed(model, data.test.x[chosen]))

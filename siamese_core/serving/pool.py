@@ -127,7 +127,7 @@ class WorkerPool:
         self.memory_mark_mb = memory_mark_mb
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         # one core each when there are enough: two trainings on two cores, no oversubscription
-        self.threads_per_worker = threads_per_worker or max(1, cores // size)
+        self.threads_per_worker = threads_per_worker or max(1, cores // max(size, 1))
         self.warm_up = warm_up
         self._lock = threading.RLock()
         self._queue: deque[RemoteJob] = deque()

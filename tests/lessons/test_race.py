@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from siamese_core.jobs import Status, Stopped
-from siamese_core.lessons.race import asymmetry, race
+from siamese_core.lessons.race import RaceProgress, asymmetry, race
 from siamese_core.network.models import build_branch, build_siamese
 from tests.helpers import TINY_RACE
 
@@ -132,7 +132,10 @@ def test_a_race_is_one_job_in_the_worker_pool():
         snapshot = task.snapshot()
         assert snapshot.status == Status.FINISHED, snapshot.error
         assert snapshot.result.unshared.parameters > snapshot.result.shared.parameters
-        assert snapshot.state is not None and set(snapshot.state) == {"shared", "unshared"}  # the live curves
+        assert isinstance(snapshot.state, RaceProgress) and set(snapshot.state.curves()) == {
+            "shared",
+            "unshared",
+        }
         assert pool.stats().finished == 2
     finally:
         pool.shutdown()

@@ -59,6 +59,26 @@ def engine(request, tmp_path):
     admin.dispose()
 
 
+def test_a_postgresql_board_over_tls_is_encrypted():
+    """A hosted database needs TLS: CI's server has it on, and the board's URL asks for it
+    (sslmode=require); the server itself says whether this connection is encrypted."""
+    if not PG_URL or "sslmode=require" not in PG_URL:
+        if REQUIRE_PG:
+            pytest.fail(f"CI's PostgreSQL URL must ask for TLS (sslmode=require): {PG_URL}")
+        pytest.skip("no PostgreSQL URL with sslmode=require (.ci/run makes one)")
+    engine = sa.create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            encrypted = conn.exec_driver_sql(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+            ).scalar()
+        assert encrypted is True
+        board = Board(engine)
+        assert board.ensure_schema() == 1  # the board itself works over it
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def board(engine):
     board = Board(engine)

@@ -11,6 +11,7 @@ import re
 import numpy as np
 import pytest
 
+from siamese_core.lessons.race import CurvePoint
 from siamese_core.serving.board import Entry
 from siamese_ui import palette
 from siamese_ui.board import board_figure
@@ -79,8 +80,9 @@ def _svg_lines(svg: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("vision", [None, "deuteranopia", "protanopia"])
 def test_the_race_chart_tells_its_two_lines_apart(vision):
-    curve = [(1, 0.30, 0.60), (2, 0.25, 0.70), (3, 0.20, 0.80)]
-    for svg in race_charts({"shared": curve, "unshared": [(s, 1.1 * loss, 0.9 * a) for s, loss, a in curve]}):
+    curve = [CurvePoint(1, 0.30, 0.60), CurvePoint(2, 0.25, 0.70), CurvePoint(3, 0.20, 0.80)]
+    other = [CurvePoint(p.step, 1.1 * p.loss, 0.9 * p.pair_accuracy) for p in curve]
+    for svg in race_charts({"shared": curve, "unshared": other}):
         (shared_colour, shared_dash), (unshared_colour, unshared_dash) = _svg_lines(svg)
         assert shared_dash != unshared_dash  # one solid, one dashed
         assert seen_apart(shared_colour, unshared_colour, vision) >= MIN_DELTA_E

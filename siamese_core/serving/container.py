@@ -1,0 +1,164 @@
+"""The container the server runs in: its memory limit and CPU quota, read from the kernel's
+control groups, and how many model processes fit in it.
+
+Community Cloud gives an app 690 MB to 2.7 GB and 0.078 to 2 cores; a laptop gives it the
+machine. A process that does not fit is never started: the kernel would kill the largest process
+when memory runs out, and that was the web server (issue 26's table: every student then saw
+"Connection error"). Read in this order: cgroup v2 (``memory.max``, ``cpu.max``), cgroup v1
+(``memory.limit_in_bytes``, ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us``), else the machine's own
+memory and cores. Nothing here imports TensorFlow or Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MB = 2**20
+UNLIMITED = 2**60  # cgroup v1 writes "no limit" as about 2**63 rounded to a page; anything above this
+
+# Measured sizes (BENCHMARKS.md, "The classroom on a small server"): a model process after a
+# classroom-preset training, PSS; the web server with its students' sessions; and what is kept free
+# for the page cache TensorFlow's own code is read from (below that, code pages are evicted and read
+# again and again, and nothing progresses).
+WORKER_MB = 600  # tensorflow-cpu: 561 MB after a small fit; tensorflow (with CUDA): 727 MB
+SERVER_MB = 700  # the web server, which still imports TensorFlow today (issue 26, item 1)
+HEADROOM_MB = 150
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the server may use, and where each number was read."""
+
+    memory_bytes: int  # the limit, or the machine's memory when there is none
+    memory_source: str  # "cgroup v2 memory.max", "cgroup v1 memory.limit_in_bytes" or "the machine"
+    cpus: float  # cores the quota allows (0.078 on the smallest Community Cloud app), or the machine's
+    cpu_source: str
+    used_bytes: int | None  # what the group uses now (cgroup's own count), None without a group
+
+    @property
+    def memory_mb(self) -> float:
+        return self.memory_bytes / MB
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many model processes (trainings at once) this container runs, and why that many."""
+
+    workers: int
+    reason: str
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return None
+
+
+def _groups(proc_cgroup: Path) -> tuple[str | None, dict[str, str]]:
+    """This process's cgroup v2 path, and its v1 path per controller, from /proc/self/cgroup."""
+    v2, v1 = None, {}
+    for line in (_read(proc_cgroup) or "").splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        number, controllers, path = parts
+        if number == "0" and controllers == "":
+            v2 = path
+        for controller in controllers.split(","):
+            if controller:
+                v1[controller] = path
+    return v2, v1
+
+
+def _up(base: Path, path: str | None) -> list[Path]:
+    """The group's folder and each folder above it, down to the mount: a limit set on a parent
+    holds for its children (inside a container the mount is often the group itself)."""
+    folders = [base]
+    if path:
+        parts = [p for p in path.strip("/").split("/") if p]
+        folders = [base.joinpath(*parts[:k]) for k in range(len(parts), -1, -1)]
+    return [f for f in folders if f.is_dir()]
+
+
+def _machine_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
+def _machine_cpus() -> float:
+    return float(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def read_limits(
+    root: str | os.PathLike = "/sys/fs/cgroup", proc_cgroup: str | os.PathLike = "/proc/self/cgroup"
+) -> Limits:
+    """The memory limit and CPU quota this process runs under (the smallest along its groups)."""
+    root, v2_path_and_v1 = Path(root), _groups(Path(proc_cgroup))
+    v2_path, v1_paths = v2_path_and_v1
+    memory, memory_source, used = None, "the machine", None
+    cpus, cpu_source = None, "the machine"
+
+    if (root / "cgroup.controllers").exists():  # a cgroup v2 mount
+        for folder in _up(root, v2_path):
+            raw = _read(folder / "memory.max")
+            if raw and raw != "max" and (memory is None or int(raw) < memory):
+                memory, memory_source = int(raw), "cgroup v2 memory.max"
+            if used is None and (current := _read(folder / "memory.current")):
+                used = int(current)
+            quota = (_read(folder / "cpu.max") or "max").split()
+            if quota[0] != "max" and len(quota) == 2 and int(quota[1]) > 0:
+                allowed = int(quota[0]) / int(quota[1])
+                if cpus is None or allowed < cpus:
+                    cpus, cpu_source = allowed, "cgroup v2 cpu.max"
+    else:  # cgroup v1: one folder per controller
+        for folder in _up(root / "memory", v1_paths.get("memory")):
+            raw = _read(folder / "memory.limit_in_bytes")
+            if raw and int(raw) < UNLIMITED and (memory is None or int(raw) < memory):
+                memory, memory_source = int(raw), "cgroup v1 memory.limit_in_bytes"
+            if used is None and (current := _read(folder / "memory.usage_in_bytes")):
+                used = int(current)
+        cpu_path = v1_paths.get("cpu") or v1_paths.get("cpuacct")
+        for name in ("cpu", "cpu,cpuacct"):
+            for folder in _up(root / name, cpu_path):
+                quota, period = _read(folder / "cpu.cfs_quota_us"), _read(folder / "cpu.cfs_period_us")
+                if quota and period and int(quota) > 0 and int(period) > 0:
+                    allowed = int(quota) / int(period)
+                    if cpus is None or allowed < cpus:
+                        cpus, cpu_source = allowed, "cgroup v1 cpu.cfs_quota_us"
+    machine_cpus = _machine_cpus()
+    if cpus is None or cpus > machine_cpus:
+        cpus, cpu_source = machine_cpus, "the machine"
+    machine_memory = _machine_memory()
+    if memory is None or memory > machine_memory:
+        memory, memory_source = machine_memory, "the machine"
+    return Limits(memory, memory_source, cpus, cpu_source, used)
+
+
+def plan_workers(limits: Limits, worker_mb: float = WORKER_MB, server_mb: float = SERVER_MB) -> Plan:
+    """One model process per whole core (at least one), and no more than fit in the memory left
+    beside the web server with headroom. Zero when not even one fits: the pages then say why."""
+    by_cpu = max(1, math.floor(limits.cpus + 1e-9))
+    spare = limits.memory_mb - server_mb - HEADROOM_MB
+    by_memory = max(0, math.floor(spare / worker_mb))
+    workers = min(by_cpu, by_memory)
+    memory_words = f"{limits.memory_mb:,.0f} MB of memory ({limits.memory_source})"
+    cpu_words = f"{limits.cpus:.3g} cores ({limits.cpu_source})"
+    if workers == 0:
+        reason = (
+            f"This server has {memory_words}: the web server needs about {server_mb:,.0f} MB and a training "
+            f"about {worker_mb:,.0f} MB more, so it cannot train without risking the whole app. Everything "
+            "else works; for trainings, run the app on a laptop or ask the host for more memory."
+        )
+    else:
+        limit = "number of cores" if by_cpu <= by_memory else "memory"
+        reason = (
+            f"{workers} training{'s' if workers != 1 else ''} at once: this server has {cpu_words} and "
+            f"{memory_words}; the {limit} decides."
+        )
+    return Plan(workers, reason)

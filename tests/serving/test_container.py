@@ -1,0 +1,93 @@
+"""The container's limits read from fake cgroup trees (v2, v1, none), and the number of model
+processes planned for Community Cloud's sizes, worked out by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from siamese_core.serving.container import (
+    HEADROOM_MB,
+    MB,
+    SERVER_MB,
+    WORKER_MB,
+    Limits,
+    plan_workers,
+    read_limits,
+)
+
+GB = 2**30
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text + "\n")
+
+
+def test_cgroup_v2_limits_are_read_along_the_groups_path(tmp_path):
+    root, proc = tmp_path / "cgroup", tmp_path / "self-cgroup"
+    write(proc, "0::/app/server")
+    write(root / "cgroup.controllers", "cpu memory")
+    write(root / "app" / "memory.max", str(2 * GB))  # the parent's limit holds for its child
+    write(root / "app" / "server" / "memory.max", "max")
+    write(root / "app" / "server" / "memory.current", str(300 * MB))
+    write(root / "app" / "server" / "cpu.max", "50000 100000")  # half a core
+    limits = read_limits(root, proc)
+    assert limits.memory_bytes == 2 * GB and limits.memory_source == "cgroup v2 memory.max"
+    assert limits.cpus == 0.5 and limits.cpu_source == "cgroup v2 cpu.max"
+    assert limits.used_bytes == 300 * MB
+
+
+def test_cgroup_v1_limits_and_no_limit_written_as_a_huge_number(tmp_path):
+    root, proc = tmp_path / "cgroup", tmp_path / "self-cgroup"
+    write(proc, "4:memory:/docker/abc\n2:cpu,cpuacct:/docker/abc\n0::/")
+    write(root / "memory" / "memory.limit_in_bytes", "9223372036854771712")  # no limit at the top
+    write(root / "memory" / "docker" / "abc" / "memory.limit_in_bytes", str(GB))
+    write(root / "memory" / "docker" / "abc" / "memory.usage_in_bytes", str(500 * MB))
+    write(root / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_quota_us", "100000")
+    write(root / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_period_us", "100000")
+    limits = read_limits(root, proc)
+    assert (limits.memory_bytes, limits.memory_source) == (GB, "cgroup v1 memory.limit_in_bytes")
+    assert (limits.cpus, limits.cpu_source) == (1.0, "cgroup v1 cpu.cfs_quota_us")
+    assert limits.used_bytes == 500 * MB
+
+
+def test_without_groups_the_machine_counts(tmp_path):
+    limits = read_limits(tmp_path / "nothing", tmp_path / "no-file")
+    assert limits.memory_source == "the machine" and limits.cpu_source == "the machine"
+    assert limits.memory_bytes > 0 and limits.cpus >= 1 and limits.used_bytes is None
+
+
+def limits(memory_mb: float, cpus: float) -> Limits:
+    return Limits(int(memory_mb * MB), "cgroup v2 memory.max", cpus, "cgroup v2 cpu.max", None)
+
+
+@pytest.mark.parametrize(
+    ("memory_mb", "cpus", "workers"),
+    [
+        # Community Cloud's largest: (2764 - 700 - 150) / 600 = 3.2 by memory, 2 by cores
+        (2764, 2, 2),
+        # 2 GB: (2048 - 850) / 600 = 1.99: one training at a time, none killed
+        (2048, 2, 1),
+        # 1 GB, 1 core: (1024 - 850) / 600 = 0.29: the web server (with TensorFlow today) leaves no room
+        (1024, 1, 0),
+        # the smallest: 690 MB and 0.078 cores
+        (690, 0.078, 0),
+        # a laptop: 16 GB, 8 cores: the cores decide
+        (16384, 8, 8),
+    ],
+)
+def test_the_plan_for_each_size(memory_mb, cpus, workers):
+    plan = plan_workers(limits(memory_mb, cpus))
+    assert plan.workers == workers
+    assert plan.workers == min(
+        max(1, int(cpus)), max(0, int((memory_mb - SERVER_MB - HEADROOM_MB) // WORKER_MB))
+    )
+    if workers == 0:
+        assert (
+            plan.reason.startswith(f"This server has {memory_mb:,.0f} MB of memory")
+            and "cannot train" in plan.reason
+        )
+    else:
+        assert plan.reason.startswith(f"{workers} training")
