@@ -79,7 +79,7 @@ def test_the_shared_side_is_the_same_run_as_a_training_alone(raced, small_data):
 
 def test_the_sides_take_turns_so_both_curves_grow_together(raced):
     _, states = raced
-    steps = [(len(s["shared"]["batches"]), len(s["unshared"]["batches"])) for _, s in states if s]
+    steps = [(len(s.shared), len(s.unshared)) for _, s in states if s]
     assert len(steps) >= 8
     assert all(abs(a - b) <= 2 for a, b in steps), steps  # never more than one turn (2 batches) apart
     fractions = [f for f, _ in states]
