@@ -39,7 +39,8 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
     a worker is free. With ``step_batches``, it starts paused and steps."""
     from siamese_core.serving.mirrors import RemoteTrainingJob
 
-    if cannot_train():
+    if why := why_no_training():
+        st.session_state[MESSAGE] = ("warning", why)
         return
     student, registry = student_id(), student_registry()
     other = registry.job(student)
@@ -79,12 +80,9 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
     worker_pool().submit(job)
 
 
-def cannot_train() -> bool:
-    """True, with the sentence why, on a server too small for any training (container.plan_workers)."""
-    if worker_pool().size > 0:
-        return False
-    st.session_state[MESSAGE] = ("warning", container_plan().reason)
-    return True
+def why_no_training() -> str | None:
+    """On a server too small for any training (container.plan_workers), the sentence why; else None."""
+    return None if worker_pool().size > 0 else container_plan().reason
 
 
 def step_training(job, config: SiameseConfig) -> None:
@@ -192,8 +190,8 @@ def start_task(name: str, target: Task, kwargs: dict, owner: str | None, descrip
     model's handle; None for a task tied to no model) ties the result to the model it was
     computed for. ``description`` names it for the student's other pages ("a training on
     More lessons (name)" by default)."""
-    if worker_pool().size == 0:  # a server too small for any training: the sentence why
-        st.session_state[MESSAGES + name] = container_plan().reason
+    if why := why_no_training():
+        st.session_state[MESSAGES + name] = why
         return
     student, registry = student_id(), student_registry()
     if doing := registry.busy(student):

@@ -20,13 +20,10 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-# the board's records, errors and checks (siamese_core/serving/board_records.py), imported from here too
-from siamese_core.serving.board_records import (  # noqa: F401
+# the board's records, errors and checks live in siamese_core/serving/board_records.py
+from siamese_core.serving.board_records import (
     ALREADY_POSTED,
     CLASS_NAME_MAX,
-    CODE_ALPHABET,
-    CODE_LENGTH,
-    NEVER_IN_CODES,
     NICKNAME_MAX,
     SOLO_PREFIX,
     BoardError,

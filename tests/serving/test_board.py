@@ -18,10 +18,10 @@ import pytest
 import sqlalchemy as sa
 
 from siamese_core.config import PRESETS
-from siamese_core.serving.board import (
+from siamese_core.serving.board import Board
+from siamese_core.serving.board_records import (
     ALREADY_POSTED,
     CODE_LENGTH,
-    Board,
     BoardError,
     BoardUnavailable,
     Posted,
@@ -288,7 +288,7 @@ def test_a_code_with_a_misread_character_names_the_characters_codes_never_use():
         "“K0QX2M” is not a class code: codes never use 0, 1, I or O, because they are easy to misread on a "
         "projector, and this one has 0. Look again at the code your teacher shows."
     )
-    from siamese_core.serving.board import CODE_ALPHABET, NEVER_IN_CODES
+    from siamese_core.serving.board_records import CODE_ALPHABET, NEVER_IN_CODES
 
     assert NEVER_IN_CODES == "01IO" and not set(NEVER_IN_CODES) & set(CODE_ALPHABET)
     with pytest.raises(BoardError, match="and this one has 1, I and O"):

@@ -38,6 +38,19 @@ def unlocked_teacher(monkeypatch):
     return at
 
 
+def finished_student():
+    """A student's AppTest on the Train page after a finished TINY run, and that run's job."""
+    from siamese_core.jobs import Status
+
+    student = app("pages/train.py", TINY)
+    next(b for b in student.button if b.label == "Start").click().run()
+    job = student.session_state["train.job"]
+    assert job.join(TIMEOUT)
+    student.run()
+    assert job.snapshot().status == Status.FINISHED
+    return student, job
+
+
 def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
@@ -50,7 +63,6 @@ def test_without_a_pin_the_teacher_page_unlocks_nothing_and_says_how():
 
 
 def test_a_class_from_opening_to_a_removed_entry(monkeypatch, board_file):
-    from siamese_core.jobs import Status
 
     teacher = unlocked_teacher(monkeypatch)
     teacher.text_input[0].set_value("Year 12 <Tuesday>")
@@ -60,12 +72,7 @@ def test_a_class_from_opening_to_a_removed_entry(monkeypatch, board_file):
     assert any(f"?board.class={code}" in m for m in texts(teacher.markdown))  # the link carries the code
 
     # a student trains, then opens the teacher's link and joins under a nickname with markup in it
-    student = app("pages/train.py", TINY)
-    next(b for b in student.button if b.label == "Start").click().run()
-    job = student.session_state["train.job"]
-    assert job.join(TIMEOUT)
-    student.run()
-    assert job.snapshot().status == Status.FINISHED
+    student, job = finished_student()
     student.query_params["board.class"] = code
     student.switch_page("pages/board.py").run()
     assert not student.exception, texts(student.exception)
@@ -394,14 +401,8 @@ def test_the_projector_view_folds_the_switch_and_the_code_box_away():
 def test_a_nickname_on_the_own_board_survives_until_post():
     """The own board's nickname box hides once a nickname is set; Streamlit dropped the hidden box's
     value, so Post found no nickname, was disabled, and the click was lost (the keyboard test found it)."""
-    from siamese_core.jobs import Status
 
-    student = app("pages/train.py", TINY)
-    next(b for b in student.button if b.label == "Start").click().run()
-    job = student.session_state["train.job"]
-    assert job.join(TIMEOUT)
-    student.run()
-    assert job.snapshot().status == Status.FINISHED
+    student, job = finished_student()
     student.switch_page("pages/board.py").run()
     box = next(t for t in student.text_input if t.label == "Your nickname on your own board")
     box.set_value("Kim").run()
