@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import siamese_core  # noqa: F401  (first: it loads PostgreSQL's TLS library before any test loads TensorFlow)
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The class board's SQLite file: never the user's own (~/.siamese-lab), for the app in AppTest and
 # for every server the browser tests start (they inherit this environment).

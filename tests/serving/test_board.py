@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 import os
 import re
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -32,6 +35,7 @@ from siamese_core.serving.board_records import (
 )
 from siamese_core.serving.board_stats import SharingGap, setup_words, sharing_gaps, summary
 
+ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("SIAMESE_LAB_TEST_POSTGRES_URL")
 REQUIRE_PG = os.environ.get("SIAMESE_LAB_REQUIRE_POSTGRES") == "1"
 
@@ -66,17 +70,22 @@ def test_a_postgresql_board_over_tls_is_encrypted():
         if REQUIRE_PG:
             pytest.fail(f"CI's PostgreSQL URL must ask for TLS (sslmode=require): {PG_URL}")
         pytest.skip("no PostgreSQL URL with sslmode=require (.ci/run makes one)")
-    engine = sa.create_engine(PG_URL)
-    try:
-        with engine.connect() as conn:
-            encrypted = conn.exec_driver_sql(
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
-            ).scalar()
-        assert encrypted is True
-        board = Board(engine)
-        assert board.ensure_schema() == 1  # the board itself works over it
-    finally:
-        engine.dispose()
+    # in a fresh process that imports TensorFlow as the web server does: loaded before psycopg, its
+    # own TLS library made the first encrypted connection abort the process (siamese_core/__init__.py)
+    script = (
+        "import sys, sqlalchemy as sa\n"
+        "import siamese_core, tensorflow\n"
+        "from siamese_core.serving.board import Board\n"
+        "engine = sa.create_engine(sys.argv[1])\n"
+        "with engine.connect() as conn:\n"
+        "    print(conn.exec_driver_sql('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()').scalar())\n"
+        "print(Board(engine).ensure_schema())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, PG_URL], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "1"]  # encrypted, and the board works over it
 
 
 @pytest.fixture
