@@ -11,6 +11,7 @@ import streamlit as st
 from siamese_core.serving.memory import limit_malloc_arenas
 from siamese_ui.board import projector_wanted
 from siamese_ui.glossary import glossary_sidebar
+from siamese_ui.language import language_switch
 from siamese_ui.lesson import lesson_box
 from siamese_ui.navigation import navigation_pages, page_key
 from siamese_ui.patches import keep_keras_state_between_reruns
@@ -27,8 +28,10 @@ st.set_page_config(page_title="Siamese Lab", page_icon=":material/join_inner:", 
 worker_pool()
 warm_up_once()
 
-# The frame every page is drawn in: the page table (siamese_ui/navigation.py), the glossary in the
-# sidebar and the guided lesson's box for the page, before anything on the page can stop it.
+# The frame every page is drawn in: the session's language first (every title below is in it), the
+# page table (siamese_ui/navigation.py), the glossary in the sidebar and the guided lesson's box for
+# the page, before anything on the page can stop it.
+language_switch()
 page = st.navigation(navigation_pages())
 glossary_sidebar()
 key = page_key(page)

@@ -9,108 +9,131 @@ from typing import NoReturn
 
 import streamlit as st
 
+from siamese_core.i18n import N_, _
+
 
 @dataclass(frozen=True)
 class PageInfo:
     key: str  # the file's name in pages/ without ".py"; also the page's address (/weight_sharing)
-    title: str  # as the sidebar names it
+    title: str  # as the sidebar names it, in English (marked with N_; shown through _(), or ``name``)
     icon: str
-    teaches: str  # its row in Home's "What each page teaches"
+    teaches: str  # its row in Home's "What each page teaches" (English; shown through _())
     default: bool = False  # the page "/" opens
 
     @property
     def file(self) -> str:
         return f"pages/{self.key}.py"
 
+    @property
+    def name(self) -> str:
+        """The title in the session's language, as the sidebar shows it."""
+        return _(self.title)
+
 
 PAGES: tuple[PageInfo, ...] = (
     PageInfo(
         "home",
-        "Home",
+        N_("Home"),
         ":material/home:",
-        "What a Siamese network is, the guided lesson, one-click presets for class, and what this server runs on.",
+        N_(
+            "What a Siamese network is, the guided lesson, one-click presets for class, and what this server runs on."
+        ),
         default=True,
     ),
     PageInfo(
         "weight_sharing",
-        "Weight-sharing lab",
+        N_("Weight-sharing lab"),
         ":material/share:",
-        "One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras "
-        "code, and the pitfall of a layer-building function called once per input.",
+        N_(
+            "One branch called twice vs. two branches: live parameter counts, the architecture graph, the Keras "
+            "code, and the pitfall of a layer-building function called once per input."
+        ),
     ),
     PageInfo(
         "train",
-        "Train",
+        N_("Train"),
         ":material/model_training:",
-        "Train a Siamese network on digit pairs with live loss and accuracy curves; start, pause, step, stop.",
+        N_(
+            "Train a Siamese network on digit pairs with live loss and accuracy curves; start, pause, step, stop."
+        ),
     ),
     PageInfo(
         "embeddings",
-        "Embeddings",
+        N_("Embeddings"),
         ":material/scatter_plot:",
-        "Where the digits land in embedding space, and how that space formed epoch by epoch.",
+        N_("Where the digits land in embedding space, and how that space formed epoch by epoch."),
     ),
     PageInfo(
         "compare",
-        "Compare",
+        N_("Compare"),
         ":material/compare:",
-        "Draw, upload or photograph two digits: what the network sees, its distance, the threshold, and its "
-        "verdict.",
+        N_(
+            "Draw, upload or photograph two digits: what the network sees, its distance, the threshold, and its "
+            "verdict."
+        ),
     ),
     PageInfo(
         "oneshot",
-        "Your own symbols",
+        N_("Your own symbols"),
         ":material/draw:",
-        "One example each of a few new shapes, then recognise new drawings of them: one-shot learning.",
+        N_("One example each of a few new shapes, then recognise new drawings of them: one-shot learning."),
     ),
     PageInfo(
         "evaluate",
-        "Evaluate",
+        N_("Evaluate"),
         ":material/analytics:",
-        "Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy.",
+        N_("Distance histograms, the threshold trade-off, ROC, retrieval and one-shot accuracy."),
     ),
     PageInfo(
         "lessons",
-        "More lessons",
+        N_("More lessons"),
         ":material/school:",
-        "Composing an encoder and a decoder; transfer learning from a partial checkpoint with few labels; "
-        "learning to rank image quality (RankIQA); exporting, importing and merging weights.",
+        N_(
+            "Composing an encoder and a decoder; transfer learning from a partial checkpoint with few labels; "
+            "learning to rank image quality (RankIQA); exporting, importing and merging weights."
+        ),
     ),
     PageInfo(
         "board",
-        "Class board",
+        N_("Class board"),
         ":material/leaderboard:",
-        "The class's finished runs side by side, for the projector: students join with the teacher's class "
-        "code and post their runs, and the board compares shared against unshared networks.",
+        N_(
+            "The class's finished runs side by side, for the projector: students join with the teacher's class "
+            "code and post their runs, and the board compares shared against unshared networks."
+        ),
     ),
     PageInfo(
         "teacher",
-        "Teacher",
+        N_("Teacher"),
         ":material/admin_panel_settings:",
-        "Behind a PIN: open and close classes, tidy the board, and watch the server (the training queue, "
-        "memory and CPU), with a Stop for a runaway run.",
+        N_(
+            "Behind a PIN: open and close classes, tidy the board, and watch the server (the training queue, "
+            "memory and CPU), with a Stop for a runaway run."
+        ),
     ),
     PageInfo(
         "about",
-        "About and sources",
+        N_("About and sources"),
         ":material/menu_book:",
-        "The posts and papers these lessons come from.",
+        N_("The posts and papers these lessons come from."),
     ),
 )
 BY_KEY: dict[str, PageInfo] = {page.key: page for page in PAGES}
 
 
-BY_TITLE: dict[str, PageInfo] = {page.title: page for page in PAGES}
-
-
 def navigation_pages() -> list[st.Page]:
-    """The table as Streamlit's navigation takes it (app.py)."""
-    return [st.Page(page.file, title=page.title, icon=page.icon, default=page.default) for page in PAGES]
+    """The table as Streamlit's navigation takes it (app.py), titled in the session's language.
+    The address of each page is its key in every language (``url_path``), so links hold."""
+    return [
+        st.Page(page.file, title=page.name, icon=page.icon, url_path=page.key, default=page.default)
+        for page in PAGES
+    ]
 
 
 def page_key(page: st.Page) -> str:
-    """The key (``PageInfo.key``) of a page ``st.navigation`` returned: titles are unique."""
-    return BY_TITLE[page.title].key
+    """The key (``PageInfo.key``) of a page ``st.navigation`` returned: titles are unique in
+    each language."""
+    return {info.name: info.key for info in PAGES}[page.title]
 
 
 def switch_to(page: str, query: Mapping[str, str] | None = None) -> NoReturn:

@@ -10,6 +10,7 @@ the app runs as plain Streamlit would (slower, or with the limitation the patch 
 - :func:`route_first_deep_link_through_app`: called first by every page (the request it repairs
   never runs ``app.py``); ``tests/ui/test_patches.py`` checks that each page of the table calls it.
 - :func:`session_is_open`: read from training threads (is a student's tab still there?).
+- :func:`in_script_run`: asked by the language source before it reads a session's choice.
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ def session_is_open(session_id: str) -> bool | None:
     runtime = get_instance()
     check = getattr(runtime, "is_active_session", None)
     return None if check is None else bool(check(session_id))
+
+
+def in_script_run() -> bool:
+    """Whether this thread is running a session's script (not a training or warm-up thread), asked
+    without the warning Streamlit logs for threads that have no session."""
+    return st.runtime.scriptrunner.get_script_run_ctx(suppress_warning=True) is not None
 
 
 def current_session_id() -> str | None:
