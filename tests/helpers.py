@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import base64
 import io
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -471,3 +472,98 @@ TINY_RACE = SiameseConfig(
     pairs_per_epoch=512,
     steps_per_execution=1,
 )
+
+
+# ---- the words on a page, for the language tests (tests/ui/test_chinese.py) -------------------
+# Proto fields that never hold words a reader reads: identities, icons, styling, addresses, data.
+_NOT_WORDS = {"id", "form_id", "key", "icon", "css", "url", "src", "theme", "type", "format", "value"}
+_HTML_ATTRIBUTE_WORDS = re.compile(r'(?:aria-label|alt|title)="([^"]*)"')
+
+
+def _plotly_words(spec: str) -> Iterator[str]:
+    """The words a Plotly figure shows: its title, axis and legend titles, trace names, hovers and
+    annotations."""
+    figure = json.loads(spec)
+    layout = figure.get("layout", {})
+    for part in layout.values():
+        if isinstance(part, dict) and isinstance(part.get("title"), dict):
+            yield str(part["title"].get("text") or "")
+    if isinstance(layout.get("title"), dict):
+        yield str(layout["title"].get("text") or "")
+    for note in layout.get("annotations", []):
+        yield str(note.get("text") or "")
+    for trace in figure.get("data", []):
+        for name in ("name", "hovertemplate"):
+            if isinstance(trace.get(name), str):
+                yield trace[name]
+        title = (trace.get("colorbar") or {}).get("title")
+        if isinstance(title, dict):
+            yield str(title.get("text") or "")
+
+
+def _proto_words(message) -> Iterator[str]:
+    for descriptor, value in message.ListFields():
+        if descriptor.name in _NOT_WORDS:
+            continue
+        if descriptor.type not in (descriptor.TYPE_STRING, descriptor.TYPE_MESSAGE):
+            continue
+        items = [value] if isinstance(value, str) or hasattr(value, "ListFields") else list(value)
+        if descriptor.name == "spec" and isinstance(value, str):  # a Plotly figure's JSON
+            yield from _plotly_words(value)
+        elif descriptor.type == descriptor.TYPE_STRING:
+            yield from items
+        else:
+            for item in items:
+                yield from _proto_words(item)
+
+
+def shown_words(at: AppTest) -> list[str]:
+    """Every piece of text the page shows, from the element tree AppTest holds: labels, help,
+    bodies, options, captions, alerts, expander and tab labels, table headers and text cells,
+    chart titles, axes, legends and hovers, alt and aria-label texts. Generic over the elements
+    (their protos), so a new widget is read without a change here."""
+    out: list[str] = []
+
+    def visit(node) -> None:
+        proto = getattr(node, "proto", None)
+        kind = type(node).__name__
+        if proto is not None and kind != "Latex":
+            words = list(_proto_words(proto))
+            if kind == "Html":  # markup: the words a reader (or a screen reader) gets
+                words = [
+                    re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", w, flags=re.S))
+                    + " "
+                    + " ".join(_HTML_ATTRIBUTE_WORDS.findall(w))
+                    for w in words
+                ]
+            out.extend(words)
+        if kind == "Dataframe":
+            frame = node.value
+            out.extend(str(c) for c in frame.columns)
+            out.extend(str(v) for c in frame.columns for v in frame[c] if isinstance(v, str))
+        for child in getattr(node, "children", {}).values():
+            visit(child)
+
+    visit(at._tree)
+    return out
+
+
+# Names a student reads as names in every language: the app's, the papers' titles, people, data sets.
+TECHNICAL_PHRASES = (
+    "Siamese Lab",
+    "Dimensionality Reduction by Learning an Invariant Mapping",
+    "MatchNet: Unifying Feature and Metric Learning for Patch-Based Matching",
+    "RankIQA: Learning from Rankings for No-reference Image Quality Assessment",
+    "The MNIST database of handwritten digits",
+    "van de Weijer",
+)
+
+
+def english_runs(text: str) -> list[str]:
+    """Runs of three or more English words in ``text``, outside code, addresses and the names above."""
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"https?://\S+|<[^>\s]+>|:material/\w+:|\$[^$]*\$", " ", text)
+    for phrase in TECHNICAL_PHRASES:
+        text = text.replace(phrase, " ")
+    return re.findall(r"(?<![\w.])[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*){2,}", text)
