@@ -82,6 +82,20 @@ def _digit_picture(kind: str) -> bytes:
 
 
 @dataclass(frozen=True)
+def _english_label(label: str) -> str:
+    """A widget's label as the code writes it, whatever language the walk reads the page in."""
+    from siamese_core.i18n import translations
+
+    chinese = translations("zh")._catalog if hasattr(translations("zh"), "_catalog") else {}
+    return next((english for english, shown in chinese.items() if shown == label and english), label)
+
+
+def _in_chinese(english: str) -> str:
+    from siamese_core.i18n import in_language
+
+    return in_language("zh", english)
+
+
 class Plausible:
     """What the walk types into text boxes and picks in option lists where it matters (by label;
     any other text box gets ``text``, any other list its next option), and what it uploads:
@@ -92,7 +106,7 @@ class Plausible:
     text: str = "Ada 7"
 
     def text_for(self, label: str) -> str:
-        return self.texts.get(label, self.text)
+        return self.texts.get(_english_label(label), self.text)
 
     def upload_for(self, allowed: list[str]) -> tuple[str, bytes, str]:
         """A file of one of the uploader's types: a digit picture, or the bundled model."""
@@ -136,8 +150,10 @@ def move_away(widget: Widget, plausible: Plausible) -> str | None:
         if len(widget.options) < 2 and widget.index is not None:
             return None
         choice = widget.options[_other(widget.options, widget.index)]
-        if (wanted := plausible.choices.get(widget.label)) in widget.options and wanted != widget.value:
-            choice = wanted
+        wanted = plausible.choices.get(_english_label(widget.label))
+        for shown in (wanted, wanted and _in_chinese(wanted)):  # as the option reads in the walk's language
+            if shown in widget.options and shown != widget.value:
+                choice = shown
         widget.set_value(choice)
         return f"chose {choice!r} in {label!r}"
     if isinstance(widget, SelectSlider):
@@ -248,6 +264,7 @@ class Walk:
     skip: tuple[str, ...] = ()  # widget keys set outside the walk (the lesson's switch)
     settle: Callable[[], None] = lambda: None  # after each press: let work the walk stopped end
     max_actions: int = 150
+    language: str = "en"  # in "zh", English left on the page after any action is a problem too
     done: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     title: str = ""
@@ -260,6 +277,8 @@ class Walk:
         for error in at.error:
             if not any(re.search(p, error.value) for p in self.provoked):
                 self.problems.append(f"after {action}: error box {error.value!r}")
+        if self.language != "en" and (left := sorted({r for t in shown_words(at) for r in english_runs(t)})):
+            self.problems.append(f"after {action}: English left on a page in {self.language}: {left}")
 
     def run(self, at: AppTest, action: str) -> None:
         started = time.perf_counter()

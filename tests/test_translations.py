@@ -150,3 +150,17 @@ def test_the_glossary_of_terms_lists_the_source_posts_words():
     catalogue = _catalogue()
     for english, chinese in (("Train", "训练"), ("Weight-sharing lab", "权值共享实验")):
         assert catalogue.get(english).string == chinese
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en_US"])
+def test_python_number_formats_are_the_locales_own(locale):
+    """The pages format numbers with Python's specs ({n:,}, {x:.3f}, {p:.2%}); CLDR (through Babel)
+    writes them the same way in Simplified Chinese as in English, so one format serves both."""
+    from babel.numbers import format_decimal, format_percent
+
+    for n in (7, 1_234, 1_234_567, 56_797_194):
+        assert f"{n:,}" == format_decimal(n, locale=locale)
+    for x in (0.5, 0.213, 12.3456):
+        assert f"{x:.3f}" == format_decimal(x, format="0.000", locale=locale)
+    for p in (0.9745, 0.5, 1.0):
+        assert f"{p:.2%}" == format_percent(p, format="0.00%", locale=locale)
