@@ -58,7 +58,12 @@ def _choose() -> Language:
         st.session_state[CHOSEN] = wanted
     if CHOSEN not in st.session_state:
         st.session_state[CHOSEN] = from_locale(_browser_locale())
-    return st.session_state[CHOSEN]
+    chosen = st.session_state[CHOSEN]
+    # A sidebar link opens the next page without the address's parameters: once a link or the
+    # switch has chosen, every page writes the choice back, as the lesson writes its step.
+    if st.session_state.get(LINK_READ) and st.query_params.get(LINK) != chosen:
+        st.query_params[LINK] = chosen
+    return chosen
 
 
 def _switched() -> None:

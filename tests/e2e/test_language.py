@@ -30,7 +30,10 @@ def title(page) -> str:
 
 
 def sidebar_links(page) -> list[str]:
-    return [a.inner_text().strip() for a in page.locator("[data-testid='stSidebarNav'] a").all()]
+    # each link reads "<icon name>\n\n<title>": the title is its last line
+    return [
+        a.inner_text().strip().splitlines()[-1] for a in page.locator("[data-testid='stSidebarNav'] a").all()
+    ]
 
 
 def test_each_browser_keeps_its_own_language(browser, server):
