@@ -24,6 +24,9 @@ LINK = "lang"  # the link's query parameter: ?lang=zh or ?lang=en
 LINK_READ = "lang.link_read"  # the link's value already applied in this session
 # Each language named in itself, so a student who cannot read the page's language finds their own.
 NAMES: dict[Language, str] = {"en": "English", "zh": "中文"}
+# The page's language for the browser and screen readers (WCAG 3.1.1): a Chinese page read with an
+# English voice is noise. BCP 47 tags.
+HTML_LANG: dict[Language, str] = {"en": "en", "zh": "zh-CN"}
 
 
 def from_locale(locale: str | None) -> Language:
@@ -86,5 +89,10 @@ def language_switch() -> Language:
         key=SWITCH,
         horizontal=True,
         on_change=_switched,
+    )
+    # Drawn on every run, so no element appears or disappears around the widgets (the keyboard test).
+    st.sidebar.html(
+        f"<script>document.documentElement.lang = {HTML_LANG[language]!r};</script>",
+        unsafe_allow_javascript=True,
     )
     return language

@@ -43,6 +43,9 @@ def test_each_browser_keeps_its_own_language(browser, server):
     try:
         assert title(zh) == "关于与出处" and "训练" in sidebar_links(zh)
         assert title(en) == "About and sources" and "Train" in sidebar_links(en)
+        # the page's language for screen readers (WCAG 3.1.1)
+        assert zh.evaluate("document.documentElement.lang") == "zh-CN"
+        assert en.evaluate("document.documentElement.lang") == "en"
 
         # The Chinese student switches to English: only their page changes, and the address says so.
         zh.get_by_role("radiogroup", name="Language · 语言").get_by_text("English").click()
