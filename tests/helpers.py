@@ -81,7 +81,6 @@ def _digit_picture(kind: str) -> bytes:
     return out.getvalue()
 
 
-@dataclass(frozen=True)
 def _english_label(label: str) -> str:
     """A widget's label as the code writes it, whatever language the walk reads the page in."""
     from siamese_core.i18n import translations
@@ -96,6 +95,7 @@ def _in_chinese(english: str) -> str:
     return in_language("zh", english)
 
 
+@dataclass(frozen=True)
 class Plausible:
     """What the walk types into text boxes and picks in option lists where it matters (by label;
     any other text box gets ``text``, any other list its next option), and what it uploads:
@@ -527,8 +527,10 @@ def _proto_words(message) -> Iterator[str]:
         if descriptor.type not in (descriptor.TYPE_STRING, descriptor.TYPE_MESSAGE):
             continue
         items = [value] if isinstance(value, str) or hasattr(value, "ListFields") else list(value)
-        if descriptor.name == "spec" and isinstance(value, str):  # a Plotly figure's JSON
-            yield from _plotly_words(value)
+        if descriptor.name == "spec" and isinstance(value, str) and value.lstrip().startswith("{"):
+            yield from _plotly_words(value)  # a Plotly figure's JSON
+        elif descriptor.name == "spec" and isinstance(value, str):  # a Graphviz graph's DOT
+            yield from re.findall(r'(?:label|tooltip|xlabel)="((?:[^"\\]|\\.)*)"', value)
         elif descriptor.type == descriptor.TYPE_STRING:
             yield from items
         else:
@@ -546,7 +548,7 @@ def shown_words(at: AppTest) -> list[str]:
     def visit(node) -> None:
         proto = getattr(node, "proto", None)
         kind = type(node).__name__
-        if proto is not None and kind != "Latex":
+        if proto is not None and kind not in ("Latex", "Code"):  # code is code in every language
             words = list(_proto_words(proto))
             if kind == "Html":  # markup: the words a reader (or a screen reader) gets
                 words = [
