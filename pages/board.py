@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import streamlit as st
 
+from siamese_core.i18n import _
 from siamese_core.serving.board import BoardError, BoardUnavailable, ClassInfo, clean_code, clean_nickname
 from siamese_ui.board import (
     BOARD_CODE,
     CHART_CAPTION,
-    ENTRY_COLUMNS,
-    GAP_COLUMNS,
     PROJECTOR,
     REFRESH_SECONDS,
     SOLO_NICKNAME,
     SOLO_NICKNAME_BOX,
-    SUMMARY_COLUMNS,
     board_figure,
     describe,
+    entry_columns,
     entry_table,
+    gap_columns,
     gap_table,
     joined,
     keep_solo_nickname,
@@ -29,6 +29,7 @@ from siamese_ui.board import (
     projector_wanted,
     remember_class,
     shown_gaps,
+    summary_columns,
     summary_sentence,
     summary_table,
     target_class,
@@ -51,12 +52,12 @@ def error_icon(error: BoardError) -> str:
 def class_ui() -> str | None:
     """The class code box (kept in the link); returns the valid code, or None for the student's own board."""
     raw = st.text_input(
-        "Class code",
+        _("Class code"),
         key=BOARD_CODE,
         bind="query-params",
         placeholder="K7QX2M",
         max_chars=12,
-        help=(
+        help=_(
             "The 6-character code your teacher shows; the board remembers the class you joined, also after "
             "a reload. Empty the box for your own board (only you see it)."
         ),
@@ -73,27 +74,36 @@ def class_ui() -> str | None:
 def join_ui(store, info: ClassInfo, nickname: str | None) -> None:
     if info.solo:
         st.caption(
-            "This is **your own board**: only you see it. To share runs with a class, type your teacher's "
-            "class code above."
+            _(
+                "This is **your own board**: only you see it. To share runs with a class, type your teacher's "
+                "class code above."
+            )
         )
         return
     if nickname:
         st.success(
-            f"You are in **{md_text(info.name)}** ({info.code}) as **{md_text(nickname)}**.",
+            _("You are in **{name}** ({code}) as **{nickname}**.").format(
+                name=md_text(info.name), code=info.code, nickname=md_text(nickname)
+            ),
             icon=":material/groups:",
         )
         return
     if not info.open:
-        st.warning(f"The class {info.code} is closed: it takes no new members or runs.")
+        st.warning(_("The class {code} is closed: it takes no new members or runs.").format(code=info.code))
         return
     with st.form("board.join", border=True):
-        st.markdown(f"Join **{md_text(info.name)}** ({info.code}) to post your runs to its board.")
-        typed = st.text_input(
-            "Your nickname",
-            max_chars=24,
-            help="What the class sees next to your runs: 1 to 24 letters, digits, signs or spaces.",
+        st.markdown(
+            _("Join **{name}** ({code}) to post your runs to its board.").format(
+                name=md_text(info.name), code=info.code
+            )
         )
-        if st.form_submit_button("Join the class", icon=":material/login:"):
+        typed = st.text_input(
+            _("Your nickname"),
+            key="board.nickname",
+            max_chars=24,
+            help=_("What the class sees next to your runs: 1 to 24 letters, digits, signs or spaces."),
+        )
+        if st.form_submit_button(_("Join the class"), key="board.join_button", icon=":material/login:"):
             try:
                 store.join(info.code, student_id(), typed)
                 joined()[info.code] = clean_nickname(typed)
@@ -102,29 +112,38 @@ def join_ui(store, info: ClassInfo, nickname: str | None) -> None:
                 st.error(str(error), icon=":material/error:")
 
 
+def post_help(info: ClassInfo) -> str:
+    if info.solo:  # its stored name is English: said in the session's language
+        return _("Post this run to your own board")
+    return _("Post this run to {name}").format(name=md_text(info.name))
+
+
 def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
     """The session's finished runs, each with its Post button (once per run)."""
     runs = postable_runs()
-    st.subheader("Your finished runs")
+    st.subheader(_("Your finished runs"))
     if message := st.session_state.pop(MESSAGE, None):
         getattr(st, message[0])(message[1])
     if not runs:
         st.info(
-            "Nothing to post yet: finish a training on the **Train** page (or race shared against unshared on the "
-            "**Weight-sharing lab**) and it appears here. Its numbers come from your run, never typed in.",
+            _(
+                "Nothing to post yet: finish a training on the **Train** page (or race shared against unshared "
+                "on the **Weight-sharing lab**) and it appears here. Its numbers come from your run, never "
+                "typed in."
+            ),
             icon=":material/info:",
         )
         return
     if info.solo and not nickname:
         st.text_input(
-            "Your nickname on your own board",
+            _("Your nickname on your own board"),
             key=SOLO_NICKNAME_BOX,
             max_chars=24,
             on_change=keep_solo_nickname,
         )
         nickname = st.session_state.get(SOLO_NICKNAME)
     elif not info.solo and not nickname:
-        st.caption("Join the class above to post.")
+        st.caption(_("Join the class above to post."))
     try:
         posted = store.posted([run.run_id for run in runs])
     except BoardUnavailable as error:
@@ -140,15 +159,20 @@ def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
                 f":material/block: {said}" if where.removed else f":green[:material/check: {said}]"
             )
         elif button.button(
-            "Post",
+            _("Post"),
             key=f"board.post.{run.run_id}",
             icon=":material/publish:",
             disabled=not nickname or not info.open,
-            help=f"Post this run to {md_text(info.name)}" if nickname else "Join the class first.",
+            help=post_help(info) if nickname else _("Join the class first."),
         ):
             try:
                 store.post(info.code, student_id(), run, nickname=nickname)
-                st.session_state[MESSAGE] = ("success", f"Posted to {md_text(info.name)}.")
+                posted = (
+                    _("Posted to your own board.")
+                    if info.solo
+                    else _("Posted to {name}.").format(name=md_text(info.name))
+                )
+                st.session_state[MESSAGE] = ("success", posted)
             except BoardError as error:
                 st.session_state[MESSAGE] = ("error", str(error))
             st.rerun()
@@ -163,10 +187,15 @@ def live_board(code: str, big: bool) -> None:
     except BoardError as error:
         st.error(str(error), icon=error_icon(error))
         return
-    title = "Your own board" if info.solo else f"{md_text(info.name)} · class code {info.code}"
-    st.subheader(title + ("" if info.open else " (closed)"))
+    if info.solo:
+        title = _("Your own board") if info.open else _("Your own board (closed)")
+    elif info.open:
+        title = _("{name} · class code {code}").format(name=md_text(info.name), code=info.code)
+    else:
+        title = _("{name} · class code {code} (closed)").format(name=md_text(info.name), code=info.code)
+    st.subheader(title)
     if not entries:
-        st.info("No runs on this board yet. They appear here within seconds of being posted.")
+        st.info(_("No runs on this board yet. They appear here within seconds of being posted."))
         return
     st.markdown(summary_sentence(entries))
     figure = board_figure(entries)
@@ -174,28 +203,28 @@ def live_board(code: str, big: bool) -> None:
         figure.update_layout(height=560)  # the projector: the plot is what the room reads
     chart(
         figure,
-        CHART_CAPTION,
+        _(CHART_CAPTION),
         key="board.figure",
         table_on_page=True,  # "Every run", under it
         config={"displayModeBar": False},
     )
     # one table under the other: side by side, the accuracy columns were cut off at 1400 px
-    st.markdown("**Every run**")
-    st.dataframe(entry_table(entries), width="stretch", hide_index=True, column_config=ENTRY_COLUMNS)
-    st.markdown("**Per setup**")
-    st.dataframe(summary_table(entries), width="stretch", hide_index=True, column_config=SUMMARY_COLUMNS)
+    st.markdown(_("**Every run**"))
+    st.dataframe(entry_table(entries), width="stretch", hide_index=True, column_config=entry_columns())
+    st.markdown(_("**Per setup**"))
+    st.dataframe(summary_table(entries), width="stretch", hide_index=True, column_config=summary_columns())
     if gaps := shown_gaps(entries):
-        st.markdown("**Shared against unshared, setup by setup** (only setups that have both)")
-        st.dataframe(gap_table(gaps), width="stretch", hide_index=True, column_config=GAP_COLUMNS)
+        st.markdown(_("**Shared against unshared, setup by setup** (only setups that have both)"))
+        st.dataframe(gap_table(gaps), width="stretch", hide_index=True, column_config=gap_columns())
 
 
 def board_controls() -> str | None:
     """The Projector switch and the class code box; returns the valid code (None: own board)."""
     wanted = st.toggle(
-        "Projector view",
+        _("Projector view"),
         key=PROJECTOR,
         bind="query-params",
-        help="Only the board, for the projector: no forms, no sidebar.",
+        help=_("Only the board, for the projector: no forms, no sidebar."),
     )
     if wanted != projector:
         st.rerun()  # the switch says otherwise (a first run without the link's value): draw that view
@@ -205,7 +234,7 @@ def board_controls() -> str | None:
 try:
     store = open_board()
 except BoardError as error:
-    st.title("Class board")
+    st.title(_("Class board"))
     st.error(str(error), icon=error_icon(error))
     st.stop()
 remember_class(store)  # a reload or a new tab finds the class this student joined
@@ -215,11 +244,11 @@ if projector:
     st.set_page_config(initial_sidebar_state="collapsed")
     board_area, controls = (
         st.container(),
-        st.expander("Leave the projector view, or show another class", icon=":material/tune:"),
+        st.expander(_("Leave the projector view, or show another class"), icon=":material/tune:"),
     )
 else:
     st.set_page_config(initial_sidebar_state="auto")
-    st.title("Class board")
+    st.title(_("Class board"))
     controls, board_area = st.container(), st.container()
 with controls:
     code = board_controls()

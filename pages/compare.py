@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from siamese_core.i18n import N_, _, current_language, in_language, ngettext
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
 from siamese_core.results import Verdict
 from siamese_ui.announce import announce
@@ -20,12 +21,14 @@ from siamese_ui.session import active_model, model_banner, model_cache, model_da
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
-st.title("Compare two digits")
+st.title(_("Compare two digits"))
 st.markdown(
-    "Draw a digit on each canvas, upload a picture, hold a digit written on paper up to the camera, or pick "
-    "a test digit. Each input is turned into a 28x28 MNIST-style image (the paper's uneven light removed, "
-    "the ink separated from it, cropped, fitted in 20x20, centred by its centre of mass): **that** is what "
-    "the network sees."
+    _(
+        "Draw a digit on each canvas, upload a picture, hold a digit written on paper up to the camera, or "
+        "pick a test digit. Each input is turned into a 28x28 MNIST-style image (the paper's uneven light "
+        "removed, the ink separated from it, cropped, fitted in 20x20, centred by its centre of mass): "
+        "**that** is what the network sees."
+    )
 )
 active = active_model()
 model_banner(active)
@@ -37,16 +40,23 @@ MODE = "compare.mode."
 PICK = "compare.pick."  # test index picked for a side
 CANVAS = "compare.canvas."  # + side: the canvas's keys (siamese_ui/canvas.py)
 KEPT_PICTURE = "compare.picture."  # + side + "." + mode: the last picture uploaded or taken
-BLANK_CANVAS = "Draw a digit on the canvas with the mouse or a finger."
+MODES = {  # the input radio's values (kept in the session and the tests) and what it shows
+    "Draw": N_("Draw"),
+    "Upload": N_("Upload"),
+    "Camera": N_("Camera"),
+    "Test digit": N_("Test digit"),
+}
+BLANK_CANVAS = N_("Draw a digit on the canvas with the mouse or a finger.")
 PICKERS = (  # the Test digit buttons: label, icon, key, relation to the other side, help
-    ("Random", ":material/casino:", "rand", None, "a random test digit"),
-    ("Same class", None, "same", "same", "a random test digit of the other side's class"),
-    ("Other class", None, "diff", "different", "a random test digit of another class"),
+    (N_("Random"), ":material/casino:", "rand", None, N_("a random test digit")),
+    (N_("Same class"), None, "same", "same", N_("a random test digit of the other side's class")),
+    (N_("Other class"), None, "diff", "different", N_("a random test digit of another class")),
 )
 NO_PICTURE = {
-    "Upload": "Upload a picture of a digit.",
-    "Camera": "Take a picture of a digit written on paper.",
+    "Upload": N_("Upload a picture of a digit."),
+    "Camera": N_("Take a picture of a digit written on paper."),
 }
+METRICS = {"euclidean": N_("euclidean"), "cosine": N_("cosine")}  # embedding_metric()'s answers
 
 
 @dataclass(frozen=True)
@@ -63,21 +73,21 @@ def steps_ui(steps) -> None:
     picture, ink, digit = st.columns([3, 3, 2])
     picture.image(
         steps.picture,
-        caption="your picture (grey, ink light)",
+        caption=_("your picture (grey, ink light)"),
         width="stretch",
-        alt="Your picture in grey, with the ink turned light.",
+        alt=_("Your picture in grey, with the ink turned light."),
     )
     ink.image(
         (steps.ink * 255).astype(np.uint8),
-        caption="the ink found",
+        caption=_("the ink found"),
         width="stretch",
-        alt="The ink found in your picture, white on black.",
+        alt=_("The ink found in your picture, white on black."),
     )
     digit.image(
         digit_image(steps.digit, 4),
-        caption="what the network sees (28x28)",
+        caption=_("what the network sees (28x28)"),
         width="stretch",
-        alt="Your picture after preprocessing: the 28x28 digit the network sees.",
+        alt=_("Your picture after preprocessing: the 28x28 digit the network sees."),
     )
 
 
@@ -104,17 +114,17 @@ def picture_ui(side: str, mode: str) -> KeptPicture | None:
     fresh = key not in st.session_state  # the widget appears anew: back from another page or mode
     if mode == "Upload":
         picture = st.file_uploader(
-            f"Image of one digit (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+            _("Image of one digit (at most {megabytes} MB)").format(megabytes=MAX_UPLOAD_BYTES // 2**20),
             type=["png", "jpg", "jpeg", "bmp", "gif"],
             key=key,
             max_upload_size=MAX_UPLOAD_BYTES // 2**20,
-            help="A scan, a screenshot, or a phone photo of a digit written on paper.",
+            help=_("A scan, a screenshot, or a phone photo of a digit written on paper."),
         )
     else:
         picture = st.camera_input(
-            "Hold a digit written on paper up to the camera",
+            _("Hold a digit written on paper up to the camera"),
             key=key,
-            help="Dark ink on plain paper, the digit filling a good part of the frame.",
+            help=_("Dark ink on plain paper, the digit filling a good part of the frame."),
         )
     if picture is not None:
         st.session_state[kept_key] = KeptPicture(picture.name, picture.getvalue())
@@ -123,18 +133,22 @@ def picture_ui(side: str, mode: str) -> KeptPicture | None:
     kept = st.session_state.get(kept_key)
     if picture is None and kept is not None:
         st.caption(
-            f"Still using **{kept.name}**, as before you left this page. Upload another picture to replace it."
+            _(
+                "Still using **{name}**, as before you left this page. Upload another picture to replace it."
+            ).format(name=kept.name)
             if mode == "Upload"
-            else "Still using your photo from before you left this page. Take another to replace it."
+            else _("Still using your photo from before you left this page. Take another to replace it.")
         )
     return kept
 
 
 def side_input(side: str) -> tuple[np.ndarray | None, str]:
-    """One side's input as a 28x28 digit, or None with the message to show."""
+    """One side's input as a 28x28 digit, or None with the message to show (in the reader's language)."""
     mode = st.radio(
-        "Input",
-        ["Draw", "Upload", "Camera", "Test digit"],
+        _("Input"),
+        list(MODES),
+        # the session's language bound now: AppTest calls format_func outside the script run
+        format_func=lambda value, language=current_language(): in_language(language, MODES[value]),
         key=MODE + side,
         horizontal=True,
         label_visibility="collapsed",
@@ -143,7 +157,7 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
     if mode == "Draw":
         image = canvas_ui(CANVAS + side, stroke_width=18, clear_key=f"compare.clear.{side}")
         if image is None:
-            return None, BLANK_CANVAS
+            return None, _(BLANK_CANVAS)
         try:
             return to_mnist(image), ""
         except ImageProblem as exc:
@@ -151,27 +165,31 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
     if mode in ("Upload", "Camera"):
         picture = picture_ui(side, mode)
         if picture is None:
-            return None, NO_PICTURE[mode]
+            return None, _(NO_PICTURE[mode])
         try:
             steps = to_mnist_steps(picture.data)
         except ImageProblem as exc:
-            return None, f"{picture.name}: {exc}" if mode == "Upload" else str(exc)
+            if mode == "Upload":
+                return None, _("{name}: {problem}").format(name=picture.name, problem=exc)
+            return None, str(exc)
         steps_ui(steps)
         return steps.digit, ""
     for column, (label, icon, key, relation, hint) in zip(st.columns(3), PICKERS, strict=True):
         column.button(
-            label,
+            _(label),
             icon=icon,
             key=f"compare.{key}.{side}",
             on_click=pick_random,
             args=(side, relation),
             width="stretch",
-            help=hint,
+            help=_(hint),
         )
     if st.session_state.get(PICK + side) is None:
         pick_random(side, switch_mode=False)
     index = st.session_state[PICK + side]
-    st.caption(f"Test digit #{index}: a **{names[data.test.y[index]]}**")
+    st.caption(
+        _("Test digit #{index}: a **{digit}**").format(index=index, digit=_(names[data.test.y[index]]))
+    )
     return data.test.x[index], ""
 
 
@@ -180,10 +198,12 @@ def input_alt(side: str) -> str:
     mode = st.session_state[MODE + side]
     if mode == "Test digit":
         index = st.session_state[PICK + side]
-        return f"Digit {names[data.test.y[index]]} from the test set (number {index}), 28x28 pixels."
+        return _("Digit {digit} from the test set (number {index}), 28x28 pixels.").format(
+            digit=_(names[data.test.y[index]]), index=index
+        )
     if mode == "Draw":
-        return f"Your drawing for input {side.upper()} after preprocessing, 28x28 pixels."
-    return f"Your picture for input {side.upper()} after preprocessing, 28x28 pixels."
+        return _("Your drawing for input {side} after preprocessing, 28x28 pixels.").format(side=side.upper())
+    return _("Your picture for input {side} after preprocessing, 28x28 pixels.").format(side=side.upper())
 
 
 def inputs_ui() -> dict:
@@ -191,16 +211,16 @@ def inputs_ui() -> dict:
     digits = {}
     for side, column in zip(SIDES, st.columns(2), strict=True):
         with column:
-            st.subheader(f"Digit {side.upper()}")
+            st.subheader(_("Digit {side}").format(side=side.upper()))
             digit, message = side_input(side)
-            if digit is None and message in (BLANK_CANVAS, *NO_PICTURE.values()):
+            if digit is None and message in (_(BLANK_CANVAS), *map(_, NO_PICTURE.values())):
                 st.info(message)
             elif digit is None:
                 st.warning(message)
             elif st.session_state[MODE + side] not in NO_PICTURE:  # pictures showed their steps
                 st.image(
                     digit_image(digit, 4),
-                    caption="what the network sees (28x28)",
+                    caption=_("what the network sees (28x28)"),
                     width=112,
                     alt=input_alt(side),
                 )
@@ -219,32 +239,44 @@ def verdict_ui(digits: dict) -> Verdict:
     left, right = st.columns([1, 1])
     with left:
         if verdict.same:
-            st.success("### Same digit", icon=":material/check_circle:")
+            st.success(_("### Same digit"), icon=":material/check_circle:")
+            said = _("Same digit: distance {distance:.3f}, threshold {threshold:.3f}.")
         else:
-            st.error("### Different digits", icon=":material/cancel:")
-        said = "Same digit" if verdict.same else "Different digits"
+            st.error(_("### Different digits"), icon=":material/cancel:")
+            said = _("Different digits: distance {distance:.3f}, threshold {threshold:.3f}.")
         announce(
             "compare.verdict",
-            f"{said}: distance {verdict.distance:.3f}, threshold {verdict.threshold:.3f}.",
-            kind=f"{said} {verdict.distance:.4f}",  # a new verdict is news at once
+            said.format(distance=verdict.distance, threshold=verdict.threshold),
+            kind=f"{'same' if verdict.same else 'different'} {verdict.distance:.4f}",  # a new verdict: news at once
         )
         if is_probability:
-            st.metric("Match probability", f"{verdict.match_probability:.3f}")
-        st.metric("1 − match probability" if is_probability else "Distance", f"{verdict.distance:.4f}")
+            st.metric(_("Match probability"), f"{verdict.match_probability:.3f}")
+        st.metric(_("1 − match probability") if is_probability else _("Distance"), f"{verdict.distance:.4f}")
         calibrated = active.config is None or active.config.calibrate_threshold
         st.metric(
-            "Threshold",
+            _("Threshold"),
             f"{verdict.threshold:.4f}",
-            help="calibrated on validation pairs" if calibrated else "fixed at 0.5, as in the Keras example",
+            help=_("calibrated on validation pairs")
+            if calibrated
+            else _("fixed at 0.5, as in the Keras example"),
         )
-        st.caption(f"Same when the distance is below the threshold · model time {latency_ms:.0f} ms")
+        st.caption(
+            _("Same when the distance is below the threshold · model time {milliseconds:.0f} ms").format(
+                milliseconds=latency_ms
+            )
+        )
     with right:
         below = verdict.distance < verdict.threshold
+        summary = (
+            _("The gauge: distance {distance:.3f}, below the threshold {threshold:.3f}, so the same digit.")
+            if below
+            else _(
+                "The gauge: distance {distance:.3f}, not below the threshold {threshold:.3f}, so different digits."
+            )
+        )
         chart(
             gauge_figure(verdict),
-            f"The gauge: distance {verdict.distance:.3f}, "
-            f"{'below' if below else 'not below'} the threshold {verdict.threshold:.3f}, "
-            f"so {'the same digit' if below else 'different digits'}.",
+            summary.format(distance=verdict.distance, threshold=verdict.threshold),
             key="compare.gauge",
         )
     return verdict
@@ -257,7 +289,7 @@ def gauge_figure(verdict: Verdict) -> go.Figure:
             mode="gauge+number",
             value=verdict.distance,
             number={"valueformat": ".3f"},
-            title={"text": "distance (left of the line: same)"},
+            title={"text": _("distance (left of the line: same)")},
             gauge={
                 "axis": {"range": [0, top]},
                 "bar": {"color": "#333"},
@@ -282,30 +314,42 @@ def neighbours_ui(digits: dict, verdict: Verdict) -> None:
     cache = model_cache(active)
     if "train_emb" not in cache:
         sample = np.random.default_rng(0).permutation(len(data.train.y))[:3000]
-        with st.spinner("Embedding 3,000 training digits for the neighbour search…"):
+        with st.spinner(
+            _("Embedding {count:,} training digits for the neighbour search…").format(count=3000)
+        ):
             cache["train_emb"] = (sample, embed(active.model, data.train.x[sample]))
     sample, train_embeddings = cache["train_emb"]
     metric = embedding_metric(active.model)
-    st.subheader("Nearest training digits")
+    st.subheader(_("Nearest training digits"))
     st.caption(
-        f"By the model's own {metric} distance between embeddings"
-        + (
-            " (the matchnet head scores pairs with its own layers; its embeddings are compared by Euclidean distance)."
+        (
+            _(
+                "By the model's own {metric} distance between embeddings (the matchnet head scores pairs with "
+                "its own layers; its embeddings are compared by Euclidean distance)."
+            )
             if verdict.match_probability is not None
-            else ", the same scale as the verdict's threshold."
-        )
+            else _(
+                "By the model's own {metric} distance between embeddings, the same scale as the verdict's threshold."
+            )
+        ).format(metric=_(METRICS.get(metric, metric)))
     )
     queries = embed(active.model, np.stack([digits["a"], digits["b"]]))
     for k, side in enumerate(SIDES):
         idx, dist = nearest(train_embeddings, queries[k], 6, metric=metric)
         row = st.columns(7)
-        row[0].image(digit_image(digits[side], 3), caption=f"input {side.upper()}", alt=input_alt(side))
+        row[0].image(
+            digit_image(digits[side], 3),
+            caption=_("input {side}").format(side=side.upper()),
+            alt=input_alt(side),
+        )
         for column, i, d in zip(row[1:], idx, dist, strict=True):
-            label = names[data.train.y[sample[i]]]
+            label = _(names[data.train.y[sample[i]]])
             column.image(
                 digit_image(data.train.x[sample[i]], 3),
                 caption=f"{label} · d={d:.3f}",
-                alt=f"Digit {label} from the training set, at distance {d:.3f} from input {side.upper()}.",
+                alt=_(
+                    "Digit {digit} from the training set, at distance {distance:.3f} from input {side}."
+                ).format(digit=label, distance=d, side=side.upper()),
             )
 
 
@@ -320,7 +364,7 @@ def activations(side: int, digit: np.ndarray):
     from siamese_core.network.inspect import branch_activations
 
     cache = st.session_state.setdefault(TWINS_CACHE, {})
-    if any(handle != active.handle for handle, *_ in cache):  # another model: its maps are not this one's
+    if any(handle != active.handle for handle, *_rest in cache):  # another model: its maps are not this one's
         cache.clear()
     key = (active.handle, side, digit.tobytes())
     if key not in cache:
@@ -358,21 +402,29 @@ def twins_pair_ui(left, right, left_caption: str, right_caption: str) -> None:
     """Two branches' activations, layer by layer, side by side on one shared scale per layer."""
     for a, b in zip(left, right, strict=True):
         top = float(max(np.nanmax(np.abs(a.values)), np.nanmax(np.abs(b.values)), 1e-9))
-        what = (
-            f"{a.layer}: {a.values.shape[-1]} feature maps (first {MAPS_SHOWN})"
-            if a.is_map
-            else f"{a.layer}: {len(a.values)} numbers"
-        )
+        if a.is_map:
+            count = a.values.shape[-1]
+            what = ngettext(
+                "{layer}: {count} feature map (first {shown})",
+                "{layer}: {count} feature maps (first {shown})",
+                count,
+            ).format(layer=a.layer, count=count, shown=MAPS_SHOWN)
+        else:
+            count = len(a.values)
+            what = ngettext("{layer}: {count} number", "{layer}: {count} numbers", count).format(
+                layer=a.layer, count=count
+            )
+        alt = _("Activations of {layer} for {picture}: darker green is larger.")
         first, second = st.columns(2)
         first.image(
             activation_picture(a.values, top),
             caption=f"{left_caption} · {what}",
-            alt=f"Activations of {a.layer} for {left_caption}: darker green is larger.",
+            alt=alt.format(layer=a.layer, picture=left_caption),
         )
         second.image(
             activation_picture(b.values, top),
             caption=f"{right_caption} · {what}",
-            alt=f"Activations of {b.layer} for {right_caption}: darker green is larger.",
+            alt=alt.format(layer=b.layer, picture=right_caption),
         )
 
 
@@ -380,48 +432,69 @@ def twins_ui(digits: dict) -> None:
     """Inside the twins: what the branch computes for A and for B, and the same digit through both branches."""
     from siamese_core.network.models import branches_of
 
-    st.subheader("Inside the twins")
+    st.subheader(_("Inside the twins"))
     if not st.toggle(
-        "Show what each branch computes",
+        _("Show what each branch computes"),
         key=TWINS,
         persist_state="session",  # back from another page, still open
-        help="Every convolution's feature maps (a CNN) or every dense layer's numbers (an MLP), the embedding last.",
+        help=_(
+            "Every convolution's feature maps (a CNN) or every dense layer's numbers (an MLP), the embedding last."
+        ),
     ):
         return
     shared = len(branches_of(active.model)) == 1
     st.markdown(
-        "**One branch, called twice:** the same weights turn digit A and digit B into their embeddings; only the "
-        "inputs differ."
+        _(
+            "**One branch, called twice:** the same weights turn digit A and digit B into their embeddings; "
+            "only the inputs differ."
+        )
         if shared
-        else "**Two branches** (`branch_a`, `branch_b`), each with its own weights: digit A goes through one, "
-        "digit B through the other."
+        else _(
+            "**Two branches** (`branch_a`, `branch_b`), each with its own weights: digit A goes through one, "
+            "digit B through the other."
+        )
     )
     st.caption(
-        "Darker green: a larger activation. Each row uses one scale for both pictures, so equal numbers look equal."
+        _(
+            "Darker green: a larger activation. Each row uses one scale for both pictures, so equal numbers "
+            "look equal."
+        )
     )
-    twins_pair_ui(activations(0, digits["a"]), activations(1, digits["b"]), "A, branch A", "B, branch B")
-    st.markdown("**The same digit (A's) through branch A and through branch B**")
+    twins_pair_ui(
+        activations(0, digits["a"]), activations(1, digits["b"]), _("A, branch A"), _("B, branch B")
+    )
+    st.markdown(_("**The same digit (A's) through branch A and through branch B**"))
     through_a, through_b = activations(0, digits["a"]), activations(1, digits["a"])
     gap = float(np.max(np.abs(through_a[-1].values - through_b[-1].values)))
     if gap == 0.0:
         st.success(
-            f"Identical, number for number: the largest difference between the two embeddings is **{gap:g}**"
-            + (" (one branch object: the same weights)." if shared else "."),
+            (
+                _(
+                    "Identical, number for number: the largest difference between the two embeddings is "
+                    "**{gap:g}** (one branch object: the same weights)."
+                )
+                if shared
+                else _(
+                    "Identical, number for number: the largest difference between the two embeddings is **{gap:g}**."
+                )
+            ).format(gap=gap),
             icon=":material/join_inner:",
         )
     else:
         st.warning(
-            f"Different: the two embeddings of the same digit differ by up to **{gap:.4g}** in one number. With "
-            "two branches the network does not even agree with itself: d(A, B) ≠ d(B, A).",
+            _(
+                "Different: the two embeddings of the same digit differ by up to **{gap:.4g}** in one number. "
+                "With two branches the network does not even agree with itself: d(A, B) ≠ d(B, A)."
+            ).format(gap=gap),
             icon=":material/call_split:",
         )
-    twins_pair_ui(through_a, through_b, "A's digit, branch A", "A's digit, branch B")
+    twins_pair_ui(through_a, through_b, _("A's digit, branch A"), _("A's digit, branch B"))
 
 
 digits = inputs_ui()
 st.divider()
 if digits["a"] is None or digits["b"] is None:
-    st.info("Give both sides a digit to get a verdict.")
+    st.info(_("Give both sides a digit to get a verdict."))
 else:
     verdict = verdict_ui(digits)
     twins_ui(digits)

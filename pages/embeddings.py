@@ -9,8 +9,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from siamese_core.i18n import N_, _, current_language, in_language, ngettext
 from siamese_core.network.data import display_sample
 from siamese_ui.charts import chart, clusters_in_words
+from siamese_ui.formatting import UNDEFINED, sentences
+from siamese_ui.navigation import BY_KEY
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import ascii_digit, digit_image
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
@@ -18,7 +21,9 @@ from siamese_ui.session import active_model, model_banner, model_cache, model_da
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 POINTS, METHOD, PICK, SCATTER, EPOCH = "emb.n", "emb.method", "emb.pick", "emb.scatter", "emb.epoch"
-RAW = "raw 2-D coordinates"
+RAW = N_("raw 2-D coordinates")  # an option's value, in English; shown through the session's language
+# The distance each model compares embeddings with (models.embedding_metric), as the page names it.
+DISTANCE_NAMES = {"cosine": N_("cosine distance"), "euclidean": N_("euclidean distance")}
 NEIGHBOURS = 7
 OPACITY = 0.8
 
@@ -47,6 +52,11 @@ def projection_methods(dimensions: int) -> list[str]:
     return ["PCA", "t-SNE"] + (["UMAP"] if importlib.util.find_spec("umap") is not None else [])
 
 
+def seen_in_training(held_out: bool) -> str:
+    """The scatter's "seen in training" column's value, in the reader's language (its legend)."""
+    return _("no (held out)") if held_out else _("yes")
+
+
 def scatter_figure(frame: pd.DataFrame, names, held_out: bool, height: int = 560):
     figure = px.scatter(
         frame,
@@ -54,15 +64,17 @@ def scatter_figure(frame: pd.DataFrame, names, held_out: bool, height: int = 560
         y="y",
         color="digit",
         symbol="seen in training" if held_out else None,
-        symbol_map={"yes": "circle", "no (held out)": "x"},
+        symbol_map={seen_in_training(False): "circle", seen_in_training(True): "x"},
         category_orders={"digit": list(names)},
         custom_data=["picture", "digit", "position"],
         color_discrete_sequence=px.colors.qualitative.T10,
         opacity=OPACITY,
     )
     figure.update_traces(
-        hovertemplate="<b>%{customdata[1]}</b> (point %{customdata[2]})<br>"
-        "<span style='font-family:monospace'>%{customdata[0]}</span><extra></extra>",
+        hovertemplate=_("<b>{digit}</b> (point {point})").format(
+            digit="%{customdata[1]}", point="%{customdata[2]}"
+        )
+        + "<br><span style='font-family:monospace'>%{customdata[0]}</span><extra></extra>",
         marker=dict(size=7),
         # a click picks a point for its neighbours (the ring shows which): Plotly's selection
         # would also fade every other point to a fifth of its opacity, hiding the clusters
@@ -76,7 +88,7 @@ def scatter_figure(frame: pd.DataFrame, names, held_out: bool, height: int = 560
         # under the chart, where the toolbar (top right) cannot cover its title, and where a
         # phone's narrow screen leaves the points their width
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left"),
-        legend_title_text="digit, seen in training:" if held_out else "digit:",
+        legend_title_text=_("digit, seen in training:") if held_out else _("digit:"),
     )
     label_clusters(figure, frame)
     return figure
@@ -103,7 +115,7 @@ def ring_chosen_point(figure, frame: pd.DataFrame, position: int) -> None:
         y=[frame["y"].iloc[position]],
         mode="markers",
         marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(width=2.5, color="black")),
-        name="chosen point",
+        name=_("chosen point"),
         hoverinfo="skip",  # not clickable: a click goes to the digit under it
     )
 
@@ -123,27 +135,29 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
     held = set(data.held_out_classes)
     c1, c2, c3 = st.columns([1, 1, 2])
     n_points = c1.slider(
-        "Points",
+        _("Points"),
         200,
         min(3000, len(data.test.y)),
         min(1000, len(data.test.y)),
         step=100,
         key=POINTS,
-        help="More points look more like a cloud; fewer stay interactive.",
+        help=_("More points look more like a cloud; fewer stay interactive."),
     )
     chosen = display_sample(len(data.test.y), n_points)
-    with st.spinner("Embedding test digits…"):
+    with st.spinner(_("Embedding test digits…")):
         embeddings = cache.get_or_compute(("emb", n_points), lambda: embed(active.model, data.test.x[chosen]))
     methods = projection_methods(embeddings.shape[1])
     method = c2.selectbox(
-        "Projection",
+        _("Projection"),
         methods,
         key=METHOD,
-        help="The embedding is 2-D: it is drawn as it is, no projection needed."
+        # the session's language bound now: AppTest calls format_func outside the script run
+        format_func=lambda value, language=current_language(): in_language(language, value),
+        help=_("The embedding is 2-D: it is drawn as it is, no projection needed.")
         if methods == [RAW]
-        else "How the embedding is flattened to 2-D for the screen.",
+        else _("How the embedding is flattened to 2-D for the screen."),
     )
-    with st.spinner(f"Projecting with {method}…"):
+    with st.spinner(_("Projecting with {method}…").format(method=_(method))):
         xy = project(embeddings, method)
     labels = data.test.y[chosen]
     frame = pd.DataFrame(
@@ -151,14 +165,22 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
             "x": xy[:, 0],
             "y": xy[:, 1],
             "digit": [data.class_names[k] for k in labels],
-            "seen in training": ["no (held out)" if k in held else "yes" for k in labels],
+            "seen in training": [seen_in_training(k in held) for k in labels],
             "picture": [ascii_digit(data.test.x[i]) for i in chosen],
             "position": np.arange(n_points),
         }
     )
     c3.caption(
-        "Hover a point to see its digit; click one (or type its number below) for its nearest neighbours."
-        + (f" Held-out digits {sorted(held)} are drawn as ✕: the network never saw them." if held else "")
+        sentences(
+            _(
+                "Hover a point to see its digit; click one (or type its number below) for its nearest neighbours."
+            ),
+            _("Held-out digits {digits} are drawn as ✕: the network never saw them.").format(
+                digits=sorted(held)
+            )
+            if held
+            else "",
+        )
     )
     figure = scatter_figure(frame, data.class_names, bool(held))
     ring_chosen_point(figure, frame, chosen_position(n_points))
@@ -187,23 +209,38 @@ def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> N
 
     chosen_position(len(chosen))
     position = st.number_input(
-        "Point number", 0, len(chosen) - 1, key=PICK, help="Click a point on the map, or type its number."
+        _("Point number"),
+        0,
+        len(chosen) - 1,
+        key=PICK,
+        help=_("Click a point on the map, or type its number."),
     )
     metric = embedding_metric(active.model)
     idx, dist = nearest(embeddings, embeddings[position], k=NEIGHBOURS, metric=metric)
     names, labels = data.class_names, data.test.y[chosen]
     st.markdown(
-        f"**Nearest neighbours of point {position}** (test digit #{chosen[position]}, a "
-        f"*{names[labels[position]]}*), by the model's own {metric} distance:"
+        _(
+            "**Nearest neighbours of point {point}** (test digit #{index}, a *{digit}*), by the model's own "
+            "{distance}:"
+        ).format(
+            point=position,
+            index=chosen[position],
+            digit=names[labels[position]],
+            distance=_(DISTANCE_NAMES[metric]),
+        )
     )
     for column, i, d in zip(st.columns(NEIGHBOURS), idx, dist, strict=True):
         column.image(
             digit_image(data.test.x[chosen[i]], 3),
-            caption=f"{names[labels[i]]} · d={d:.3f}" if i != position else "the point itself",
+            caption=f"{names[labels[i]]} · d={d:.3f}" if i != position else _("the point itself"),
             alt=(
-                f"Test digit #{chosen[i]}, a {names[labels[i]]}, at distance {d:.3f} from point {position}."
+                _("Test digit #{index}, a {digit}, at distance {distance:.3f} from point {point}.").format(
+                    index=chosen[i], digit=names[labels[i]], distance=d, point=position
+                )
                 if i != position
-                else f"Point {position} itself: test digit #{chosen[i]}, a {names[labels[i]]}."
+                else _("Point {point} itself: test digit #{index}, a {digit}.").format(
+                    point=position, index=chosen[i], digit=names[labels[i]]
+                )
             ),
         )
 
@@ -212,25 +249,32 @@ def epoch_replay(active, data) -> None:
     """One slider replays the fixed probe digits' embedding epoch by epoch."""
     from siamese_core.network.evaluation import comparable_embeddings, retrieval_metrics
 
-    st.subheader("How the space formed, epoch by epoch")
+    st.subheader(_("How the space formed, epoch by epoch"))
     job = active.job
     if job is None or len(job.probe_snapshots) < 2:
         st.info(
-            "Train a model on the Train page: every epoch, a fixed set of test digits is embedded, "
-            "and this section replays how the clusters formed."
+            _(
+                "Train a model on the Train page: every epoch, a fixed set of test digits is embedded, "
+                "and this section replays how the clusters formed."
+            )
         )
         return
     snapshots, names = job.probe_snapshots, data.class_names
     last = snapshots[-1]
     if last.shape[1] == 2:
-        projection, how = (lambda a: a[:, :2]), "the raw 2-D embedding"
+        projection, how = (lambda a: a[:, :2]), _("the raw 2-D embedding")
     else:  # one projection for every frame, fitted on the last epoch, so frames are comparable
         from sklearn.decomposition import PCA
 
-        projection, how = PCA(2, random_state=0).fit(last).transform, "PCA fitted on the last epoch"
+        projection, how = PCA(2, random_state=0).fit(last).transform, _("PCA fitted on the last epoch")
     frames = [projection(s) for s in snapshots]
     epoch = st.slider(
-        "Epoch", 0, len(snapshots) - 1, len(snapshots) - 1, key=EPOCH, help="0 is the untrained network."
+        _("Epoch"),
+        0,
+        len(snapshots) - 1,
+        len(snapshots) - 1,
+        key=EPOCH,
+        help=_("0 is the untrained network."),
     )
     xy = frames[epoch]
     # each epoch on its own scale: the untrained branch's points can lie within a hundredth of the
@@ -243,7 +287,7 @@ def epoch_replay(active, data) -> None:
             "x": xy[:, 0],
             "y": xy[:, 1],
             "digit": [names[k] for k in job.probe_labels],
-            "seen in training": "yes",
+            "seen in training": seen_in_training(False),
             "picture": [ascii_digit(x) for x in job.probe_images],
             "position": np.arange(len(xy)),
         }
@@ -253,7 +297,9 @@ def epoch_replay(active, data) -> None:
         xaxis_range=[low[0] - pad[0], high[0] + pad[0]],
         yaxis_range=[low[1] - pad[1], high[1] + pad[1]],
         title=dict(
-            text=f"Epoch {epoch}: axes fitted to this epoch's points ({span[0]:.3g} × {span[1]:.3g})",
+            text=_("Epoch {epoch}: axes fitted to this epoch's points ({width:.3g} × {height:.3g})").format(
+                epoch=epoch, width=span[0], height=span[1]
+            ),
             font=dict(size=14),
         ),
         margin=dict(t=40),
@@ -261,21 +307,43 @@ def epoch_replay(active, data) -> None:
     table, sentence = clusters_in_words(frame)
     chart(figure, sentence, key="emb.replay", table=table)
     scores = retrieval_metrics(comparable_embeddings(active.model, snapshots[epoch]), job.probe_labels)
-    map_at_r = "undefined" if scores.map_at_r is None else f"{scores.map_at_r:.3f}"
+    map_at_r = _(UNDEFINED) if scores.map_at_r is None else f"{scores.map_at_r:.3f}"
+    probes = len(job.probe_labels)
     st.caption(
-        f"Epoch {epoch}{' (the untrained network)' if epoch == 0 else ''}: {len(job.probe_labels)} fixed "
-        f"test digits, drawn with {how}. Each epoch's axes fit its own points: at this epoch they span "
-        f"{span[0]:.3g} × {span[1]:.3g}, at the last epoch (epoch {len(frames) - 1}) {last_span[0]:.3g} × "
-        f"{last_span[1]:.3g}, so compare how the digits group, not how large the cloud is. precision@1 "
-        f"{scores.precision_at_1:.3f}, MAP@R {map_at_r}."
+        ngettext(
+            "{epoch}: {probes} fixed test digit, drawn with {how}. Each epoch's axes fit its own points: at "
+            "this epoch they span {width:.3g} × {height:.3g}, at the last epoch (epoch {last}) {last_width:.3g} "
+            "× {last_height:.3g}, so compare how the digits group, not how large the cloud is. precision@1 "
+            "{precision:.3f}, MAP@R {map_at_r}.",
+            "{epoch}: {probes} fixed test digits, drawn with {how}. Each epoch's axes fit its own points: at "
+            "this epoch they span {width:.3g} × {height:.3g}, at the last epoch (epoch {last}) {last_width:.3g} "
+            "× {last_height:.3g}, so compare how the digits group, not how large the cloud is. precision@1 "
+            "{precision:.3f}, MAP@R {map_at_r}.",
+            probes,
+        ).format(
+            epoch=(_("Epoch {epoch} (the untrained network)") if epoch == 0 else _("Epoch {epoch}")).format(
+                epoch=epoch
+            ),
+            probes=probes,
+            how=how,
+            width=span[0],
+            height=span[1],
+            last=len(frames) - 1,
+            last_width=last_span[0],
+            last_height=last_span[1],
+            precision=scores.precision_at_1,
+            map_at_r=map_at_r,
+        )
     )
 
 
-st.title("Embeddings")
+st.title(BY_KEY["embeddings"].name)
 st.markdown(
-    "Each point is a **test digit**, placed by the feature branch's embedding and projected to 2-D. "
-    "A good Siamese network puts the same digit close together and different digits apart, "
-    "without ever being told the digit's name: only *same* or *different*."
+    _(
+        "Each point is a **test digit**, placed by the feature branch's embedding and projected to 2-D. "
+        "A good Siamese network puts the same digit close together and different digits apart, "
+        "without ever being told the digit's name: only *same* or *different*."
+    )
 )
 model = active_model()
 model_banner(model)

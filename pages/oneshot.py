@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from siamese_core.i18n import N_, _, current_language, in_language, ngettext
 from siamese_core.lessons.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
 from siamese_ui.announce import announce
@@ -21,9 +22,11 @@ route_first_deep_link_through_app()  # a fresh server's first visit by this page
 
 GALLERY = "oneshot.gallery"  # name -> 28x28 uint8, this session only
 BASELINES = "oneshot.baselines"  # (model handle, n) -> (accuracy on MNIST digits, which digits)
+TRIALS = 200  # the MNIST baseline's one-shot trials
 QUIZ = "oneshot.scores"  # model handle -> QuizScore: a retrained model is a new handle, a new score
 CANVAS = "oneshot."  # + purpose (enrol, query, quiz): the canvas's keys (siamese_ui/canvas.py)
 MAX_NAME = 20
+SOURCES = {"Draw": N_("Draw"), "Upload": N_("Upload")}  # the source radio's values and what it shows
 
 
 def canvas(purpose: str, clear_key: str | None = None) -> np.ndarray | None:
@@ -36,17 +39,19 @@ def picture_source(purpose: str, source_key: str, upload_key: str):
     """Draw on a canvas, or upload a picture: the canvas's RGBA image, the file's bytes, or None.
     The upload is also the keyboard's way in (a canvas needs a mouse, a finger or a pen)."""
     source = st.radio(
-        "Source",
-        ["Draw", "Upload"],
+        _("Source"),
+        list(SOURCES),
+        # the session's language bound now: AppTest calls format_func outside the script run
+        format_func=lambda value, language=current_language(): in_language(language, SOURCES[value]),
         horizontal=True,
         key=source_key,
         label_visibility="collapsed",
-        help="Upload: a picture of the symbol, drawn on paper or in any drawing program.",
+        help=_("Upload: a picture of the symbol, drawn on paper or in any drawing program."),
     )
     if source == "Draw":
         return canvas(purpose, clear_key="oneshot.clear_query" if purpose == "query" else None)
     upload = st.file_uploader(
-        f"A picture of the symbol (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
+        _("A picture of the symbol (at most {megabytes} MB)").format(megabytes=MAX_UPLOAD_BYTES // 2**20),
         type=["png", "jpg", "jpeg", "bmp", "gif"],
         key=upload_key,
         max_upload_size=MAX_UPLOAD_BYTES // 2**20,
@@ -63,27 +68,32 @@ def models_ui() -> list[ActiveModel]:
     active = active_model()
     models = [active]
     if active.source != PRETRAINED and st.toggle(
-        "Compare with the pretrained model, side by side", value=True, key="oneshot.both"
+        _("Compare with the pretrained model, side by side"), value=True, key="oneshot.both"
     ):
         models.append(pretrained_model())
     return models
 
 
 def name_problem(name: str, gallery: dict) -> str:
+    """What is wrong with a new symbol's name, in the reader's language ("" when nothing is)."""
     if not name:
-        return "Give the symbol a name first."
+        return _("Give the symbol a name first.")
     if len(name) > MAX_NAME or not name.isprintable():
-        return f"A name is at most {MAX_NAME} printable characters."
+        return _("A name is at most {count} printable characters.").format(count=MAX_NAME)
     if name in gallery or name == NONE:
-        return f"'{name}' is taken: choose another name."
+        return _("'{name}' is taken: choose another name.").format(name=name)
     return ""
 
 
 def enrol_ui(gallery: dict) -> None:
     """Step 1: one example of each new symbol, drawn or uploaded, named."""
-    st.subheader(f"1 · Enrol {MIN_SYMBOLS} to {MAX_SYMBOLS} symbols, one example each")
+    st.subheader(
+        _("1 · Enrol {least} to {most} symbols, one example each").format(least=MIN_SYMBOLS, most=MAX_SYMBOLS)
+    )
     if len(gallery) >= MAX_SYMBOLS:
-        st.caption(f"The gallery is full ({MAX_SYMBOLS} symbols): remove one to enrol another.")
+        st.caption(
+            _("The gallery is full ({count} symbols): remove one to enrol another.").format(count=MAX_SYMBOLS)
+        )
         return
     left, right = st.columns([1, 2])
     with left:
@@ -92,19 +102,22 @@ def enrol_ui(gallery: dict) -> None:
         if st.session_state.pop("oneshot.enrolled", False):
             st.session_state["oneshot.name"] = ""  # before the box is drawn: ready for the next symbol
         name = st.text_input(
-            "Its name", key="oneshot.name", max_chars=MAX_NAME, placeholder="a star, an arrow, your initials…"
+            _("Its name"),
+            key="oneshot.name",
+            max_chars=MAX_NAME,
+            placeholder=_("a star, an arrow, your initials…"),
         ).strip()
-        if st.button("Enrol this symbol", type="primary", key="oneshot.enrol", icon=":material/add:"):
+        if st.button(_("Enrol this symbol"), type="primary", key="oneshot.enrol", icon=":material/add:"):
             problem = name_problem(name, gallery)
             if not problem and picture is None:
-                problem = "Draw the symbol (or upload a picture of it) first."
+                problem = _("Draw the symbol (or upload a picture of it) first.")
             if not problem:
                 try:
                     gallery[name] = to_mnist_steps(picture).digit
                 except ImageProblem as exc:
                     problem = str(exc)
             if problem:
-                st.warning(f"Not enrolled: {problem}")
+                st.warning(_("Not enrolled: {problem}").format(problem=problem))
             else:
                 st.session_state.pop(QUIZ, None)  # a new gallery is a new quiz
                 st.session_state["oneshot.enrolled"] = True
@@ -120,15 +133,17 @@ def _remove(name: str) -> None:
 def gallery_ui(gallery: dict) -> None:
     """The gallery as the network sees it: each symbol's 28x28."""
     if not gallery:
-        st.info("Nothing enrolled yet: draw a shape, name it, press **Enrol this symbol**.")
+        st.info(_("Nothing enrolled yet: draw a shape, name it, press **Enrol this symbol**."))
         return
     for column, (name, image) in zip(st.columns(MAX_SYMBOLS), gallery.items(), strict=False):
         column.image(
             digit_image(image, 4),
             caption=name,
-            alt=f"Your symbol {name} after preprocessing, as the network sees it: 28x28 pixels, white on black.",
+            alt=_(
+                "Your symbol {name} after preprocessing, as the network sees it: 28x28 pixels, white on black."
+            ).format(name=name),
         )
-        column.button("Remove", key=f"oneshot.remove.{name}", on_click=_remove, args=(name,))
+        column.button(_("Remove"), key=f"oneshot.remove.{name}", on_click=_remove, args=(name,))
 
 
 def ranking_chart(ranking) -> go.Figure:
@@ -144,7 +159,7 @@ def ranking_chart(ranking) -> go.Figure:
                 pattern_shape=["" if w else "/" for w in within],
             ),
             text=[
-                f"{s:.3f}" + (" · within" if w else " · beyond")
+                (_("{distance:.3f} · within") if w else _("{distance:.3f} · beyond")).format(distance=s)
                 for s, w in zip(ranking.scores, within, strict=True)
             ],
             textposition="auto",
@@ -153,12 +168,12 @@ def ranking_chart(ranking) -> go.Figure:
     figure.add_vline(
         x=ranking.threshold,
         line=dict(color="black", dash="dash"),
-        annotation_text=f"threshold {ranking.threshold:.3f}",
+        annotation_text=_("threshold {threshold:.3f}").format(threshold=ranking.threshold),
     )
     figure.update_layout(
         height=80 + 40 * len(ranking.names),
         margin=dict(t=30, b=10, l=10, r=10),
-        xaxis_title="distance (smaller: more alike)",
+        xaxis_title=_("distance (smaller: more alike)"),
         yaxis=dict(autorange="reversed"),
     )
     return figure
@@ -166,12 +181,12 @@ def ranking_chart(ranking) -> go.Figure:
 
 def recognise_ui(gallery: dict, models) -> None:
     """Step 2: a new drawing, ranked against the gallery by each model."""
-    st.subheader("2 · Draw one of them again: which is it?")
+    st.subheader(_("2 · Draw one of them again: which is it?"))
     left, right = st.columns([1, 2])
     with left:
         drawing = picture_source("query", "oneshot.source.query", "oneshot.upload.query")
     if drawing is None:
-        right.info("Draw (or upload) a new example of one of your symbols.")
+        right.info(_("Draw (or upload) a new example of one of your symbols."))
         return
     try:
         query = to_mnist_steps(drawing).digit
@@ -185,33 +200,36 @@ def recognise_ui(gallery: dict, models) -> None:
                 st.markdown(f"**{asked.label}**")
                 if ranking.verdict == NONE:
                     st.warning(
-                        f"None of these: the nearest, *{ranking.best}*, is {ranking.scores[0]:.3f} away, "
-                        f"not below the threshold {asked.threshold:.3f}."
+                        _(
+                            "None of these: the nearest, *{nearest}*, is {distance:.3f} away, "
+                            "not below the threshold {threshold:.3f}."
+                        ).format(nearest=ranking.best, distance=ranking.scores[0], threshold=asked.threshold)
                     )
+                    said = _("{model}: None of these: nearest {nearest}, distance {distance:.3f}.")
                 else:
-                    st.success(f"It is **{ranking.verdict}**")
-                said = (
-                    f"None of these: nearest {ranking.best}"
-                    if ranking.verdict == NONE
-                    else f"It is {ranking.verdict}"
-                )
+                    st.success(_("It is **{symbol}**").format(symbol=ranking.verdict))
+                    said = _("{model}: It is {nearest}, distance {distance:.3f}.")
                 announce(
                     f"oneshot.verdict.{asked.handle}",
-                    f"{asked.label}: {said}, distance {ranking.scores[0]:.3f}.",
-                    kind=f"{said} {ranking.scores[0]:.4f}",
+                    said.format(model=asked.label, nearest=ranking.best, distance=ranking.scores[0]),
+                    kind=f"{ranking.verdict} {ranking.best} {ranking.scores[0]:.4f}",
+                )
+                distances = ", ".join(
+                    f"{n} {s:.3f}" for n, s in zip(ranking.names, ranking.scores, strict=True)
                 )
                 chart(
                     ranking_chart(ranking),
-                    "Distance to each symbol: "
-                    + ", ".join(f"{n} {s:.3f}" for n, s in zip(ranking.names, ranking.scores, strict=True))
-                    + f"; the threshold is {asked.threshold:.3f}.",
+                    _("Distance to each symbol: {distances}; the threshold is {threshold:.3f}.").format(
+                        distances=distances, threshold=asked.threshold
+                    ),
                     key=f"oneshot.chart.{asked.handle}",
                 )
 
 
 def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:
     """The same n-way one-shot accuracy on MNIST test digits, once per model and n: on the
-    digits it never trained on when it held some out, else on the test digits of its classes."""
+    digits it never trained on when it held some out, else on the test digits of its classes;
+    with the sentence that says which digits, in the reader's language (built here, not kept)."""
     from siamese_core.lessons.oneshot import one_shot_digits
 
     store = st.session_state.setdefault(BASELINES, {})
@@ -220,23 +238,34 @@ def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:
         data = model_dataset(asked)
         held = tuple(data.held_out_classes)
         classes = held if len(held) >= n_way else None
-        with st.spinner("Measuring one-shot accuracy on MNIST digits…"):
+        with st.spinner(_("Measuring one-shot accuracy on MNIST digits…")):
             accuracy = one_shot_digits(
-                asked.model, data.test.x, data.test.y, n_way, trials=200, classes=classes
+                asked.model, data.test.x, data.test.y, n_way, trials=TRIALS, classes=classes
             )
-        if classes:
-            where = f"held-out digits {list(held)}, never trained on"
-        elif held:
-            where = f"all MNIST test digits (only {len(held)} of its classes were held out)"
-        else:
-            where = "MNIST test digits (of classes it trained on)"
-        store[key] = (accuracy, where)
-    return store[key]
+        store[key] = (accuracy, held, classes is not None)
+    accuracy, held, on_held_out = store[key]
+    if on_held_out:
+        where = _(
+            "{trials} trials on held-out digits {digits}, never trained on, with the same model and score"
+        )
+    elif held:
+        where = ngettext(
+            "{trials} trials on all MNIST test digits (only {count} of its classes was held out), "
+            "with the same model and score",
+            "{trials} trials on all MNIST test digits (only {count} of its classes were held out), "
+            "with the same model and score",
+            len(held),
+        )
+    else:
+        where = _(
+            "{trials} trials on MNIST test digits (of classes it trained on), with the same model and score"
+        )
+    return accuracy, where.format(trials=TRIALS, digits=list(held), count=len(held))
 
 
 def quiz_ui(gallery: dict, models) -> None:
     """Step 3: "test me": draw each symbol several more times; the score is kept honestly."""
-    st.subheader("3 · Test me")
+    st.subheader(_("3 · Test me"))
     names = tuple(gallery)
     quiz = st.session_state.setdefault(QUIZ, {})
     for asked in models:
@@ -244,18 +273,28 @@ def quiz_ui(gallery: dict, models) -> None:
     done = max(len(quiz[asked.handle].truths) for asked in models)
     if done >= MAX_TESTS:
         st.caption(
-            f"{MAX_TESTS} drawings scored: that is the round. Remove or enrol a symbol to start again."
+            _("{count} drawings scored: that is the round. Remove or enrol a symbol to start again.").format(
+                count=MAX_TESTS
+            )
         )
     else:
         target = names[done % len(names)]
         left, right = st.columns([1, 2])
         with left:
-            st.markdown(f"Draw **{target}** ({done + 1} of up to {MAX_TESTS})")
+            st.markdown(
+                _("Draw **{symbol}** ({number} of up to {most})").format(
+                    symbol=target, number=done + 1, most=MAX_TESTS
+                )
+            )
             drawing = picture_source("quiz", "oneshot.source.quiz", "oneshot.upload.quiz")
-            if st.button("Check", key="oneshot.check", type="primary"):
+            if st.button(_("Check"), key="oneshot.check", type="primary"):
                 query = None
                 if drawing is None:
-                    st.warning(f"Draw {target} on the canvas (or upload a picture of it) first.")
+                    st.warning(
+                        _("Draw {symbol} on the canvas (or upload a picture of it) first.").format(
+                            symbol=target
+                        )
+                    )
                 else:
                     try:
                         query = to_mnist_steps(drawing).digit
@@ -270,7 +309,9 @@ def quiz_ui(gallery: dict, models) -> None:
                     st.rerun()
         with right:
             st.caption(
-                "Each symbol in turn; the score counts 'none of these' as wrong, as a one-shot test should."
+                _(
+                    "Each symbol in turn; the score counts 'none of these' as wrong, as a one-shot test should."
+                )
             )
     for column, asked in zip(st.columns(len(models)), models, strict=True):
         score = quiz[asked.handle]
@@ -279,32 +320,37 @@ def quiz_ui(gallery: dict, models) -> None:
             baseline, where = digits_baseline(asked, len(names))
             figures = st.columns(2)
             figures[0].metric(
-                f"{len(names)}-way one-shot, your drawings",
+                _("{n}-way one-shot, your drawings").format(n=len(names)),
                 "—" if score.accuracy is None else f"{100 * score.accuracy:.0f}%",
-                help=f"{len(score.truths)} drawings scored, {score.rejected} of them 'none of these' by the threshold; "
-                f"chance is {100 / len(names):.0f}%",
+                help=ngettext(
+                    "{count} drawing scored, {rejected} of them 'none of these' by the threshold; "
+                    "chance is {chance:.0f}%",
+                    "{count} drawings scored, {rejected} of them 'none of these' by the threshold; "
+                    "chance is {chance:.0f}%",
+                    len(score.truths),
+                ).format(count=len(score.truths), rejected=score.rejected, chance=100 / len(names)),
             )
             figures[1].metric(
-                f"{len(names)}-way one-shot, MNIST",
-                f"{100 * baseline:.0f}%",
-                help=f"200 trials on {where}, with the same model and score",
+                _("{n}-way one-shot, MNIST").format(n=len(names)), f"{100 * baseline:.0f}%", help=where
             )
             if score.truths:
                 import pandas as pd
 
                 table = pd.DataFrame(
                     score.confusion(),
-                    index=[f"drew {n}" for n in names],
-                    columns=[f"nearest: {n}" for n in names],
+                    index=[_("drew {symbol}").format(symbol=n) for n in names],
+                    columns=[_("nearest: {symbol}").format(symbol=n) for n in names],
                 )
                 st.dataframe(table, width="stretch")
 
 
-st.title("Your own symbols")
+st.title(_("Your own symbols"))
 st.markdown(
-    "A Siamese network compares things it was **never trained on**: one example of each is enough. "
-    "Enrol a few shapes of your own (letters, arrows, a star, your initials), then draw them again and see "
-    "whether a network trained only on digits can tell them apart."
+    _(
+        "A Siamese network compares things it was **never trained on**: one example of each is enough. "
+        "Enrol a few shapes of your own (letters, arrows, a star, your initials), then draw them again and "
+        "see whether a network trained only on digits can tell them apart."
+    )
 )
 my_gallery = st.session_state.setdefault(GALLERY, {})
 asked = models_ui()
@@ -316,4 +362,10 @@ if len(my_gallery) >= MIN_SYMBOLS:
     st.divider()
     quiz_ui(my_gallery, asked)
 elif my_gallery:
-    st.caption(f"Enrol at least {MIN_SYMBOLS} symbols to start recognising.")
+    st.caption(
+        ngettext(
+            "Enrol at least {count} symbol to start recognising.",
+            "Enrol at least {count} symbols to start recognising.",
+            MIN_SYMBOLS,
+        ).format(count=MIN_SYMBOLS)
+    )

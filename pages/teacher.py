@@ -9,11 +9,13 @@ import time
 import psutil
 import streamlit as st
 
+from siamese_core.i18n import _, ngettext
 from siamese_core.jobs import STOPPED_BY_TEACHER
 from siamese_core.serving.board import BoardError, ClassInfo
+from siamese_core.serving.board_stats import setup_shown
 from siamese_core.serving.container import read_limits
 from siamese_core.serving.memory import pss_mb
-from siamese_ui.board import BOARD_CODE, PROJECTOR, md_text, open_board
+from siamese_ui.board import BOARD_CODE, PROJECTOR, md_text, open_board, sharing_word
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import worker_pool
 from siamese_ui.settings import container_limits, container_plan, text_setting
@@ -34,36 +36,52 @@ route_first_deep_link_through_app()  # a fresh server's first visit by this page
 
 CLASS = "teacher.class"
 MESSAGE = "teacher.message"
+CLEAR_FAILED = "teacher.clear_failed"
 SERVER_REFRESH_SECONDS = 5.0
+MACHINE = "the machine"  # a limit read from the machine, not a container (serving/container.py)
+
+
+def source_words(source: str) -> str:
+    """Where a limit was read: the machine, in words, or the container's own file (kept as named)."""
+    return _("the machine") if source == MACHINE else source
 
 
 def no_pin_ui() -> None:
     st.warning(
-        "The teacher's page is locked: no teacher PIN is set on this server, so it unlocks nothing.",
+        _("The teacher's page is locked: no teacher PIN is set on this server, so it unlocks nothing."),
         icon=":material/lock:",
     )
     st.markdown(
-        f"""To set one:
+        _(
+            """To set one:
 - **On a laptop**: start the app with the PIN in the environment,
-  `{PIN_NAME}=4711 streamlit run app.py`, or put `{PIN_NAME} = "4711"` in `.streamlit/secrets.toml`.
-- **On Streamlit Community Cloud**: the app's **Settings → Secrets**, add the line `{PIN_NAME} = "4711"`.
+  `{name}=4711 streamlit run app.py`, or put `{name} = "4711"` in `.streamlit/secrets.toml`.
+- **On Streamlit Community Cloud**: the app's **Settings → Secrets**, add the line `{name} = "4711"`.
 
 Choose your own PIN (any text); students never need it."""
+        ).format(name=PIN_NAME)
     )
 
 
 def unlock_ui(pin: str) -> None:
     with st.form("teacher.unlock", clear_on_submit=True):  # a typed PIN does not stay on screen
-        typed = st.text_input("Teacher PIN", type="password")
+        typed = st.text_input(_("Teacher PIN"), type="password", key="teacher.pin")
         remember = st.checkbox(
-            f"Keep this browser unlocked for {UNLOCK_HOURS} hours",
+            ngettext(
+                "Keep this browser unlocked for {hours} hour",
+                "Keep this browser unlocked for {hours} hours",
+                UNLOCK_HOURS,
+            ).format(hours=UNLOCK_HOURS),
             value=True,
-            help="A reload or a new tab of this browser stays unlocked until then, or until you press "
-            "Lock. Leave it off on a computer that others use after you.",
+            key="teacher.remember",
+            help=_(
+                "A reload or a new tab of this browser stays unlocked until then, or until you press "
+                "Lock. Leave it off on a computer that others use after you."
+            ),
         )
-        if st.form_submit_button("Unlock", icon=":material/lock_open:"):
+        if st.form_submit_button(_("Unlock"), key="teacher.unlock_button", icon=":material/lock_open:"):
             if not typed.strip():
-                st.error("Type the PIN first.")  # not counted as a wrong PIN
+                st.error(_("Type the PIN first."))  # not counted as a wrong PIN
                 return
             check = unlock(typed, pin, remember)
             if check.verdict == Verdict.RIGHT:
@@ -73,18 +91,22 @@ def unlock_ui(pin: str) -> None:
 
 def lock_ui(until: float) -> None:
     """The sidebar's Lock, and how long this unlock lasts."""
-    if st.sidebar.button("Lock the teacher's page", icon=":material/lock:"):
+    if st.sidebar.button(_("Lock the teacher's page"), key="teacher.lock", icon=":material/lock:"):
         lock()
         st.rerun()
     minutes = max(0, int(until - time.time()) // 60)
-    left = f"{minutes // 60} h {minutes % 60} min"
+    left = _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
     if remembered():
         st.sidebar.markdown(
-            f"This browser stays unlocked for {left} more, across reloads, or until you lock it."
+            _("This browser stays unlocked for {left} more, across reloads, or until you lock it.").format(
+                left=left
+            )
         )
     else:
         st.sidebar.markdown(
-            f"This tab stays unlocked for {left} more, or until you lock it; a reload asks for the PIN again."
+            _(
+                "This tab stays unlocked for {left} more, or until you lock it; a reload asks for the PIN again."
+            ).format(left=left)
         )
 
 
@@ -101,30 +123,35 @@ def board_link(code: str, projector: bool = False) -> str:
 def classes_ui(store) -> ClassInfo | None:
     """Open a class; pick the one to manage. Returns the picked class."""
     with st.form("teacher.open", border=True):
-        name = st.text_input("New class name", placeholder="Year 12 · Tuesday", max_chars=60)
-        if st.form_submit_button("Open a class", icon=":material/add:"):
+        name = st.text_input(
+            _("New class name"), key="teacher.class_name", placeholder=_("Year 12 · Tuesday"), max_chars=60
+        )
+        if st.form_submit_button(_("Open a class"), key="teacher.open_button", icon=":material/add:"):
             try:
                 info = store.open_class(name)
                 st.session_state[CLASS] = info.code
-                st.session_state[MESSAGE] = f"Opened **{md_text(info.name)}**: its code is **{info.code}**."
+                st.session_state[MESSAGE] = _("Opened **{name}**: its code is **{code}**.").format(
+                    name=md_text(info.name), code=info.code
+                )
             except BoardError as error:
                 st.error(str(error))
     if message := st.session_state.pop(MESSAGE, None):
         st.success(message, icon=":material/check:")
     classes = store.classes()
     if not classes:
-        st.info("No class yet: open one, then show its code to the room.")
+        st.info(_("No class yet: open one, then show its code to the room."))
         return None
     codes = [c.code for c in classes]
     if st.session_state.get(CLASS) not in codes:
         st.session_state[CLASS] = codes[0]
     by_code = {c.code: c for c in classes}
-    code = st.selectbox(
-        "Class",
-        codes,
-        key=CLASS,
-        format_func=lambda c: f"{by_code[c].name} · {c}" + ("" if by_code[c].open else " (closed)"),
-    )
+    # Labels made in this run: a format_func that translates would answer in English where it is
+    # called outside the run (AppTest finds the chosen option so).
+    shown = {
+        c: (_("{name} · {code}") if one.open else _("{name} · {code} (closed)")).format(name=one.name, code=c)
+        for c, one in by_code.items()
+    }
+    code = st.selectbox(_("Class"), codes, key=CLASS, format_func=shown.__getitem__)
     return by_code[code]
 
 
@@ -135,16 +162,21 @@ def class_ui(store, info: ClassInfo) -> None:
         unsafe_allow_html=True,  # the code is ours: six characters of CODE_ALPHABET
     )
     links.markdown(
-        f"Students open **Class board** and type the code, or open this link:  \n`{board_link(info.code)}`  \n"
-        f"For the projector: [the board alone]({board_link(info.code, projector=True)})."
+        _(
+            "Students open **Class board** and type the code, or open this link:  \n`{link}`  \n"
+            "For the projector: [the board alone]({projector_link})."
+        ).format(link=board_link(info.code), projector_link=board_link(info.code, projector=True))
     )
     if info.open:
         if st.button(
-            "Close the class", icon=":material/lock:", help="No new members or runs; the board stays."
+            _("Close the class"),
+            key="teacher.close",
+            icon=":material/lock:",
+            help=_("No new members or runs; the board stays."),
         ):
             store.close_class(info.code)
             st.rerun()
-    elif st.button("Reopen the class", icon=":material/lock_open:"):
+    elif st.button(_("Reopen the class"), key="teacher.reopen", icon=":material/lock_open:"):
         store.reopen_class(info.code)
         st.rerun()
 
@@ -152,32 +184,55 @@ def class_ui(store, info: ClassInfo) -> None:
 def entries_ui(store, info: ClassInfo) -> None:
     entries = store.entries(info.code)
     st.subheader(
-        f"The board of {md_text(info.name)}: {len(entries)} {'entry' if len(entries) == 1 else 'entries'}"
+        ngettext("The board of {name}: {n} entry", "The board of {name}: {n} entries", len(entries)).format(
+            name=md_text(info.name), n=len(entries)
+        )
     )
     if not entries:
         return
     by_id = {e.id: e for e in entries}
     pick, remove = st.columns([4, 1], vertical_alignment="bottom")
     chosen = pick.selectbox(
-        "Entry",
+        _("Entry"),
         list(by_id),
-        format_func=lambda i: (
-            f"#{i} {by_id[i].nickname} · {by_id[i].setup} · "
-            f"{'shared' if by_id[i].shared else 'unshared'} · {100 * by_id[i].test_accuracy:.2f}%"
-        ),
+        format_func={  # made in this run, as the Class box's
+            e.id: f"#{e.id} {e.nickname} · {setup_shown(e.setup)} · {sharing_word(e.shared)} · "
+            f"{100 * e.test_accuracy:.2f}%"
+            for e in entries
+        }.__getitem__,
         key="teacher.entry",
     )
     if remove.button(
-        "Remove", icon=":material/delete:", help="Hide this entry; its run cannot be posted again."
+        _("Remove"),
+        key="teacher.remove",
+        icon=":material/delete:",
+        help=_("Hide this entry; its run cannot be posted again."),
     ):
         store.remove(info.code, chosen)
         st.rerun()
-    sure = st.checkbox("Yes, clear the whole board of this class", key="teacher.clear_sure")
-    if st.button("Clear the board", icon=":material/delete_sweep:", disabled=not sure):
-        count = store.clear(info.code)
-        st.session_state["teacher.clear_sure"] = False
-        st.session_state[MESSAGE] = f"Cleared {count} entries."
-        st.rerun()
+    sure = st.checkbox(_("Yes, clear the whole board of this class"), key="teacher.clear_sure")
+    st.button(
+        _("Clear the board"),
+        key="teacher.clear",
+        icon=":material/delete_sweep:",
+        disabled=not sure,
+        on_click=clear_board,  # before the run: the box above can still be unticked
+        args=(store, info.code),
+    )
+    if failed := st.session_state.pop(CLEAR_FAILED, None):
+        st.error(failed, icon=":material/cloud_off:")
+
+
+def clear_board(store, code: str) -> None:
+    """The Clear button's callback. Unticking the box after it was drawn in this run raised
+    StreamlitWidgetAlreadyInstantiatedError: a callback runs before the page is drawn."""
+    try:
+        count = store.clear(code)
+    except BoardError as error:  # said under the button, in this run
+        st.session_state[CLEAR_FAILED] = str(error)
+        return
+    st.session_state["teacher.clear_sure"] = False
+    st.session_state[MESSAGE] = ngettext("Cleared {n} entry.", "Cleared {n} entries.", count).format(n=count)
 
 
 def server_ui(store, pin: str) -> None:
@@ -195,30 +250,44 @@ def server_ui(store, pin: str) -> None:
     stopping = sum(job.stopping for job in running)
     if stopping:
         st.subheader(
-            f"Trainings: {len(running) - stopping} running and {stopping} stopping of {pool.size}, "
-            f"{len(queued)} waiting"
+            _("Trainings: {running} running and {stopping} stopping of {size}, {waiting} waiting").format(
+                running=len(running) - stopping, stopping=stopping, size=pool.size, waiting=len(queued)
+            )
         )
     else:
-        st.subheader(f"Trainings: {len(running)} running of {pool.size}, {len(queued)} waiting")
-    for place, job in [("stopping" if j.stopping else "running", j) for j in running] + [
-        (f"{k}. in line", j) for k, j in enumerate(queued, 1)
-    ]:
-        who = names.get(job.owner) or (f"student {job.owner[:6]}" if job.owner else "the server")
-        since = now - (job.started_at if place in ("running", "stopping") else job.queued_at)
-        progress = ""
-        if job.kind == "training" and place in ("running", "stopping"):
+        st.subheader(
+            _("Trainings: {running} running of {size}, {waiting} waiting").format(
+                running=len(running), size=pool.size, waiting=len(queued)
+            )
+        )
+    # (the job, its place: 0 running, -1 stopping, k the k-th in line)
+    for place, job in [(-1 if j.stopping else 0, j) for j in running] + list(enumerate(queued, 1)):
+        if job.owner:
+            who = md_text(names.get(job.owner) or _("student {id}").format(id=job.owner[:6]))
+        else:
+            who = _("the server")
+        since = now - (job.queued_at if place > 0 else job.started_at)
+        words = [
+            {-1: _("stopping"), 0: _("running")}.get(place) or _("{k}. in line").format(k=place),
+            _("training") if job.kind == "training" else job.name,  # a task: its name in the code
+            who,
+            _("{seconds:.0f} s").format(seconds=since),
+        ]
+        if job.kind == "training" and place <= 0:
             snapshot = job.snapshot()
-            progress = (
-                f" · epoch {snapshot.current_epoch} of {snapshot.epochs}, {100 * snapshot.progress:.0f}%"
+            words.append(
+                _("epoch {epoch} of {epochs}, {percent:.0f}%").format(
+                    epoch=snapshot.current_epoch, epochs=snapshot.epochs, percent=100 * snapshot.progress
+                )
             )
         line, button = st.columns([5, 1], vertical_alignment="center")
-        line.markdown(f"**{place}** · {job.name} · {md_text(who)} · {since:.0f} s{progress}")
+        line.markdown("**{}** · {}".format(words[0], " · ".join(words[1:])))
         if button.button(
-            "Stop",
+            _("Stop"),
             key=f"teacher.stop.{job.id}",
             icon=":material/stop:",
             disabled=job.stopping,  # asked already: it ends its batch and its test evaluation first
-            help="Stopping: it ends its current batch and its test evaluation first."
+            help=_("Stopping: it ends its current batch and its test evaluation first.")
             if job.stopping
             else None,
         ):
@@ -231,34 +300,42 @@ def server_ui(store, pin: str) -> None:
     cpu = psutil.cpu_percent(interval=0.2)
     a, b, c = st.columns(3)
     a.metric(
-        "Memory: web server + workers",
+        _("Memory: web server + workers"),
         f"{server_mb + workers_mb:,.0f} MB",
-        help="Proportional set size (PSS).",
+        help=_("Proportional set size (PSS)."),
     )
     limits, plan = container_limits(), container_plan()
-    if limits.memory_source == "the machine":
+    if limits.memory_source == MACHINE:
         b.metric(
-            "Machine memory in use", f"{machine.percent:.0f}%", help=f"of {machine.total / 2**30:.1f} GiB"
+            _("Machine memory in use"),
+            f"{machine.percent:.0f}%",
+            help=_("of {total:.1f} GiB").format(total=machine.total / 2**30),
         )
     else:  # in a container: its own limit and its own count of what it uses
         used = read_limits().used_bytes  # now, not at start
         b.metric(
-            "Container memory in use",
-            "—" if used is None else f"{used / 2**20:,.0f} of {limits.memory_mb:,.0f} MB",
-            help=f"The limit, from {limits.memory_source}.",
+            _("Container memory in use"),
+            "—"
+            if used is None
+            else _("{used:,.0f} of {limit:,.0f} MB").format(used=used / 2**20, limit=limits.memory_mb),
+            help=_("The limit, from {source}.").format(source=source_words(limits.memory_source)),
         )
-    c.metric("CPU (all cores)", f"{cpu:.0f}%", help=f"{limits.cpus:.3g} cores, from {limits.cpu_source}")
-    st.caption(
-        f"Model processes: **{pool.size}**. {plan.reason}"
-        + (
-            " Set by SIAMESE_LAB_MAX_TRAININGS."
-            if text_setting("SIAMESE_LAB_MAX_TRAININGS") is not None
-            else " Set SIAMESE_LAB_MAX_TRAININGS to choose another number."
-        )
+    c.metric(
+        _("CPU (all cores)"),
+        f"{cpu:.0f}%",
+        help=_("{cores:.3g} cores, from {source}").format(
+            cores=limits.cpus, source=source_words(limits.cpu_source)
+        ),
     )
+    setting = (
+        _("Set by SIAMESE_LAB_MAX_TRAININGS.")
+        if text_setting("SIAMESE_LAB_MAX_TRAININGS") is not None
+        else _("Set SIAMESE_LAB_MAX_TRAININGS to choose another number.")
+    )
+    st.caption(" ".join([_("Model processes: **{n}**.").format(n=pool.size), plan.reason, setting]))
 
 
-st.title("Teacher")
+st.title(_("Teacher"))
 write_cookie()  # after Unlock or Lock: this browser's cookie, written (or removed) once
 pin = teacher_pin()
 if pin is None:

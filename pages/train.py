@@ -20,7 +20,8 @@ from siamese_core.config import (
     SOURCE_RESULT,
     SiameseConfig,
 )
-from siamese_core.jobs import Status
+from siamese_core.i18n import N_, _, ngettext
+from siamese_core.jobs import Status, job_text
 from siamese_ui.announce import announce
 from siamese_ui.charts import chart
 from siamese_ui.live_panel import (
@@ -49,15 +50,16 @@ from siamese_ui.train_form import (
     PRESET,
     SEED,
     load_preset,
+    option_labels,
     seed_note,
     seed_widget,
     settings_differ,
     student_seed,
 )
 from siamese_ui.training_view import (
-    ACCURACY_NOTE,
-    EPOCH_HEADER,
+    accuracy_note,
     curves,
+    epoch_header,
     epoch_rows,
     long_run_note,
     number,
@@ -78,33 +80,58 @@ LIVE_EPOCH_ROWS = 5
 # One row per configuration field: (field, widget, options or None, help). The widgets' defaults
 # are the chosen preset's values, so the link holds the preset plus what differs from it, and
 # reading the link back starts from the same preset: it always reopens the same experiment.
-HELP = {  # one line each: what the control does to the loss or to the pairs
-    "dataset": "where the pairs' digits come from: full MNIST when it can be had, else the 5,000 embedded digits",
-    "branch": "the feature extractor both digits of a pair go through; a bigger one can lower the loss further",
-    "head": "distance: the contrastive loss on the distance of the two embeddings; matchnet: cross-entropy "
-    "on a small network's p(same)",
-    "distance": "what the loss measures between the two embeddings: Euclidean (0 … ∞) or cosine (0 … 2)",
-    "shared": "on: both digits of a pair go through the same weights; off: each side has its own, so "
-    "d(A, B) ≠ d(B, A)",
-    "embedding_dim": "length of the vector each digit becomes: the space in which the loss pulls and pushes",
-    "margin": "different-digit pairs closer than this add (margin − d)² to the loss; beyond it they cost nothing",
-    "optimizer": "how each batch's gradient of the loss turns into a weight change",
-    "learning_rate": "how far one batch moves the weights down the loss; too large and the loss explodes",
-    "batch_size": "pairs averaged into each loss and gradient step",
-    "epochs": "how many times a set of pairs is trained on (fresh pairs each time with Resample pairs)",
-    "pairs_per_epoch": "pairs drawn per epoch, half same and half different digits; 0: two per training image",
-    "held_out_classes": "digits that never appear in a training pair: can the network still tell them apart?",
-    "seed": "same seed, same splits, same pairs and same starting weights: the same loss curve; each "
-    "student starts from their own",
-    "pair_protocol": "balanced: fresh random pairs, half same; keras-example: the example's alternating pairs",
-    "resample_pairs": "a fresh draw of pairs each epoch: the loss sees more combinations, overfits less",
-    "calibrate_threshold": "the verdict's distance threshold, picked on validation pairs after each epoch "
-    "instead of a fixed 0.5 (the loss does not change)",
-    "steps_per_execution": "batches per TensorFlow call: faster, but the loss is reported and Pause or Step "
-    "act every that many",
-    "val_size": "training images kept out of the pairs, to measure the validation loss and threshold; 0 "
-    "validates on test digits (fixed threshold only)",
-    "jit_compile": "compile the loss and its gradient with XLA (a slower start, not faster here)",
+HELP = {  # one line each: what the control does to the loss or to the pairs (shown through _())
+    "dataset": N_(
+        "where the pairs' digits come from: full MNIST when it can be had, else the 5,000 embedded digits"
+    ),
+    "branch": N_(
+        "the feature extractor both digits of a pair go through; a bigger one can lower the loss further"
+    ),
+    "head": N_(
+        "distance: the contrastive loss on the distance of the two embeddings; matchnet: cross-entropy "
+        "on a small network's p(same)"
+    ),
+    "distance": N_("what the loss measures between the two embeddings: Euclidean (0 … ∞) or cosine (0 … 2)"),
+    "shared": N_(
+        "on: both digits of a pair go through the same weights; off: each side has its own, so "
+        "d(A, B) ≠ d(B, A)"
+    ),
+    "embedding_dim": N_(
+        "length of the vector each digit becomes: the space in which the loss pulls and pushes"
+    ),
+    "margin": N_(
+        "different-digit pairs closer than this add (margin − d)² to the loss; beyond it they cost nothing"
+    ),
+    "optimizer": N_("how each batch's gradient of the loss turns into a weight change"),
+    "learning_rate": N_("how far one batch moves the weights down the loss; too large and the loss explodes"),
+    "batch_size": N_("pairs averaged into each loss and gradient step"),
+    "epochs": N_("how many times a set of pairs is trained on (fresh pairs each time with Resample pairs)"),
+    "pairs_per_epoch": N_(
+        "pairs drawn per epoch, half same and half different digits; 0: two per training image"
+    ),
+    "held_out_classes": N_(
+        "digits that never appear in a training pair: can the network still tell them apart?"
+    ),
+    "seed": N_(
+        "same seed, same splits, same pairs and same starting weights: the same loss curve; each "
+        "student starts from their own"
+    ),
+    "pair_protocol": N_(
+        "balanced: fresh random pairs, half same; keras-example: the example's alternating pairs"
+    ),
+    "resample_pairs": N_("a fresh draw of pairs each epoch: the loss sees more combinations, overfits less"),
+    "calibrate_threshold": N_(
+        "the verdict's distance threshold, picked on validation pairs after each epoch "
+        "instead of a fixed 0.5 (the loss does not change)"
+    ),
+    "steps_per_execution": N_(
+        "batches per TensorFlow call: faster, but the loss is reported and Pause or Step act every that many"
+    ),
+    "val_size": N_(
+        "training images kept out of the pairs, to measure the validation loss and threshold; 0 "
+        "validates on test digits (fixed threshold only)"
+    ),
+    "jit_compile": N_("compile the loss and its gradient with XLA (a slower start, not faster here)"),
 }
 # The form's columns, top to bottom: data, the network, the loss and optimiser, the budget.
 MAIN_COLUMNS = [
@@ -130,12 +157,14 @@ def _on_preset_change() -> None:
 def field_widget(field: str, options, preset: SiameseConfig):
     """One configuration field as a widget bound to the link, defaulting to the preset (the seed:
     the student's own, see siamese_ui/train_form.py)."""
-    default, label, key = getattr(preset, field), LABELS[field], FORM + field
+    default, label, key = getattr(preset, field), _(LABELS[field]), FORM + field
     if key == SEED:
-        return seed_widget(label, HELP[field], student_seed(student_id()))
-    common = dict(key=key, help=HELP[field], bind="query-params")
-    if options is not None:
-        return st.selectbox(label, options, index=list(options).index(default), **common)
+        return seed_widget(label, _(HELP[field]), student_seed(student_id()))
+    common = dict(key=key, help=_(HELP[field]), bind="query-params")
+    if options is not None:  # the values stay (the link's words); the reader reads option_label
+        return st.selectbox(
+            label, options, index=list(options).index(default), format_func=option_labels(), **common
+        )
     if field == "held_out_classes":
         return st.multiselect(
             label, list(range(10)), default=list(default), max_selections=MAX_HELD_OUT, **common
@@ -158,16 +187,18 @@ def _number(value, fallback: float = 1.0) -> float:
 
 def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
     """The form; returns (config, "") or (None, the reasons it cannot be trained)."""
-    with st.expander("Configuration", expanded=expanded):
+    with st.expander(_("Configuration"), expanded=expanded):
         name = st.selectbox(
-            "Preset",
+            _("Preset"),
             list(PRESETS),
             index=list(PRESETS).index(DEFAULT_PRESET),
             key=PRESET,
             on_change=_on_preset_change,
             bind="query-params",
-            help="Fills the form with a tested setup (its pairs, loss and budget); change anything afterwards. "
-            "The address bar keeps it all.",
+            help=_(
+                "Fills the form with a tested setup (its pairs, loss and budget); change anything afterwards. "
+                "The address bar keeps it all."
+            ),
         )
         preset = PRESETS[name]
         values = {}
@@ -177,9 +208,9 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
                 for field, options in fields:
                     values[field] = field_widget(field, options, preset)
         st.markdown(seed_note(values["seed"], student_seed(student_id())))
-        with st.expander("What the margin does: the contrastive loss", icon=":material/functions:"):
+        with st.expander(_("What the margin does: the contrastive loss"), icon=":material/functions:"):
             loss_panel(_number(values["margin"]), values["distance"], values["head"], key="train.loss_plot")
-        with st.expander("Advanced", expanded=False):
+        with st.expander(_("Advanced"), expanded=False):
             for column, fields in zip(st.columns(3), ADVANCED_COLUMNS, strict=True):
                 with column:
                     for field, options in fields:
@@ -211,7 +242,7 @@ def plotly_figure(series: list[Series], title: str) -> go.Figure:
         height=340,
         margin=dict(t=30, b=10),
         title=title,
-        xaxis_title="batch",
+        xaxis_title=_("batch"),
         legend=dict(orientation="h", y=-0.3),
         uirevision="keep",
     )
@@ -223,22 +254,26 @@ def source_comparison(snapshot, config: SiameseConfig) -> None:
     result = snapshot.result
     if result is None or config.pair_protocol != "keras-example":
         return
-    when = f"{result.epochs} epoch{'s' if result.epochs != 1 else ''}"
+    source = _(
+        "**The source example** (Keras's `mnist_siamese.py`, the lesson's seed) says: *\"{quote}\"* "
+        "Its log's epoch {epochs}: `{log}`."
+    ).format(quote=_(SOURCE_RESULT["quote"]), epochs=SOURCE_RESULT["epochs"], log=SOURCE_RESULT["last_log"])
+    accuracy = 100 * result.test_pair_accuracy
+    epochs = ngettext("{n} epoch", "{n} epochs", result.epochs).format(n=result.epochs)
     if snapshot.status == Status.STOPPED:  # its last epoch may hold a few batches only
-        when = f"{snapshot.step:,} of {snapshot.total_steps:,} batches"
-        setup = " (stopped early, so not the example's whole run)."
+        yours = _(
+            "**Yours:** {accuracy:.2f}% after {step:,} of {total:,} batches (stopped early, so not the "
+            "example's whole run)."
+        ).format(accuracy=accuracy, step=snapshot.step, total=snapshot.total_steps)
     elif config == PRESETS["keras-example"].replace(dataset=config.dataset, seed=config.seed):
-        setup = " (the example's own setup)."
+        yours = _("**Yours:** {accuracy:.2f}% after {epochs} (the example's own setup).").format(
+            accuracy=accuracy, epochs=epochs
+        )
     else:
-        setup = ", with settings that differ from the example's."
-    st.info(
-        f"**The source example** (Keras's `mnist_siamese.py`, the lesson's seed) says: "
-        f'*"{SOURCE_RESULT["quote"]}"* Its log\'s epoch {SOURCE_RESULT["epochs"]}: '
-        f"`{SOURCE_RESULT['last_log']}`. **Yours:** {100 * result.test_pair_accuracy:.2f}% after "
-        + when
-        + setup,
-        icon=":material/menu_book:",
-    )
+        yours = _(
+            "**Yours:** {accuracy:.2f}% after {epochs}, with settings that differ from the example's."
+        ).format(accuracy=accuracy, epochs=epochs)
+    st.info(f"{source} {yours}", icon=":material/menu_book:")
 
 
 def status_panel(snapshot, left: bool = False) -> None:
@@ -246,14 +281,14 @@ def status_panel(snapshot, left: bool = False) -> None:
     ``left``: the run ended in line, without a worker."""
     last_epoch = snapshot.epoch_history[-1] if snapshot.epoch_history else None
     figures = [
-        ("Training loss", number(snapshot.batches[-1].loss if snapshot.batches else None)),
-        ("Validation loss", number(last_epoch.val_loss if last_epoch else None)),
-        ("Validation pair accuracy", percent(last_epoch.val_pair_accuracy if last_epoch else None)),
+        (_("Training loss"), number(snapshot.batches[-1].loss if snapshot.batches else None)),
+        (_("Validation loss"), number(last_epoch.val_loss if last_epoch else None)),
+        (_("Validation pair accuracy"), percent(last_epoch.val_pair_accuracy if last_epoch else None)),
         (
-            "Threshold (calibrated)" if snapshot.calibrated else "Threshold (fixed)",
+            _("Threshold (calibrated)") if snapshot.calibrated else _("Threshold (fixed)"),
             "—" if snapshot.threshold is None else f"{snapshot.threshold:.3f}",
         ),
-        ("Device", snapshot.device or "…"),
+        (_("Device"), job_text(snapshot.device) or "…"),
     ]
     parts = [
         progress_html(
@@ -263,31 +298,34 @@ def status_panel(snapshot, left: bool = False) -> None:
     if not trained_nothing(snapshot):  # a run over before its first batch has no figure to show
         parts.append(metrics_html(figures))
     live = snapshot.status in (Status.STARTING, Status.RUNNING)
+    titles, batch = (_("loss"), _("pair accuracy")), _("batch")
     if live:  # the whole live view is one element: what the browser redraws each second
         if snapshot.batches:
             parts.append(
                 charts_html(
                     [
-                        svg_chart(series, title, "batch")
-                        for series, title in zip(curves(snapshot), ("loss", "pair accuracy"), strict=True)
+                        svg_chart(series, title, batch)
+                        for series, title in zip(curves(snapshot), titles, strict=True)
                     ]
                 )
             )
         if snapshot.epoch_history:
             shown = snapshot.epoch_history[-LIVE_EPOCH_ROWS:]
             note = (
-                f"The last {len(shown)} of {len(snapshot.epoch_history)} epochs; all of them when the run "
-                "is paused or over."
+                _("The last {shown} of {epochs} epochs; all of them when the run is paused or over.").format(
+                    shown=len(shown), epochs=len(snapshot.epoch_history)
+                )
                 if len(snapshot.epoch_history) > len(shown)
                 else ""
             )
-            parts.append(table_html(EPOCH_HEADER, epoch_rows(shown), note))
+            parts.append(table_html(epoch_header(), epoch_rows(shown), note))
     st.markdown(panel_html(*parts), unsafe_allow_html=True)
     result = snapshot.result
     announce(
         "train.status",
-        f"Training finished: test pair accuracy {100 * result.test_pair_accuracy:.2f}% at threshold "
-        f"{result.threshold:.3f}."
+        _("Training finished: test pair accuracy {accuracy:.2f}% at threshold {threshold:.3f}.").format(
+            accuracy=100 * result.test_pair_accuracy, threshold=result.threshold
+        )
         if result is not None and snapshot.status == Status.FINISHED
         else status_line(snapshot),
         kind=f"{snapshot.status}{result is not None}",
@@ -295,7 +333,7 @@ def status_panel(snapshot, left: bool = False) -> None:
     if note := long_run_note(snapshot):
         st.warning(note, icon=":material/schedule:")
     if snapshot.status == Status.FAILED:
-        st.error(f"Training stopped: {snapshot.reason}")
+        st.error(_("Training stopped: {reason}").format(reason=job_text(snapshot.reason)))
     elif snapshot.status == Status.STOPPED:
         st.warning(stopped_note(snapshot, left), icon=":material/stop_circle:")
     if not live:
@@ -303,39 +341,44 @@ def status_panel(snapshot, left: bool = False) -> None:
             for column, series, title, key in zip(
                 st.columns(2),
                 curves(snapshot),
-                ("loss", "pair accuracy"),
+                titles,
                 ("train.loss", "train.acc"),
                 strict=True,
             ):
-                chart(plotly_figure(series, title), series_summary(series, "batch"), key=key, where=column)
+                chart(plotly_figure(series, title), series_summary(series, batch), key=key, where=column)
         if snapshot.epoch_history:
             st.dataframe(
-                [dict(zip(EPOCH_HEADER, row, strict=True)) for row in epoch_rows(snapshot.epoch_history)],
+                [dict(zip(epoch_header(), row, strict=True)) for row in epoch_rows(snapshot.epoch_history)],
                 width="stretch",
                 hide_index=True,
             )
     if snapshot.batches:
-        st.caption(
-            ACCURACY_NOTE.format(
-                at="the threshold calibrated on validation pairs"
-                if snapshot.calibrated
-                else "the same fixed 0.5"
-            )
-        )
+        st.caption(accuracy_note(snapshot.calibrated))
     if result := snapshot.result:
-        one_shot = result.one_shot_accuracy_held_out
-        st.success(
-            f"Test pair accuracy **{100 * result.test_pair_accuracy:.2f}%** at threshold {result.threshold:.3f} "
-            f"on {result.test_pairs:,} test pairs · ROC AUC {result.auc:.4f} · precision@1 "
-            f"{result.precision_at_1:.3f} · MAP@R "
-            + ("undefined" if result.map_at_r is None else f"{result.map_at_r:.3f}")
-            + (
-                f" · {result.one_shot_way}-way one-shot on held-out digits {100 * one_shot:.1f}%"
-                if one_shot is not None
-                else ""
+        st.success(result_line(result))
+
+
+def result_line(result) -> str:
+    """The test report in one line of figures, each with its name."""
+    one_shot = result.one_shot_accuracy_held_out
+    figures = [
+        _(
+            "Test pair accuracy **{accuracy:.2f}%** at threshold {threshold:.3f} on {pairs:,} test pairs"
+        ).format(
+            accuracy=100 * result.test_pair_accuracy, threshold=result.threshold, pairs=result.test_pairs
+        ),
+        f"ROC AUC {result.auc:.4f}",
+        f"precision@1 {result.precision_at_1:.3f}",
+        _("MAP@R undefined") if result.map_at_r is None else f"MAP@R {result.map_at_r:.3f}",
+    ]
+    if one_shot is not None:
+        figures.append(
+            _("{way}-way one-shot on held-out digits {accuracy:.1f}%").format(
+                way=result.one_shot_way, accuracy=100 * one_shot
             )
-            + f" · {result.train_seconds:.1f} s of training."
         )
+    figures.append(_("{seconds:.1f} s of training.").format(seconds=result.train_seconds))
+    return " · ".join(figures)
 
 
 def training_panel(polling: bool, config: SiameseConfig | None) -> None:
@@ -362,17 +405,21 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
         st.warning(container_plan().reason, icon=":material/memory:")
     else:
         st.caption(
-            f"On this server: **{pool.running} of {pool.size}** trainings running, **{pool.queued}** waiting "
-            "in line (everyone's trainings count; the line moves by itself)."
+            _(
+                "On this server: **{running} of {size}** trainings running, **{queued}** waiting "
+                "in line (everyone's trainings count; the line moves by itself)."
+            ).format(running=pool.running, size=pool.size, queued=pool.queued)
         )
     if snapshot is not None and status.active and job.stopping:
         st.info(
-            "**Stopping:** the current batch ends, then the model is tested on the test pairs; its result "
-            "appears here in a few seconds.",
+            _(
+                "**Stopping:** the current batch ends, then the model is tested on the test pairs; its result "
+                "appears here in a few seconds."
+            ),
             icon=":material/stop_circle:",
         )
     if snapshot is None:
-        st.info("Pick a preset or set the form, then press **Start**. Curves appear here as it trains.")
+        st.info(_("Pick a preset or set the form, then press **Start**. Curves appear here as it trains."))
     else:
         if status == Status.QUEUED and (place := worker_pool().place(job)) is not None:
             st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")
@@ -391,25 +438,27 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
 def find_my_run() -> None:
     """A reload or a second tab of the same browser finds this student's run."""
     if find_my_training():
-        st.toast("Found your training again.", icon=":material/link:")
+        st.toast(_("Found your training again."), icon=":material/link:")
 
 
 # ---- the page ------------------------------------------------------------------------------------
-st.title("Train")
+st.title(_("Train"))
 find_my_run()
 job = st.session_state.get(TRAIN_JOB)
 status = job.snapshot().status if job is not None else Status.IDLE
 config, problem = configuration_form(expanded=not status.active)
 if problem:
-    st.error(f"This configuration cannot be trained: {problem}", icon=":material/error:")
+    st.error(
+        _("This configuration cannot be trained: {problem}").format(problem=problem), icon=":material/error:"
+    )
 if config is not None and config.dataset == "auto":
     st.caption(resolved_dataset_name()[1])
-st.caption(f"Device: **{device()}** · Share this setup: the address bar holds it.")
+st.caption(_("Device: **{device}** · Share this setup: the address bar holds it.").format(device=device()))
 polling = status.active
 st.fragment(training_panel, run_every=REFRESH_SECONDS if polling else None)(polling, config)
 if status == Status.FINISHED:
     st.page_link(
         "pages/board.py",
-        label="Post this run to your class's board (its numbers come from the run itself)",
+        label=_("Post this run to your class's board (its numbers come from the run itself)"),
         icon=":material/leaderboard:",
     )

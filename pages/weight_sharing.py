@@ -7,15 +7,18 @@ import plotly.express as px
 import streamlit as st
 
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
+from siamese_core.i18n import N_, _
 from siamese_core.lessons.n_inputs import LARGEST_N, MULTI_INPUT_CODE, Build
 from siamese_core.lessons.n_inputs import counts as n_input_counts
-from siamese_core.results import LabNumbers
+from siamese_core.network.inspect import graph_dot, graph_in_words
+from siamese_core.results import Component, LabNumbers
 from siamese_ui.charts import chart
-from siamese_ui.formatting import column_config
+from siamese_ui.formatting import column_config, listed
+from siamese_ui.navigation import BY_KEY
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.race_view import race_ui
-from siamese_ui.shared import DEFAULT_LAB, lab_numbers
+from siamese_ui.shared import DEFAULT_LAB, lab_graph, lab_numbers
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
@@ -29,6 +32,12 @@ DEFAULT_DIM = {
 }  # each branch's size in its preset
 DIMS = [2, 8, 16, 32, 64, 128, 256, 512]
 DEFAULT_N_INPUTS = 6  # the N-input post's six images
+# The three builds of the N-input network, as the chart's legend names them (shown through _()).
+BUILD_NAMES = {
+    Build.REUSED: N_("layers instantiated once"),
+    Build.WRAPPED: N_("builder wrapped in one keras.Model"),
+    Build.REBUILT: N_("builder called per input"),
+}
 
 
 def _reset_dim() -> None:
@@ -38,110 +47,132 @@ def _reset_dim() -> None:
 def choice_ui() -> SiameseConfig:
     """Sharing, branch, head and embedding size, bound to the link."""
     c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1])
-    shared = c1.toggle("Share weights between the branches", value=True, key=SHARED, bind="query-params")
+    shared = c1.toggle(_("Share weights between the branches"), value=True, key=SHARED, bind="query-params")
     branch = c2.selectbox(
-        "Branch (feature extractor)", BRANCHES, key=BRANCH, bind="query-params", on_change=_reset_dim
+        _("Branch (feature extractor)"), BRANCHES, key=BRANCH, bind="query-params", on_change=_reset_dim
     )
     head = c3.selectbox(
-        "Head",
+        _("Head"),
         HEADS,
         key=HEAD,
         bind="query-params",
-        help="distance: Euclidean distance + contrastive loss (the Keras example). "
-        "matchnet: concatenate + 3 dense layers + softmax (MatchNet).",
+        help=_(
+            "distance: Euclidean distance + contrastive loss (the Keras example). "
+            "matchnet: concatenate + 3 dense layers + softmax (MatchNet)."
+        ),
     )
-    dim = c4.select_slider("Embedding size", DIMS, value=DEFAULT_DIM[branch], key=DIM, bind="query-params")
+    dim = c4.select_slider(_("Embedding size"), DIMS, value=DEFAULT_DIM[branch], key=DIM, bind="query-params")
     return SiameseConfig(branch=branch, head=head, shared=shared, embedding_dim=dim)
 
 
 def parameter_figures(numbers: LabNumbers, other: LabNumbers, shared: bool) -> None:
     now, alt = numbers.breakdown, other.breakdown
     m1, m2, m3, m4 = st.columns(4)
+    difference = now.total - alt.total
     m1.metric(
-        "Total parameters",
+        _("Total parameters"),
         f"{now.total:,}",
-        delta=f"{now.total - alt.total:+,} vs {'unshared' if shared else 'shared'}",
+        # the number first: Streamlit reads the delta's direction from its leading sign
+        delta=(_("{difference:+,} vs unshared") if shared else _("{difference:+,} vs shared")).format(
+            difference=difference
+        ),
         delta_color="inverse",
         delta_arrow="off",  # the sign says it: "↓ -133,504" said it twice
     )
-    m2.metric("Trainable", f"{now.trainable:,}")
-    m3.metric("Non-trainable", f"{now.non_trainable:,}")
-    m4.metric("One feature branch", f"{now.branch:,}")
+    m2.metric(_("Trainable"), f"{now.trainable:,}")
+    m3.metric(_("Non-trainable"), f"{now.non_trainable:,}")
+    m4.metric(_("One feature branch"), f"{now.branch:,}")
     unshared_total, shared_total = (alt.total, now.total) if shared else (now.total, alt.total)
     extra = unshared_total - shared_total
     st.markdown(
-        f"**Shared.** One branch object serves both inputs, so its {now.branch:,} parameters are stored once. "
-        f"Unsharing would add a second copy: **+{extra:,} parameters**."
+        _(
+            "**Shared.** One branch object serves both inputs, so its {branch:,} parameters are stored once. "
+            "Unsharing would add a second copy: **+{extra:,} parameters**."
+        ).format(branch=now.branch, extra=extra)
         if shared
-        else f"**Unshared.** The unshared model carries a second copy of the feature extractor: "
-        f"**+{extra:,} parameters** ({unshared_total:,} instead of {shared_total:,})."
+        else _(
+            "**Unshared.** The unshared model carries a second copy of the feature extractor: "
+            "**+{extra:,} parameters** ({unshared:,} instead of {shared:,})."
+        ).format(extra=extra, unshared=unshared_total, shared=shared_total)
     )
-    st.caption(f"Keras's own `model.count_params()` for this model: {numbers.count_params:,}.")
+    st.caption(
+        _("Keras's own `model.count_params()` for this model: {count:,}.").format(count=numbers.count_params)
+    )
 
 
-def breakdown_and_graph(numbers: LabNumbers) -> None:
+def component_name(c: Component) -> str:
+    """A component as the lab names it: a branch by its Keras name, everything else as the head."""
+    return _("head") if c.role == "head" else c.name
+
+
+def breakdown_and_graph(numbers: LabNumbers, config: SiameseConfig) -> None:
     left, right = st.columns([1, 1])
     components = numbers.breakdown.components
     with left:
-        st.subheader("Where the parameters live")
+        st.subheader(_("Where the parameters live"))
+        component, parameters, used_by = _("component"), _("parameters"), _("used by")
         frame = pd.DataFrame(
             [
                 {
-                    "component": c.name,
-                    "parameters": c.total,
-                    "used by": ", ".join(c.used_by) or "both embeddings",
+                    component: component_name(c),
+                    parameters: c.total,
+                    used_by: ", ".join(c.used_by) or _("both embeddings"),
                 }
                 for c in components
             ]
         )
         figure = px.bar(
             frame,
-            x="component",
-            y="parameters",
-            color="component",
-            text="parameters",
-            hover_data=["used by"],
+            x=component,
+            y=parameters,
+            color=component,
+            text=parameters,
+            hover_data=[used_by],
             color_discrete_sequence=px.colors.qualitative.Set2,
         )
         figure.update_traces(texttemplate="%{text:,}", textposition="outside")
-        figure.update_layout(showlegend=False, height=330, margin=dict(t=20, b=10), yaxis_title="parameters")
+        figure.update_layout(showlegend=False, height=330, margin=dict(t=20, b=10), yaxis_title=parameters)
         chart(
             figure,
-            "Parameters per component: "
-            + ", ".join(f"{c.name} {c.total:,}" for c in components)
-            + f"; {sum(c.total for c in components):,} in all.",
+            _("Parameters per component: {components}; {total:,} in all.").format(
+                components=listed(f"{component_name(c)} {c.total:,}" for c in components),
+                total=sum(c.total for c in components),
+            ),
             key="ws.chart",
             table_on_page=True,  # the components table beside it
         )
         table = pd.DataFrame(
             [
                 {
-                    "component": c.name,
-                    "total": c.total,
-                    "trainable": c.trainable,
-                    "non-trainable": c.non_trainable,
-                    "used by": ", ".join(c.used_by) or "—",
+                    component: component_name(c),
+                    _("total"): c.total,
+                    _("trainable"): c.trainable,
+                    _("non-trainable"): c.non_trainable,
+                    used_by: ", ".join(c.used_by) or "—",
                 }
                 for c in components
             ]
         )
         st.dataframe(table, hide_index=True, width="stretch", column_config=column_config(table))
     with right:
-        st.subheader("Architecture")
-        st.graphviz_chart(numbers.dot, width="stretch")
-        with st.expander("The graph in words"):
-            st.markdown(numbers.graph_text)
+        st.subheader(_("Architecture"))
+        graph = lab_graph(config)  # the words in the reader's language, written here (not cached)
+        st.graphviz_chart(graph_dot(graph), width="stretch")
+        with st.expander(_("The graph in words")):
+            st.markdown(graph_in_words(graph))
 
 
 def sharing_proof(numbers: LabNumbers) -> None:
-    st.subheader("Proof that sharing is real")
-    st.markdown("The same test digit goes through the branch of input A and the branch of input B:")
+    st.subheader(_("Proof that sharing is real"))
+    st.markdown(_("The same test digit goes through the branch of input A and the branch of input B:"))
     picture, table = st.columns([1, 4])
     picture.image(
         digit_image(numbers.digit),
-        caption="the digit",
+        caption=_("the digit"),
         width=112,
-        alt=f"Digit {numbers.digit_label} from the embedded 5,000 digits, the one sent through both branches.",
+        alt=_("Digit {digit} from the embedded 5,000 digits, the one sent through both branches.").format(
+            digit=numbers.digit_label
+        ),
     )
     emb_a, emb_b = numbers.emb_a, numbers.emb_b
     largest_difference = float(np.max(np.abs(emb_a - emb_b)))
@@ -149,101 +180,127 @@ def sharing_proof(numbers: LabNumbers) -> None:
     dims = np.sort(np.argsort(-(np.abs(emb_a) + np.abs(emb_b)))[:8])
     table.dataframe(
         pd.DataFrame(
-            {"dimension": dims, "via branch of input A": emb_a[dims], "via branch of input B": emb_b[dims]}
+            {
+                _("dimension"): dims,
+                _("via branch of input A"): emb_a[dims],
+                _("via branch of input B"): emb_b[dims],
+            }
         ),
         hide_index=True,
         width="stretch",
     )
     if largest_difference == 0.0:
         table.success(
-            f"Identical embeddings (largest difference {largest_difference:.1e}): both inputs use one "
-            "set of weights."
+            _(
+                "Identical embeddings (largest difference {difference:.1e}): both inputs use one set of weights."
+            ).format(difference=largest_difference)
         )
     else:
         table.warning(
-            f"Different embeddings (largest difference {largest_difference:.3f}): two independently "
-            "initialised branches."
+            _(
+                "Different embeddings (largest difference {difference:.3f}): two independently initialised "
+                "branches."
+            ).format(difference=largest_difference)
         )
 
 
 def multi_input_pitfall() -> None:
-    st.subheader("The pitfall: a layer-building function called once per input")
+    st.subheader(_("The pitfall: a layer-building function called once per input"))
     st.markdown(
-        "A CNN + LSTM over **N images**. Calling a function that *creates* layers once per input gives "
-        "every input its own copy of the whole stack. Two fixes share it: instantiate the layers once and "
-        "call them on each input, or call the building function **once**, inside one `keras.Model`, and call "
-        "that model on each input. The model runs either way: only the parameter count tells."
+        _(
+            "A CNN + LSTM over **N images**. Calling a function that *creates* layers once per input gives "
+            "every input its own copy of the whole stack. Two fixes share it: instantiate the layers once and "
+            "call them on each input, or call the building function **once**, inside one `keras.Model`, and "
+            "call that model on each input. The model runs either way: only the parameter count tells."
+        )
     )
-    n = st.slider("Number of inputs N", 2, LARGEST_N, DEFAULT_N_INPUTS, key=N_INPUTS, bind="query-params")
+    n = st.slider(_("Number of inputs N"), 2, LARGEST_N, DEFAULT_N_INPUTS, key=N_INPUTS, bind="query-params")
     counts = n_input_counts(n)  # measured on the built networks (siamese_core/lessons/n_inputs.py)
     q1, q2, q3, q4 = st.columns(4)
-    q1.metric("Layers instantiated once (right)", f"{counts.reused:,}")
-    q2.metric("Builder wrapped in one keras.Model (right)", f"{counts.wrapped:,}")
+    q1.metric(_("Layers instantiated once (right)"), f"{counts.reused:,}")
+    q2.metric(_("Builder wrapped in one keras.Model (right)"), f"{counts.wrapped:,}")
     q3.metric(
-        "Builder called per input (mistaken)",
+        _("Builder called per input (mistaken)"),
         f"{counts.rebuilt:,}",
         delta=f"+{counts.extra:,}",
         delta_color="inverse",
         delta_arrow="off",
     )
-    q4.metric("Ratio", f"{counts.rebuilt / counts.reused:.2f}×")  # the digits of the sentence below
-    same = counts.wrapped == counts.reused
-    st.markdown(
-        f"The two fixes build **{'the same number of' if same else 'different numbers of'} parameters** "
-        f"({counts.reused:,} and {counts.wrapped:,}): one CNN stack of **{counts.stack:,}**, plus the "
-        f"LSTM and output layer, **{counts.head:,}**. **Why the ratio stays below N:** the mistake copies the "
-        f"stack, never the head, so rebuilt / right = (N · stack + head) / (stack + head) = "
-        f"({n} · {counts.stack:,} + {counts.head:,}) / ({counts.stack:,} + {counts.head:,}) = "
-        f"**{(n * counts.stack + counts.head) / (counts.stack + counts.head):.2f}**, "
-        f"not {n}: the head is paid once in both."
+    q4.metric(_("Ratio"), f"{counts.rebuilt / counts.reused:.2f}×")  # the digits of the sentence below
+    fields = dict(
+        reused=counts.reused,
+        wrapped=counts.wrapped,
+        stack=counts.stack,
+        head=counts.head,
+        n=n,
+        ratio=(n * counts.stack + counts.head) / (counts.stack + counts.head),
     )
-    with st.expander("Parameters against N, all three builds", expanded=True):
-        series = [n_input_counts(k) for k in range(2, n + 1)]
-        builds = (
-            (Build.REUSED, "layers instantiated once"),
-            (Build.WRAPPED, "builder wrapped in one keras.Model"),
-            (Build.REBUILT, "builder called per input"),
+    if counts.wrapped == counts.reused:
+        why = _(
+            "The two fixes build **the same number of parameters** ({reused:,} and {wrapped:,}): one CNN stack "
+            "of **{stack:,}**, plus the LSTM and output layer, **{head:,}**. **Why the ratio stays below N:** "
+            "the mistake copies the stack, never the head, so rebuilt / right = (N · stack + head) / "
+            "(stack + head) = ({n} · {stack:,} + {head:,}) / ({stack:,} + {head:,}) = **{ratio:.2f}**, "
+            "not {n}: the head is paid once in both."
         )
+    else:
+        why = _(
+            "The two fixes build **different numbers of parameters** ({reused:,} and {wrapped:,}): one CNN "
+            "stack of **{stack:,}**, plus the LSTM and output layer, **{head:,}**. **Why the ratio stays below "
+            "N:** the mistake copies the stack, never the head, so rebuilt / right = (N · stack + head) / "
+            "(stack + head) = ({n} · {stack:,} + {head:,}) / ({stack:,} + {head:,}) = **{ratio:.2f}**, "
+            "not {n}: the head is paid once in both."
+        )
+    st.markdown(why.format(**fields))
+    with st.expander(_("Parameters against N, all three builds"), expanded=True):
+        series = [n_input_counts(k) for k in range(2, n + 1)]
+        build, parameters = _("build"), _("parameters")
         long = pd.DataFrame(
             [
-                {"N": c.inputs, "build": label, "parameters": c.of(build)}
-                for build, label in builds
+                {"N": c.inputs, build: _(label), parameters: c.of(kind)}
+                for kind, label in BUILD_NAMES.items()
                 for c in series
             ]
         )
-        figure = px.line(long, x="N", y="parameters", color="build", markers=True, line_dash="build")
+        figure = px.line(long, x="N", y=parameters, color=build, markers=True, line_dash=build)
         figure.update_layout(height=320, margin=dict(t=20, b=10))
         last = series[-1]
         chart(
             figure,
-            f"At N = {last.inputs}: "
-            + ", ".join(f"{label} {last.of(build):,}" for build, label in builds)
-            + ". The two right builds lie on one line (the dashed one on top of the other): equal counts for "
-            "every N.",
+            _(
+                "At N = {n}: {counts}. The two right builds lie on one line (the dashed one on top of the "
+                "other): equal counts for every N."
+            ).format(
+                n=last.inputs,
+                counts=listed(f"{_(label)} {last.of(kind):,}" for kind, label in BUILD_NAMES.items()),
+            ),
             key="ws.multi_input",
             table=long,
         )
     right, wrapped, wrong = st.tabs(
-        ["Right: layers once", "Right: one keras.Model", "Mistaken: builder per input"]
+        [_("Right: layers once"), _("Right: one keras.Model"), _("Mistaken: builder per input")]
     )
+    # The code stays as a student would type it (English, like Keras).
     right.code(MULTI_INPUT_CODE[Build.REUSED].replace("range(N)", f"range({n})"), language="python")
     wrapped.code(MULTI_INPUT_CODE[Build.WRAPPED].replace("range(N)", f"range({n})"), language="python")
     wrong.code(MULTI_INPUT_CODE[Build.REBUILT].replace("range(N)", f"range({n})"), language="python")
 
 
-st.title("Weight-sharing lab")
+st.title(BY_KEY["weight_sharing"].name)
 st.markdown(
-    "A Siamese network's two branches are **one model called twice**: the same weights embed "
-    "both inputs. Build it with two independent branches instead and you pay for a second "
-    "copy of the feature extractor, and the two inputs no longer live in the same space."
+    _(
+        "A Siamese network's two branches are **one model called twice**: the same weights embed "
+        "both inputs. Build it with two independent branches instead and you pay for a second "
+        "copy of the feature extractor, and the two inputs no longer live in the same space."
+    )
 )
 config = choice_ui()
-with st.spinner("Building the Keras model…"):
+with st.spinner(_("Building the Keras model…")):
     numbers, other = lab_numbers(config), lab_numbers(config.replace(shared=not config.shared))
 parameter_figures(numbers, other, config.shared)
-breakdown_and_graph(numbers)
+breakdown_and_graph(numbers, config)
 sharing_proof(numbers)
-st.subheader("The Keras code for this choice")
+st.subheader(_("The Keras code for this choice"))
 st.code(numbers.code, language="python")
 st.divider()
 race_ui(config)

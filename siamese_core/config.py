@@ -10,6 +10,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
+from siamese_core.i18n import N_, _
+
 # The label convention, stated once. The Keras mnist_siamese example uses 1 for a
 # pair of the same digit; Hadsell et al. 2006 use the opposite. Everything here uses these.
 SAME = 1
@@ -151,14 +153,15 @@ def _from_text(current: Any, text: str) -> Any:
     return text
 
 
-LABELS = {  # what a student reads for each field (the Train form's labels)
-    "dataset": "Data set", "branch": "Branch", "head": "Head", "distance": "Distance",
-    "shared": "Shared weights", "embedding_dim": "Embedding size", "margin": "Margin",
-    "optimizer": "Optimizer", "learning_rate": "Learning rate", "batch_size": "Batch size",
-    "epochs": "Epochs", "pairs_per_epoch": "Pairs per epoch", "pair_protocol": "Pair protocol",
-    "resample_pairs": "Fresh pairs every epoch", "held_out_classes": "Held-out digits", "seed": "Seed",
-    "calibrate_threshold": "Calibrate the threshold", "steps_per_execution": "Batches per graph call",
-    "jit_compile": "XLA compilation", "val_size": "Validation images",
+LABELS = {  # what a student reads for each field (the Train form's labels; shown through _())
+    "dataset": N_("Data set"), "branch": N_("Branch"), "head": N_("Head"), "distance": N_("Distance"),
+    "shared": N_("Shared weights"), "embedding_dim": N_("Embedding size"), "margin": N_("Margin"),
+    "optimizer": N_("Optimizer"), "learning_rate": N_("Learning rate"), "batch_size": N_("Batch size"),
+    "epochs": N_("Epochs"), "pairs_per_epoch": N_("Pairs per epoch"), "pair_protocol": N_("Pair protocol"),
+    "resample_pairs": N_("Fresh pairs every epoch"), "held_out_classes": N_("Held-out digits"),
+    "seed": N_("Seed"), "calibrate_threshold": N_("Calibrate the threshold"),
+    "steps_per_execution": N_("Batches per graph call"), "jit_compile": N_("XLA compilation"),
+    "val_size": N_("Validation images"),
 }  # fmt: skip
 
 MAX_HELD_OUT = 8  # pairs need at least two classes left to train on
@@ -166,7 +169,8 @@ MAX_SEED = 2**31 - 1  # the largest seed NumPy and TensorFlow both take as it is
 
 
 def validate(c: SiameseConfig) -> list[str]:
-    """Every reason the configuration cannot be trained, as sentences a student can act on."""
+    """Every reason the configuration cannot be trained, as sentences a student can act on, in the
+    caller's language (a page builds its configuration in its own script run)."""
     p = []
     for name, allowed in (
         ("dataset", DATASETS),
@@ -177,28 +181,40 @@ def validate(c: SiameseConfig) -> list[str]:
         ("pair_protocol", PAIR_PROTOCOLS),
     ):
         if getattr(c, name) not in allowed:
-            p.append(f"{LABELS[name]} must be one of {', '.join(allowed)}.")
+            p.append(
+                _("{field} must be one of {choices}.").format(
+                    field=_(LABELS[name]), choices=", ".join(allowed)
+                )
+            )
     for name, low, high in (
         ("embedding_dim", 2, 1024), ("batch_size", 2, 4096), ("epochs", 1, 500),
         ("pairs_per_epoch", 0, 2_000_000), ("steps_per_execution", 1, 1000), ("val_size", 0, 20_000),
         ("seed", 0, MAX_SEED),
     ):  # fmt: skip
         if not low <= getattr(c, name) <= high:
-            p.append(f"{LABELS[name]} must be between {low:,} and {high:,}.")
+            p.append(
+                _("{field} must be between {low:,} and {high:,}.").format(
+                    field=_(LABELS[name]), low=low, high=high
+                )
+            )
     for name in ("margin", "learning_rate"):
         if not 0 < getattr(c, name) <= 100:
-            p.append(f"{LABELS[name]} must be above 0 and at most 100.")
+            p.append(_("{field} must be above 0 and at most 100.").format(field=_(LABELS[name])))
     if any(not 0 <= k <= 9 for k in c.held_out_classes):
-        p.append("Held-out digits must be digits from 0 to 9.")
+        p.append(_("Held-out digits must be digits from 0 to 9."))
     elif len(c.held_out_classes) > MAX_HELD_OUT:
         p.append(
-            f"Held-out digits: at most {MAX_HELD_OUT} of the 10 digits, so that at least two "
-            "remain to make same and different pairs from."
+            _(
+                "Held-out digits: at most {most} of the 10 digits, so that at least two "
+                "remain to make same and different pairs from."
+            ).format(most=MAX_HELD_OUT)
         )
     if c.val_size == 0 and c.calibrate_threshold:
         p.append(
-            "Validation images 0 validates on the test digits; calibrating the threshold there "
-            "would tune it on the test set. Keep some validation images or use a fixed threshold."
+            _(
+                "Validation images 0 validates on the test digits; calibrating the threshold there "
+                "would tune it on the test set. Keep some validation images or use a fixed threshold."
+            )
         )
     return p
 
@@ -276,7 +292,7 @@ DEFAULT_PRESET = "classroom"  # what the Train page opens on
 # What the source example (the Keras example, Keras's mnist_siamese.py) says of itself, quoted: shown beside
 # a student's run of its protocol, so the two can be compared. Not a measurement of this app.
 SOURCE_RESULT = {
-    "quote": "Gets to 97.2% test accuracy after 20 epochs.",
+    "quote": N_("Gets to 97.2% test accuracy after 20 epochs."),  # shown through _()
     "accuracy": 0.972,
     "epochs": 20,
     "last_log": "val_loss: 0.0233 - val_accuracy: 0.9722",  # its printed 20th epoch

@@ -4,11 +4,16 @@ Knows nothing of any UI.
 
 from __future__ import annotations
 
+import re
+import string
 import threading
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Any
+
+from siamese_core.i18n import N_, _
 
 if TYPE_CHECKING:
     from siamese_core.config import SiameseConfig
@@ -17,8 +22,69 @@ if TYPE_CHECKING:
 
 # Why a job stopped, in words its owner reads ("Stopped (stopped by the teacher)."). The reason
 # travels with the stop to the worker process and comes back with the job's state.
-STOPPED_BY_USER = "stopped by the user"  # the owner's own Stop (training.py's default reason)
-STOPPED_BY_TEACHER = "stopped by the teacher"  # the Stop on the teacher's page
+STOPPED_BY_USER = N_("stopped by the user")  # the owner's own Stop (training.py's default reason)
+STOPPED_BY_TEACHER = N_("stopped by the teacher")  # the Stop on the teacher's page
+ABANDONED = N_("its browser session closed")  # the stop reason when keep_alive says the owner left
+LEFT_QUEUE = N_("left the queue before it started")
+SHUTTING_DOWN = N_("the server is shutting down")
+BATCH_LIMIT = N_("reached the limit of {batches} batches")
+LOSS_NOT_FINITE = N_(
+    "the loss became {loss} at step {step}: the learning rate ({learning_rate}) is too large for this model"
+)
+DATA_NOT_LOADED = N_("its data set could not be loaded ({error})")
+MODEL_NOT_LOADED = N_("the trained model did not load: {error}")
+RESULT_NOT_LOADED = N_("the result did not load: {error}")
+WORKER_ENDED = N_(
+    "the worker process running this training ended unexpectedly ({why}). Nothing else was "
+    "affected: your pages, your model and the other students' trainings go on. Press Start to try again."
+)
+KILLED = N_("it was killed, usually because the server ran out of memory")
+TENSORFLOW_ABORTED = N_("TensorFlow aborted")
+CRASHED = N_("it crashed")
+GOT_SIGNAL = N_("it received {signal}")
+EXITED = N_("it exited with code {code}")
+MORE_GPUS = N_("{device} (+{more} more)")  # a device's name: training.describe_device
+
+# Every sentence a job's reason, a task's error or its progress can hold, as its English template.
+# They are made where no student's language is known (a worker process, the pool's threads), so
+# they travel in English and a page shows them through :func:`job_text`, in its session's language.
+# Fields hold plain text (numbers formatted where the sentence is made): no format specs here.
+SENTENCES: list[str] = [
+    STOPPED_BY_USER, STOPPED_BY_TEACHER, ABANDONED, LEFT_QUEUE, SHUTTING_DOWN, BATCH_LIMIT,
+    LOSS_NOT_FINITE, DATA_NOT_LOADED, MODEL_NOT_LOADED, RESULT_NOT_LOADED, WORKER_ENDED,
+    KILLED, TENSORFLOW_ABORTED, CRASHED, GOT_SIGNAL, EXITED, MORE_GPUS,
+]  # fmt: skip
+
+
+def add_sentences(*templates: str) -> None:
+    """More templates for :func:`job_text` (a lesson's progress messages, marked with ``N_``),
+    registered where the web server imports them: the worker that makes them is another process."""
+    SENTENCES.extend(t for t in templates if t not in SENTENCES)
+
+
+@cache
+def _pattern(template: str) -> re.Pattern:
+    parts, seen = [], set()
+    for literal, field, _spec, _conversion in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if field is not None:  # a field used twice holds the same text twice
+            parts.append(f"(?P={field})" if field in seen else f"(?P<{field}>.+?)")
+            seen.add(field)
+    return re.compile("".join(parts) + r"\Z", re.S)
+
+
+def job_text(text: str) -> str:
+    """A reason, error or progress message made by a job (in English, from a template of
+    :data:`SENTENCES`), in the caller's language: the template translated, its fields filled in
+    with the same values (each translated in turn when it is such a sentence itself, like the
+    cause inside :data:`WORKER_ENDED`). Any other text (an exception's own words) as it is."""
+    if not text:
+        return text
+    for template in SENTENCES:
+        if match := _pattern(template).match(text):
+            values = {name: job_text(value) for name, value in match.groupdict().items()}
+            return _(template).format(**values)
+    return text
 
 
 class Status(StrEnum):

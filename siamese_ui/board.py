@@ -16,6 +16,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from siamese_core.i18n import N_, _, ngettext
 from siamese_core.jobs import Status
 from siamese_core.serving.board import (
     SOLO_PREFIX,
@@ -28,7 +29,7 @@ from siamese_core.serving.board import (
     RunFacts,
     unavailable_sentence,
 )
-from siamese_core.serving.board_stats import SharingGap, setup_words, sharing_gaps, summary
+from siamese_core.serving.board_stats import SharingGap, setup_shown, setup_words, sharing_gaps, summary
 
 from .palette import SHARING
 from .run_control import find_my_task
@@ -176,12 +177,29 @@ def training_facts(job) -> RunFacts | None:
     )
 
 
+def weights_words(shared: bool) -> str:
+    """How a run's two branches are, in words: "shared weights" or "unshared weights"."""
+    return _("shared weights") if shared else _("unshared weights")
+
+
+def sharing_word(shared: bool) -> str:
+    """The table cells' one word for it: "shared" or "unshared"."""
+    return _("shared") if shared else _("unshared")
+
+
 def describe(facts: RunFacts) -> str:
     """One line of a run's facts, as markdown (the setup is ours: preset and field names)."""
-    return (
-        f"**{facts.setup}**, {'shared' if facts.shared else 'unshared'} weights · {facts.parameters:,} parameters · "
-        f"test pair accuracy **{100 * facts.test_accuracy:.2f}%** · AUC {facts.auc:.4f} · "
-        f"{facts.train_seconds:.1f} s of training · {facts.dataset}"
+    return _(
+        "**{setup}**, {weights} · {parameters:,} parameters · test pair accuracy **{accuracy:.2f}%** · "
+        "AUC {auc:.4f} · {seconds:.1f} s of training · {dataset}"
+    ).format(
+        setup=setup_shown(facts.setup),
+        weights=weights_words(facts.shared),
+        parameters=facts.parameters,
+        accuracy=100 * facts.test_accuracy,
+        auc=facts.auc,
+        seconds=facts.train_seconds,
+        dataset=facts.dataset,
     )
 
 
@@ -201,20 +219,22 @@ def remember_class(store: Board) -> None:
 
 
 def posted_where(store: Board, posted: Posted, shown: ClassInfo) -> str:
-    """Where a posted run is, in words, for the line under the board being looked at."""
-    code = posted.code
+    """Where a posted run is, in words, for the line under the board being looked at (posted
+    once: a removed run cannot be posted again)."""
+    code, removed = posted.code, posted.removed
     if code == shown.code:
-        where = "this board"
-    elif code.startswith(SOLO_PREFIX):
-        where = "your own board"
-    else:
-        try:
-            where = f"the board of {md_text(store.class_info(code).name)} ({code})"
-        except BoardError:
-            where = f"the board of the class {code}"
-    if posted.removed:  # posted once: a removed run cannot be posted again
-        return f"removed by the teacher from {where}"
-    return f"on {where}"
+        return _("removed by the teacher from this board") if removed else _("on this board")
+    if code.startswith(SOLO_PREFIX):
+        return _("removed by the teacher from your own board") if removed else _("on your own board")
+    try:
+        name = md_text(store.class_info(code).name)
+    except BoardError:
+        if removed:
+            return _("removed by the teacher from the board of the class {code}").format(code=code)
+        return _("on the board of the class {code}").format(code=code)
+    if removed:
+        return _("removed by the teacher from the board of {name} ({code})").format(name=name, code=code)
+    return _("on the board of {name} ({code})").format(name=name, code=code)
 
 
 def target_class(store: Board, code: str | None) -> tuple[ClassInfo, str | None]:
@@ -231,11 +251,17 @@ def target_class(store: Board, code: str | None) -> tuple[ClassInfo, str | None]
 
 
 # ---- drawing ------------------------------------------------------------------------------------------
-CHART_CAPTION = (
+CHART_CAPTION = N_(
     "Each dot is a run: shared weights are blue circles, unshared weights vermilion squares. Runs with the "
     "same parameters and the same test pair accuracy (to 0.01 points) are one dot with their count "
     "beside it (×3: three runs); hover a dot to see every nickname on it."
-)
+)  # shown through _()
+# Where a run came from, as stored (``RunFacts.source``), and as the table says it.
+SOURCES = {"Train page": N_("Train page"), "race": N_("race")}
+
+
+def source_words(source: str) -> str:
+    return _(SOURCES[source]) if source in SOURCES else source
 
 
 def spots(entries: list[Entry], shared: bool) -> list[list[Entry]]:
@@ -250,8 +276,16 @@ def spots(entries: list[Entry], shared: bool) -> list[list[Entry]]:
 
 def _hover(runs: list[Entry]) -> str:
     """A spot's hover: every run on it, escaped (a nickname is the students' own text)."""
-    lines = [f"<b>{html.escape(e.nickname)}</b> · {html.escape(e.setup)} · AUC {e.auc:.4f}" for e in runs]
-    head = f"<b>{len(runs)} runs on this dot</b><br>" if len(runs) > 1 else ""
+    lines = [
+        f"<b>{html.escape(e.nickname)}</b> · {html.escape(setup_shown(e.setup))} · AUC {e.auc:.4f}"
+        for e in runs
+    ]
+    count = len(runs)
+    head = (
+        "<b>" + ngettext("{n} run on this dot", "{n} runs on this dot", count).format(n=count) + "</b><br>"
+        if count > 1
+        else ""
+    )
     return head + "<br>".join(lines)
 
 
@@ -262,7 +296,8 @@ def board_figure(entries: list[Entry]):
 
     figure = go.Figure()
     for shared in (True, False):
-        name = "shared" if shared else "unshared"
+        kind = "shared" if shared else "unshared"  # the palette's key
+        name = weights_words(shared)
         groups = spots(entries, shared)
         counts = [len(runs) for runs in groups]
         figure.add_trace(
@@ -273,24 +308,28 @@ def board_figure(entries: list[Entry]):
                 text=[f"×{count}" if count > 1 else "" for count in counts],
                 textposition="middle right",
                 textfont=dict(size=15, color="#1a1a1a"),
-                name=f"{name} weights",
+                name=name,
                 showlegend=True,  # the legend says what a dot is, even with one kind of run
                 marker=dict(
                     size=[14 + 3 * min(count - 1, 4) for count in counts],
-                    color=SHARING[name].colour,
-                    symbol=SHARING[name].symbol,  # not by colour alone
+                    color=SHARING[kind].colour,
+                    symbol=SHARING[kind].symbol,  # not by colour alone
                     line=dict(width=1, color="white"),
                 ),
-                customdata=[[_hover(runs), f"{name} weights"] for runs in groups],
-                hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>%{x:,} parameters<br>"
-                "test pair accuracy %{y:.2f}%<extra></extra>",
+                customdata=[[_hover(runs), name] for runs in groups],
+                # Plotly's own placeholders (%{x:,}) stay in the translation
+                hovertemplate="%{customdata[0]}<br>%{customdata[1]}<br>"
+                + _("%{x:,} parameters")
+                + "<br>"
+                + _("test pair accuracy %{y:.2f}%")
+                + "<extra></extra>",
             )
         )
     figure.update_layout(
         height=420,
         margin=dict(t=30, b=10),
-        xaxis_title="parameters (log scale)",
-        yaxis_title="test pair accuracy (%)",
+        xaxis_title=_("parameters (log scale)"),
+        yaxis_title=_("test pair accuracy (%)"),
         showlegend=True,
         legend=dict(orientation="h", y=1.08),
     )
@@ -298,58 +337,63 @@ def board_figure(entries: list[Entry]):
     return figure
 
 
-ENTRY_COLUMNS = {  # the setup column has a fixed width: a long setup is cut in its cell, not the table
-    # accuracy first after the nickname: on a narrow screen the table scrolls, the numbers stay in view
-    "nickname": st.column_config.TextColumn("nickname"),
-    "test pair accuracy (%)": st.column_config.NumberColumn(
-        "accuracy (%)", format="%.2f", help="Test pair accuracy at the run's own threshold."
-    ),
-    "AUC": st.column_config.NumberColumn("AUC", format="%.4f"),
-    "weights": st.column_config.TextColumn("weights"),
-    "parameters": st.column_config.NumberColumn("parameters", format="localized"),
-    "setup": st.column_config.TextColumn("setup", width="medium"),
-    "training (s)": st.column_config.NumberColumn("training (s)", format="%.1f"),
-    "data set": st.column_config.TextColumn("data set"),
-    "from": st.column_config.TextColumn("from"),
-    "posted": st.column_config.TextColumn("posted"),
-}
+# The tables' columns are named in the session's language (a column's name is its header): the
+# tables and their column settings are built together, at display.
+def entry_columns() -> dict:
+    """The setup column has a fixed width: a long setup is cut in its cell, not the table. Accuracy
+    first after the nickname: on a narrow screen the table scrolls, the numbers stay in view."""
+    return {
+        _("nickname"): st.column_config.TextColumn(_("nickname")),
+        _("test pair accuracy (%)"): st.column_config.NumberColumn(
+            _("accuracy (%)"), format="%.2f", help=_("Test pair accuracy at the run's own threshold.")
+        ),
+        "AUC": st.column_config.NumberColumn("AUC", format="%.4f"),
+        _("weights"): st.column_config.TextColumn(_("weights")),
+        _("parameters"): st.column_config.NumberColumn(_("parameters"), format="localized"),
+        _("setup"): st.column_config.TextColumn(_("setup"), width="medium"),
+        _("training (s)"): st.column_config.NumberColumn(_("training (s)"), format="%.1f"),
+        _("data set"): st.column_config.TextColumn(_("data set")),
+        _("from"): st.column_config.TextColumn(_("from")),
+        _("posted"): st.column_config.TextColumn(_("posted")),
+    }
 
 
 def entry_table(entries: list[Entry]) -> list[dict]:
     return [
         {
-            "nickname": e.nickname,
-            "test pair accuracy (%)": round(100 * e.test_accuracy, 2),
+            _("nickname"): e.nickname,
+            _("test pair accuracy (%)"): round(100 * e.test_accuracy, 2),
             "AUC": round(e.auc, 4),
-            "weights": "shared" if e.shared else "unshared",
-            "parameters": e.parameters,
-            "setup": e.setup,
-            "training (s)": round(e.train_seconds, 1),
-            "data set": e.dataset,
-            "from": e.source,
-            "posted": time.strftime("%H:%M:%S", time.localtime(e.posted_at)),
+            _("weights"): sharing_word(e.shared),
+            _("parameters"): e.parameters,
+            _("setup"): setup_shown(e.setup),
+            _("training (s)"): round(e.train_seconds, 1),
+            _("data set"): e.dataset,
+            _("from"): source_words(e.source),
+            _("posted"): time.strftime("%H:%M:%S", time.localtime(e.posted_at)),
         }
         for e in entries
     ]
 
 
-SUMMARY_COLUMNS = {
-    "setup": st.column_config.TextColumn("setup", width="medium"),
-    "median test pair accuracy (%)": st.column_config.NumberColumn(
-        "median (%)", format="%.2f", help="The median test pair accuracy of the setup's runs."
-    ),
-    "best (%)": st.column_config.NumberColumn("best (%)", format="%.2f"),
-}
+def summary_columns() -> dict:
+    return {
+        _("setup"): st.column_config.TextColumn(_("setup"), width="medium"),
+        _("median test pair accuracy (%)"): st.column_config.NumberColumn(
+            _("median (%)"), format="%.2f", help=_("The median test pair accuracy of the setup's runs.")
+        ),
+        _("best (%)"): st.column_config.NumberColumn(_("best (%)"), format="%.2f"),
+    }
 
 
 def summary_table(entries: list[Entry]) -> list[dict]:
     return [
         {
-            "setup": s.setup,
-            "weights": "shared" if s.shared else "unshared",
-            "median test pair accuracy (%)": round(100 * s.median_accuracy, 2),
-            "best (%)": round(100 * s.best_accuracy, 2),
-            "runs": s.count,
+            _("setup"): setup_shown(s.setup),
+            _("weights"): sharing_word(s.shared),
+            _("median test pair accuracy (%)"): round(100 * s.median_accuracy, 2),
+            _("best (%)"): round(100 * s.best_accuracy, 2),
+            _("runs"): s.count,
         }
         for s in summary(entries)
     ]
@@ -387,35 +431,34 @@ def shown_gaps(entries: list[Entry]) -> list[ShownGap]:
     return [ShownGap.of(gap) for gap in sharing_gaps(entries)]
 
 
-GAP_COLUMNS = {
-    "setup": st.column_config.TextColumn("setup", width="medium"),
-    "shared median (%)": st.column_config.NumberColumn("shared median (%)", format="%.2f"),
-    "unshared median (%)": st.column_config.NumberColumn("unshared median (%)", format="%.2f"),
-    "sharing gives (points)": st.column_config.NumberColumn("sharing gives (points)", format="%+.2f"),
-    "parameters unshared ÷ shared": st.column_config.NumberColumn(
-        "parameters unshared ÷ shared", format="%.2f×"
-    ),
-    "runs (shared + unshared)": st.column_config.TextColumn("runs (shared + unshared)"),
-}
+def gap_columns() -> dict:
+    return {
+        _("setup"): st.column_config.TextColumn(_("setup"), width="medium"),
+        _("shared median (%)"): st.column_config.NumberColumn(_("shared median (%)"), format="%.2f"),
+        _("unshared median (%)"): st.column_config.NumberColumn(_("unshared median (%)"), format="%.2f"),
+        _("sharing gives (points)"): st.column_config.NumberColumn(
+            _("sharing gives (points)"), format="%+.2f"
+        ),
+        _("parameters unshared ÷ shared"): st.column_config.NumberColumn(
+            _("parameters unshared ÷ shared"), format="%.2f×"
+        ),
+        _("runs (shared + unshared)"): st.column_config.TextColumn(_("runs (shared + unshared)")),
+    }
 
 
 def gap_table(gaps: list[ShownGap]) -> list[dict]:
     """Shared against unshared, setup by setup (only setups that have both)."""
     return [
         {
-            "setup": gap.setup,
-            "shared median (%)": gap.shared_percent,
-            "unshared median (%)": gap.unshared_percent,
-            "sharing gives (points)": gap.points,
-            "parameters unshared ÷ shared": gap.parameter_ratio,
-            "runs (shared + unshared)": f"{gap.shared_runs} + {gap.unshared_runs}",
+            _("setup"): setup_shown(gap.setup),
+            _("shared median (%)"): gap.shared_percent,
+            _("unshared median (%)"): gap.unshared_percent,
+            _("sharing gives (points)"): gap.points,
+            _("parameters unshared ÷ shared"): gap.parameter_ratio,
+            _("runs (shared + unshared)"): f"{gap.shared_runs} + {gap.unshared_runs}",
         }
         for gap in gaps
     ]
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def signed(points: float) -> str:
@@ -425,30 +468,40 @@ def signed(points: float) -> str:
 def summary_sentence(entries: list[Entry]) -> str:
     """What the projector says in words, computed from the entries: shared against unshared
     only within a setup (the same data, budget and architecture), never across setups."""
-    setups = len({e.setup for e in entries})
+    runs, setups = len(entries), len({e.setup for e in entries})
     students = len({e.student for e in entries})
-    text = f"{plural(len(entries), 'run')} from {plural(students, 'student')}, {plural(setups, 'setup')}."
+    counts = _("{runs} from {students}, {setups}.").format(
+        runs=ngettext("{n} run", "{n} runs", runs).format(n=runs),
+        students=ngettext("{n} student", "{n} students", students).format(n=students),
+        setups=ngettext("{n} setup", "{n} setups", setups).format(n=setups),
+    )
     gaps = shown_gaps(entries)
     if not gaps:
         if any(e.shared for e in entries) and not all(e.shared for e in entries):
-            return text + (
-                " No setup has both shared and unshared runs yet, so the board does not compare them: "
+            return _(
+                "{counts} No setup has both shared and unshared runs yet, so the board does not compare them: "
                 "only runs of the same setup make a fair comparison."
-            )
-        return text
+            ).format(counts=counts)
+        return counts
     if len(gaps) == 1:
         (gap,) = gaps
-        return text + (
-            f" One setup has both shared and unshared runs ({md_text(gap.setup)}): there, the median test pair "
-            f"accuracy is {gap.shared_percent:.2f}% shared and {gap.unshared_percent:.2f}% unshared "
-            f"({signed(gap.points)} points for sharing), and the unshared network has {gap.parameter_ratio:.2f}× "
-            "the parameters."
+        return _(
+            "{counts} One setup has both shared and unshared runs ({setup}): there, the median test pair "
+            "accuracy is {shared} shared and {unshared} unshared ({points} points for sharing), and "
+            "the unshared network has {ratio:.2f}× the parameters."
+        ).format(
+            counts=counts,
+            setup=md_text(setup_shown(gap.setup)),
+            shared=f"{gap.shared_percent:.2f}%",  # the % outside the message: "% s" reads as a %-format
+            unshared=f"{gap.unshared_percent:.2f}%",
+            points=signed(gap.points),
+            ratio=gap.parameter_ratio,
         )
     ahead = sum(gap.points > 0 for gap in gaps)
-    return text + (
-        f" {len(gaps)} setups have both shared and unshared runs; sharing is ahead in {ahead} of them "
+    return _(
+        "{counts} {setups} setups have both shared and unshared runs; sharing is ahead in {ahead} of them "
         "(each setup compared with itself in the table *Shared against unshared*)."
-    )
+    ).format(counts=counts, setups=len(gaps), ahead=ahead)
 
 
 def projector_wanted() -> bool:

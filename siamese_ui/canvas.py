@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from siamese_core.i18n import _
+
 GENERATION = ".generation"  # + name: a counter; bumping it gives a fresh, empty canvas
 KEPT = ".kept"  # + name: the last Drawing the canvas sent
 SEED = ".seed"  # + name: the initial drawing of the canvas on screen now
@@ -67,7 +69,7 @@ def canvas_ui(
             result.json_data, image if image[..., :3].any() else None
         )
     if clear_key is not None:
-        st.button("Clear", key=clear_key, on_click=clear_canvas, args=(name,))
+        st.button(_("Clear"), key=clear_key, on_click=clear_canvas, args=(name,))
     return None if kept is None else kept.image
 
 

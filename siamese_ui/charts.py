@@ -9,9 +9,18 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from siamese_core.i18n import N_, _, ngettext
+
 from .formatting import column_config
 
-TABLE_LABEL = "The chart as a table"
+TABLE_LABEL = N_("The chart as a table")  # shown through _()
+
+
+def header(message: str) -> str:
+    """A table header marked with its context, "histogram bin|from": translated as a whole (the
+    board's "from" is another word in Chinese), shown without the context (gettext's old "Q_"
+    convention; Babel's msgctxt would need pgettext in siamese_core/i18n.py)."""
+    return _(message).rpartition("|")[2]
 
 
 def chart(
@@ -34,7 +43,7 @@ def chart(
         st.caption(summary)
         rows = figure_table(figure) if table is None else table
         if len(rows) and not table_on_page:
-            with st.expander(TABLE_LABEL):
+            with st.expander(_(TABLE_LABEL)):
                 st.dataframe(
                     rows,
                     hide_index=True,
@@ -51,7 +60,15 @@ def _values(array) -> list:
 
 def figure_table(figure) -> pd.DataFrame:
     """The figure's data, one row per point: the series (trace) name, x and y. A histogram's trace
-    becomes its bins' counts (its raw values can be thousands of pairs); a heatmap its cells."""
+    becomes its bins' counts (its raw values can be thousands of pairs); a heatmap its cells. The
+    columns are named in the reader's language (call it at display time)."""
+    series, low, high = (
+        header(N_("chart table|series")),
+        header(N_("histogram bin|from")),
+        header(N_("histogram bin|to")),
+    )
+    count = header(N_("histogram bin|count"))
+    row, column, value = header(N_("heatmap|row")), header(N_("heatmap|column")), header(N_("heatmap|value"))
     rows: list[dict] = []
     for trace in figure.data:
         name = getattr(trace, "name", None) or ""
@@ -67,7 +84,7 @@ def figure_table(figure) -> pd.DataFrame:
                 edges = np.histogram_bin_edges(values, bins=30)
             counts, edges = np.histogram(values, bins=edges)
             rows.extend(
-                {"series": name, "from": float(lo), "to": float(hi), "count": int(c)}
+                {series: name, low: float(lo), high: float(hi), count: int(c)}
                 for lo, hi, c in zip(edges[:-1], edges[1:], counts, strict=True)
                 if c
             )
@@ -75,20 +92,19 @@ def figure_table(figure) -> pd.DataFrame:
             z = np.asarray(trace.z)
             xs, ys = _values(trace.x) or list(range(z.shape[1])), _values(trace.y) or list(range(z.shape[0]))
             rows.extend(
-                {"row": ys[i], "column": xs[j], "value": z[i, j]}
-                for i in range(len(ys))
-                for j in range(len(xs))
+                {row: ys[i], column: xs[j], value: z[i, j]} for i in range(len(ys)) for j in range(len(xs))
             )
         elif kind in ("scatter", "scattergl", "bar"):
             xs, ys = _values(trace.x), _values(trace.y)
-            rows.extend({"series": name, "x": x, "y": y} for x, y in zip(xs, ys, strict=False))
+            rows.extend({series: name, "x": x, "y": y} for x, y in zip(xs, ys, strict=False))
     return pd.DataFrame(rows)
 
 
 def clusters_in_words(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The scatter's text equivalent: per digit, its points, the middle of its cluster and how
     spread it is (median distance of its points to that middle, in the map's units), and a sentence
-    naming the tightest and the loosest cluster."""
+    naming the tightest and the loosest cluster, in the reader's language (call it at display time;
+    ``frame`` has the columns x, y and digit)."""
     rows = []
     for name, group in frame.groupby("digit", observed=True, sort=True):
         middle = group[["x", "y"]].median()
@@ -104,9 +120,29 @@ def clusters_in_words(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         )
     table = pd.DataFrame(rows).round(3)
     tight, loose = table.loc[table["spread"].idxmin()], table.loc[table["spread"].idxmax()]
-    sentence = (
-        f"{len(frame):,} points in {len(table)} digit clusters, each labelled with its digit. Tightest: "
-        f"{tight['digit']} (median distance to its middle {tight['spread']:.3g}); loosest: {loose['digit']} "
-        f"({loose['spread']:.3g})."
+    sentence = ngettext(
+        "{points:,} points in {clusters} digit cluster, each labelled with its digit. Tightest: {tight} "
+        "(median distance to its middle {tight_spread:.3g}); loosest: {loose} ({loose_spread:.3g}).",
+        "{points:,} points in {clusters} digit clusters, each labelled with its digit. Tightest: {tight} "
+        "(median distance to its middle {tight_spread:.3g}); loosest: {loose} ({loose_spread:.3g}).",
+        len(table),
+    ).format(
+        points=len(frame),
+        clusters=len(table),
+        tight=tight["digit"],
+        tight_spread=tight["spread"],
+        loose=loose["digit"],
+        loose_spread=loose["spread"],
     )
-    return table, sentence
+    shown = {message.rpartition("|")[2]: header(message) for message in CLUSTER_COLUMNS}
+    return table.rename(columns=shown), sentence
+
+
+# The cluster table's columns (clusters_in_words), with their context (see header).
+CLUSTER_COLUMNS = (
+    N_("cluster table|digit"),
+    N_("cluster table|points"),
+    N_("cluster table|middle x"),
+    N_("cluster table|middle y"),
+    N_("cluster table|spread"),
+)

@@ -10,10 +10,12 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 import streamlit as st
 
+from siamese_core.i18n import N_, _, current_language
+
 # Streamlit's printf-style column format (sprintf-js): "%,d" writes 133,504, as f"{n:,}" does in
 # the sentences beside the table; "localized" would follow the browser's locale and disagree.
 COUNT_FORMAT = "%,d"
-UNDEFINED = "undefined"
+UNDEFINED = N_("undefined")  # shown through _()
 
 
 def column_config(rows: pd.DataFrame | Iterable[Mapping], decimals: Mapping[str, int] | None = None) -> dict:
@@ -37,7 +39,24 @@ def significant(value: float, digits: int = 3) -> float:
 
 
 def percent(fraction: float | None, decimals: int = 2) -> str:
-    """A fraction as a percentage ("98.09%"), or "undefined" when it has no value (0 / 0)."""
+    """A fraction as a percentage ("98.09%"), or "undefined" when it has no value (0 / 0), in the
+    reader's language (call it at display time)."""
     if fraction is None or math.isnan(fraction):
-        return UNDEFINED
+        return _(UNDEFINED)
     return f"{100 * fraction:.{decimals}f}%"
+
+
+def listed(items: Iterable[str]) -> str:
+    """Items of data inside a sentence ("branch 101,632, head 0"), separated as the reader's
+    language separates a list (Chinese with 、)."""
+    return _(", ").join(items)
+
+
+# Languages whose sentences follow one another without a space (Chinese ends each with "。").
+UNSPACED = frozenset({"zh"})
+
+
+def sentences(*texts: str) -> str:
+    """Whole sentences, each translated on its own, one after the other as the reader's language
+    writes them (a space between them in English, none in Chinese); empty ones are left out."""
+    return ("" if current_language() in UNSPACED else " ").join(text for text in texts if text)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from siamese_core.i18n import N_, _, ngettext
+
 from .live_panel import focus_container_script
 from .navigation import PAGES, switch_to
 
@@ -30,18 +32,18 @@ LINK = "lesson"  # the link's query parameter: ?lesson=on, ?lesson=off, or the s
 LINK_READ = "lesson.link_read"  # the link's value already applied in this session
 
 PAGE_FILES = {page.key: page.file for page in PAGES}  # the one page table (navigation.py)
-PAGE_NAMES = {page.key: page.title for page in PAGES}  # as the sidebar names them
+# As the sidebar names them, in English: shown through _().
+PAGE_NAMES = {page.key: page.title for page in PAGES}
 
 
 # ---- what a "notice" line reads ------------------------------------------------------------------
 def _compare_notice() -> str:
     from .session import active_model
 
-    return (
-        "the verdict is only a distance set against a threshold: below "
-        f"**{active_model().threshold:.3f}** (this model's threshold) it says *same*. "
-        "Which pair came closest to it?"
-    )
+    return _(
+        "the verdict is only a distance set against a threshold: below **{threshold:.3f}** (this "
+        "model's threshold) it says *same*. Which pair came closest to it?"
+    ).format(threshold=active_model().threshold)
 
 
 def _sharing_notice() -> str:
@@ -51,11 +53,10 @@ def _sharing_notice() -> str:
 
     shared = lab_numbers(SiameseConfig(shared=True, **DEFAULT_LAB)).count_params
     unshared = lab_numbers(SiameseConfig(shared=False, **DEFAULT_LAB)).count_params
-    return (
-        f"for the lab's default MLP, two branches cost **{unshared:,}** parameters against "
-        f"**{shared:,}** for one (×{unshared / shared:.1f}), and the same digit no longer gets the "
-        "same embedding from both sides."
-    )
+    return _(
+        "for the lab's default MLP, two branches cost **{unshared:,}** parameters against **{shared:,}** "
+        "for one (×{ratio:.1f}), and the same digit no longer gets the same embedding from both sides."
+    ).format(unshared=unshared, shared=shared, ratio=unshared / shared)
 
 
 def _finished_run():
@@ -69,17 +70,22 @@ def _finished_run():
 def _train_after_notice() -> str:
     result = _finished_run()
     if result is None:
-        return "once your run has finished, its test pair accuracy appears here: was your guess close?"
-    return (
-        f"your run: **{100 * result.test_pair_accuracy:.2f}%** of {result.test_pairs:,} test pairs "
-        f"right at threshold {result.threshold:.3f}, after {result.train_seconds:.0f} s of "
-        "training. Was your guess close? The network never saw a digit's name."
+        return _("once your run has finished, its test pair accuracy appears here: was your guess close?")
+    return _(
+        "your run: **{accuracy:.2f}%** of {pairs:,} test pairs right at threshold {threshold:.3f}, after "
+        "{seconds:.0f} s of training. Was your guess close? The network never saw a digit's name."
+    ).format(
+        accuracy=100 * result.test_pair_accuracy,
+        pairs=result.test_pairs,
+        threshold=result.threshold,
+        seconds=result.train_seconds,
     )
 
 
 @dataclass(frozen=True)
 class Step:
     page: str  # a key of PAGE_FILES
+    # The texts in English, marked with N_() and shown through _() (a computed notice translates itself)
     title: str
     predict: str
     try_: str
@@ -89,67 +95,76 @@ class Step:
     also_on: tuple[str, ...] = ()
 
     def notice_text(self) -> str:
-        return self.notice() if callable(self.notice) else self.notice
+        """The notice in the session's language (a computed one is built here, at display time)."""
+        return self.notice() if callable(self.notice) else _(self.notice)
 
 
 STEPS: tuple[Step, ...] = (
     Step(
         "compare",
-        "Is it the same digit?",
-        "will the network call two different people's 7s the same digit? And a 1 against a 7?",
-        "under both digits pick **Test digit**, then **Same class** and **Other class**; then draw your own.",
+        N_("Is it the same digit?"),
+        N_("will the network call two different people's 7s the same digit? And a 1 against a 7?"),
+        N_(
+            "under both digits pick **Test digit**, then **Same class** and **Other class**; then draw your own."
+        ),
         _compare_notice,
     ),
     Step(
         "weight_sharing",
-        "One branch or two?",
-        "if each input gets its own branch, how many more parameters does the network need?",
-        "switch **Share weights between the branches** off and on; then move **Number of inputs N**.",
+        N_("One branch or two?"),
+        N_("if each input gets its own branch, how many more parameters does the network need?"),
+        N_("switch **Share weights between the branches** off and on; then move **Number of inputs N**."),
         _sharing_notice,
     ),
     Step(
         "train",
-        "Train on pairs",
-        "the network only ever hears *same* or *different*: what test pair accuracy will it reach?",
-        "keep the **classroom** preset and press **Start**; open *What the margin does* while it runs.",
-        "does the loss keep falling after the accuracy stops climbing? What is left for it to learn?",
+        N_("Train on pairs"),
+        N_("the network only ever hears *same* or *different*: what test pair accuracy will it reach?"),
+        N_("keep the **classroom** preset and press **Start**; open *What the margin does* while it runs."),
+        N_("does the loss keep falling after the accuracy stops climbing? What is left for it to learn?"),
     ),
     Step(
         "train",
-        "Read the result",
-        "would two independent branches (no sharing) do better or worse on the same budget?",
-        "on the **Weight-sharing lab**, press **Race shared against unshared**; or change the margin and "
-        "train again.",
+        N_("Read the result"),
+        N_("would two independent branches (no sharing) do better or worse on the same budget?"),
+        N_(
+            "on the **Weight-sharing lab**, press **Race shared against unshared**; or change the margin and "
+            "train again."
+        ),
         _train_after_notice,
         also_on=("weight_sharing",),
     ),
     Step(
         "embeddings",
-        "Where the digits land",
-        "which two digits will end up closest together in the embedding?",
-        "hover over the points where two colours meet; move the **Epoch** slider back to 0.",
-        "at epoch 0 the untrained branch already groups some digits: which, and why?",
+        N_("Where the digits land"),
+        N_("which two digits will end up closest together in the embedding?"),
+        N_("hover over the points where two colours meet; move the **Epoch** slider back to 0."),
+        N_("at epoch 0 the untrained branch already groups some digits: which, and why?"),
     ),
     Step(
         "evaluate",
-        "Choose a threshold",
-        "if you raise the threshold, which mistake grows: *same* pairs missed or *different* pairs let in?",
-        "move the **Threshold** slider across the two histograms and watch the metrics.",
-        "where the two histograms overlap, every threshold makes some mistake: look at the hardest ones.",
+        N_("Choose a threshold"),
+        N_(
+            "if you raise the threshold, which mistake grows: *same* pairs missed or *different* pairs let in?"
+        ),
+        N_("move the **Threshold** slider across the two histograms and watch the metrics."),
+        N_("where the two histograms overlap, every threshold makes some mistake: look at the hardest ones."),
     ),
     Step(
         "lessons",
-        "Beyond digits",
-        "can the same idea rank photos by quality instead of telling digits apart?",
-        "open **Learning to rank (RankIQA)** and train it; then **Transfer learning**.",
-        "the margin there is on another scale than the digits' margin: why?",
+        N_("Beyond digits"),
+        N_("can the same idea rank photos by quality instead of telling digits apart?"),
+        N_("open **Learning to rank (RankIQA)** and train it; then **Transfer learning**."),
+        N_("the margin there is on another scale than the digits' margin: why?"),
     ),
     Step(
         "board",
-        "The class's result",
-        "across the whole room, will the shared networks beat the unshared ones? By how much?",
-        "type your teacher's class code, join with a nickname, and **Post** your finished runs.",
-        "on the board each colour is one kind of network: read the medians of both, and their parameters.",
+        N_("The class's result"),
+        N_("across the whole room, will the shared networks beat the unshared ones? By how much?"),
+        N_("type your teacher's class code, join with a nickname, and **Post** your finished runs."),
+        N_(
+            "on the board each colour is one kind of network: read the medians of both, and their parameters."
+        ),
     ),
 )
 
@@ -216,10 +231,10 @@ def lesson_toggle() -> bool:
     _read_link()
     st.session_state[SWITCH] = st.session_state.setdefault(ON, False)
     st.sidebar.toggle(
-        "Guided lesson",
+        _("Guided lesson"),
         key=SWITCH,
         on_change=_switched,
-        help="A short box at the top of each page: what to predict, what to try, what to notice.",
+        help=_("A short box at the top of each page: what to predict, what to try, what to notice."),
     )
     return st.session_state[ON]
 
@@ -244,26 +259,30 @@ def lesson_box(page: str) -> None:
     _write_link(k)
     step, n = STEPS[k], len(STEPS)
     with st.container(border=True, key="lesson-box"):
-        st.markdown(f"**Guided lesson · step {k + 1} of {n} · {step.title}**")
-        st.markdown(f":material/psychology_alt: **Predict:** {step.predict}")
-        st.markdown(f":material/touch_app: **Try:** {step.try_}")
-        st.markdown(f":material/visibility: **Notice:** {step.notice_text()}")
-        back, forward, _ = st.columns([1, 1, 4])
-        if k > 0 and back.button("Back", key="lesson.back", icon=":material/arrow_back:", width="stretch"):
+        st.markdown(
+            _("**Guided lesson · step {step} of {steps} · {title}**").format(
+                step=k + 1, steps=n, title=_(step.title)
+            )
+        )
+        st.markdown(":material/psychology_alt: " + _("**Predict:** {text}").format(text=_(step.predict)))
+        st.markdown(":material/touch_app: " + _("**Try:** {text}").format(text=_(step.try_)))
+        st.markdown(":material/visibility: " + _("**Notice:** {text}").format(text=step.notice_text()))
+        back, forward, __ = st.columns([1, 1, 4])
+        if k > 0 and back.button(_("Back"), key="lesson.back", icon=":material/arrow_back:", width="stretch"):
             _go(k - 1, page)
         if k < n - 1:
             if forward.button(
-                "Next", key="lesson.next", type="primary", icon=":material/arrow_forward:", width="stretch"
+                _("Next"), key="lesson.next", type="primary", icon=":material/arrow_forward:", width="stretch"
             ):
                 _go(k + 1, page)
         else:
             forward.button(
-                "Finish",
+                _("Finish"),
                 key="lesson.finish",
                 type="primary",
                 on_click=_finish,
                 width="stretch",
-                help="The end of the lesson: switches the box off (the sidebar switch turns it back on).",
+                help=_("The end of the lesson: switches the box off (the sidebar switch turns it back on)."),
             )
         # The button that moved the lesson is gone with the old page: the keyboard goes on from the
         # box. The slot is drawn on every run, empty when there is nothing to do: an element that
@@ -282,21 +301,28 @@ def _pointer(k: int, page: str) -> None:
     with st.container(border=True, key="lesson-pointer"):
         left, right = st.columns([4, 1])
         left.markdown(
-            f"**Guided lesson · step {k + 1} of {len(STEPS)}** ({step.title}) is on "
-            f"**{PAGE_NAMES[step.page]}**."
+            _("**Guided lesson · step {step} of {steps}** ({title}) is on **{page}**.").format(
+                step=k + 1, steps=len(STEPS), title=_(step.title), page=_(PAGE_NAMES[step.page])
+            )
         )
-        if right.button("Back to the lesson", key="lesson.resume", icon=":material/school:", width="stretch"):
+        if right.button(
+            _("Back to the lesson"), key="lesson.resume", icon=":material/school:", width="stretch"
+        ):
             _go(k, page)
 
 
 def start_button() -> None:
     """Home's entry: starts the lesson at its first step."""
     if st.button(
-        "Start the guided lesson",
+        _("Start the guided lesson"),
         key="lesson.start",
         type="primary",
         icon=":material/school:",
         on_click=_start,
-        help=f"{len(STEPS)} short steps through the pages, starting on {PAGE_NAMES[STEPS[0].page]}.",
+        help=ngettext(
+            "{steps} short step through the pages, starting on {page}.",
+            "{steps} short steps through the pages, starting on {page}.",
+            len(STEPS),
+        ).format(steps=len(STEPS), page=_(PAGE_NAMES[STEPS[0].page])),
     ):
         switch_to(STEPS[0].page)

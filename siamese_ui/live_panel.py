@@ -18,6 +18,8 @@ import re
 from collections.abc import Sequence
 from html import escape
 
+from siamese_core.i18n import _
+
 TEXT, MUTED, TRACK = "#31333f", "#6b6f7b", "rgba(49, 51, 63, 0.12)"
 PROGRESS_CLASS = "sl-progress"  # the browser tests and bench_app find the progress line by it
 
@@ -25,8 +27,9 @@ PROGRESS_CLASS = "sl-progress"  # the browser tests and bench_app find the progr
 def progress_html(fraction: float, text: str, color: str) -> str:
     """A labelled progress bar; ``fraction`` is clamped to [0, 1]."""
     f = min(max(float(fraction), 0.0), 1.0)
+    label = escape(_("training progress"), quote=True)
     return (
-        f'<div class="{PROGRESS_CLASS}" role="progressbar" aria-label="training progress" aria-valuemin="0" '
+        f'<div class="{PROGRESS_CLASS}" role="progressbar" aria-label="{label}" aria-valuemin="0" '
         f'aria-valuemax="100" aria-valuenow="{100 * f:.0f}" style="margin-bottom:1rem">'
         f'<div style="font-size:14px;color:{TEXT};margin-bottom:0.3rem">{escape(text)}</div>'
         f'<div style="height:0.5rem;border-radius:0.25rem;background:{TRACK}">'

@@ -9,17 +9,19 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from siamese_core.i18n import N_, _
+
 from .charts import chart
 from .palette import DIFFERENT, GREY, SAME
 
 FORMULA = r"L(y, d) \;=\; y\,d^{2} \;+\; (1-y)\,\max(m-d,\;0)^{2}"
-CONVENTION = (
+CONVENTION = N_(  # shown through _()
     "Here **y = 1 means the same digit** and y = 0 different digits, as in the Keras `mnist_siamese` "
     "example this app follows; *d* is the distance between the two embeddings and *m* the margin. "
     "A same pair costs d²: it is pulled together. A different pair costs nothing once it is *m* apart, "
     "and is pushed apart while it is closer."
 )
-OTHER_SOURCES = (
+OTHER_SOURCES = N_(  # shown through _()
     "Other sources write it differently. **Hadsell, Chopra and LeCun (2006)**, who introduced the loss, "
     "write **Y = 0 for a similar pair**: the same formula with the labels of its two terms swapped. "
     "**keras.io's example** *Image similarity estimation using a Siamese Network with a contrastive loss* "
@@ -49,26 +51,28 @@ def loss_figure(margin: float, distance: str = "euclidean") -> go.Figure:
     d, same, different = loss_curves(margin, top)
     figure = go.Figure()
     figure.add_scatter(
-        x=d, y=same, name="same digit (y = 1): d²", line=dict(color=SAME.colour, dash=SAME.dash, width=3)
+        x=d, y=same, name=_("same digit (y = 1): d²"), line=dict(color=SAME.colour, dash=SAME.dash, width=3)
     )
     figure.add_scatter(
         x=d,
         y=different,
-        name="different digits (y = 0): max(m − d, 0)²",
+        name=_("different digits (y = 0): max(m − d, 0)²"),
         line=dict(color=DIFFERENT.colour, dash=DIFFERENT.dash, width=3),
     )
     figure.add_scatter(
         x=[margin, margin],
         y=[0.0, float(max(same.max(), different.max()))],
-        name=f"margin m = {margin:g}",
+        name=_("margin m = {margin:g}").format(margin=margin),
         mode="lines",
         line=dict(color=GREY, dash="dot"),
     )
     figure.update_layout(
         height=300,
         margin=dict(t=10, b=10),
-        xaxis_title="distance d between the two embeddings" + (" (cosine: 0 … 2)" if top else ""),
-        yaxis_title="loss of the pair",
+        xaxis_title=_("distance d between the two embeddings (cosine: 0 … 2)")
+        if top
+        else _("distance d between the two embeddings"),
+        yaxis_title=_("loss of the pair"),
         legend=dict(orientation="h", y=-0.35),
     )
     return figure
@@ -78,20 +82,25 @@ def loss_panel(margin: float, distance: str, head: str, key: str) -> None:
     """The formula, the label convention and the plot, for the form's current margin."""
     if head != "distance":
         st.markdown(
-            "The **matchnet** head is not trained with the contrastive loss: its small decision network "
-            "outputs p(same), trained with cross-entropy against the label (1 = same digit). Choose the "
-            "*distance* head to see the contrastive loss and its margin."
+            _(
+                "The **matchnet** head is not trained with the contrastive loss: its small decision network "
+                "outputs p(same), trained with cross-entropy against the label (1 = same digit). Choose the "
+                "*distance* head to see the contrastive loss and its margin."
+            )
         )
         return
     st.latex(FORMULA)  # full width: in a column the formula was cut off at the right
     left, right = st.columns([2, 3])
     with left:
-        st.markdown(CONVENTION)
-        st.caption(OTHER_SOURCES)
+        st.markdown(_(CONVENTION))
+        st.caption(_(OTHER_SOURCES))
     with right:
         chart(
             loss_figure(margin, distance),
-            f"A same pair's loss grows as d²; a different pair's, drawn dashed, falls to zero at d = m = {margin:g}. "
-            "Move the margin in the form above: past the margin a different pair teaches the network nothing more.",
+            _(
+                "A same pair's loss grows as d²; a different pair's, drawn dashed, falls to zero at d = m = "
+                "{margin:g}. Move the margin in the form above: past the margin a different pair teaches the "
+                "network nothing more."
+            ).format(margin=margin),
             key=key,
         )

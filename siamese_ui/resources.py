@@ -1,15 +1,24 @@
 """What the whole server shares, read-only, computed once (``st.cache_resource``): data sets,
 the pretrained model, the device, the worker pool that runs every training, and the registry of students' trainings.
-A model a student trains lives in that student's session, never here."""
+A model a student trains lives in that student's session, never here.
+
+What is cached is shared by every student, whatever their language: the cached functions return
+data (a name, an enum), never a sentence, and their spinners are drawn outside them in the caller's
+language (:func:`_spinner`)."""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 
 import streamlit as st
 
+from siamese_core.i18n import N_, _
+from siamese_core.jobs import job_text
 from siamese_core.network.data import Unavailable
 
+from .patches import in_script_run
 from .settings import max_concurrent_trainings, worker_max_jobs, worker_memory_mark_mb
 
 # Full MNIST split is ~55 MB; four (set, seed, held-out, validation) variants at most stay
@@ -18,7 +27,29 @@ MAX_DATASETS = 4
 _log = logging.getLogger("siamese_ui.resources")
 
 
-@st.cache_resource(show_spinner="Loading the data set…", max_entries=MAX_DATASETS)
+def _spinner(message: str) -> Callable[[Callable], Callable]:
+    """A cached function's spinner in the caller's language: ``st.cache_resource`` takes one fixed
+    text for every session, so the function caches with ``show_spinner=False`` and each call runs
+    under ``st.spinner(_(message))`` (shown only when the call takes over half a second: a cache
+    miss). The call keeps the cache's ``clear``."""
+
+    def wrap(cached: Callable) -> Callable:
+        @functools.wraps(cached)
+        def call(*args, **kwargs):
+            if not in_script_run():  # the warm-up's thread: no page to spin on
+                return cached(*args, **kwargs)
+            with st.spinner(_(message)):
+                return cached(*args, **kwargs)
+
+        if hasattr(cached, "clear"):
+            call.clear = cached.clear  # type: ignore[attr-defined]
+        return call
+
+    return wrap
+
+
+@_spinner(N_("Loading the data set…"))
+@st.cache_resource(show_spinner=False, max_entries=MAX_DATASETS)
 def dataset(name: str, seed: int = 0, held_out: tuple[int, ...] = (), val_size: int = 5000):
     """One read-only copy per (set, split) for the whole server."""
     from siamese_core.network.data import load_dataset
@@ -33,47 +64,76 @@ def dataset(name: str, seed: int = 0, held_out: tuple[int, ...] = (), val_size: 
 RESOLVE_EVERY_SECONDS = 600  # how often "auto" looks for full MNIST again
 
 
+FALLBACK_REASONS = {  # why the embedded digits are in use (shown through _())
+    Unavailable.OFFLINE: N_(
+        "No internet connection, so the app uses the embedded 5,000 MNIST digits. "
+        "It looks for full MNIST (70,000 digits) again every {minutes} minutes."
+    ),
+    Unavailable.NOT_SERVED: N_(
+        "Full MNIST could not be downloaded (the download server did not send it), "
+        "so the app uses the embedded 5,000 MNIST digits. It tries again every {minutes} minutes."
+    ),
+    Unavailable.UNREADABLE: N_(
+        "The copy of full MNIST on this server cannot be read or written, so the "
+        "app uses the embedded 5,000 MNIST digits. The server's log says why."
+    ),
+}
+
+
 def fallback_reason(why: Unavailable) -> str:
     """Why the embedded digits are in use, in words a teacher reads on Home and Train."""
-    minutes = RESOLVE_EVERY_SECONDS // 60
-    return {
-        Unavailable.OFFLINE: "No internet connection, so the app uses the embedded 5,000 MNIST digits. "
-        f"It looks for full MNIST (70,000 digits) again every {minutes} minutes.",
-        Unavailable.NOT_SERVED: "Full MNIST could not be downloaded (the download server did not send it), "
-        f"so the app uses the embedded 5,000 MNIST digits. It tries again every {minutes} minutes.",
-        Unavailable.UNREADABLE: "The copy of full MNIST on this server cannot be read or written, so the "
-        "app uses the embedded 5,000 MNIST digits. The server's log says why.",
-    }[why]
+    return _(FALLBACK_REASONS[why]).format(minutes=RESOLVE_EVERY_SECONDS // 60)
 
 
-@st.cache_resource(ttl=RESOLVE_EVERY_SECONDS, show_spinner="Looking for full MNIST…")
-def resolved_dataset_name() -> tuple[str, str]:
-    """What ``auto`` means on this server: (name, reason). Decided once per 10 minutes, not
-    on every rerun: the check reads (or, the first time, downloads) full MNIST, and a
-    classroom without internet must not wait for a download timeout on every page. The
-    reason is a sentence for the page; the raw error (host names, errno) goes to the log."""
+@st.cache_resource(ttl=RESOLVE_EVERY_SECONDS, show_spinner=False)
+def _resolved_dataset() -> tuple[str, Unavailable | None]:
+    """What ``auto`` means on this server: (name, why full MNIST is not available, or None).
+    Decided once per 10 minutes, not on every rerun: the check reads (or, the first time,
+    downloads) full MNIST, and a classroom without internet must not wait for a download timeout
+    on every page. The raw error (host names, errno) goes to the log."""
     from siamese_core.network.data import DatasetUnavailable, load_arrays
 
     try:
         load_arrays("mnist")
-        return "mnist", "Full MNIST is available (70,000 digits)."
+        return "mnist", None
     except DatasetUnavailable as exc:
         _log.warning("Full MNIST is not available, using the embedded subset: %s", exc)
-        return "mnist-5k", fallback_reason(exc.why)
+        return "mnist-5k", exc.why
+
+
+@_spinner(N_("Looking for full MNIST…"))
+def resolved_dataset_name() -> tuple[str, str]:
+    """What ``auto`` means on this server: (name, reason); the reason a sentence for the page,
+    in the caller's language (``clear()`` asks again)."""
+    name, why = _resolved_dataset()
+    return name, _("Full MNIST is available (70,000 digits).") if why is None else fallback_reason(why)
+
+
+resolved_dataset_name.clear = _resolved_dataset.clear  # type: ignore[attr-defined]
 
 
 def resolve(name: str) -> str:
     return resolved_dataset_name()[0] if name == "auto" else name
 
 
-@st.cache_resource(show_spinner="Starting TensorFlow…")
-def device() -> str:
+@st.cache_resource(show_spinner=False)
+def _device() -> str:
     from siamese_core.network.training import describe_device
 
     return describe_device()
 
 
-@st.cache_resource(show_spinner="Loading the pretrained model…")
+@_spinner(N_("Starting TensorFlow…"))
+def device() -> str:
+    """ "CPU" or the GPU's name, in the caller's language ("(+1 more)")."""
+    return job_text(_device())
+
+
+device.clear = _device.clear  # type: ignore[attr-defined]
+
+
+@_spinner(N_("Loading the pretrained model…"))
+@st.cache_resource(show_spinner=False)
 def default_model():
     """The bundled pretrained model: read-only, shared by all users."""
     from siamese_core.network.persistence import config_from_meta, load_default

@@ -14,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from siamese_core.config import DEFAULT_PRESET, PRESETS, SPLIT_SEED, SiameseConfig
-from siamese_core.jobs import Status, TaskSnapshot
+from siamese_core.i18n import _, ngettext
+from siamese_core.jobs import Status, TaskSnapshot, job_text
 from siamese_core.serving.mirrors import RemoteTask
 from siamese_core.tasks import Task
 
@@ -48,21 +49,25 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
         st.session_state[TRAIN_JOB] = other  # another tab of this browser is training: show that run
         st.session_state[MESSAGE] = (
             "info",
-            "Your other tab is already training; this is that run. One training per student at a time.",
+            _("Your other tab is already training; this is that run. One training per student at a time."),
         )
         return
     if doing := registry.busy(student):  # a lesson's training on More lessons
         st.session_state[MESSAGE] = (
             "warning",
-            f"You already have {doing} going. One training per student "
-            "at a time: wait for it, or stop it there.",
+            _(
+                "You already have {doing} going. One training per student at a time: wait for it, or stop it there."
+            ).format(doing=doing),
         )
         return
     name = resolve(config.dataset)
     try:
         data = dataset(name, SPLIT_SEED, config.held_out_classes, config.val_size)
     except Exception as exc:
-        st.session_state[MESSAGE] = ("error", f"The data set could not be loaded: {exc}")
+        st.session_state[MESSAGE] = (
+            "error",
+            _("The data set could not be loaded: {error}").format(error=exc),
+        )
         return
     job = RemoteTrainingJob(
         config,
@@ -103,7 +108,7 @@ def reset_training(job) -> None:
         job.stop()
         student_registry().forget_job(student_id(), job)
         if queued:
-            st.session_state[MESSAGE] = ("info", LEFT_LINE)
+            st.session_state[MESSAGE] = ("info", _(LEFT_LINE))
     forget_training()
 
 
@@ -113,10 +118,10 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     active = status.active
     stopping = active and job is not None and job.stopping
     batches = (job.config if active else config or PRESETS[DEFAULT_PRESET]).steps_per_execution
-    step_label = "Step (1 batch)" if batches == 1 else f"Step ({batches} batches)"
+    step_label = ngettext("Step ({n} batch)", "Step ({n} batches)", batches).format(n=batches)
     columns = st.columns(6)
     columns[0].button(
-        "Start",
+        _("Start"),
         key=START,
         icon=":material/play_arrow:",
         type="primary",
@@ -124,28 +129,30 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         disabled=active or config is None,
         on_click=start_training,
         args=(config,),
-        help="Draws the first epoch's pairs and trains on them batch by batch, the loss falling as it goes "
-        "(waits in line when every worker is busy).",
+        help=_(
+            "Draws the first epoch's pairs and trains on them batch by batch, the loss falling as it goes "
+            "(waits in line when every worker is busy)."
+        ),
     )
     if status == Status.PAUSED:
         columns[1].button(
-            "Resume",
+            _("Resume"),
             key=RESUME,
             icon=":material/play_circle:",
             width="stretch",
             disabled=stopping,
             on_click=job.resume,
-            help="Goes on with the next batch of pairs; the clock restarts.",
+            help=_("Goes on with the next batch of pairs; the clock restarts."),
         )
     else:
         columns[1].button(
-            "Pause",
+            _("Pause"),
             key=PAUSE,
             icon=":material/pause:",
             width="stretch",
             disabled=status not in (Status.STARTING, Status.RUNNING) or stopping,
             on_click=job.pause if job else None,
-            help="Holds the training after the current batch: the loss and the model stay as they are.",
+            help=_("Holds the training after the current batch: the loss and the model stay as they are."),
         )
     columns[2].button(
         step_label,
@@ -155,27 +162,36 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         disabled=(config is None and not active) or stopping,
         on_click=step_training,
         args=(job, config),
-        help=f"Trains on {step_label[6:-1]} of pairs and pauses: watch one step of the loss; starts a paused "
-        "run if none is going.",
+        help=ngettext(
+            "Trains on {n} batch of pairs and pauses: watch one step of the loss; starts a paused run if none "
+            "is going.",
+            "Trains on {n} batches of pairs and pauses: watch one step of the loss; starts a paused run if none "
+            "is going.",
+            batches,
+        ).format(n=batches),
     )
     columns[3].button(
-        "Stop",
+        _("Stop"),
         key=STOP,
         icon=":material/stop:",
         width="stretch",
         disabled=not active or stopping,
         on_click=job.stop if job else None,
-        help="Ends the training after the current batch; the model and its loss curve so far are kept and tested.",
+        help=_(
+            "Ends the training after the current batch; the model and its loss curve so far are kept and tested."
+        ),
     )
     columns[4].button(
-        "Reset",
+        _("Reset"),
         key=RESET,
         icon=":material/restart_alt:",
         width="stretch",
         disabled=job is None,
         on_click=reset_training,
         args=(job,),
-        help="Stops any run and forgets its model and loss curves; the other pages go back to the pretrained model.",
+        help=_(
+            "Stops any run and forgets its model and loss curves; the other pages go back to the pretrained model."
+        ),
     )
 
 
@@ -195,13 +211,13 @@ def start_task(name: str, target: Task, kwargs: dict, owner: str | None, descrip
         return
     student, registry = student_id(), student_registry()
     if doing := registry.busy(student):
-        st.session_state[MESSAGES + name] = (
-            f"You already have {doing} going. One training per student at a time: wait for it, or stop it."
-        )
+        st.session_state[MESSAGES + name] = _(
+            "You already have {doing} going. One training per student at a time: wait for it, or stop it."
+        ).format(doing=doing)
         return
     task = RemoteTask(name, target, kwargs, keep_alive=keep_alive_for(student, registry, disconnect_grace()))
     task.owner = student
-    task.description = description or f"a training on More lessons ({name})"
+    task.description = description or _("a training on More lessons ({name})").format(name=name)
     task.for_owner = owner  # what task_of compares: a reload files the task under it again
     st.session_state[TASKS + name] = (owner, task)
     registry.set_task(student, task)
@@ -255,40 +271,52 @@ def task_status_ui(
     polling: bool,
     stop_key: str,
     *,
-    what: str = "This training",
+    what: str | None = None,
     running: Callable[[TaskSnapshot], None] | None = None,
 ) -> None:
     """A task's place in line and Stop, its progress (``running`` draws it, else a progress
     bar) and Stop, then how it ended; the whole page reruns when it starts or ends (inside a
-    fragment that polls while ``polling``)."""
+    fragment that polls while ``polling``). ``what`` names the task in the reader's language
+    (default: "This training"). The task's progress message and error come from its worker in
+    English and are shown through ``job_text`` (a lesson registers its messages' templates with
+    ``siamese_core.jobs.add_sentences``)."""
     if task is None:
         return
+    what = what or _("This training")
     snapshot = task.snapshot()
+    doing = job_text(snapshot.message) or _("starting")
+    error = job_text(snapshot.error)
     said = {
-        Status.QUEUED: "is waiting in line",
-        Status.RUNNING: f"is running: {snapshot.message or 'starting'}, {snapshot.progress:.0%} done",
-        Status.FAILED: f"failed: {snapshot.error}",
-        Status.STOPPED: "stopped before the end",
-        Status.FINISHED: f"is done, in {snapshot.elapsed:.1f} s",
-    }.get(snapshot.status, str(snapshot.status))
-    announce(f"task.{stop_key}", f"{what} {said}.", kind=str(snapshot.status))
+        Status.QUEUED: _("{what} is waiting in line."),
+        Status.RUNNING: _("{what} is running: {doing}, {progress:.0%} done."),
+        Status.FAILED: _("{what} failed: {error}."),
+        Status.STOPPED: _("{what} stopped before the end."),
+        Status.FINISHED: _("{what} is done, in {seconds:.1f} s."),
+    }.get(snapshot.status, "{what} " + str(snapshot.status) + ".")
+    said = said.format(
+        what=what, doing=doing, progress=snapshot.progress, error=error, seconds=snapshot.elapsed
+    )
+    announce(f"task.{stop_key}", said, kind=str(snapshot.status))
     if snapshot.status == Status.QUEUED:
         if (place := worker_pool().place(task)) is not None:
             st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")
-        st.button("Stop", key=stop_key, on_click=task.stop, icon=":material/stop:")
+        st.button(_("Stop"), key=stop_key, on_click=task.stop, icon=":material/stop:")
     elif snapshot.status == Status.RUNNING:
         if running is not None:
             running(snapshot)
         else:
             st.progress(
-                snapshot.progress, text=f"{snapshot.message or 'starting'} · {snapshot.elapsed:.0f} s"
+                snapshot.progress,
+                text=_("{doing} · {seconds:.0f} s").format(doing=doing, seconds=snapshot.elapsed),
             )
-        st.button("Stop", key=stop_key, on_click=task.stop, icon=":material/stop:")
+        st.button(_("Stop"), key=stop_key, on_click=task.stop, icon=":material/stop:")
     elif snapshot.status == Status.FAILED:
-        st.error(f"{what} failed: {snapshot.error}")
-    elif snapshot.status == Status.STOPPED:
-        st.warning(f"Stopped before the end ({snapshot.message}): nothing to show.")  # who stopped it
+        st.error(_("{what} failed: {error}").format(what=what, error=error))
+    elif snapshot.status == Status.STOPPED:  # who stopped it
+        st.warning(
+            _("Stopped before the end ({reason}): nothing to show.").format(reason=job_text(snapshot.message))
+        )
     elif snapshot.status == Status.FINISHED:
-        st.caption(f"Done in {snapshot.elapsed:.1f} s.")
+        st.caption(_("Done in {seconds:.1f} s.").format(seconds=snapshot.elapsed))
     if polling != snapshot.status.active:
         st.rerun()  # the whole page: the result appears, the polling stops

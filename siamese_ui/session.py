@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from siamese_core.config import SiameseConfig
+from siamese_core.i18n import N_, _
 
 from .resources import dataset, default_model, resolved_dataset_name
 from .shared import PRETRAINED_HANDLE
@@ -26,11 +27,12 @@ TRAIN_RUNS = "train.runs"  # how many trainings became the active model in this 
 
 
 class Source(StrEnum):
-    """Where the model a page uses comes from."""
+    """Where the model a page uses comes from (the value in English, as the board records it; shown
+    through ``ActiveModel.label``)."""
 
-    PRETRAINED = "pretrained default"  # the bundled model, shared by every session
-    TRAINED_HERE = "trained in this session"
-    UPLOADED = "uploaded"  # a .keras file the student gave (its name: ActiveModel.name)
+    PRETRAINED = N_("pretrained default")  # the bundled model, shared by every session
+    TRAINED_HERE = N_("trained in this session")
+    UPLOADED = N_("uploaded")  # a .keras file the student gave (its name: ActiveModel.name)
 
 
 PRETRAINED, TRAINED_HERE, UPLOADED = Source.PRETRAINED, Source.TRAINED_HERE, Source.UPLOADED
@@ -58,12 +60,13 @@ class ActiveModel:
 
     @property
     def label(self) -> str:
-        """What a table or heading calls the model: "trained in this session, run 2"."""
+        """What a table or heading calls the model: "trained in this session, run 2" (in the
+        caller's language)."""
         if self.source == TRAINED_HERE and self.run is not None:
-            return f"{TRAINED_HERE}, run {self.run}"
+            return _("trained in this session, run {run}").format(run=self.run)
         if self.source == UPLOADED:
-            return f"{UPLOADED}: {self.name}"
-        return str(self.source)
+            return _("uploaded: {name}").format(name=self.name)
+        return _(str(self.source))
 
 
 def pretrained_model() -> ActiveModel:
@@ -135,18 +138,26 @@ def forget_training() -> None:
 def model_banner(active: ActiveModel) -> None:
     if active.source == PRETRAINED:
         st.info(
-            "Using the **pretrained default model** (a small CNN trained on full MNIST without the "
-            "embedded digits). Train your own on the Train page and it replaces this one.",
+            _(
+                "Using the **pretrained default model** (a small CNN trained on full MNIST without the "
+                "embedded digits). Train your own on the Train page and it replaces this one."
+            ),
             icon=":material/inventory_2:",
         )
     else:
         config = active.config
-        what = (
-            f"{config.branch} branch, {config.head} head, {'shared' if config.shared else 'unshared'}"
-            if config
-            else "custom"
+        if config is None:
+            what = _("custom")
+        elif config.shared:
+            what = _("{branch} branch, {head} head, shared").format(branch=config.branch, head=_(config.head))
+        else:
+            what = _("{branch} branch, {head} head, unshared").format(
+                branch=config.branch, head=_(config.head)
+            )
+        st.success(
+            _("Using the model **{model}** ({what}).").format(model=active.label, what=what),
+            icon=":material/psychology:",
         )
-        st.success(f"Using the model **{active.label}** ({what}).", icon=":material/psychology:")
 
 
 def model_dataset(active: ActiveModel):

@@ -111,14 +111,32 @@ def shared_results() -> SharedResults:
 # ---- what the Weight-sharing lab shows, per configuration ----------------------------------------------
 def lab_numbers(config) -> LabNumbers:
     """Everything the lab shows about one configuration (siamese_core.network.inspect), computed
-    once per server."""
+    once per server. Numbers only: the words (the architecture's labels and sentences) are
+    written at display time, in each reader's language, from :func:`lab_graph`."""
+    shared = shared_results()
 
     def compute() -> LabNumbers:
-        from siamese_core.network.inspect import lab_numbers as measure
+        from siamese_core.network.inspect import lab_measure
 
-        return measure(config)
+        numbers, graph = lab_measure(config)
+        shared.get(("lab graph", config), lambda: graph)  # the same build's graph, for lab_graph
+        return numbers
 
-    return shared_results().get(("lab", config), compute)
+    return shared.get(("lab", config), compute)
+
+
+def lab_graph(config) -> tuple:
+    """The architecture of one configuration as data (``inspect.GraphOp``s), computed once per
+    server with its numbers; ``inspect.graph_dot`` and ``graph_in_words`` write it in words."""
+    shared = shared_results()
+    lab_numbers(config)
+
+    def rebuild() -> tuple:  # only when it was pushed out of the memo since
+        from siamese_core.network.inspect import lab_measure
+
+        return lab_measure(config)[1]
+
+    return shared.get(("lab graph", config), rebuild)
 
 
 # ---- the warm-up: the pages' defaults, computed before anyone asks ----------------------------------------

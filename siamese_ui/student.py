@@ -20,6 +20,8 @@ from typing import Any
 
 import streamlit as st
 
+from siamese_core.i18n import _
+
 from .patches import current_session_id, session_is_open
 
 COOKIE = "siamese_lab_student"
@@ -101,13 +103,14 @@ class StudentRegistry:
 
     def busy(self, student: str) -> str:
         """What this student is training right now ("" when nothing): one training per student,
-        whichever page started it."""
+        whichever page started it. Asked in a script run (a button's callback): in the session's
+        language, a phrase for a sentence ("You already have {doing} going")."""
         job = self.job(student)
         if job is not None and job.snapshot().status.active:
-            return "a training on the Train page"
+            return _("a training on the Train page")
         task = self.task(student)
         if task is not None and task.alive:
-            return task.description or f"a training on More lessons ({task.name})"
+            return task.description or _("a training on More lessons ({name})").format(name=task.name)
         return ""
 
     def forget_job(self, student: str, job: Any) -> None:

@@ -5,20 +5,25 @@ laptop running both the server and the browser, Plotly's redraw of two charts to
 CPU away from the training (BENCHMARKS.md). An SVG of a few hundred points costs the browser almost
 nothing to replace. When the run ends the page switches back to interactive Plotly charts.
 
-Pure Python (no streamlit import), so tests can check the geometry.
+Pure Python (no streamlit import), so tests can check the geometry. Its words (the summary, "no
+data yet") are in the caller's language; the titles and names come translated.
 """
 
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+
+from siamese_core.i18n import _
 
 WIDTH, HEIGHT = 520, 330
 LEFT, RIGHT, TOP, BOTTOM = 62, 16, 34, 44  # plot margins; the legend goes below BOTTOM
 LEGEND_ROW = 18
 CHAR_PX = 6.8  # average width of a 13 px sans-serif character, to lay out the legend
+WIDE_CHAR_PX = 13.0  # a Chinese character is as wide as the font is high
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,21 @@ def series_summary(series: Sequence[Series], x_title: str) -> str:
             continue
         (k0, y0), (k1, y1) = points[0], points[-1]
         if len(points) == 1:
-            parts.append(f"{s.name}: {y0:.4g} at {x_title} {s.x[k0]:,}")
+            parts.append(
+                _("{name}: {y:.4g} at {x_title} {x:,}").format(name=s.name, y=y0, x_title=x_title, x=s.x[k0])
+            )
+            continue
+        if y1 < y0:
+            said = _("{name} fell from {first:.4g} to {last:.4g} ({x_title} {x0:,} to {x1:,})")
+        elif y1 > y0:
+            said = _("{name} rose from {first:.4g} to {last:.4g} ({x_title} {x0:,} to {x1:,})")
         else:
-            trend = "fell" if y1 < y0 else "rose" if y1 > y0 else "stayed"
-            parts.append(f"{s.name} {trend} from {y0:.4g} to {y1:.4g} ({x_title} {s.x[k0]:,} to {s.x[k1]:,})")
-    return ("; ".join(parts) + ".") if parts else "No data yet."
+            said = _("{name} stayed from {first:.4g} to {last:.4g} ({x_title} {x0:,} to {x1:,})")
+        parts.append(said.format(name=s.name, first=y0, last=y1, x_title=x_title, x0=s.x[k0], x1=s.x[k1]))
+    if not parts:
+        return _("No data yet.")
+    # Translators: the series' sentences joined into one, and its end
+    return _("{sentences}.").format(sentences=_("; ").join(parts))
 
 
 def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
@@ -87,12 +102,17 @@ def _range(values: list[float]) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def text_width(text: str) -> float:
+    """About how wide ``text`` is drawn at 13 px: a wide (Chinese) character takes twice a Latin one."""
+    return sum(WIDE_CHAR_PX if unicodedata.east_asian_width(c) in "WF" else CHAR_PX for c in text)
+
+
 def _legend_rows(series: Sequence[Series]) -> list[list[tuple[Series, float]]]:
     """Legend entries laid out left to right, wrapping to a new row when a row is full."""
     rows: list[list[tuple[Series, float]]] = [[]]
     x = LEFT
     for s in series:
-        w = 26 + CHAR_PX * len(s.name) + 18
+        w = 26 + text_width(s.name) + 18
         if rows[-1] and x + w > WIDTH - RIGHT:
             rows.append([])
             x = LEFT
@@ -133,17 +153,19 @@ def svg_chart(series: Sequence[Series], title: str, x_title: str) -> str:
     legend = _legend_rows(series)
     height = HEIGHT + LEGEND_ROW * (len(legend) - 1)
     plot_bottom = HEIGHT - BOTTOM - LEGEND_ROW * 1.5
+    label = _("{title}: {summary}").format(title=title, summary=series_summary(series, x_title))
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(title)}: {escape(series_summary(series, x_title))}" style="width:100%;height:auto;font-family:sans-serif;font-size:13px">',
+        f'aria-label="{escape(label)}" style="width:100%;height:auto;font-family:sans-serif;font-size:13px">',
         f'<text x="{LEFT}" y="20" font-size="15" fill="#31333f">{escape(title)}</text>',
     ]
     xs = [x for runs in segs for run in runs for x, _ in run]
     ys = [y for runs in segs for run in runs for _, y in run]
     if not xs:
+        empty = escape(_("no data yet"))
         out.append(
             f'<text x="{WIDTH / 2}" y="{plot_bottom / 2 + TOP / 2}" text-anchor="middle" fill="#5c5f6b">'
-            "no data yet</text></svg>"
+            f"{empty}</text></svg>"
         )
         return "".join(out)
     x0, x1 = (min(xs), max(xs)) if max(xs) > min(xs) else (min(xs) - 1, max(xs) + 1)

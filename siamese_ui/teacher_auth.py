@@ -38,6 +38,8 @@ from enum import StrEnum
 
 import streamlit as st
 
+from siamese_core.i18n import _
+
 from .settings import text_setting
 from .student import student_id
 
@@ -158,7 +160,9 @@ def _same(typed: str, pin: str) -> bool:
 def seconds_words(seconds: float) -> str:
     """A wait as the page says it: whole seconds, rounded up (never "0 s" while one runs)."""
     whole = max(1, math.ceil(seconds - 1e-9))
-    return f"{whole} s" if whole < 120 else f"{whole // 60} min {whole % 60} s"
+    if whole < 120:
+        return _("{seconds} s").format(seconds=whole)
+    return _("{minutes} min {seconds} s").format(minutes=whole // 60, seconds=whole % 60)
 
 
 def check_sentence(check: PinCheck) -> str:
@@ -167,19 +171,21 @@ def check_sentence(check: PinCheck) -> str:
     wait = seconds_words(check.wait)
     if check.verdict == Verdict.WRONG:
         if check.scope == Scope.BROWSER:
-            return f"Wrong PIN. Too many wrong PINs from this browser: the next try is possible in {wait}."
+            return _(
+                "Wrong PIN. Too many wrong PINs from this browser: the next try is possible in {wait}."
+            ).format(wait=wait)
         if check.scope == Scope.SERVER:
-            return (
-                f"Wrong PIN. Too many wrong PINs on this server in the last {minutes} minutes, from all "
-                f"browsers together: the next try is possible in {wait}."
-            )
-        return "Wrong PIN."
+            return _(
+                "Wrong PIN. Too many wrong PINs on this server in the last {minutes} minutes, from all "
+                "browsers together: the next try is possible in {wait}."
+            ).format(minutes=minutes, wait=wait)
+        return _("Wrong PIN.")
     if check.scope == Scope.SERVER:
-        return (
-            f"Too many wrong PINs on this server in the last {minutes} minutes, from all browsers "
-            f"together: try again in {wait}. A browser that is already unlocked stays unlocked."
-        )
-    return f"Too many wrong PINs from this browser: try again in {wait}."
+        return _(
+            "Too many wrong PINs on this server in the last {minutes} minutes, from all browsers "
+            "together: try again in {wait}. A browser that is already unlocked stays unlocked."
+        ).format(minutes=minutes, wait=wait)
+    return _("Too many wrong PINs from this browser: try again in {wait}.").format(wait=wait)
 
 
 # ---- staying unlocked ---------------------------------------------------------------------------------------

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
 from siamese_core.config import LABELS, MAX_SEED, PRESETS, SiameseConfig
+from siamese_core.i18n import N_, Language, _, current_language, in_language
 
 FORM = "train."  # widget key prefix: train.preset, train.epochs, ... (also the link's parameters)
 PRESET = FORM + "preset"
@@ -18,6 +21,24 @@ FIELDS = tuple(f.name for f in dataclasses.fields(SiameseConfig))
 # Each student's own seed is below this: short enough to read out in class, and two of 30
 # students share one with a chance of about 0.4% (30 · 29 / 2 / 100,000).
 STUDENT_SEEDS = 100_000
+# The choices of the form that are words, each shown in the reader's language (the value, the
+# link's parameter, stays); the others (mnist, cnn, adam, keras-example) are names.
+OPTION_WORDS = (N_("auto"), N_("distance"), N_("euclidean"), N_("cosine"), N_("balanced"))
+
+
+def option_label(value, language: Language | None = None) -> str:
+    """A choice of the form as the reader reads it (the Train form's boxes, the settings sentence),
+    in ``language`` (default: the caller's)."""
+    if value not in OPTION_WORDS:
+        return str(value)
+    return in_language(language, value) if language else _(value)
+
+
+def option_labels() -> Callable[[Any], str]:
+    """A select box's ``format_func`` in this run's language, fixed now: Streamlit (and AppTest)
+    may call it later, outside the script run, where ``_()`` would answer in English."""
+    language = current_language()
+    return lambda value: option_label(value, language)
 
 
 def student_seed(student: str) -> int:
@@ -39,17 +60,17 @@ def seed_from_text(text) -> int | None:
 def seed_note(seed: int | None, own: int) -> str:
     """The sentence under the form: whose seed this is, and that the link carries it."""
     if seed == own:
-        return (
-            f"Your seed is {seed}, made from this browser's student id: every student starts the same "
+        return _(
+            "Your seed is {seed}, made from this browser's student id: every student starts the same "
             "setup from their own seed, so the class's runs show how much a result owes to chance. "
             "The address bar carries it, so a shared link reopens this very run."
-        )
+        ).format(seed=seed)
     if seed is None:
-        return f"Type a seed from 0 to {MAX_SEED:,}; your own seed is {own}."
-    return (
-        f"This run uses seed {seed}, from a link or typed in; your own seed is {own}. "
+        return _("Type a seed from 0 to {most:,}; your own seed is {own}.").format(most=MAX_SEED, own=own)
+    return _(
+        "This run uses seed {seed}, from a link or typed in; your own seed is {own}. "
         "The address bar carries it, so a shared link reopens this very run."
-    )
+    ).format(seed=seed, own=own)
 
 
 def seed_widget(label: str, help: str, own: int) -> int | None:
@@ -84,24 +105,25 @@ def load_preset(name: str) -> None:
 
 def _shown(value) -> str:
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return _("on") if value else _("off")
     if isinstance(value, tuple):
-        return ", ".join(map(str, value)) or "none"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+        return ", ".join(map(str, value)) or _("none")
+    return f"{value:g}" if isinstance(value, float) else option_label(value)
 
 
 def settings_differ(run: SiameseConfig, form: SiameseConfig) -> str:
     """A sentence when the run on screen was trained with other settings than the form now holds
     (a classmate's link opened after one's own run), naming each; "" when they agree."""
     changed = [
-        f"{LABELS[name]} {_shown(getattr(run, name))} (the form: {_shown(getattr(form, name))})"
+        _("{setting} {run} (the form: {form})").format(
+            setting=_(LABELS[name]), run=_shown(getattr(run, name)), form=_shown(getattr(form, name))
+        )
         for name in FIELDS
         if getattr(run, name) != getattr(form, name)
     ]
     if not changed:
         return ""
-    return (
+    return _(
         "The result below is from your earlier run, trained with other settings than the form shows: "
-        + "; ".join(changed)
-        + ". Press **Start** to train the form's settings."
-    )
+        "{settings}. Press **Start** to train the form's settings."
+    ).format(settings=_("; ").join(changed))  # the list's separator, in the reader's punctuation

@@ -1,11 +1,13 @@
 """What the Train page shows of a job, as plain values (no streamlit): the status line, the
-epoch table's rows, the charts' series. Tests read them without a browser."""
+epoch table's rows, the charts' series. Tests read them without a browser. Every sentence is in
+the caller's language (built in the page's script run; the job's own reasons through ``job_text``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from siamese_core.jobs import JobSnapshot, Status
+from siamese_core.i18n import N_, _
+from siamese_core.jobs import JobSnapshot, Status, job_text
 from siamese_core.results import BatchRow, EpochRow
 from siamese_core.serving.protocol import LEFT_QUEUE
 
@@ -23,28 +25,33 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.2f}%"
 
 
-EPOCH_HEADER = (
-    "epoch",
-    "loss",
-    "pair accuracy (0.5)",
-    "val loss",
-    "val pair accuracy",
-    "threshold",
-    "training time",
+EPOCH_HEADER = (  # in English; the page shows epoch_header()
+    N_("epoch"),
+    N_("loss"),
+    N_("pair accuracy (0.5)"),
+    N_("val loss"),
+    N_("val pair accuracy"),
+    N_("threshold"),
+    N_("training time"),
 )
+
+
+def epoch_header() -> tuple[str, ...]:
+    """The epoch table's columns in the caller's language."""
+    return tuple(_(h) for h in EPOCH_HEADER)
 
 
 def epoch_rows(epochs: Iterable[EpochRow]) -> list[tuple[str, ...]]:
     """The epoch table's rows, formatted the same way live and once the run is paused or over."""
     return [
         (
-            str(e.epoch) + ("" if e.complete else " (partial)"),
+            str(e.epoch) if e.complete else _("{epoch} (partial)").format(epoch=e.epoch),
             number(e.loss),
             percent(e.pair_accuracy),
             number(e.val_loss),
             percent(e.val_pair_accuracy),
             f"{e.threshold:.3f}",
-            f"{e.seconds:.1f} s",
+            _("{seconds:.1f} s").format(seconds=e.seconds),
         )
         for e in epochs
     ]
@@ -60,19 +67,23 @@ def curves(snapshot) -> tuple[list[Series], list[Series]]:
     batches, epochs = _thin(snapshot.batches), snapshot.epoch_history
     x = [r.step for r in batches]
     ex = [e.epoch * snapshot.steps_per_epoch if e.complete else snapshot.step for e in epochs]
-    at = "the calibrated threshold" if snapshot.calibrated else "0.5"
+    validation = (
+        _("validation pair accuracy at the calibrated threshold, epoch")
+        if snapshot.calibrated
+        else _("validation pair accuracy at 0.5, epoch")
+    )
     # training in blue and solid, validation in vermilion, dashed, with square markers
     train = dict(color=TRAINING.colour, dash=TRAINING.dasharray, marker=TRAINING.symbol)
     val = dict(color=VALIDATION.colour, dash=VALIDATION.dasharray, marker=VALIDATION.symbol)
     loss = [
-        Series("training loss (running mean of the epoch)", x, [r.loss for r in batches], **train),
-        Series("training loss, epoch", ex, [e.loss for e in epochs], lines=False, markers=True, **train),
-        Series("validation loss, epoch", ex, [e.val_loss for e in epochs], markers=True, **val),
+        Series(_("training loss (running mean of the epoch)"), x, [r.loss for r in batches], **train),
+        Series(_("training loss, epoch"), ex, [e.loss for e in epochs], lines=False, markers=True, **train),
+        Series(_("validation loss, epoch"), ex, [e.val_loss for e in epochs], markers=True, **val),
     ]
     accuracy = [
-        Series("training pair accuracy at 0.5 (running)", x, [r.pair_accuracy for r in batches], **train),
+        Series(_("training pair accuracy at 0.5 (running)"), x, [r.pair_accuracy for r in batches], **train),
         Series(
-            f"validation pair accuracy at {at}, epoch",
+            validation,
             ex,
             [e.val_pair_accuracy for e in epochs],
             markers=True,
@@ -82,11 +93,19 @@ def curves(snapshot) -> tuple[list[Series], list[Series]]:
     return loss, accuracy
 
 
-ACCURACY_NOTE = (
-    "Training accuracy is Keras's running metric at a fixed threshold of 0.5 during the epoch; "
-    "validation accuracy is measured after each epoch at {at}. Two thresholds, so the two "
-    "curves can differ for that reason alone."
-)
+def accuracy_note(calibrated: bool) -> str:
+    """Why the two accuracy curves can differ: two thresholds."""
+    if calibrated:
+        return _(
+            "Training accuracy is Keras's running metric at a fixed threshold of 0.5 during the epoch; "
+            "validation accuracy is measured after each epoch at the threshold calibrated on validation "
+            "pairs. Two thresholds, so the two curves can differ for that reason alone."
+        )
+    return _(
+        "Training accuracy is Keras's running metric at a fixed threshold of 0.5 during the epoch; "
+        "validation accuracy is measured after each epoch at the same fixed 0.5. Two thresholds, so the two "
+        "curves can differ for that reason alone."
+    )
 
 
 def trained_nothing(snapshot) -> bool:
@@ -94,73 +113,89 @@ def trained_nothing(snapshot) -> bool:
     return snapshot.status.ended and snapshot.step == 0 and not snapshot.batches
 
 
-LEFT_LINE = "You left the line before your training started: nothing was trained. Press Start to queue again."
+LEFT_LINE = N_(
+    "You left the line before your training started: nothing was trained. Press Start to queue again."
+)
 
 
 def stopped_note(snapshot, left_line: bool) -> str:
     """What a stopped run leaves behind, in words that match what it did (``left_line``: it
     never got a worker)."""
+    reason = job_text(snapshot.reason)
     if left_line and trained_nothing(snapshot):
         if snapshot.reason in ("", LEFT_QUEUE):  # the sentence says it already
-            return LEFT_LINE
-        return (
-            f"Your training was taken out of the line before it started ({snapshot.reason}): nothing was "
+            return _(LEFT_LINE)
+        return _(
+            "Your training was taken out of the line before it started ({reason}): nothing was "
             "trained. Press Start to queue again."
-        )
+        ).format(reason=reason)
     if trained_nothing(snapshot):
-        return (
-            f"Stopped before the first batch ({snapshot.reason}): nothing was trained, so there is no model "
+        return _(
+            "Stopped before the first batch ({reason}): nothing was trained, so there is no model "
             "and no curve. Press Start to try again."
-        )
-    return f"Stopped ({snapshot.reason}). The model and the curves so far are kept."
+        ).format(reason=reason)
+    return _("Stopped ({reason}). The model and the curves so far are kept.").format(reason=reason)
+
+
+STATUS_WORDS = {  # a run's status as its progress line starts (shown through _())
+    Status.QUEUED: N_("Waiting in line"),
+    Status.STARTING: N_("Starting: loading data and building the graph…"),
+    Status.RUNNING: N_("Training"),
+    Status.PAUSED: N_("Paused"),
+    Status.FINISHED: N_("Finished"),
+    Status.STOPPED: N_("Stopped"),
+    Status.FAILED: N_("Failed"),
+}
 
 
 def status_line(snapshot) -> str:
-    label = {
-        Status.QUEUED: "Waiting in line",
-        Status.STARTING: "Starting: loading data and building the graph…",
-        Status.RUNNING: "Training",
-        Status.PAUSED: "Paused",
-        Status.FINISHED: "Finished",
-        Status.STOPPED: "Stopped",
-        Status.FAILED: "Failed",
-    }.get(snapshot.status, str(snapshot.status))
+    label = _(STATUS_WORDS[snapshot.status]) if snapshot.status in STATUS_WORDS else str(snapshot.status)
     if snapshot.status == Status.QUEUED:
         return label
     if trained_nothing(snapshot):  # no "batch 0/?": there was no batch
-        return f"{label} · nothing trained"
+        return _("{status} · nothing trained").format(status=label)
     eta = ""
     if snapshot.eta_seconds is not None and snapshot.status == Status.RUNNING:
         eta = (
-            f" · ETA {snapshot.eta_seconds / 60:.0f} min"
+            _(" · ETA {minutes:.0f} min").format(minutes=snapshot.eta_seconds / 60)
             if snapshot.eta_seconds >= 120
-            else f" · ETA {snapshot.eta_seconds:.0f} s"
+            else _(" · ETA {seconds:.0f} s").format(seconds=snapshot.eta_seconds)
         )
-    return (
-        f"{label} · epoch {snapshot.current_epoch}/{snapshot.epochs} · "
-        f"batch {snapshot.step:,} of {f'{snapshot.total_steps:,}' if snapshot.total_steps else '?'} in all · "
-        f"{snapshot.pairs_per_second:,.0f} pairs/s{eta}"
+    return _(
+        "{status} · epoch {epoch}/{epochs} · batch {step:,} of {total} in all · {rate:,.0f} pairs/s{eta}"
+    ).format(
+        status=label,
+        epoch=snapshot.current_epoch,
+        epochs=snapshot.epochs,
+        step=snapshot.step,
+        total=f"{snapshot.total_steps:,}" if snapshot.total_steps else "?",
+        rate=snapshot.pairs_per_second,
+        eta=eta,
     )
 
 
+# Translators: an English ordinal's forms; a language without them writes each as its ordinal ("第 {n}").
+ORDINALS = {"st": N_("{n}st"), "nd": N_("{n}nd"), "rd": N_("{n}rd"), "th": N_("{n}th")}
+
+
 def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st."""
+    """1st, 2nd, 3rd, 4th, …, 11th, 12th, 13th, 21st (in the caller's language)."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return _(ORDINALS[suffix]).format(n=n)
 
 
 def queue_line(position: int, seconds: float) -> str:
     """ "3rd in line, about 40 s": where a waiting training stands and when it should start."""
     if seconds >= 90:
-        wait = f"about {seconds / 60:.0f} min"
+        wait = _("about {minutes:.0f} min").format(minutes=seconds / 60)
     elif seconds >= 1:
-        wait = f"about {max(5, 5 * round(seconds / 5)):.0f} s"
+        wait = _("about {seconds:.0f} s").format(seconds=max(5, 5 * round(seconds / 5)))
     else:
-        wait = "any moment now"
-    return (
-        f"**{ordinal(position)} in line**, {wait}. It starts by itself when a worker is free; you may "
+        wait = _("any moment now")
+    return _(
+        "**{place} in line**, {wait}. It starts by itself when a worker is free; you may "
         "visit the other pages meanwhile. Stop gives your place up, and so does closing every tab of this app."
-    )
+    ).format(place=ordinal(position), wait=wait)
 
 
 def long_run_note(snapshot: JobSnapshot) -> str:
@@ -171,7 +206,7 @@ def long_run_note(snapshot: JobSnapshot) -> str:
         or snapshot.eta_seconds <= LONG_RUN_SECONDS
     ):
         return ""
-    return (
-        f"At this speed the run takes about {snapshot.eta_seconds / 60:.0f} more minutes. Fewer epochs or "
+    return _(
+        "At this speed the run takes about {minutes:.0f} more minutes. Fewer epochs or "
         "pairs per epoch make it shorter; Stop keeps what it has learnt so far."
-    )
+    ).format(minutes=snapshot.eta_seconds / 60)

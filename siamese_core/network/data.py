@@ -17,6 +17,7 @@ import numpy as np
 
 from siamese_core import ASSETS
 from siamese_core.config import DIFFERENT, SAME
+from siamese_core.i18n import N_, _
 
 KERAS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 KERAS_URLS = {"mnist": KERAS_BASE + "mnist.npz"}
@@ -28,10 +29,10 @@ FASHION_FILES = (
     "t10k-images-idx3-ubyte.gz",
 )
 DOWNLOAD_TIMEOUT = 20.0  # seconds without an answer before a download counts as impossible
-DATASET_TITLES = {  # what people read: one name per set, everywhere the app names it
-    "mnist": "full MNIST (70,000 digits)",
-    "mnist-5k": "MNIST subset (5,000 digits embedded in the app)",
-    "fashion-mnist": "Fashion-MNIST (70,000 clothing images)",
+DATASET_TITLES = {  # what people read: one name per set, everywhere the app names it (through _())
+    "mnist": N_("full MNIST (70,000 digits)"),
+    "mnist-5k": N_("MNIST subset (5,000 digits embedded in the app)"),
+    "fashion-mnist": N_("Fashion-MNIST (70,000 clothing images)"),
 }
 
 
@@ -88,8 +89,9 @@ class Dataset:
 
 
 def dataset_title(name: str) -> str:
-    """A data set's name as the app shows it to people ("full MNIST (70,000 digits)", not "mnist")."""
-    return DATASET_TITLES.get(name, name)
+    """A data set's name as the app shows it to people ("full MNIST (70,000 digits)", not "mnist"), in
+    the caller's language (call it where it is shown, not in a cache or a worker)."""
+    return _(DATASET_TITLES[name]) if name in DATASET_TITLES else name
 
 
 # ---- loading -----------------------------------------------------------------------------

@@ -6,11 +6,14 @@ object, its weights are counted once, and the total always equals ``model.count_
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass
 
 import numpy as np
 
+from siamese_core import i18n
 from siamese_core.config import SiameseConfig
+from siamese_core.i18n import N_
 from siamese_core.network._keras import keras
 from siamese_core.results import Breakdown, Component, LabNumbers
 
@@ -62,7 +65,58 @@ def param_breakdown(model: keras.Model) -> Breakdown:
     )
 
 
-# ---- architecture as DOT ------------------------------------------------------------------
+# ---- architecture: the graph, drawn as DOT and told in sentences ---------------------------------
+@dataclass(frozen=True)
+class GraphLayer:
+    """One layer inside a branch sub-model."""
+
+    name: str
+    kind: str  # its class's name: Dense, Conv2D, ...
+    params: int
+
+
+@dataclass(frozen=True)
+class GraphOp:
+    """One operation of the model's graph, with what feeds it: everything the picture and its
+    sentences say, read once off the built model (the words are chosen where they are shown)."""
+
+    name: str
+    kind: str  # its class's name: InputLayer, Functional, EuclideanDistance, Dense, ...
+    params: int
+    is_input: bool
+    is_model: bool  # a branch sub-model (a box of its own layers)
+    layers: tuple[GraphLayer, ...]  # a branch's own layers, inputs left out; () for the others
+    calls: tuple[tuple[str, ...], ...]  # per call, the names of the operations feeding it
+
+
+def graph_of(model: keras.Model) -> tuple[GraphOp, ...]:
+    """The model's graph as plain data (``graph_dot`` and ``graph_in_words`` read it)."""
+    ops = []
+    for op in model.operations:
+        is_model = isinstance(op, keras.Model)
+        layers = (
+            tuple(
+                GraphLayer(layer.name, type(layer).__name__, layer.count_params())
+                for layer in op.layers
+                if not isinstance(layer, keras.layers.InputLayer)
+            )
+            if is_model
+            else ()
+        )
+        ops.append(
+            GraphOp(
+                name=op.name,
+                kind=type(op).__name__,
+                params=op.count_params() if hasattr(op, "count_params") and op.built else 0,
+                is_input=isinstance(op, keras.layers.InputLayer),
+                is_model=is_model,
+                layers=layers,
+                calls=tuple(tuple(call) for call in _sources(model, op)),
+            )
+        )
+    return tuple(ops)
+
+
 NL = "\\n"  # a line break inside a DOT label
 
 
@@ -70,72 +124,130 @@ def _q(text: str) -> str:
     return '"' + text.replace('"', r"\"") + '"'
 
 
-def _layer_rows(sub: keras.Model) -> str:
-    rows = []
-    for layer in sub.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        n = layer.count_params()
-        rows.append(f"{layer.name} ({type(layer).__name__}){'  ' + format(n, ',') if n else ''}")
+def _layer_rows(op: GraphOp) -> str:
+    rows = [
+        f"{layer.name} ({layer.kind}){'  ' + format(layer.params, ',') if layer.params else ''}"
+        for layer in op.layers
+    ]
     return "\\l".join(rows) + "\\l"
 
 
-def to_dot(model: keras.Model) -> str:
-    """Graphviz DOT of the model: a shared branch is ONE box with two incoming edges."""
+# Languages whose sentences follow one another without a space (Chinese ends each with "。").
+UNSPACED = frozenset({"zh"})
+
+
+def _language(language: i18n.Language | None) -> i18n.Language:
+    """The language the words are written in: the one given (English for what is computed once
+    and cached for everyone), else the caller's (at display time)."""
+    return language if language is not None else i18n.current_language()
+
+
+def graph_dot(graph: tuple[GraphOp, ...], language: i18n.Language | None = None) -> str:
+    """Graphviz DOT of the graph: a shared branch is ONE box with two incoming edges."""
+    t = i18n.translations(_language(language))
     lines = [
         "digraph siamese {",
         "  rankdir=TB; node [shape=box, style=rounded, fontname=Helvetica, fontsize=11];",
     ]
-    for op in model.operations:
-        n = op.count_params() if hasattr(op, "count_params") and op.built else 0
-        if isinstance(op, keras.layers.InputLayer):
+    for op in graph:
+        if op.is_input:
             label = _q(op.name + NL + "28x28 uint8")
             lines.append(f"  {_q(op.name)} [shape=oval, label={label}];")
-        elif isinstance(op, keras.Model):
-            calls = len(_sources(model, op))
-            title = f"{op.name}: {n:,} params" + (f"\\nshared, used {calls}x" if calls > 1 else "")
+        elif op.is_model:
+            calls = len(op.calls)
+            title = t.gettext("{name}: {params:,} params").format(name=op.name, params=op.params)
+            if calls > 1:
+                title += NL + t.gettext("shared, used {calls}x").format(calls=calls)
             color = "#2e7d32" if calls > 1 else "#1565c0"
             lines.append(
                 f'  {_q(op.name)} [label={_q(title + NL + _layer_rows(op))}, color="{color}", penwidth=2];'
             )
         else:
-            label = f"{op.name}\\n{type(op).__name__}" + (f"\\n{n:,} params" if n else "")
+            label = f"{op.name}{NL}{op.kind}"
+            if op.params:
+                label += NL + t.gettext("{params:,} params").format(params=op.params)
             lines.append(f"  {_q(op.name)} [label={_q(label)}];")
-    for op in model.operations:
-        for call in _sources(model, op):
+    for op in graph:
+        for call in op.calls:
             for src in call:
                 lines.append(f"  {_q(src)} -> {_q(op.name)};")
     lines.append("}")
     return "\n".join(lines)
 
 
-def describe_graph(model: keras.Model) -> str:
-    """The same graph as ``to_dot``, in sentences: the architecture picture's text equivalent for
-    a screen reader (one sentence per operation, naming what feeds it)."""
+# How a list is said (CLDR's list patterns, as messages): the last two joined by "and", the others
+# by a comma. A call list has its own pattern ("once on A and once on B": 一次……，一次……).
+AND = N_("{first} and {second}")
+AND_THEN = N_("{earlier} and {later}")
+COMMA = N_("{first}, {second}")
 
-    def inputs(names: list[str]) -> str:
+
+def _listed(items: list[str], last: str, t: gettext.NullTranslations) -> str:
+    said = items[-1]
+    for k, item in enumerate(reversed(items[:-1])):
+        pattern = t.gettext(last if k == 0 else COMMA)
+        fields = ("earlier", "later") if k == 0 and last == AND_THEN else ("first", "second")
+        said = pattern.format(**dict(zip(fields, (item, said), strict=True)))
+    return said
+
+
+def graph_in_words(graph: tuple[GraphOp, ...], language: i18n.Language | None = None) -> str:
+    """The same graph as ``graph_dot``, in sentences: the architecture picture's text equivalent
+    for a screen reader (one sentence per operation, naming what feeds it)."""
+    language = _language(language)
+    t = i18n.translations(language)
+
+    def inputs(names: tuple[str, ...]) -> str:
         distinct = list(dict.fromkeys(names))
-        said = " and ".join(distinct)
-        return said + (" (both its inputs)" if len(distinct) < len(names) else "")
+        said = _listed(distinct, AND, t)
+        if len(distinct) < len(names):
+            return t.gettext("{names} (both its inputs)").format(names=said)
+        return said
 
     sentences = []
-    for op in model.operations:
-        n = op.count_params() if hasattr(op, "count_params") and op.built else 0
-        if isinstance(op, keras.layers.InputLayer):
-            sentences.append(f"{op.name} is an input: one 28x28 uint8 digit.")
+    for op in graph:
+        if op.is_input:
+            sentences.append(t.gettext("{name} is an input: one 28x28 uint8 digit.").format(name=op.name))
             continue
-        calls = _sources(model, op)
-        what = f"{op.name} ({type(op).__name__}, {n:,} parameters"
-        if isinstance(op, keras.Model):
-            layers = [layer.name for layer in op.layers if not isinstance(layer, keras.layers.InputLayer)]
-            what += f"; layers {', '.join(layers)}"
-        what += ")"
-        if len(calls) > 1:
-            once = " and once on ".join(inputs(call) for call in calls)
-            sentences.append(f"{what} is shared: called {len(calls)} times, once on {once}.")
+        if op.is_model:
+            what = t.gettext("{name} ({kind}, {params:,} parameters; layers {layers})").format(
+                name=op.name,
+                kind=op.kind,
+                params=op.params,
+                layers=", ".join(layer.name for layer in op.layers),
+            )
         else:
-            sentences.append(f"{what} takes {inputs(calls[0]) if calls else 'nothing'}.")
-    return " ".join(sentences)
+            what = t.gettext("{name} ({kind}, {params:,} parameters)").format(
+                name=op.name, kind=op.kind, params=op.params
+            )
+        if len(op.calls) > 1:
+            once = _listed(
+                [t.gettext("once on {inputs}").format(inputs=inputs(call)) for call in op.calls], AND_THEN, t
+            )
+            sentences.append(
+                t.ngettext(
+                    "{what} is shared: called {calls} time, {once}.",
+                    "{what} is shared: called {calls} times, {once}.",
+                    len(op.calls),
+                ).format(what=what, calls=len(op.calls), once=once)
+            )
+        elif op.calls:
+            sentences.append(
+                t.gettext("{what} takes {inputs}.").format(what=what, inputs=inputs(op.calls[0]))
+            )
+        else:
+            sentences.append(t.gettext("{what} takes nothing.").format(what=what))
+    return ("" if language in UNSPACED else " ").join(sentences)
+
+
+def to_dot(model: keras.Model) -> str:
+    """Graphviz DOT of the model, in English (``graph_dot`` draws it in the reader's language)."""
+    return graph_dot(graph_of(model), i18n.DEFAULT)
+
+
+def describe_graph(model: keras.Model) -> str:
+    """The model's graph in English sentences (``graph_in_words`` in the reader's language)."""
+    return graph_in_words(graph_of(model), i18n.DEFAULT)
 
 
 # ---- generated Keras code -------------------------------------------------------------------
@@ -297,9 +409,10 @@ def branch_activations(model: keras.Model, image: np.ndarray, side: int) -> list
 
 
 # ---- everything the lab shows about one configuration ------------------------------------------
-def lab_numbers(config: SiameseConfig) -> LabNumbers:
-    """Built once per configuration: the counts, the graph, the code and the two embeddings of
-    one digit (equal, to the last bit, when the branch is shared)."""
+def lab_measure(config: SiameseConfig) -> tuple[LabNumbers, tuple[GraphOp, ...]]:
+    """Built once per configuration: the counts, the graph (as data, for the picture and its
+    sentences in each reader's language; English in ``LabNumbers``), the code and the two
+    embeddings of one digit (equal, to the last bit, when the branch is shared)."""
     from siamese_core.network.data import embedded_digits
     from siamese_core.network.models import build_siamese
 
@@ -307,14 +420,21 @@ def lab_numbers(config: SiameseConfig) -> LabNumbers:
     digits, labels = embedded_digits()
     digit = digits[0]
     emb_a, emb_b = branch_embeddings(model, digit)
-    return LabNumbers(
+    graph = graph_of(model)
+    numbers = LabNumbers(
         breakdown=param_breakdown(model),
         count_params=model.count_params(),
-        dot=to_dot(model),
-        graph_text=describe_graph(model),
+        dot=graph_dot(graph, i18n.DEFAULT),
+        graph_text=graph_in_words(graph, i18n.DEFAULT),
         code=generated_code(config),
         emb_a=emb_a,
         emb_b=emb_b,
         digit=digit,
         digit_label=int(labels[0]),
     )
+    return numbers, graph
+
+
+def lab_numbers(config: SiameseConfig) -> LabNumbers:
+    """What the lab shows about one configuration (:func:`lab_measure`), in English."""
+    return lab_measure(config)[0]

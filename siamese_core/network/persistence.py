@@ -22,6 +22,7 @@ import numpy as np
 
 from siamese_core import ASSETS
 from siamese_core.config import SiameseConfig
+from siamese_core.i18n import N_, _
 
 META_NAME = "siamese_lab.json"
 DEFAULT_MODEL = ASSETS / "default.keras"
@@ -29,7 +30,19 @@ MAX_MODEL_BYTES = 50 * 1024 * 1024
 
 
 class ModelProblem(ValueError):
-    """A model file that cannot be used; the message is meant for the user."""
+    """A model file that cannot be used; the message is meant for the user.
+
+    It is an English message marked with ``N_()`` and its named fields, put into the reader's
+    language when it is read (``str(problem)`` on a page's script run: siamese_core/i18n.py), so it
+    reads in the language of whoever sees it (English in the CLI and logs).
+    """
+
+    def __init__(self, message: str, **fields) -> None:
+        super().__init__(message)
+        self.message, self.fields = message, fields
+
+    def __str__(self) -> str:
+        return _(self.message).format(**self.fields)
 
 
 def save_model(model, path: str | os.PathLike, config: SiameseConfig | None = None, **meta) -> None:
@@ -98,27 +111,37 @@ def load_model(path: str | os.PathLike):
 
     path = Path(path)
     if path.stat().st_size > MAX_MODEL_BYTES:
-        raise ModelProblem(f"The model file is larger than {MAX_MODEL_BYTES // 2**20} MB.")
+        raise too_large()
     if not zipfile.is_zipfile(path):
-        raise ModelProblem("This is not a .keras model file (it is not a valid zip archive).")
+        raise ModelProblem(N_("This is not a .keras model file (it is not a valid zip archive)."))
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:
         text = str(exc)
         if "Lambda" in text or "safe_mode" in text or "lambda" in text:
             raise ModelProblem(
-                "This model contains a Lambda layer (arbitrary Python code). It was refused: "
-                "models are loaded with safe_mode on. Rebuild it with a registered custom layer."
+                N_(
+                    "This model contains a Lambda layer (arbitrary Python code). It was refused: "
+                    "models are loaded with safe_mode on. Rebuild it with a registered custom layer."
+                )
             ) from exc
-        raise ModelProblem(f"The model file could not be loaded ({type(exc).__name__}).") from exc
+        raise ModelProblem(
+            N_("The model file could not be loaded ({error})."), error=type(exc).__name__
+        ) from exc
     check_siamese(model)
     return model, read_meta(path)
+
+
+def too_large() -> ModelProblem:
+    return ModelProblem(
+        N_("The model file is larger than {megabytes} MB."), megabytes=MAX_MODEL_BYTES // 2**20
+    )
 
 
 def load_model_bytes(data: bytes):
     """Load an uploaded model; the bytes go to a private temporary directory only."""
     if len(data) > MAX_MODEL_BYTES:
-        raise ModelProblem(f"The model file is larger than {MAX_MODEL_BYTES // 2**20} MB.")
+        raise too_large()
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "upload.keras"
         p.write_bytes(data)
@@ -138,9 +161,13 @@ def check_siamese(model) -> None:
     if not ok:
         shapes = [tuple(t.shape) for t in inputs]
         raise ModelProblem(
-            "This is not a Siamese model of this lab: it needs two 28x28 inputs, a feature "
-            f"branch sub-model and one distance (or 2-way) output; it has inputs {shapes} and "
-            f"output {tuple(model.output.shape)}."
+            N_(
+                "This is not a Siamese model of this lab: it needs two 28x28 inputs, a feature "
+                "branch sub-model and one distance (or 2-way) output; it has inputs {inputs} and "
+                "output {output}."
+            ),
+            inputs=shapes,
+            output=tuple(model.output.shape),
         )
 
 
@@ -181,21 +208,26 @@ def load_weights_npz(model, data: bytes, skip: tuple[str, ...] = ()) -> list[str
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ModelProblem("This is not a weights .npz file that can be read safely.") from exc
+        raise ModelProblem(N_("This is not a weights .npz file that can be read safely.")) from exc
     plan = []
     for name, v in named_variables(model).items():
         if name in arrays and not name.startswith(skip):
             if tuple(arrays[name].shape) != tuple(v.shape):
                 raise ModelProblem(
-                    f"Weight {name} has shape {arrays[name].shape} in the file but "
-                    f"{tuple(v.shape)} in the model: the architectures differ."
+                    N_(
+                        "Weight {name} has shape {file_shape} in the file but {model_shape} in the "
+                        "model: the architectures differ."
+                    ),
+                    name=name,
+                    file_shape=arrays[name].shape,
+                    model_shape=tuple(v.shape),
                 )
             plan.append((name, v, arrays[name]))
     if not plan:
-        raise ModelProblem("No weight in the file matches this model's variable names.")
-    for _, v, a in plan:
+        raise ModelProblem(N_("No weight in the file matches this model's variable names."))
+    for _name, v, a in plan:
         v.assign(a)
-    return [name for name, _, _ in plan]
+    return [name for name, *_variable in plan]
 
 
 def weight_table(model) -> list[dict]:

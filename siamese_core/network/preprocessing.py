@@ -13,32 +13,42 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from siamese_core.i18n import N_, _
+
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a phone photo fits; anything bigger is not a digit
 MAX_PIXELS = 25_000_000  # checked from the header, before Pillow decodes anything
 
 
 class ImageProblem(ValueError):
-    """An input that cannot become a digit; the message is meant for the user."""
+    """An input that cannot become a digit; the message is meant for the user.
+
+    It is an English message marked with ``N_()`` and its named fields, put into the reader's
+    language when it is read (``str(problem)`` on a page's script run: siamese_core/i18n.py), so a
+    problem found anywhere reads in the language of whoever sees it (English in the CLI and logs).
+    """
+
+    def __init__(self, message: str, **fields) -> None:
+        super().__init__(message)
+        self.message, self.fields = message, fields
+
+    def __str__(self) -> str:
+        return _(self.message).format(**self.fields)
 
 
 def load_image(data: bytes) -> Image.Image:
     """Decode uploaded bytes safely: size limits first, first frame, EXIF rotation."""
     if not data:
-        raise ImageProblem("The file is empty.")
+        raise ImageProblem(N_("The file is empty."))
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageProblem(f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
+        raise ImageProblem(N_("The file is larger than {megabytes} MB."), megabytes=MAX_UPLOAD_BYTES // 2**20)
     size = header_size(data)
     if size and size[0] * size[1] > MAX_PIXELS:  # our limit first, Pillow's bomb guard after
-        raise ImageProblem(
-            f"The image is {size[0]}x{size[1]} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels."
-        )
+        raise too_many_pixels(*size)
     try:
         img = Image.open(io.BytesIO(data))
         w, h = img.size  # read from the header only
         if w * h > MAX_PIXELS:
-            raise ImageProblem(
-                f"The image is {w}x{h} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels."
-            )
+            raise too_many_pixels(w, h)
         if getattr(img, "n_frames", 1) > 1:
             img.seek(0)  # animated GIF / multi-page TIFF: the first frame
         img.load()
@@ -46,10 +56,19 @@ def load_image(data: bytes) -> Image.Image:
     except ImageProblem:
         raise
     except Image.DecompressionBombError as exc:
-        raise ImageProblem("The image is too large to open safely.") from exc
+        raise ImageProblem(N_("The image is too large to open safely.")) from exc
     except (OSError, SyntaxError, ValueError) as exc:  # what Pillow raises for bad files
-        raise ImageProblem("This file is not an image that can be read (PNG, JPEG, BMP or GIF).") from exc
+        raise ImageProblem(N_("This file is not an image that can be read (PNG, JPEG, BMP or GIF).")) from exc
     return img
+
+
+def too_many_pixels(width: int, height: int) -> ImageProblem:
+    return ImageProblem(
+        N_("The image is {width}x{height} pixels; the limit is {megapixels} megapixels."),
+        width=width,
+        height=height,
+        megapixels=MAX_PIXELS // 1_000_000,
+    )
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
@@ -99,7 +118,9 @@ def to_grey(img: Image.Image | np.ndarray) -> np.ndarray:
                 a = a * 255.0
             img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8), "L")
         else:
-            raise ImageProblem(f"An image array must be HxW, HxWx3 or HxWx4, not {arr.shape}.")
+            raise ImageProblem(
+                N_("An image array must be HxW, HxWx3 or HxWx4, not {shape}."), shape=arr.shape
+            )
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         a = np.asarray(img, dtype=np.float64)
         peak = a.max() if a.max() > 0 else 1.0
@@ -177,8 +198,8 @@ def remove_background(grey: np.ndarray) -> np.ndarray:
 
     design = terms(ys.ravel().astype(float), xs.ravel().astype(float))
     keep = np.ones(len(values), bool)
-    for _ in range(3):
-        coef, *_ = np.linalg.lstsq(design[keep], values[keep], rcond=None)
+    for _fit in range(3):
+        coef, *_fit_details = np.linalg.lstsq(design[keep], values[keep], rcond=None)
         residual = values - design @ coef
         spread = 1.4826 * np.median(np.abs(residual[keep])) + 1.0
         keep = residual < 2.5 * spread  # ink lies far above the paper
@@ -219,8 +240,10 @@ def find_ink(flat: np.ndarray) -> np.ndarray:
     noise = 1.4826 * float(np.median(np.abs(flat - np.median(flat))))  # the paper's grain, robustly
     if peak < max(MIN_CONTRAST, 8 * noise):
         raise ImageProblem(
-            "No digit found: the picture is blank or has too little contrast between ink and "
-            "paper. Write darker, or light the paper evenly."
+            N_(
+                "No digit found: the picture is blank or has too little contrast between ink and "
+                "paper. Write darker, or light the paper evenly."
+            )
         )
     threshold = max(threshold_otsu(flat), 0.25 * peak)
     mask = flat > threshold
@@ -230,8 +253,11 @@ def find_ink(flat: np.ndarray) -> np.ndarray:
     shapes = [r for r in parts if r.area >= MIN_PART * largest.area]
     if len(shapes) > MAX_PARTS:  # a face, a page of text, a busy desk
         raise ImageProblem(
-            f"No single digit found: the picture holds {len(shapes)} separate shapes. "
-            "Photograph one digit on plain paper, filling a good part of the frame."
+            N_(
+                "No single digit found: the picture holds {shapes} separate shapes. "
+                "Photograph one digit on plain paper, filling a good part of the frame."
+            ),
+            shapes=len(shapes),
         )
     keep = [r for r in shapes if _near(r, largest)]
     return np.isin(labels, [r.label for r in keep])
@@ -256,13 +282,13 @@ def to_mnist_steps(img: Image.Image | np.ndarray | bytes) -> Steps:
         img = load_image(bytes(img))
     grey = _shrink(to_grey(img))
     if np.ptp(grey) < 30:
-        raise ImageProblem("The image is blank: there is no ink to read. Draw or upload a digit.")
+        raise ImageProblem(N_("The image is blank: there is no ink to read. Draw or upload a digit."))
     grey, flat = _ink_light(grey)
     ink = find_ink(flat)
     rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
     h, w = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     if max(h, w) < max(3, 0.06 * max(grey.shape)):
-        raise ImageProblem("The mark is too small to be a digit: draw it larger.")
+        raise ImageProblem(N_("The mark is too small to be a digit: draw it larger."))
     # the strokes' own grey levels (anti-aliased edges included), nothing of the paper around them
     strokes = ndimage.binary_dilation(ink, iterations=1)
     level = np.clip(flat / max(np.percentile(flat[ink], 95), 1e-6), 0, 1) * strokes

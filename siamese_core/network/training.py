@@ -21,23 +21,33 @@ from typing import Any
 import numpy as np
 
 from siamese_core.config import SPLIT_SEED, SiameseConfig
-from siamese_core.jobs import STOPPED_BY_USER, JobSnapshot, JobState, Status, ThreadedJob
+from siamese_core.jobs import (
+    ABANDONED,
+    BATCH_LIMIT,
+    LOSS_NOT_FINITE,
+    MORE_GPUS,
+    STOPPED_BY_USER,
+    JobSnapshot,
+    JobState,
+    Status,
+    ThreadedJob,
+)
 from siamese_core.network._keras import keras
 from siamese_core.network.data import Dataset, load_dataset, pairs_for, probe_indices
 from siamese_core.results import BatchRow, EpochRow, TrainingResult
 from siamese_core.serving.memory import release_free_memory
 
-__all__ = ["JobSnapshot", "JobState", "Status", "TrainingJob", "with_grace"]
+__all__ = ["ABANDONED", "JobSnapshot", "JobState", "Status", "TrainingJob", "with_grace"]
 
 # {"kind": "status", "status", "reason"}, {"kind": "batch" | "epoch", "row": BatchRow | EpochRow},
 # {"kind": "done", "status", **TrainingResult.as_dict()}
 Event = dict[str, Any]
-ABANDONED = "its browser session closed"  # the stop reason when keep_alive says the owner left
 THREAD_NAME = "siamese-train"  # the Python name of every training thread
 
 
 def describe_device() -> str:
-    """ "CPU" or the name of the first GPU TensorFlow sees (it uses that GPU by itself)."""
+    """ "CPU" or the name of the first GPU TensorFlow sees (it uses that GPU by itself); in English,
+    shown with ``siamese_core.jobs.job_text``."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -47,8 +57,8 @@ def describe_device() -> str:
         name = tf.config.experimental.get_device_details(gpus[0]).get("device_name")
     except Exception:  # details are best-effort on some drivers
         name = None
-    extra = f" (+{len(gpus) - 1} more)" if len(gpus) > 1 else ""
-    return f"GPU: {name or gpus[0].name}{extra}"
+    device = f"GPU: {name or gpus[0].name}"
+    return MORE_GPUS.format(device=device, more=len(gpus) - 1) if len(gpus) > 1 else device
 
 
 def make_optimizer(config: SiameseConfig):
@@ -343,7 +353,7 @@ class TrainingJob(JobState, ThreadedJob):
         )
         status = Status.STOPPED if callback.stop_requested() else Status.FINISHED
         if callback._capped() and not self._control.stop:
-            self.reason = f"reached the limit of {self.max_batches} batches"
+            self.reason = BATCH_LIMIT.format(batches=self.max_batches)
         reason = (self.reason or STOPPED_BY_USER) if status == Status.STOPPED else ""
         self._set_status(status, reason, result=result)
         self._emit({"kind": "done", "status": status, **result.as_dict()})
@@ -415,9 +425,8 @@ class _JobCallback(keras.callbacks.Callback):
             )
             job.batches.append(row)
         if not math.isfinite(logs.get("loss", 0.0)):
-            self.failure = (
-                f"the loss became {logs.get('loss')} at step {row.step}: the learning "
-                f"rate ({job.config.learning_rate:g}) is too large for this model"
+            self.failure = LOSS_NOT_FINITE.format(  # English: a page shows it with jobs.job_text
+                loss=logs.get("loss"), step=row.step, learning_rate=f"{job.config.learning_rate:g}"
             )
         if now - job._last_event >= job.min_event_gap:
             job._last_event = now

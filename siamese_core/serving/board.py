@@ -20,6 +20,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from siamese_core.i18n import N_, _
+
 # the board's records, errors and checks live in siamese_core/serving/board_records.py
 from siamese_core.serving.board_records import (
     ALREADY_POSTED,
@@ -114,8 +116,10 @@ class Board:
                         return SCHEMA_VERSION
                     if version > SCHEMA_VERSION:
                         raise SchemaTooNew(
-                            f"The board's database was written by a newer Siamese Lab (schema {version}; "
-                            f"this one knows {SCHEMA_VERSION}). Update the app or use another database."
+                            _(
+                                "The board's database was written by a newer Siamese Lab (schema {version}; "
+                                "this one knows {known}). Update the app or use another database."
+                            ).format(version=version, known=SCHEMA_VERSION)
                         )
                     # migrations from older versions go here, each in this transaction
                     return version
@@ -130,10 +134,11 @@ class Board:
     # ---- classes --------------------------------------------------------------------------------------
     def open_class(self, name: str) -> ClassInfo:
         """A new class with a fresh code (what the teacher shows the room)."""
-        name = " ".join(str(name).split())[:CLASS_NAME_MAX] or "Class"
+        # an empty name: "Class" in the teacher's language, stored as the class's name
+        name = " ".join(str(name).split())[:CLASS_NAME_MAX] or _("Class")
         if not name.isprintable():
-            raise BoardError("A class name can only contain printable characters.")
-        for _ in range(10):
+            raise BoardError(_("A class name can only contain printable characters."))
+        for _attempt in range(10):
             code = new_code()
             try:
                 with self._write() as conn:
@@ -145,7 +150,7 @@ class Board:
             except BoardUnavailable as error:
                 if not isinstance(error.__cause__, sa_exc.IntegrityError):
                     raise
-        raise BoardUnavailable("Could not find a free class code; try again.")
+        raise BoardUnavailable(_("Could not find a free class code; try again."))
 
     def solo_class(self, student: str) -> ClassInfo:
         """A student's own board (no teacher, e.g. alone on a laptop): created on first use."""
@@ -170,7 +175,9 @@ class Board:
         with self._read() as conn:
             row = conn.execute(sa.select(classes_table).where(classes_table.c.code == code)).first()
         if row is None:
-            raise BoardError(f"No class has the code {shown(code)}: check it with your teacher.")
+            raise BoardError(
+                _("No class has the code {code}: check it with your teacher.").format(code=shown(code))
+            )
         return ClassInfo(row.code, row.name, bool(row.solo), row.opened_at, row.closed_at)
 
     def classes(self, include_closed: bool = True) -> list[ClassInfo]:
@@ -202,10 +209,14 @@ class Board:
         with self._write() as conn:
             row = conn.execute(sa.select(classes_table).where(classes_table.c.code == code)).first()
             if row is None or row.solo:
-                raise BoardError(f"No class has the code {code}: check it with your teacher.")
+                raise BoardError(
+                    _("No class has the code {code}: check it with your teacher.").format(code=code)
+                )
             if row.closed_at is not None:
                 raise BoardError(
-                    f"The class {code} is closed: ask your teacher for the code of an open class."
+                    _("The class {code} is closed: ask your teacher for the code of an open class.").format(
+                        code=code
+                    )
                 )
             taken = conn.execute(
                 sa.select(members_table.c.student).where(
@@ -216,7 +227,9 @@ class Board:
             ).first()
             if taken is not None:
                 raise BoardError(
-                    f"Someone in this class already uses the nickname {shown(nickname)}: pick another."
+                    _("Someone in this class already uses the nickname {nickname}: pick another.").format(
+                        nickname=shown(nickname)
+                    )
                 )
             where = (members_table.c.class_code == code) & (members_table.c.student == student)
             if conn.execute(sa.select(members_table.c.student).where(where)).first() is None:
@@ -284,12 +297,14 @@ class Board:
         with self._write() as conn:
             row = conn.execute(sa.select(classes_table).where(classes_table.c.code == code)).first()
             if row is None:
-                raise BoardError(f"No class has the code {shown(code)}.")
+                raise BoardError(_("No class has the code {code}.").format(code=shown(code)))
             if row.closed_at is not None:
-                raise BoardError(f"The class {code} is closed: the board takes no more runs.")
+                raise BoardError(
+                    _("The class {code} is closed: the board takes no more runs.").format(code=code)
+                )
             if row.solo:
                 if code != SOLO_PREFIX + student[:32]:
-                    raise BoardError("This is another student's own board: you cannot post to it.")
+                    raise BoardError(_("This is another student's own board: you cannot post to it."))
                 shown_as = clean_nickname(nickname or "me")
             else:
                 shown_as = conn.execute(
@@ -298,12 +313,16 @@ class Board:
                     )
                 ).scalar()
                 if shown_as is None:
-                    raise BoardError(f"Join the class {code} with its code before posting to its board.")
+                    raise BoardError(
+                        _("Join the class {code} with its code before posting to its board.").format(
+                            code=code
+                        )
+                    )
             already = conn.execute(
                 sa.select(entries_table.c.id).where(entries_table.c.run_id == facts.run_id)
             ).first()
             if already is not None:
-                raise BoardError(ALREADY_POSTED)
+                raise BoardError(_(ALREADY_POSTED))
             try:
                 result = conn.execute(
                     sa.insert(entries_table).values(
@@ -311,7 +330,7 @@ class Board:
                     )
                 )
             except sa_exc.IntegrityError as error:  # the same run posted from two tabs at once
-                raise BoardError(ALREADY_POSTED) from error
+                raise BoardError(_(ALREADY_POSTED)) from error
             return int(result.inserted_primary_key[0])
 
     def posted(self, run_ids: list[str]) -> dict[str, Posted]:
@@ -389,15 +408,15 @@ class Board:
 
 def _checked(facts: RunFacts) -> dict:
     if not facts.run_id or len(facts.run_id) > 64:
-        raise BoardError("This run has no id: only runs finished in this session can be posted.")
+        raise BoardError(_("This run has no id: only runs finished in this session can be posted."))
     return {
         "run_id": facts.run_id,
         "setup": str(facts.setup)[:200],
         "shared": bool(facts.shared),
-        "parameters": int(finite_number("parameter count", facts.parameters, 1, 1e12)),
-        "test_accuracy": finite_number("test pair accuracy", facts.test_accuracy, 0.0, 1.0),
+        "parameters": int(finite_number(N_("parameter count"), facts.parameters, 1, 1e12)),
+        "test_accuracy": finite_number(N_("test pair accuracy"), facts.test_accuracy, 0.0, 1.0),
         "auc": finite_number("AUC", facts.auc, 0.0, 1.0),
-        "train_seconds": finite_number("training time", facts.train_seconds, 0.0, 1e7),
+        "train_seconds": finite_number(N_("training time"), facts.train_seconds, 0.0, 1e7),
         "dataset": str(facts.dataset)[:60],
         "source": str(facts.source)[:40],
     }
@@ -456,14 +475,27 @@ class _Guarded:
 
 
 def unavailable_sentence(error: BaseException) -> str:
+    """One sentence for a database error (the driver's own message kept, in brackets, as code)."""
     text = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:200]
     lowered = text.lower()
     if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
-        why = "the database is read-only"
+        sentence = _(
+            "The class board is unavailable: the database is read-only (`{error}`). Training and the other "
+            "pages work as usual."
+        )
     elif isinstance(error, sa_exc.IntegrityError):
-        why = "the database refused a duplicate"
+        sentence = _(
+            "The class board is unavailable: the database refused a duplicate (`{error}`). Training and the "
+            "other pages work as usual."
+        )
     elif isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
-        why = "the database cannot be reached"
+        sentence = _(
+            "The class board is unavailable: the database cannot be reached (`{error}`). Training and the "
+            "other pages work as usual."
+        )
     else:
-        why = "the database gave an error"
-    return f"The class board is unavailable: {why} ({text}). Training and the other pages work as usual."
+        sentence = _(
+            "The class board is unavailable: the database gave an error (`{error}`). Training and the other "
+            "pages work as usual."
+        )
+    return sentence.format(error=text.replace("`", "'"))  # the driver's words, as code: kept as it says them

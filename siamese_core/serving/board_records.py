@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from siamese_core.i18n import N_, _
+
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a projector
 CODE_LENGTH = 6
 # Letters and digits a code never uses (0/O, 1/I look alike), derived from the alphabet.
@@ -16,7 +18,7 @@ NEVER_IN_CODES = "".join(sorted(set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") - se
 NICKNAME_MAX = 24
 CLASS_NAME_MAX = 60
 SOLO_PREFIX = "solo-"  # a student's own board, for a laptop without a teacher
-ALREADY_POSTED = "This run is already on a board: each run is posted once."
+ALREADY_POSTED = N_("This run is already on a board: each run is posted once.")  # raised through _()
 
 
 class BoardError(Exception):
@@ -91,11 +93,17 @@ def clean_nickname(raw: str) -> str:
     Shown escaped everywhere (it may contain < or &: that is allowed, and harmless)."""
     nickname = " ".join(str(raw).split())
     if not nickname:
-        raise BoardError("Type a nickname first (what the class will see next to your run).")
+        raise BoardError(_("Type a nickname first (what the class will see next to your run)."))
     if len(nickname) > NICKNAME_MAX:
-        raise BoardError(f"A nickname has at most {NICKNAME_MAX} characters; this one has {len(nickname)}.")
+        raise BoardError(
+            _("A nickname has at most {most} characters; this one has {count}.").format(
+                most=NICKNAME_MAX, count=len(nickname)
+            )
+        )
     if not nickname.isprintable():
-        raise BoardError("A nickname can only contain printable characters (letters, digits, signs, spaces).")
+        raise BoardError(
+            _("A nickname can only contain printable characters (letters, digits, signs, spaces).")
+        )
     return nickname
 
 
@@ -107,26 +115,38 @@ def clean_code(raw: str) -> str:
     never = _listed(NEVER_IN_CODES)
     if len(code) != CODE_LENGTH:
         raise BoardError(
-            f"{shown(raw)} is not a class code: a code has {CODE_LENGTH} characters (this has {len(code)}), "
-            f"letters and digits like K7QX2M, never {never}. Check the one your teacher shows."
+            _(
+                "{typed} is not a class code: a code has {length} characters (this has {count}), letters "
+                "and digits like K7QX2M, never {never}. Check the one your teacher shows."
+            ).format(typed=shown(raw), length=CODE_LENGTH, count=len(code), never=never)
         )
     if misread := sorted({ch for ch in code if ch in NEVER_IN_CODES}):
         raise BoardError(
-            f"{shown(raw)} is not a class code: codes never use {never}, because they are easy to misread "
-            f"on a projector, and this one has {_listed(misread, 'and')}. Look again at the code your teacher shows."
+            _(
+                "{typed} is not a class code: codes never use {never}, because they are easy to misread "
+                "on a projector, and this one has {misread}. Look again at the code your teacher shows."
+            ).format(typed=shown(raw), never=never, misread=_listed(misread, "and"))
         )
     if any(ch not in CODE_ALPHABET for ch in code):
         raise BoardError(
-            f"{shown(raw)} is not a class code: a code has only letters and digits, like K7QX2M. "
-            "Check the one your teacher shows."
+            _(
+                "{typed} is not a class code: a code has only letters and digits, like K7QX2M. "
+                "Check the one your teacher shows."
+            ).format(typed=shown(raw))
         )
     return code
 
 
 def _listed(characters, conjunction: str = "or") -> str:
-    """``0, 1, I or O``: a few characters in words."""
+    """``0, 1, I or O``: a few characters in words (in Chinese: ``0、1、I 或 O``)."""
     items = list(characters)
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+    if len(items) == 1:
+        return items[0]
+    # ", " is the separator of a list of single characters (Chinese uses 、)
+    first, last = _(", ").join(items[:-1]), items[-1]
+    if conjunction == "and":
+        return _("{first} and {last}").format(first=first, last=last)
+    return _("{first} or {last}").format(first=first, last=last)
 
 
 def new_code(rng: Any = secrets) -> str:
@@ -139,7 +159,12 @@ def shown(raw: str, limit: int = 20) -> str:
 
 
 def finite_number(name: str, value: float, low: float, high: float) -> float:
+    """``value`` when it is a finite number in [low, high]; ``name`` is marked with ``N_()``."""
     value = float(value)
     if not math.isfinite(value) or not low <= value <= high:
-        raise BoardError(f"This run's {name} ({value}) is not a number the board can show.")
+        raise BoardError(
+            _("This run's {name} ({value}) is not a number the board can show.").format(
+                name=_(name), value=value
+            )
+        )
     return value

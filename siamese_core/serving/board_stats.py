@@ -9,6 +9,8 @@ import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from siamese_core.i18n import DEFAULT, _, current_language
+
 if TYPE_CHECKING:
     from siamese_core.serving.board import Entry
 
@@ -50,6 +52,28 @@ def setup_words(config) -> str:
         ((name, differences(base)) for name, base in PRESETS.items()), key=lambda item: len(item[1])
     )
     return " · ".join([name, *words])
+
+
+def setup_shown(setup: str) -> str:
+    """A setup (:func:`setup_words`, stored in English: it is what the board groups by) as the
+    session's language shows it: each field by its Train form label (``config.LABELS``), a switch
+    as on or off. English shows it as stored (``classroom · margin 0.25``)."""
+    if current_language() == DEFAULT:
+        return setup
+    from siamese_core.config import LABELS
+
+    fields = sorted(LABELS, key=len, reverse=True)  # the longest name first: "pairs per epoch", not "pairs"
+    preset, *parts = setup.split(" · ")
+    shown = [preset]
+    for part in parts:
+        field = next((f for f in fields if part.startswith(f.replace("_", " ") + " ")), None)
+        if field is None:  # not a field (a setup written by another version): as stored
+            shown.append(part)
+            continue
+        value = part[len(field) + 1 :]
+        value = {"True": _("on"), "False": _("off")}.get(value, value)
+        shown.append(_("{field} {value}").format(field=_(LABELS[field]), value=value))
+    return " · ".join(shown)
 
 
 def summary(entries: list[Entry]) -> list[SetupSummary]:

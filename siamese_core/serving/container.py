@@ -16,6 +16,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from siamese_core.i18n import N_, _, ngettext
+
 MB = 2**20
 UNLIMITED = 2**60  # cgroup v1 writes "no limit" as about 2**63 rounded to a page; anything above this
 
@@ -26,6 +28,7 @@ UNLIMITED = 2**60  # cgroup v1 writes "no limit" as about 2**63 rounded to a pag
 WORKER_MB = 600  # tensorflow-cpu: 561 MB after a small fit; tensorflow (with CUDA): 727 MB
 SERVER_MB = 700  # the web server, which still imports TensorFlow today (issue 26, item 1)
 HEADROOM_MB = 150
+MACHINE = N_("the machine")  # where a limit was read when no control group sets one (shown through _())
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class Limits:
     """What the server may use, and where each number was read."""
 
     memory_bytes: int  # the limit, or the machine's memory when there is none
-    memory_source: str  # "cgroup v2 memory.max", "cgroup v1 memory.limit_in_bytes" or "the machine"
+    memory_source: str  # "cgroup v2 memory.max", "cgroup v1 memory.limit_in_bytes" or MACHINE
     cpus: float  # cores the quota allows (0.078 on the smallest Community Cloud app), or the machine's
     cpu_source: str
     used_bytes: int | None  # what the group uses now (cgroup's own count), None without a group
@@ -48,7 +51,40 @@ class Plan:
     """How many model processes (trainings at once) this container runs, and why that many."""
 
     workers: int
-    reason: str
+    limits: Limits
+    worker_mb: float
+    server_mb: float
+    by_cpu: int  # workers the cores allow
+    by_memory: int  # workers the memory allows
+
+    @property
+    def reason(self) -> str:
+        """Why that many, in the caller's language: built when a page shows it (the server's
+        worker pool, cached for everyone, reads only ``workers``)."""
+        limits = self.limits
+        memory = _("{memory_mb:,.0f} MB of memory ({source})").format(
+            memory_mb=limits.memory_mb, source=_(limits.memory_source)
+        )
+        if self.workers == 0:
+            return _(
+                "This server has {memory}: the web server needs about {server_mb:,.0f} MB and a training "
+                "about {worker_mb:,.0f} MB more, so it cannot train without risking the whole app. Everything "
+                "else works; for trainings, run the app on a laptop or ask the host for more memory."
+            ).format(memory=memory, server_mb=self.server_mb, worker_mb=self.worker_mb)
+        cpus = _("{cpus:.3g} cores ({source})").format(cpus=limits.cpus, source=_(limits.cpu_source))
+        if self.by_cpu <= self.by_memory:
+            sentence = ngettext(
+                "{workers} training at once: this server has {cpus} and {memory}; the number of cores decides.",
+                "{workers} trainings at once: this server has {cpus} and {memory}; the number of cores decides.",
+                self.workers,
+            )
+        else:
+            sentence = ngettext(
+                "{workers} training at once: this server has {cpus} and {memory}; the memory decides.",
+                "{workers} trainings at once: this server has {cpus} and {memory}; the memory decides.",
+                self.workers,
+            )
+        return sentence.format(workers=self.workers, cpus=cpus, memory=memory)
 
 
 def _read(path: Path) -> str | None:
@@ -101,8 +137,8 @@ def read_limits(
     """The memory limit and CPU quota this process runs under (the smallest along its groups)."""
     root, v2_path_and_v1 = Path(root), _groups(Path(proc_cgroup))
     v2_path, v1_paths = v2_path_and_v1
-    memory, memory_source, used = None, "the machine", None
-    cpus, cpu_source = None, "the machine"
+    memory, memory_source, used = None, MACHINE, None
+    cpus, cpu_source = None, MACHINE
 
     if (root / "cgroup.controllers").exists():  # a cgroup v2 mount
         for folder in _up(root, v2_path):
@@ -133,10 +169,10 @@ def read_limits(
                         cpus, cpu_source = allowed, "cgroup v1 cpu.cfs_quota_us"
     machine_cpus = _machine_cpus()
     if cpus is None or cpus > machine_cpus:
-        cpus, cpu_source = machine_cpus, "the machine"
+        cpus, cpu_source = machine_cpus, MACHINE
     machine_memory = _machine_memory()
     if memory is None or memory > machine_memory:
-        memory, memory_source = machine_memory, "the machine"
+        memory, memory_source = machine_memory, MACHINE
     return Limits(memory, memory_source, cpus, cpu_source, used)
 
 
@@ -146,19 +182,4 @@ def plan_workers(limits: Limits, worker_mb: float = WORKER_MB, server_mb: float 
     by_cpu = max(1, math.floor(limits.cpus + 1e-9))
     spare = limits.memory_mb - server_mb - HEADROOM_MB
     by_memory = max(0, math.floor(spare / worker_mb))
-    workers = min(by_cpu, by_memory)
-    memory_words = f"{limits.memory_mb:,.0f} MB of memory ({limits.memory_source})"
-    cpu_words = f"{limits.cpus:.3g} cores ({limits.cpu_source})"
-    if workers == 0:
-        reason = (
-            f"This server has {memory_words}: the web server needs about {server_mb:,.0f} MB and a training "
-            f"about {worker_mb:,.0f} MB more, so it cannot train without risking the whole app. Everything "
-            "else works; for trainings, run the app on a laptop or ask the host for more memory."
-        )
-    else:
-        limit = "number of cores" if by_cpu <= by_memory else "memory"
-        reason = (
-            f"{workers} training{'s' if workers != 1 else ''} at once: this server has {cpu_words} and "
-            f"{memory_words}; the {limit} decides."
-        )
-    return Plan(workers, reason)
+    return Plan(min(by_cpu, by_memory), limits, worker_mb, server_mb, by_cpu, by_memory)

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from siamese_core.config import SPLIT_SEED, SiameseConfig
-from siamese_core.jobs import STOPPED_BY_USER, JobState, Status, TaskSnapshot, TrainingSync
+from siamese_core.jobs import (
+    MODEL_NOT_LOADED,
+    RESULT_NOT_LOADED,
+    STOPPED_BY_USER,
+    JobState,
+    Status,
+    TaskSnapshot,
+    TrainingSync,
+)
 from siamese_core.serving.protocol import (
     Action,
     DatasetRef,
@@ -194,7 +202,7 @@ class RemoteTrainingJob(JobState, RemoteJob):
                 model = decode(payload.model)
             except Exception as exc:  # should not happen: our own worker saved it
                 payload = dataclasses.replace(
-                    payload, status=Status.FAILED, reason=f"the trained model did not load: {exc}"
+                    payload, status=Status.FAILED, reason=MODEL_NOT_LOADED.format(error=exc)
                 )
         with self._lock:
             self.model = model
@@ -253,7 +261,7 @@ class RemoteTask(RemoteJob):
         try:
             result = decode(payload.result)
         except Exception as exc:
-            payload, result = TaskPayload(Status.FAILED, error=f"the result did not load: {exc}"), None
+            payload, result = TaskPayload(Status.FAILED, error=RESULT_NOT_LOADED.format(error=exc)), None
         with self._lock:
             self._status = payload.status
             self._result, self._error = result, payload.error

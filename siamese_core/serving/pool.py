@@ -36,7 +36,17 @@ from typing import Any
 
 import numpy as np
 
-from siamese_core.jobs import STOPPED_BY_USER, Status
+from siamese_core.jobs import (
+    CRASHED,
+    EXITED,
+    GOT_SIGNAL,
+    KILLED,
+    SHUTTING_DOWN,
+    STOPPED_BY_USER,
+    TENSORFLOW_ABORTED,
+    WORKER_ENDED,
+    Status,
+)
 from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.mirrors import RemoteJob, RemoteTask
 from siamese_core.serving.protocol import (
@@ -215,7 +225,7 @@ class WorkerPool:
         with self._lock:
             self._closed = True
             for job in list(self._queue):
-                job.leave_queue("the server is shutting down")
+                job.leave_queue(SHUTTING_DOWN)
             self._queue.clear()
             workers = list(self._workers)
         for worker in workers:
@@ -384,19 +394,16 @@ def compute_elsewhere(name: str, target: str, kwargs: dict, timeout: float | Non
 
 
 def crash_sentence(code: int | None) -> str:
+    """Why a worker's job failed, in English: made in the pool's reader thread, where no student's
+    language is known; a page shows it with ``siamese_core.jobs.job_text``."""
     if code is not None and code < 0:
         try:
             name = signal.Signals(-code).name
         except ValueError:
             name = f"signal {-code}"
-        why = {
-            "SIGKILL": "it was killed, usually because the server ran out of memory",
-            "SIGABRT": "TensorFlow aborted",
-            "SIGSEGV": "it crashed",
-        }.get(name, f"it received {name}")
+        why = {"SIGKILL": KILLED, "SIGABRT": TENSORFLOW_ABORTED, "SIGSEGV": CRASHED}.get(
+            name, GOT_SIGNAL.format(signal=name)
+        )
     else:
-        why = f"it exited with code {code}"
-    return (
-        f"the worker process running this training ended unexpectedly ({why}). Nothing else was "
-        "affected: your pages, your model and the other students' trainings go on. Press Start to try again."
-    )
+        why = EXITED.format(code=code)
+    return WORKER_ENDED.format(why=why)

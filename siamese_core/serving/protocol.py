@@ -21,14 +21,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# The stop reasons the pool and the worker use, defined with every job's sentence in siamese_core.jobs
+from siamese_core.jobs import ABANDONED as ABANDONED
+from siamese_core.jobs import LEFT_QUEUE as LEFT_QUEUE
 from siamese_core.jobs import Status, TrainingSync
 
 if TYPE_CHECKING:
     from siamese_core.config import SiameseConfig
     from siamese_core.results import TrainingResult
-
-ABANDONED = "its browser session closed"  # same words as training.ABANDONED (no TF import here)
-LEFT_QUEUE = "left the queue before it started"
 
 
 # ---- values that travel between the server and a worker ---------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from siamese_core.jobs import STOPPED_BY_USER, Status, Stopped, SyncMark
+from siamese_core.jobs import DATA_NOT_LOADED, STOPPED_BY_USER, Status, Stopped, SyncMark
 from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.protocol import (
     ABANDONED,
@@ -119,7 +119,7 @@ class _WorkerSide:
         try:
             job.dataset = self.dataset(message.options.dataset)
         except Exception as exc:  # one training fails with a sentence; the worker goes on
-            reason = f"its data set could not be loaded ({exc})"
+            reason = DATA_NOT_LOADED.format(error=exc)  # English: a page shows it with jobs.job_text
             self.finish(message.job_id, TrainingPayload(Status.FAILED, reason, None, None, None))
             return
         mark = SyncMark()
