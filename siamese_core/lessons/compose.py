@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from siamese_core.i18n import N_
+from siamese_core.lessons import ShownText
 from siamese_core.network._keras import keras, layers
 from siamese_core.network.models import IMAGE_SHAPE
 
@@ -70,11 +72,13 @@ def train_autoencoder(
     learning_rate: float = 1e-3,
     seed: int = 0,
     report=None,
+    progress: str = N_("epoch {epoch} of {epochs}"),
 ) -> list[float]:
     """Train C to reproduce its input. ``joint=False`` freezes the encoder (only B learns).
 
     Returns the training loss (mean squared error on [0, 1] pixels) per epoch.
-    ``report(fraction, message)``, when given, is called at the start of each epoch.
+    ``report(fraction, message)``, when given, is called at the start of each epoch, with
+    ``progress`` (an ``N_()`` msgid with the fields ``epoch`` and ``epochs``) as the message.
     """
     keras.utils.set_random_seed(seed)
     encoder.trainable = joint
@@ -84,7 +88,9 @@ def train_autoencoder(
     if report is not None:
         callbacks.append(
             keras.callbacks.LambdaCallback(
-                on_epoch_begin=lambda epoch, logs: report(epoch / epochs, f"epoch {epoch + 1} of {epochs}")
+                on_epoch_begin=lambda epoch, logs: report(
+                    epoch / epochs, ShownText(progress, epoch=epoch + 1, epochs=epochs)
+                )
             )
         )
     hist = composed.fit(
@@ -121,7 +127,12 @@ def merge_models(
     return keras.Model(inp, dec(enc(inp)), name=name)
 
 
-JOINTLY, FROZEN = "jointly", "separately (A frozen)"  # the two ways C is trained, as the page names them
+# the two ways C is trained, as the page names them (translated where shown: _(JOINTLY))
+JOINTLY, FROZEN = N_("jointly"), N_("separately (A frozen)")
+PROGRESS = {  # each way's progress message, for train_autoencoder
+    JOINTLY: N_("C trained jointly: epoch {epoch} of {epochs}"),
+    FROZEN: N_("C trained separately (A frozen): epoch {epoch} of {epochs}"),
+}
 
 
 @dataclass(frozen=True)
@@ -164,7 +175,8 @@ def autoencoder_lesson(
             images,
             epochs=epochs,
             joint=joint,
-            report=lambda f, m, n=n, name=name: report((n + f) / 2, f"{name}: {m}"),
+            report=lambda f, m, n=n: report((n + f) / 2, m),
+            progress=PROGRESS[name],
         )
         moved = max(float(np.abs(p - q).max()) for p, q in zip(before, encoder.get_weights(), strict=True))
         reconstructions = np.asarray(composed.predict(tests, verbose=0)) * 255

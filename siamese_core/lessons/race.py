@@ -20,7 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from siamese_core.config import SiameseConfig
+from siamese_core.i18n import N_
 from siamese_core.jobs import Status, Stopped
+from siamese_core.lessons import ShownText
 from siamese_core.results import BatchRow, EpochRow
 
 POLL_SECONDS = 0.005
@@ -164,4 +166,5 @@ def _report(report: Callable[..., None], jobs: dict, config: SiameseConfig) -> N
         total = 2 * jobs[True].max_batches
     shared, unshared = (job.global_step for job in jobs.values())
     state = RaceProgress(shared=curve(jobs[True].batches), unshared=curve(jobs[False].batches))
-    report(min(done / total, 1.0) if total else 0.0, f"batch {shared} shared, {unshared} unshared", state)
+    message = ShownText(N_("batch {shared} shared, {unshared} unshared"), shared=shared, unshared=unshared)
+    report(min(done / total, 1.0) if total else 0.0, message, state)

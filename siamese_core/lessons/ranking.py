@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from siamese_core.i18n import N_
+from siamese_core.lessons import ShownText
 from siamese_core.network._keras import keras, layers, ops
 from siamese_core.network.models import IMAGE_SHAPE
 
 KINDS = ("blur", "noise")
+KIND_NAMES = {"blur": N_("blur"), "noise": N_("noise")}  # what the page shows (translated there)
 
 
 def distort(x: np.ndarray, level: int, kind: str = "blur", seed: int = 0) -> np.ndarray:
@@ -69,6 +72,7 @@ def pairwise_loss(scores, margin: float = 1.0):
 
 
 LOSSES = {"operator": operator_loss, "pairwise": pairwise_loss}
+LOSS_NAMES = {"operator": N_("operator"), "pairwise": N_("pairwise")}  # the losses as the page shows them
 
 
 def build_scorer(name: str = "quality_scorer") -> keras.Model:
@@ -116,7 +120,7 @@ def train_scorer(
     history = []
     for k in range(steps):
         if report is not None and k % 25 == 0:
-            report(k / steps, f"step {k} of {steps}")
+            report(k / steps, ShownText(N_("step {step} of {steps}"), step=k, steps=steps))
         batch = groups[rng.integers(0, n, groups_per_batch)]
         history.append(float(step(tf.constant(batch))))
     return model, history

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from siamese_core.config import SiameseConfig
+from siamese_core.i18n import N_, _, current_language, ngettext
+from siamese_core.lessons import ShownText
 from siamese_core.network._keras import keras, layers
 from siamese_core.network.models import IMAGE_SHAPE, build_branch
 
@@ -88,8 +90,8 @@ class KShotRow:
         return getattr(self, way)
 
     def as_row(self) -> dict[str, float | int]:
-        """The row of the page's table, under its column names."""
-        return {"k": self.k, "labelled digits": self.labelled} | {
+        """The row of the page's table, under its column names (English: the page shows ``_(name)``)."""
+        return {"k": self.k, LABELLED: self.labelled} | {
             WAY_NAMES[way]: self.accuracy(way) for way in (*SIAMESE_WAYS, SCRATCH)
         }
 
@@ -123,7 +125,9 @@ def k_shot_experiment(
     emb_test = embed(siamese, xt)
     rows = []
     for n, k in enumerate(ks):
-        report(n / len(ks), f"k = {k}: nearest neighbour, then the transferred encoder frozen")
+        report(
+            n / len(ks), ShownText(N_("k = {k}: nearest neighbour, then the transferred encoder frozen"), k=k)
+        )
         idx = few_shot_sample(dataset.train.y, k, rng, classes)
         x, y = dataset.train.x[idx], dataset.train.y[idx]
         nn = nearest_neighbour_accuracy(embed(siamese, x), y, emb_test, yt)
@@ -133,10 +137,10 @@ def k_shot_experiment(
         _fit(transferred, x, y, epochs, 1e-2, seed)
         frozen = _accuracy(transferred, xt, yt)
         transferred.get_layer("branch").trainable = True
-        report((n + 1 / 3) / len(ks), f"k = {k}: fine-tuning the transferred encoder")
+        report((n + 1 / 3) / len(ks), ShownText(N_("k = {k}: fine-tuning the transferred encoder"), k=k))
         _fit(transferred, x, y, epochs, 1e-4, seed)
         tuned = _accuracy(transferred, xt, yt)
-        report((n + 2 / 3) / len(ks), f"k = {k}: the same network from scratch")
+        report((n + 2 / 3) / len(ks), ShownText(N_("k = {k}: the same network from scratch"), k=k))
         scratch = build_classifier(config)
         _fit(scratch, x, y, epochs, 1e-3, seed)
         rows.append(KShotRow(k, len(idx), nn, frozen, tuned, _accuracy(scratch, xt, yt)))
@@ -152,37 +156,49 @@ def k_shot_lesson(
 
 SIAMESE_WAYS = ("nearest_neighbour", "frozen", "fine_tuned")  # the fields of KShotRow, in order
 SCRATCH = "scratch"
-WAY_NAMES = {
-    "nearest_neighbour": "nearest neighbour (Siamese embedding)",
-    "frozen": "transferred encoder, frozen",
-    "fine_tuned": "transferred encoder, fine-tuned",
-    "scratch": "from scratch",
+LABELLED = N_("labelled digits")  # the table's second column
+WAY_NAMES = {  # the table's columns and the chart's lines (translated where shown: _(name))
+    "nearest_neighbour": N_("nearest neighbour (Siamese embedding)"),
+    "frozen": N_("transferred encoder, frozen"),
+    "fine_tuned": N_("transferred encoder, fine-tuned"),
+    "scratch": N_("from scratch"),
 }
 
 
 def k_shot_conclusion(rows: list[KShotRow]) -> str:
-    """The sentence that states the k-shot experiment's result, read off its numbers."""
+    """The sentence that states the k-shot experiment's result, read off its numbers, in the
+    reader's language (built where it is shown, never in the worker)."""
     first = min(rows, key=lambda row: row.k)
     best_way = max(SIAMESE_WAYS, key=first.accuracy)
     best, scratch = first.accuracy(best_way), first.scratch
-    labels = "one label" if first.k == 1 else f"{first.k} labels"
-    name = WAY_NAMES[best_way]
+    fields = dict(k=first.k, name=_(WAY_NAMES[best_way]), best=best, scratch=scratch)
     if best > scratch:
-        verdict = (
-            f"With {labels} per class, the best use of the Siamese features ({name}, {best:.1%}) "
-            f"beats the network trained from scratch ({scratch:.1%}) by {100 * (best - scratch):.1f} points."
-        )
+        verdict = ngettext(
+            "With one label per class, the best use of the Siamese features ({name}, {best:.1%}) "
+            "beats the network trained from scratch ({scratch:.1%}) by {points:.1f} points.",
+            "With {k} labels per class, the best use of the Siamese features ({name}, {best:.1%}) "
+            "beats the network trained from scratch ({scratch:.1%}) by {points:.1f} points.",
+            first.k,
+        ).format(points=100 * (best - scratch), **fields)
     elif best == scratch:
-        verdict = (
-            f"With {labels} per class, the Siamese features and training from scratch tie at {best:.1%}."
-        )
+        verdict = ngettext(
+            "With one label per class, the Siamese features and training from scratch tie at {best:.1%}.",
+            "With {k} labels per class, the Siamese features and training from scratch tie at {best:.1%}.",
+            first.k,
+        ).format(**fields)
     else:
-        verdict = (
-            f"With {labels} per class, the network trained from scratch ({scratch:.1%}) beats every use "
-            f"of the Siamese features (best: {name}, {best:.1%})."
-        )
+        verdict = ngettext(
+            "With one label per class, the network trained from scratch ({scratch:.1%}) beats every use "
+            "of the Siamese features (best: {name}, {best:.1%}).",
+            "With {k} labels per class, the network trained from scratch ({scratch:.1%}) beats every use "
+            "of the Siamese features (best: {name}, {best:.1%}).",
+            first.k,
+        ).format(**fields)
     last = max(rows, key=lambda row: row.k)
     if last is first:
         return verdict
     gap = max(last.accuracy(way) for way in SIAMESE_WAYS) - last.scratch
-    return verdict + f" At k = {last.k}, the best Siamese way minus from scratch is {100 * gap:+.1f} points."
+    then = _("At k = {k}, the best Siamese way minus from scratch is {points:+.1f} points.").format(
+        k=last.k, points=100 * gap
+    )
+    return verdict + ("" if current_language() == "zh" else " ") + then
