@@ -16,6 +16,8 @@ from html import escape
 
 import streamlit as st
 
+from siamese_core.i18n import current_language
+
 EVERY = 10.0  # seconds between two progress announcements of one region
 STORE = "a11y.announced"  # region key -> (text, kind, when it changed)
 CLASS = "sl-status"  # the browser tests find the regions by it
@@ -39,7 +41,8 @@ def next_text(
 def announce(key: str, text: str, kind: str, clock: Callable[[], float] = time.monotonic) -> str:
     """Draw region ``key`` with what it should say now; returns that text."""
     store = st.session_state.setdefault(STORE, {})
-    store[key] = next_text(store.get(key), text, kind, clock())
+    # A switch of language is news too: the region must not keep speaking the other language.
+    store[key] = next_text(store.get(key), text, f"{kind}|{current_language()}", clock())
     said = store[key][0]
     st.html(
         f'<div class="{CLASS}" role="status" aria-live="polite" aria-atomic="true" style="{HIDDEN}">'

@@ -277,7 +277,9 @@ class Walk:
         for error in at.error:
             if not any(re.search(p, error.value) for p in self.provoked):
                 self.problems.append(f"after {action}: error box {error.value!r}")
-        if self.language != "en" and (left := sorted({r for t in shown_words(at) for r in english_runs(t)})):
+        if self.language != "en" and (
+            left := sorted({f"{r!r} in {t[:160]!r}" for t in shown_words(at) for r in english_runs(t)})
+        ):
             self.problems.append(f"after {action}: English left on a page in {self.language}: {left}")
 
     def run(self, at: AppTest, action: str) -> None:
