@@ -167,7 +167,12 @@ def field_widget(field: str, options, preset: SiameseConfig):
         )
     if field == "held_out_classes":
         return st.multiselect(
-            label, list(range(10)), default=list(default), max_selections=MAX_HELD_OUT, **common
+            label,
+            list(range(10)),
+            default=list(default),
+            max_selections=MAX_HELD_OUT,
+            placeholder=_("None: every digit is trained on"),  # Streamlit's own would say "Choose options"
+            **common,
         )
     if isinstance(default, bool):
         return st.toggle(label, value=default, **common)
