@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from siamese_core.i18n import N_, _, current_language, in_language, ngettext
+from siamese_core.i18n import N_, _, ngettext, shown_as
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
 from siamese_core.results import Verdict
 from siamese_ui.announce import announce
@@ -148,7 +148,7 @@ def side_input(side: str) -> tuple[np.ndarray | None, str]:
         _("Input"),
         list(MODES),
         # the session's language bound now: AppTest calls format_func outside the script run
-        format_func=lambda value, language=current_language(): in_language(language, MODES[value]),
+        format_func=shown_as(MODES),
         key=MODE + side,
         horizontal=True,
         label_visibility="collapsed",

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from siamese_core.i18n import N_, _, current_language, in_language, ngettext
+from siamese_core.i18n import N_, _, ngettext, shown_as
 from siamese_core.network.data import display_sample
 from siamese_ui.charts import chart, clusters_in_words
 from siamese_ui.formatting import UNDEFINED, sentences
@@ -152,7 +152,7 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
         methods,
         key=METHOD,
         # the session's language bound now: AppTest calls format_func outside the script run
-        format_func=lambda value, language=current_language(): in_language(language, value),
+        format_func=shown_as(),
         help=_("The embedding is 2-D: it is drawn as it is, no projection needed.")
         if methods == [RAW]
         else _("How the embedding is flattened to 2-D for the screen."),

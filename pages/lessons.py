@@ -10,7 +10,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from siamese_core.i18n import LANGUAGES, N_, _, current_language, in_language, ngettext
+from siamese_core.i18n import LANGUAGES, N_, _, in_language, ngettext, shown_as
 from siamese_core.network.persistence import MAX_MODEL_BYTES
 from siamese_core.tasks import Task
 from siamese_ui.charts import chart
@@ -258,7 +258,7 @@ def ranking_tab(data) -> None:
         _("Distortion"),
         KINDS,
         key=KEY + "rank_kind",
-        format_func=lambda kind, language=current_language(): in_language(language, KIND_NAMES[kind]),
+        format_func=shown_as(KIND_NAMES),
     )
     levels = c2.slider(_("Levels"), 3, 8, POST_SETTING["levels"], key=KEY + "rank_levels")
     groups = c3.slider(
@@ -269,7 +269,7 @@ def ranking_tab(data) -> None:
         _("Loss"),
         list(LOSSES),
         key=KEY + "rank_loss",
-        format_func=lambda loss, language=current_language(): in_language(language, LOSS_NAMES[loss]),
+        format_func=shown_as(LOSS_NAMES),
     )
     margin = c5.number_input(_("Margin"), 0.1, 1000.0, POST_SETTING["margin"], key=KEY + "rank_margin")
     steps = c6.slider(_("Training steps"), 50, 600, 250, step=50, key=KEY + "rank_steps")

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from siamese_core.i18n import N_, _, current_language, in_language, ngettext
+from siamese_core.i18n import N_, _, ngettext, shown_as
 from siamese_core.lessons.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
 from siamese_ui.announce import announce
@@ -42,7 +42,7 @@ def picture_source(purpose: str, source_key: str, upload_key: str):
         _("Source"),
         list(SOURCES),
         # the session's language bound now: AppTest calls format_func outside the script run
-        format_func=lambda value, language=current_language(): in_language(language, SOURCES[value]),
+        format_func=shown_as(SOURCES),
         horizontal=True,
         key=source_key,
         label_visibility="collapsed",

@@ -19,7 +19,7 @@ The core never imports Streamlit: the source is a plain callable handed in from 
 from __future__ import annotations
 
 import gettext
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Literal, get_args
@@ -81,3 +81,12 @@ def N_(message: str) -> str:
 def in_language(language: Language, message: str) -> str:
     """``message`` in a named language, whatever the caller's (the tests, the README's examples)."""
     return translations(language).gettext(message)
+
+
+def shown_as(labels: Mapping | None = None) -> Callable[[object], str]:
+    """A widget's ``format_func``: each option's English label (``labels[value]``, or the value
+    itself) in the language of the caller *now*. The language is fixed when the widget is drawn
+    because Streamlit's AppTest (and anything else outside the script run) calls ``format_func``
+    later, where no session is known and ``_()`` would answer in English."""
+    language = current_language()
+    return lambda value: in_language(language, labels[value] if labels is not None else str(value))

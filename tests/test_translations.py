@@ -164,3 +164,15 @@ def test_python_number_formats_are_the_locales_own(locale):
         assert f"{x:.3f}" == format_decimal(x, format="0.000", locale=locale)
     for p in (0.9745, 0.5, 1.0):
         assert f"{p:.2%}" == format_percent(p, format="0.00%", locale=locale)
+
+
+def test_a_format_func_keeps_the_language_it_was_drawn_in():
+    """AppTest calls format_func outside the script run: the label must not fall back to English."""
+    try:
+        i18n.use_language_source(lambda: "zh")
+        label = i18n.shown_as({"t": "Train"})
+        plain = i18n.shown_as()
+    finally:
+        i18n.use_language_source(None)
+    assert label("t") == "训练" and plain("Train") == "训练" and plain("mnist") == "mnist"
+    assert i18n.shown_as({"t": "Train"})("t") == "Train"  # drawn in English
