@@ -175,9 +175,15 @@ def class_ui(store, info: ClassInfo) -> None:
             help=_("No new members or runs; the board stays."),
         ):
             store.close_class(info.code)
+            st.session_state[MESSAGE] = _(
+                "Closed **{name}**: no new members or runs; its board stays."
+            ).format(name=md_text(info.name))
             st.rerun()
     elif st.button(_("Reopen the class"), key="teacher.reopen", icon=":material/lock_open:"):
         store.reopen_class(info.code)
+        st.session_state[MESSAGE] = _("Reopened **{name}**: students can join and post again.").format(
+            name=md_text(info.name)
+        )
         st.rerun()
 
 

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from siamese_core.config import BRANCHES, HEADS, SiameseConfig
-from siamese_core.i18n import N_, _
+from siamese_core.i18n import N_, _, shown_as
 from siamese_core.lessons.n_inputs import LARGEST_N, MULTI_INPUT_CODE, Build
 from siamese_core.lessons.n_inputs import counts as n_input_counts
 from siamese_core.network.inspect import graph_dot, graph_in_words
@@ -54,6 +54,7 @@ def choice_ui() -> SiameseConfig:
     head = c3.selectbox(
         _("Head"),
         HEADS,
+        format_func=shown_as(),  # "distance" in the reader's words, as on Train; "matchnet" is a name
         key=HEAD,
         bind="query-params",
         help=_(
@@ -216,7 +217,10 @@ def multi_input_pitfall() -> None:
     )
     n = st.slider(_("Number of inputs N"), 2, LARGEST_N, DEFAULT_N_INPUTS, key=N_INPUTS, bind="query-params")
     counts = n_input_counts(n)  # measured on the built networks (siamese_core/lessons/n_inputs.py)
-    q1, q2, q3, q4 = st.columns(4)
+    # Two by two: the labels are long (Chinese as much as English) and Streamlit cuts a metric's
+    # label to one line; four across cut two of them at 1400 px (tests/e2e/test_layout.py).
+    q1, q2 = st.columns(2)
+    q3, q4 = st.columns(2)
     q1.metric(_("Layers instantiated once (right)"), f"{counts.reused:,}")
     q2.metric(_("Builder wrapped in one keras.Model (right)"), f"{counts.wrapped:,}")
     q3.metric(

@@ -13,15 +13,18 @@ from .conftest import no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
-# Labels a reader must see whole: buttons, metrics' labels and values, tabs. An element whose text
-# is wider than its box is cut (Streamlit ends a metric with "…" and clips a button's label).
+# Labels a reader must see whole: buttons, metrics' labels and values, tabs. Streamlit cuts a long
+# one inside them (a markdown container with overflow hidden and an ellipsis): any element in them
+# that clips and whose text is wider than its box is a label cut off.
 LABELS = (
-    "[data-testid='stMain'] button p, [data-testid='stMetricLabel'] p, [data-testid='stMetricValue'] div,"
-    " [data-testid='stMain'] [role='tab'] p"
+    "[data-testid='stMain'] button, [data-testid='stMetricLabel'], [data-testid='stMetricValue'],"
+    " [data-testid='stMain'] [role='tab']"
 )
 CUT = f"""() => {{
   const shown = [...document.querySelectorAll("{LABELS}")].filter(e => e.offsetParent !== null);
-  return [shown.length, shown.filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText.slice(0, 60))];
+  const clipped = e => getComputedStyle(e).overflowX !== "visible" && e.scrollWidth > e.clientWidth + 1;
+  const cut = shown.filter(e => [e, ...e.querySelectorAll("*")].some(clipped));
+  return [shown.length, cut.map(e => e.innerText.slice(0, 60))];
 }}"""
 
 

@@ -165,3 +165,25 @@ def test_changing_the_pin_locks_an_open_page_and_voids_its_cookie(monkeypatch):
     assert not is_unlocked(teacher)
     monkeypatch.setattr(teacher_auth, "_cookie", lambda: token)
     assert not is_unlocked(teacher_page(TEACHER_BROWSER))
+
+
+def test_closing_a_class_says_so_and_the_class_box_marks_it_closed(pin_set):
+    """Found by the exploratory class: after Close the class, nothing confirmed it."""
+    clear_server_state()
+    at = teacher_page("teacher-laptop")
+    assert try_pin(at, PIN) == []
+    at.text_input(key="teacher.class_name").set_value("Year 9 · Friday")
+    next(b for b in at.button if b.label == "Open a class").click().run()
+    at.button(key="teacher.close").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.success] == [
+        "Closed **Year 9 · Friday**: no new members or runs; its board stays."
+    ]
+    box = at.selectbox(key="teacher.class")
+    assert box.value is not None and any(o.endswith("(closed)") for o in box.options)
+    assert any(b.label == "Reopen the class" for b in at.button)
+    at.button(key="teacher.reopen").click().run()
+    assert [s.value for s in at.success] == [
+        "Reopened **Year 9 · Friday**: students can join and post again."
+    ]
+    assert not any(o.endswith("(closed)") for o in at.selectbox(key="teacher.class").options)
