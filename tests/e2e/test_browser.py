@@ -120,7 +120,7 @@ def test_compare_draw_upload_and_pick(page, tmp_path):
         img[30 + k, max(0, 90 - k // 2) - 6 : 90 - k // 2 + 2] = 0
     path = tmp_path / "seven.png"
     Image.fromarray(img).save(path)
-    page.locator("[data-testid='stRadio']").nth(1).get_by_text("Upload").click()
+    page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(1).get_by_text("Upload").click()
     wait_idle(page)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
     wait_idle(page)
@@ -136,7 +136,9 @@ def test_compare_draw_upload_and_pick(page, tmp_path):
     no_traceback(page)
     # random test digits on both sides
     for k in range(2):
-        page.locator("[data-testid='stRadio']").nth(k).get_by_text("Test digit").click()
+        page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(k).get_by_text(
+            "Test digit"
+        ).click()
         wait_idle(page)
     page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Same class").nth(1).click()
     wait_idle(page)

@@ -57,11 +57,13 @@ def test_a_class_path_under_community_clouds_settings(browser, cloud_server, tmp
 
         goto_nav(page, "Compare")  # the same session: the model just trained answers
         for side in (0, 1):
-            page.locator("[data-testid='stRadio']").nth(side).get_by_text("Test digit").click()
+            page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(side).get_by_text(
+                "Test digit"
+            ).click()
             wait_idle(page)
         main.get_by_text(re.compile("^(Same digit|Different digits)$")).first.wait_for(timeout=60_000)
         # an upload passes the XSRF check and is read
-        page.locator("[data-testid='stRadio']").nth(0).get_by_text("Upload").click()
+        page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(0).get_by_text("Upload").click()
         wait_idle(page)
         photo = jpeg_file(tmp_path / "seven.jpg", paper_photo(a_test_digit(7)))
         page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(photo)

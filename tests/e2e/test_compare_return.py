@@ -72,14 +72,14 @@ def test_an_upload_and_a_test_digit_pick_survive_another_page(page, tmp_path):
     page.goto(page.base_url + "/compare")
     wait_idle(page, timeout=300)  # the first page of a fresh server also starts its workers
     main = page.get_by_test_id("stMainBlockContainer")
-    page.locator("[data-testid='stRadio']").nth(0).get_by_text("Test digit").click()
+    page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(0).get_by_text("Test digit").click()
     wait_idle(page)
     picked = main.get_by_text(re.compile(r"Test digit #\d+")).first.inner_text()
     img = np.full((120, 120), 255, np.uint8)  # a black-on-white 1 on paper
     img[15:105, 55:65] = 0
     path = tmp_path / "one.png"
     Image.fromarray(img).save(path)
-    page.locator("[data-testid='stRadio']").nth(1).get_by_text("Upload").click()
+    page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(1).get_by_text("Upload").click()
     wait_idle(page)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(path))
     wait_idle(page)

@@ -44,14 +44,14 @@ def a_test_digit(label: int) -> np.ndarray:
 def test_a_photo_of_paper_shows_its_steps_and_gets_a_verdict(page, tmp_path):
     page.goto(page.base_url + "/compare")
     wait_idle(page)
-    page.locator("[data-testid='stRadio']").nth(0).get_by_text("Upload").click()
+    page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(0).get_by_text("Upload").click()
     wait_idle(page)
     photo = jpeg_file(tmp_path / "seven.jpg", paper_photo(a_test_digit(7)))
     page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(photo)
     wait_idle(page)
     for caption in ("your picture (grey, ink light)", "the ink found", "what the network sees (28x28)"):
         page.get_by_text(caption).first.wait_for()
-    page.locator("[data-testid='stRadio']").nth(1).get_by_text("Test digit").click()
+    page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(1).get_by_text("Test digit").click()
     wait_idle(page)
     page.get_by_text(re.compile("^(Same digit|Different digits)$")).first.wait_for(timeout=60_000)
     no_traceback(page)
@@ -99,7 +99,7 @@ def test_the_camera_reads_a_digit_held_up_to_it(browser, server, tmp_path, subje
         page.set_default_timeout(60_000)
         page.goto(server["url"] + "/compare")
         wait_idle(page)
-        page.locator("[data-testid='stRadio']").nth(0).get_by_text("Camera").click()
+        page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(0).get_by_text("Camera").click()
         wait_idle(page)
         # the fake camera must be playing frames before the shutter: a click during its start-up
         # takes a black picture (seen once in CI as a missing "the ink found")
@@ -111,7 +111,9 @@ def test_the_camera_reads_a_digit_held_up_to_it(browser, server, tmp_path, subje
         wait_idle(page)
         if subject == "digit":
             page.get_by_text("the ink found").first.wait_for()
-            page.locator("[data-testid='stRadio']").nth(1).get_by_text("Test digit").click()
+            page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(1).get_by_text(
+                "Test digit"
+            ).click()
             wait_idle(page)
             page.get_by_text(re.compile("^(Same digit|Different digits)$")).first.wait_for()
             shot(page, "compare-camera")

@@ -20,7 +20,9 @@ UNSHARED = (
 def show_twins(page) -> None:
     main = page.get_by_test_id("stMainBlockContainer")
     for k in range(2):
-        page.locator("[data-testid='stRadio']").nth(k).get_by_text("Test digit").click()
+        page.locator("[data-testid='stMain'] [data-testid='stRadio']").nth(k).get_by_text(
+            "Test digit"
+        ).click()
         wait_idle(page)
     main.get_by_text(re.compile("Same digit|Different digits")).first.wait_for(timeout=60_000)
     main.get_by_text("Show what each branch computes").click()
