@@ -19,7 +19,9 @@ def test_the_loss_formula_and_plot_follow_the_margin(page):
     panel = (
         main.get_by_test_id("stExpander").filter(has_text="What the margin does").last
     )  # (inside the form's)
-    assert panel.locator(".katex").count() >= 1  # the formula, typeset
+    panel.locator(".katex").first.wait_for(
+        timeout=30_000
+    )  # the formula, typeset (KaTeX draws after the rerun)
     chart = panel.locator(".js-plotly-plot")
     chart.wait_for()
     chart.get_by_text("margin m = 0.5").wait_for()  # the classroom preset's margin
