@@ -344,6 +344,19 @@ def app(page: str | None = None, query: dict | None = None) -> AppTest:
     return at
 
 
+def finished_student():
+    """A student's AppTest on the Train page after a finished TINY run, and that run's job."""
+    from siamese_core.jobs import Status
+
+    student = app("pages/train.py", TINY)
+    next(b for b in student.button if b.label == "Start").click().run()
+    job = student.session_state["train.job"]
+    assert job.join(TIMEOUT)
+    student.run()
+    assert job.snapshot().status == Status.FINISHED
+    return student, job
+
+
 def metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from siamese_core.serving.board import Board, Posted
-from tests.helpers import TIMEOUT, TINY, app
+from tests.helpers import TIMEOUT, TINY, app, finished_student
 
 PIN = "4711-tuesday"
 
@@ -36,19 +36,6 @@ def unlocked_teacher(monkeypatch):
     at.button[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     return at
-
-
-def finished_student():
-    """A student's AppTest on the Train page after a finished TINY run, and that run's job."""
-    from siamese_core.jobs import Status
-
-    student = app("pages/train.py", TINY)
-    next(b for b in student.button if b.label == "Start").click().run()
-    job = student.session_state["train.job"]
-    assert job.join(TIMEOUT)
-    student.run()
-    assert job.snapshot().status == Status.FINISHED
-    return student, job
 
 
 def texts(elements) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 from siamese_core.config import PRESETS, SiameseConfig
 from siamese_core.network.inspect import param_breakdown
 from siamese_core.network.models import build_siamese
-from tests.helpers import TINY, app, as_form, form, image_values, metric, trained_app
+from tests.helpers import TINY, app, as_form, finished_student, form, image_values, metric, trained_app
 
 TIMEOUT = 180
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,11 +110,7 @@ def test_step_says_how_many_batches_it_runs():
 def test_a_tiny_training_run_completes_and_fills_the_history():
     from siamese_core.jobs import Status
 
-    at = app("pages/train.py", TINY)
-    next(b for b in at.button if b.label == "Start").click().run()
-    job = at.session_state["train.job"]
-    assert job.join(TIMEOUT)
-    at.run()
+    at, job = finished_student()
     assert not at.exception
     assert job.status == Status.FINISHED and len(job.batches) == 16 and len(job.epochs) == 1
     active = at.session_state["model.active"]
