@@ -12,11 +12,13 @@ import streamlit as st
 from siamese_core.i18n import N_, _, ngettext, shown_as
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist, to_mnist_steps
 from siamese_core.results import Verdict
+from siamese_core.tasks import ModelCall
 from siamese_ui.announce import announce
 from siamese_ui.canvas import canvas_ui
 from siamese_ui.charts import chart
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
+from siamese_ui.service import ask
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
@@ -230,10 +232,10 @@ def inputs_ui() -> dict:
 
 def verdict_ui(digits: dict) -> Verdict:
     """The verdict, the distance against the threshold, and a gauge."""
-    from siamese_core.network.compare import compare_pair
-
     started = time.perf_counter()
-    verdict = compare_pair(active.model, digits["a"], digits["b"], active.threshold)
+    verdict = ask(
+        ModelCall.COMPARE, model=active.model, a=digits["a"], b=digits["b"], threshold=active.threshold
+    )
     latency_ms = (time.perf_counter() - started) * 1000
     is_probability = verdict.match_probability is not None
     left, right = st.columns([1, 1])
@@ -308,8 +310,6 @@ def gauge_figure(verdict: Verdict) -> go.Figure:
 def neighbours_ui(digits: dict, verdict: Verdict) -> None:
     """The nearest training digits of each input, by the model's own distance."""
     from siamese_core.network.compare import nearest
-    from siamese_core.network.evaluation import embed
-    from siamese_core.network.models import embedding_metric
 
     cache = model_cache(active)
     if "train_emb" not in cache:
@@ -317,9 +317,9 @@ def neighbours_ui(digits: dict, verdict: Verdict) -> None:
         with st.spinner(
             _("Embedding {count:,} training digits for the neighbour search…").format(count=3000)
         ):
-            cache["train_emb"] = (sample, embed(active.model, data.train.x[sample]))
+            cache["train_emb"] = (sample, ask(ModelCall.EMBED, model=active.model, x=data.train.x[sample]))
     sample, train_embeddings = cache["train_emb"]
-    metric = embedding_metric(active.model)
+    metric = active.model.facts.metric
     st.subheader(_("Nearest training digits"))
     st.caption(
         (
@@ -333,7 +333,7 @@ def neighbours_ui(digits: dict, verdict: Verdict) -> None:
             )
         ).format(metric=_(METRICS.get(metric, metric)))
     )
-    queries = embed(active.model, np.stack([digits["a"], digits["b"]]))
+    queries = ask(ModelCall.EMBED, model=active.model, x=np.stack([digits["a"], digits["b"]]))
     for k, side in enumerate(SIDES):
         idx, dist = nearest(train_embeddings, queries[k], 6, metric=metric)
         row = st.columns(7)
@@ -361,8 +361,6 @@ MAPS_SHOWN = 8  # feature maps shown per convolution: enough to see the pattern,
 def activations(side: int, digit: np.ndarray):
     """One branch's activations for one digit, kept for the last few (model, side, digit): the
     page reruns on every canvas stroke, the twins' view need not recompute."""
-    from siamese_core.network.inspect import branch_activations
-
     cache = st.session_state.setdefault(TWINS_CACHE, {})
     if any(handle != active.handle for handle, *_rest in cache):  # another model: its maps are not this one's
         cache.clear()
@@ -370,7 +368,7 @@ def activations(side: int, digit: np.ndarray):
     if key not in cache:
         while len(cache) >= 6:
             cache.pop(next(iter(cache)))
-        cache[key] = branch_activations(active.model, digit, side)
+        cache[key] = ask(ModelCall.ACTIVATIONS, model=active.model, image=digit, side=side)
     return cache[key]
 
 
@@ -430,8 +428,6 @@ def twins_pair_ui(left, right, left_caption: str, right_caption: str) -> None:
 
 def twins_ui(digits: dict) -> None:
     """Inside the twins: what the branch computes for A and for B, and the same digit through both branches."""
-    from siamese_core.network.models import branches_of
-
     st.subheader(_("Inside the twins"))
     if not st.toggle(
         _("Show what each branch computes"),
@@ -442,7 +438,7 @@ def twins_ui(digits: dict) -> None:
         ),
     ):
         return
-    shared = len(branches_of(active.model)) == 1
+    shared = active.model.facts.branches == 1
     st.markdown(
         _(
             "**One branch, called twice:** the same weights turn digit A and digit B into their embeddings; "

@@ -11,11 +11,13 @@ import streamlit as st
 
 from siamese_core.i18n import N_, _, ngettext, shown_as
 from siamese_core.network.data import display_sample
+from siamese_core.tasks import ModelCall
 from siamese_ui.charts import chart, clusters_in_words
 from siamese_ui.formatting import UNDEFINED, sentences
 from siamese_ui.navigation import BY_KEY
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import ascii_digit, digit_image
+from siamese_ui.service import ask
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
@@ -129,8 +131,6 @@ def _pick_clicked_point() -> None:
 
 def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
     """The scatter of test digits; returns (chosen test indices, their embeddings)."""
-    from siamese_core.network.evaluation import embed
-
     cache = model_cache(active)
     held = set(data.held_out_classes)
     c1, c2, c3 = st.columns([1, 1, 2])
@@ -145,7 +145,9 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
     )
     chosen = display_sample(len(data.test.y), n_points)
     with st.spinner(_("Embedding test digits…")):
-        embeddings = cache.get_or_compute(("emb", n_points), lambda: embed(active.model, data.test.x[chosen]))
+        embeddings = cache.get_or_compute(
+            ("emb", n_points), lambda: ask(ModelCall.EMBED, model=active.model, x=data.test.x[chosen])
+        )
     methods = projection_methods(embeddings.shape[1])
     method = c2.selectbox(
         _("Projection"),
@@ -205,7 +207,6 @@ def chosen_position(n_points: int) -> int:
 
 def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> None:
     from siamese_core.network.compare import nearest
-    from siamese_core.network.models import embedding_metric
 
     chosen_position(len(chosen))
     position = st.number_input(
@@ -215,7 +216,7 @@ def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> N
         key=PICK,
         help=_("Click a point on the map, or type its number."),
     )
-    metric = embedding_metric(active.model)
+    metric = active.model.facts.metric
     idx, dist = nearest(embeddings, embeddings[position], k=NEIGHBOURS, metric=metric)
     names, labels = data.class_names, data.test.y[chosen]
     st.markdown(
@@ -247,7 +248,7 @@ def neighbours_ui(active, data, chosen: np.ndarray, embeddings: np.ndarray) -> N
 
 def epoch_replay(active, data) -> None:
     """One slider replays the fixed probe digits' embedding epoch by epoch."""
-    from siamese_core.network.evaluation import comparable_embeddings, retrieval_metrics
+    from siamese_core.network.evaluation import comparable, retrieval_metrics
 
     st.subheader(_("How the space formed, epoch by epoch"))
     job = active.job
@@ -306,7 +307,7 @@ def epoch_replay(active, data) -> None:
     )
     table, sentence = clusters_in_words(frame)
     chart(figure, sentence, key="emb.replay", table=table)
-    scores = retrieval_metrics(comparable_embeddings(active.model, snapshots[epoch]), job.probe_labels)
+    scores = retrieval_metrics(comparable(active.model.facts.metric, snapshots[epoch]), job.probe_labels)
     map_at_r = _(UNDEFINED) if scores.map_at_r is None else f"{scores.map_at_r:.3f}"
     probes = len(job.probe_labels)
     st.caption(

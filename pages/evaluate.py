@@ -15,12 +15,14 @@ from siamese_core.network.evaluation import (
     precision_recall,
     roc_curve,
 )
+from siamese_core.tasks import ModelCall
 from siamese_ui.charts import chart
 from siamese_ui.formatting import percent
 from siamese_ui.palette import DIFFERENT, GREY, ORANGE, SAME
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
-from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
+from siamese_ui.service import ask
+from siamese_ui.session import active_model, model_banner, model_cache, model_dataset, model_dataset_ref
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
@@ -33,10 +35,13 @@ def test_report(active, data):
     cache = model_cache(active)
     if "report" in cache:
         return cache["report"]
-    from siamese_core.network.evaluation import evaluate
+    ref = model_dataset_ref(active)  # the service loads the same split as ``data``
+
+    def evaluate():
+        return ask(ModelCall.EVALUATE, model=active.model, dataset=ref, threshold=active.threshold)
 
     with st.spinner(_("Evaluating on the test pairs…")):
-        return cache.get_or_compute("report", lambda: evaluate(active.model, data, active.threshold))
+        return cache.get_or_compute("report", evaluate)
 
 
 def threshold_ui(report, active) -> float:

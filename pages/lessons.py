@@ -4,7 +4,6 @@ every training goes through the server's training limit as a background task."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -12,18 +11,20 @@ import streamlit as st
 
 from siamese_core.i18n import LANGUAGES, N_, _, in_language, ngettext, shown_as
 from siamese_core.network.persistence import MAX_MODEL_BYTES
-from siamese_core.tasks import Task
+from siamese_core.tasks import ModelCall, Task
 from siamese_ui.charts import chart
 from siamese_ui.formatting import column_config
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import image_row
 from siamese_ui.run_control import task_ui
+from siamese_ui.service import ask
 from siamese_ui.session import (
     MODEL,
     UPLOADED,
     ActiveModel,
     active_model,
     model_banner,
+    model_cache,
     model_dataset,
     model_dataset_ref,
 )
@@ -44,15 +45,7 @@ WEIGHT_COLUMNS = {"variable": N_("variable"), "shape": N_("shape"), "parameters"
 
 # ---- composing an encoder and a decoder: C = B(A(x)) ---------------------------------------------
 def composing_tab(active: ActiveModel, data) -> None:
-    from siamese_core.lessons.compose import (
-        JOINTLY,
-        build_decoder,
-        compose_layerwise,
-        compose_nested,
-        copy_model,
-        shares_variables,
-    )
-    from siamese_core.network.models import embedding_model
+    from siamese_core.lessons.compose import JOINTLY
 
     st.markdown(
         _(
@@ -63,16 +56,15 @@ def composing_tab(active: ActiveModel, data) -> None:
             "(A frozen)."
         )
     )
-    encoder = copy_model(embedding_model(active.model), "encoder_A")
-    decoder = build_decoder(int(encoder.output.shape[-1]), "decoder_B")
-    nested, layered = compose_nested(encoder, decoder), compose_layerwise(encoder, decoder)
+    counts = model_cache(active).get_or_compute(
+        "composition", lambda: ask(ModelCall.COMPOSITION, model=active.model)
+    )
     figures = st.columns(5)
-    figures[0].metric(_("A (encoder)"), f"{encoder.count_params():,}")
-    figures[1].metric(_("B (decoder)"), f"{decoder.count_params():,}")
-    figures[2].metric(_("C nested"), f"{nested.count_params():,}")
-    figures[3].metric(_("C layer by layer"), f"{layered.count_params():,}")
-    same = shares_variables(nested, encoder, decoder) and shares_variables(layered, encoder, decoder)
-    figures[4].metric(_("C's variables are A's and B's"), _("yes") if same else _("no"))
+    figures[0].metric(_("A (encoder)"), f"{counts.encoder:,}")
+    figures[1].metric(_("B (decoder)"), f"{counts.decoder:,}")
+    figures[2].metric(_("C nested"), f"{counts.nested:,}")
+    figures[3].metric(_("C layer by layer"), f"{counts.layered:,}")
+    figures[4].metric(_("C's variables are A's and B's"), _("yes") if counts.shared else _("no"))
     epochs = st.slider(_("Epochs"), 1, 8, 3, key=KEY + "ae_epochs")
     runs = task_ui(
         "autoencoder",
@@ -150,14 +142,11 @@ def transfer_tab(active: ActiveModel, data) -> None:
             )
         )
         return
-    from siamese_core.lessons.transfer import (
-        LABELLED,
-        build_classifier,
-        k_shot_conclusion,
-        restore_all_but_head,
-    )
+    from siamese_core.lessons.transfer import LABELLED, k_shot_conclusion
 
-    restored = restore_all_but_head(build_classifier(active.config), active.model)
+    restored = model_cache(active).get_or_compute(
+        "restored", lambda: ask(ModelCall.RESTORED, model=active.model, config=active.config)
+    )
     st.caption(
         ngettext(
             "Restored {n} variable by name ({names}, …); `logits/kernel` and `logits/bias` keep their fresh "
@@ -384,21 +373,20 @@ def keep_open_tab_across_languages(labels: list[str]) -> None:
 
 # ---- export, import, merge ------------------------------------------------------------------------------------------
 def downloads_ui(active: ActiveModel) -> None:
-    from siamese_core.network.persistence import model_bytes, weight_table, weights_npz
-
     model = active.model
 
     def keras_file() -> bytes:
-        return model_bytes(model, active.config, threshold=active.threshold, dataset=active.dataset)
+        return ask(
+            ModelCall.DOWNLOAD,
+            model=model,
+            kind="keras",
+            config=active.config,
+            threshold=active.threshold,
+            dataset=active.dataset,
+        )
 
     def h5_file() -> bytes:
-        import tempfile
-        from pathlib import Path
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.weights.h5"
-            model.save_weights(path)
-            return path.read_bytes()
+        return ask(ModelCall.DOWNLOAD, model=model, kind="h5")
 
     st.markdown(
         _(
@@ -427,19 +415,20 @@ def downloads_ui(active: ActiveModel) -> None:
     )
     d3.download_button(
         _("Every variable by name (.npz)"),
-        lambda: weights_npz(model),
+        lambda: ask(ModelCall.DOWNLOAD, model=model, kind="npz"),
         "siamese_variables.npz",
         "application/octet-stream",
         key=KEY + "dl_npz",
         icon=":material/download:",
         width="stretch",
     )
-    weights = pd.DataFrame(weight_table(model)).rename(columns=lambda name: _(WEIGHT_COLUMNS.get(name, name)))
+    table = model_cache(active).get_or_compute("weights", lambda: ask(ModelCall.WEIGHT_TABLE, model=model))
+    weights = pd.DataFrame(table).rename(columns=lambda name: _(WEIGHT_COLUMNS.get(name, name)))
     st.dataframe(weights, hide_index=True, width="stretch", height=240, column_config=column_config(weights))
 
 
 def upload_ui() -> None:
-    from siamese_core.network.persistence import ModelProblem, config_from_meta, load_model_bytes
+    from siamese_core.network.persistence import ModelProblem, config_from_meta
 
     upload = st.file_uploader(
         _("Use a .keras model (at most {megabytes} MB; loaded with safe_mode on)").format(
@@ -452,7 +441,7 @@ def upload_ui() -> None:
     if upload is None or st.session_state.get(KEY + "uploaded_id") == upload.file_id:
         return
     try:
-        model, meta = load_model_bytes(upload.getvalue())
+        model, meta = ask(ModelCall.LOAD_UPLOAD, data=upload.getvalue())
     except ModelProblem as exc:
         st.error(
             _("{file}: {problem} Your current model is unchanged.").format(file=upload.name, problem=exc)
@@ -465,6 +454,7 @@ def upload_ui() -> None:
         UPLOADED,
         config_from_meta(meta),
         meta.get("dataset"),
+        handle=model.handle,
         name=upload.name,
     )
     st.rerun()
@@ -486,11 +476,9 @@ def merge_ui(active: ActiveModel, data) -> None:
             _("Train C on the Composing models tab first, with this model: its decoder is the second model.")
         )
         return
-    from siamese_core.lessons.compose import merge_models
-    from siamese_core.network.models import embedding_model
-
-    merged = merge_models(embedding_model(active.model), runs.jointly.decoder)
-    paths = [v.path for v in merged.weights]
+    shown = data.test.x[:SHOWN]
+    merged = ask(ModelCall.MERGED, model=active.model, decoder=runs.jointly.decoder, images=shown)
+    paths = list(merged.paths)
     scopes = sorted({p.split("/")[0] for p in paths})
     distinct = len(set(paths)) == len(paths)
     st.caption(
@@ -498,7 +486,7 @@ def merge_ui(active: ActiveModel, data) -> None:
             "Merged model: {parameters:,} parameters in {variables} variables under {scopes}; all paths "
             "distinct: {distinct} (for example `{first}`, `{last}`)."
         ).format(
-            parameters=merged.count_params(),
+            parameters=merged.parameters,
             variables=len(paths),
             scopes=_(" and ").join(f"`{s}/`" for s in scopes),
             distinct=_("True") if distinct else _("False"),  # Python's answer, as the check reads
@@ -506,7 +494,7 @@ def merge_ui(active: ActiveModel, data) -> None:
             last=paths[-1],
         )
     )
-    output = np.asarray(merged.predict(data.test.x[:SHOWN], verbose=0)) * 255
+    output = merged.output * 255
     image_row(list(data.test.x[:SHOWN]), [_("original")] * SHOWN, test_digit_alts(data))
     image_row(
         list(output),

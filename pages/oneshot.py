@@ -8,15 +8,24 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from siamese_core.i18n import N_, _, ngettext, shown_as
-from siamese_core.lessons.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore, rank_gallery
+from siamese_core.lessons.oneshot import MAX_SYMBOLS, MAX_TESTS, MIN_SYMBOLS, NONE, QuizScore
 from siamese_core.network.preprocessing import MAX_UPLOAD_BYTES, ImageProblem, to_mnist_steps
+from siamese_core.tasks import ModelCall
 from siamese_ui.announce import announce
 from siamese_ui.canvas import canvas_ui, clear_canvas
 from siamese_ui.charts import chart
 from siamese_ui.palette import BLUE
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
-from siamese_ui.session import PRETRAINED, ActiveModel, active_model, model_dataset, pretrained_model
+from siamese_ui.service import ask
+from siamese_ui.session import (
+    PRETRAINED,
+    ActiveModel,
+    active_model,
+    model_dataset,
+    model_dataset_ref,
+    pretrained_model,
+)
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
@@ -195,7 +204,13 @@ def recognise_ui(gallery: dict, models) -> None:
         return
     with right:
         for column, asked in zip(st.columns(len(models)), models, strict=True):
-            ranking = rank_gallery(asked.model, gallery, query, asked.threshold)
+            ranking = ask(
+                ModelCall.RANK_GALLERY,
+                model=asked.model,
+                gallery=gallery,
+                query=query,
+                threshold=asked.threshold,
+            )
             with column:
                 st.markdown(f"**{asked.label}**")
                 if ranking.verdict == NONE:
@@ -230,8 +245,6 @@ def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:
     """The same n-way one-shot accuracy on MNIST test digits, once per model and n: on the
     digits it never trained on when it held some out, else on the test digits of its classes;
     with the sentence that says which digits, in the reader's language (built here, not kept)."""
-    from siamese_core.lessons.oneshot import one_shot_digits
-
     store = st.session_state.setdefault(BASELINES, {})
     key = (asked.handle, n_way)
     if key not in store:
@@ -239,8 +252,13 @@ def digits_baseline(asked: ActiveModel, n_way: int) -> tuple[float, str]:
         held = tuple(data.held_out_classes)
         classes = held if len(held) >= n_way else None
         with st.spinner(_("Measuring one-shot accuracy on MNIST digits…")):
-            accuracy = one_shot_digits(
-                asked.model, data.test.x, data.test.y, n_way, trials=TRIALS, classes=classes
+            accuracy = ask(
+                ModelCall.ONE_SHOT,
+                model=asked.model,
+                data=model_dataset_ref(asked),
+                n_way=n_way,
+                trials=TRIALS,
+                classes=classes,
             )
         store[key] = (accuracy, held, classes is not None)
     accuracy, held, on_held_out = store[key]
@@ -303,7 +321,14 @@ def quiz_ui(gallery: dict, models) -> None:
                 if query is not None:
                     for asked in models:
                         quiz[asked.handle].add(
-                            target, rank_gallery(asked.model, gallery, query, asked.threshold)
+                            target,
+                            ask(
+                                ModelCall.RANK_GALLERY,
+                                model=asked.model,
+                                gallery=gallery,
+                                query=query,
+                                threshold=asked.threshold,
+                            ),
                         )
                     clear("quiz")
                     st.rerun()

@@ -8,6 +8,7 @@ import re
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -34,6 +35,9 @@ LOSS_NOT_FINITE = N_(
 DATA_NOT_LOADED = N_("its data set could not be loaded ({error})")
 MODEL_NOT_LOADED = N_("the trained model did not load: {error}")
 RESULT_NOT_LOADED = N_("the result did not load: {error}")
+MODEL_DROPPED = N_(
+    "the model it needs was let go after a long pause; train it again, or use the pretrained model"
+)
 WORKER_ENDED = N_(
     "the worker process running this training ended unexpectedly ({why}). Nothing else was "
     "affected: your pages, your model and the other students' trainings go on. Press Start to try again."
@@ -51,7 +55,7 @@ MORE_GPUS = N_("{device} (+{more} more)")  # a device's name: training.describe_
 # Fields hold plain text (numbers formatted where the sentence is made): no format specs here.
 SENTENCES: list[str] = [
     STOPPED_BY_USER, STOPPED_BY_TEACHER, ABANDONED, LEFT_QUEUE, SHUTTING_DOWN, BATCH_LIMIT,
-    LOSS_NOT_FINITE, DATA_NOT_LOADED, MODEL_NOT_LOADED, RESULT_NOT_LOADED, WORKER_ENDED,
+    LOSS_NOT_FINITE, DATA_NOT_LOADED, MODEL_NOT_LOADED, RESULT_NOT_LOADED, MODEL_DROPPED, WORKER_ENDED,
     KILLED, TENSORFLOW_ABORTED, CRASHED, GOT_SIGNAL, EXITED, MORE_GPUS,
 ]  # fmt: skip
 
@@ -299,3 +303,23 @@ class JobState:
     def _elapsed(self) -> float:
         running = time.perf_counter() - self._fit_started if self._fit_started else 0.0
         return self.train_seconds + running
+
+
+def with_grace(
+    is_alive: Callable[[], bool], grace: float = 15.0, clock: Callable[[], float] = time.monotonic
+) -> Callable[[], bool]:
+    """Wrap "is the owner still there?" so that it answers False only after ``grace`` seconds
+    of continuous absence: a dropped Wi-Fi connection that comes back keeps its training,
+    a closed tab loses it."""
+    gone_since: list[float | None] = [None]
+
+    def alive() -> bool:
+        if is_alive():
+            gone_since[0] = None
+            return True
+        now = clock()
+        if gone_since[0] is None:
+            gone_since[0] = now
+        return now - gone_since[0] < grace
+
+    return alive

@@ -32,6 +32,38 @@ class Task(StrEnum):
         return self.value.partition(":")[2]
 
 
-_missing = [task.module for task in Task if importlib.util.find_spec(task.module) is None]
+class ModelCall(StrEnum):
+    """``module:function`` the model service answers a page with, called as ``function(**kwargs)``
+    next to the trainings (``WorkerPool.call``): every use of a Keras model the pages make. The
+    web server passes handles (``ModelRef``) where the function takes a model."""
+
+    FACTS = "siamese_core.serving.protocol:model_facts"
+    COMPARE = "siamese_core.network.compare:compare_pair"
+    EMBED = "siamese_core.network.evaluation:embed"
+    COMPARABLE = "siamese_core.network.evaluation:comparable_embeddings"
+    EVALUATE = "siamese_core.network.evaluation:evaluate"
+    ACTIVATIONS = "siamese_core.network.inspect:branch_activations"
+    LAB = "siamese_core.network.inspect:lab_measure"
+    LOSS_CURVES = "siamese_core.network.service_calls:loss_curves"
+    PRETRAINED_FIGURES = "siamese_core.network.service_calls:pretrained_figures"
+    RANK_GALLERY = "siamese_core.lessons.oneshot:rank_gallery"
+    ONE_SHOT = "siamese_core.network.service_calls:one_shot_on"
+    COMPOSITION = "siamese_core.network.service_calls:composition"
+    RESTORED = "siamese_core.network.service_calls:restored_names"
+    MERGED = "siamese_core.network.service_calls:merged"
+    DOWNLOAD = "siamese_core.network.service_calls:download"
+    WEIGHT_TABLE = "siamese_core.network.persistence:weight_table"
+    LOAD_UPLOAD = "siamese_core.network.persistence:load_model_bytes"
+
+    @property
+    def module(self) -> str:
+        return self.value.partition(":")[0]
+
+    @property
+    def function(self) -> str:
+        return self.value.partition(":")[2]
+
+
+_missing = [t.module for t in (*Task, *ModelCall) if importlib.util.find_spec(t.module) is None]
 if _missing:
     raise ImportError(f"worker tasks name modules that do not exist: {', '.join(_missing)}")

@@ -168,7 +168,7 @@ def training_facts(job) -> RunFacts | None:
         run_id=job.run_id,
         setup=setup_words(job.config),
         shared=job.config.shared,
-        parameters=int(job.model.count_params()),
+        parameters=int(job.model.facts.parameters),
         test_accuracy=float(report.accuracy),
         auc=float(report.auc),
         train_seconds=float(snapshot.result.train_seconds),

@@ -5,7 +5,6 @@ the one the network is trained with."""
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -35,15 +34,16 @@ OTHER_SOURCES = N_(  # shown through _()
 
 def loss_curves(margin: float, top: float | None = None, points: int = 201):
     """(d, loss of a same pair, loss of a different pair) over 0 … ``top`` (default 2·margin,
-    at least 1.5), from the training loss itself."""
-    from siamese_core.config import DIFFERENT, SAME
-    from siamese_core.network.losses import contrastive_per_pair
+    at least 1.5), from the training loss itself: computed by the model service
+    (siamese_core/network/service_calls.py), once per server for each margin."""
+    from siamese_core.tasks import ModelCall
 
-    top = top if top is not None else max(2.0 * margin, 1.5)
-    d = np.linspace(0.0, top, points, dtype=np.float32)[:, None]
-    same = np.asarray(contrastive_per_pair(np.full_like(d, SAME), d, margin))[:, 0]
-    different = np.asarray(contrastive_per_pair(np.full_like(d, DIFFERENT), d, margin))[:, 0]
-    return d[:, 0], same, different
+    from .shared import server_call, shared_results
+
+    key = ("loss curves", float(margin), top, points)
+    return shared_results().get(
+        key, lambda: server_call(ModelCall.LOSS_CURVES, margin=float(margin), top=top, points=points)
+    )
 
 
 def loss_figure(margin: float, distance: str = "euclidean") -> go.Figure:

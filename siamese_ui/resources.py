@@ -1,6 +1,7 @@
 """What the whole server shares, read-only, computed once (``st.cache_resource``): data sets,
-the pretrained model, the device, the worker pool that runs every training, and the registry of students' trainings.
-A model a student trains lives in that student's session, never here.
+the pretrained model's handle, the device, the model service (the worker pool that runs every
+training and answers every page's use of a model), and the registry of students' trainings.
+The web server never imports TensorFlow: models are handles to models the service keeps.
 
 What is cached is shared by every student, whatever their language: the cached functions return
 data (a name, an enum), never a sentence, and their spinners are drawn outside them in the caller's
@@ -118,14 +119,12 @@ def resolve(name: str) -> str:
 
 @st.cache_resource(show_spinner=False)
 def _device() -> str:
-    from siamese_core.network.training import describe_device
-
-    return describe_device()
+    return worker_pool().device()
 
 
 @_spinner(N_("Starting TensorFlow…"))
 def device() -> str:
-    """ "CPU" or the GPU's name, in the caller's language ("(+1 more)")."""
+    """ "CPU" or the GPU's name the model service computes on, in the caller's language ("(+1 more)")."""
     return job_text(_device())
 
 
@@ -135,11 +134,18 @@ device.clear = _device.clear  # type: ignore[attr-defined]
 @_spinner(N_("Loading the pretrained model…"))
 @st.cache_resource(show_spinner=False)
 def default_model():
-    """The bundled pretrained model: read-only, shared by all users."""
-    from siamese_core.network.persistence import config_from_meta, load_default
+    """The bundled pretrained model, shared read-only by every session: (its handle, its
+    metadata, its settings). The metadata is read from the file; the facts (parameters, metric,
+    branches) from the model service, which keeps the model."""
+    from siamese_core.network.persistence import DEFAULT_MODEL, config_from_meta, read_meta
+    from siamese_core.serving.protocol import ModelFacts, ModelRef
+    from siamese_core.serving.registry import PRETRAINED
+    from siamese_core.tasks import ModelCall
 
-    model, meta = load_default()
-    return model, meta, config_from_meta(meta)
+    meta = read_meta(DEFAULT_MODEL)
+    unknown = ModelRef(PRETRAINED, ModelFacts(0, "", 0))
+    facts = worker_pool().call(ModelCall.FACTS.value, {"model": unknown})
+    return ModelRef(PRETRAINED, facts), meta, config_from_meta(meta)
 
 
 @st.cache_resource

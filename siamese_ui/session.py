@@ -45,10 +45,12 @@ def new_handle() -> str:
 
 @dataclass(frozen=True)
 class ActiveModel:
-    """A model a page can use, and what to call it. Results about a model (scores, caches) are
-    keyed by its ``handle``, which a retrained or freed model never shares."""
+    """A model a page can use, and what to call it. ``model`` is a handle to the model the model
+    service keeps (``ModelRef``; siamese_ui/service.py asks the service to use it). Results about
+    a model (scores, caches) are keyed by its ``handle``, which a retrained or freed model never
+    shares."""
 
-    model: Any
+    model: Any  # siamese_core.serving.protocol.ModelRef
     threshold: float
     source: Source
     config: SiameseConfig | None
@@ -107,7 +109,7 @@ def adopt_finished_training(job) -> bool:
     if job.model is not None and snapshot.result is not None:
         run = st.session_state[TRAIN_RUNS] = st.session_state.get(TRAIN_RUNS, 0) + 1
         st.session_state[MODEL] = ActiveModel(
-            job.model, job.threshold, TRAINED_HERE, job.config, job.dataset.name, job, run
+            job.model, job.threshold, TRAINED_HERE, job.config, job.dataset.name, job, run, job.model.handle
         )
     return True
 

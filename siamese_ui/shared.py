@@ -18,9 +18,17 @@ from typing import Any
 import streamlit as st
 
 from siamese_core.results import LabNumbers, PretrainedFigures
-from siamese_core.tasks import Task
+from siamese_core.tasks import ModelCall
 
 log = logging.getLogger(__name__)
+
+
+def server_call(call: ModelCall, **kwargs) -> Any:
+    """A figure the same for every student, asked of the model service by the server itself (in
+    a script run or in the warm-up's thread): no session owns it, and a failure is the caller's."""
+    from .resources import worker_pool
+
+    return worker_pool().call(call.value, kwargs, owner="server")
 
 
 class SharedResults:
@@ -116,9 +124,7 @@ def lab_numbers(config) -> LabNumbers:
     shared = shared_results()
 
     def compute() -> LabNumbers:
-        from siamese_core.network.inspect import lab_measure
-
-        numbers, graph = lab_measure(config)
+        numbers, graph = server_call(ModelCall.LAB, config=config)
         shared.get(("lab graph", config), lambda: graph)  # the same build's graph, for lab_graph
         return numbers
 
@@ -132,9 +138,7 @@ def lab_graph(config) -> tuple:
     lab_numbers(config)
 
     def rebuild() -> tuple:  # only when it was pushed out of the memo since
-        from siamese_core.network.inspect import lab_measure
-
-        return lab_measure(config)[1]
+        return server_call(ModelCall.LAB, config=config)[1]
 
     return shared.get(("lab graph", config), rebuild)
 
@@ -153,7 +157,6 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         import sklearn.decomposition  # noqa: F401
 
     def pretrained():
-        from siamese_core.serving.pool import compute_elsewhere
         from siamese_core.serving.protocol import DatasetRef
 
         _model, _meta, config = resources.default_model()
@@ -163,18 +166,17 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         n = min(DEFAULT_POINTS, len(data.test.y))
         shared = shared_results()
 
-        def figures() -> PretrainedFigures:  # the evaluation's memory stays in a worker, not in the server
+        def figures() -> PretrainedFigures:  # computed by the model service, as every model's figures
             kwargs = {"data": DatasetRef(name, 0, held_out), "n_points": n}
             return shared.get(
-                ("pretrained-figures",),
-                lambda: compute_elsewhere("pretrained figures", Task.PRETRAINED_FIGURES, kwargs),
+                ("pretrained-figures",), lambda: server_call(ModelCall.PRETRAINED_FIGURES, **kwargs)
             )
 
         cache = ModelResults(shared, PRETRAINED_HANDLE)
         cache.get_or_compute("report", lambda: figures().report)
         cache.get_or_compute(("emb", n), lambda: figures().sample_embeddings)
 
-    steps = [("device", resources.device)]  # TensorFlow's import, which everything below needs
+    steps = [("device", resources.device)]  # the model service's start, which everything below needs
     for shared in (True, False):  # the lab first: the first page after Home in the lesson
         config = SiameseConfig(shared=shared, **DEFAULT_LAB)
         steps.append((f"lab {shared}", lambda config=config: lab_numbers(config)))

@@ -156,7 +156,7 @@ class StudentRegistry:
 def keep_alive_for(student: str, registry: StudentRegistry, grace: float) -> Callable[[], bool]:
     """ "Is any tab of this student still open?", with a grace period, for a training thread.
     Where no session can be asked (AppTest), the answer is yes."""
-    from siamese_core.network.training import with_grace
+    from siamese_core.jobs import with_grace
 
     registry.watch(student, current_session_id())
     return with_grace(lambda: registry.owner_present(student) is not False, grace)

@@ -9,19 +9,22 @@ Either way C owns no new variables: training C moves A's and B's own weights.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from siamese_core.i18n import N_
 from siamese_core.lessons import ShownText
-from siamese_core.network._keras import keras, layers
-from siamese_core.network.models import IMAGE_SHAPE
+
+if TYPE_CHECKING:  # TensorFlow only where a model is built or run: the web server imports this module
+    from siamese_core.network._keras import keras
 
 
 def copy_model(model: keras.Model, name: str | None = None) -> keras.Model:
     """An independent copy (same architecture and weights), so a lesson never alters the
     student's trained Siamese model."""
+    from siamese_core.network._keras import keras
+
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
     if name:
@@ -31,6 +34,9 @@ def copy_model(model: keras.Model, name: str | None = None) -> keras.Model:
 
 def build_decoder(embedding_dim: int, name: str = "decoder") -> keras.Model:
     """B: embedding -> Dense -> (7, 7, 32) -> Conv2DTranspose x2 -> (28, 28) in [0, 1]."""
+    from siamese_core.network._keras import keras, layers
+    from siamese_core.network.models import IMAGE_SHAPE
+
     inp = keras.Input((embedding_dim,), name=f"{name}_input")
     x = layers.Dense(7 * 7 * 32, activation="relu", name=f"{name}_dense")(inp)
     x = layers.Reshape((7, 7, 32), name=f"{name}_reshape")(x)
@@ -41,6 +47,9 @@ def build_decoder(embedding_dim: int, name: str = "decoder") -> keras.Model:
 
 
 def compose_nested(encoder: keras.Model, decoder: keras.Model, name: str = "composed_nested") -> keras.Model:
+    from siamese_core.network._keras import keras
+    from siamese_core.network.models import IMAGE_SHAPE
+
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
     return keras.Model(inp, decoder(encoder(inp)), name=name)
 
@@ -49,6 +58,9 @@ def compose_layerwise(
     encoder: keras.Model, decoder: keras.Model, name: str = "composed_layers"
 ) -> keras.Model:
     """The composing post's way: take every layer of A, then of B, and call it on the running tensor."""
+    from siamese_core.network._keras import keras
+    from siamese_core.network.models import IMAGE_SHAPE
+
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
     x = inp
     for layer in [*encoder.layers[1:], *decoder.layers[1:]]:  # [0] is each model's InputLayer
@@ -80,6 +92,8 @@ def train_autoencoder(
     ``report(fraction, message)``, when given, is called at the start of each epoch, with
     ``progress`` (an ``N_()`` msgid with the fields ``epoch`` and ``epochs``) as the message.
     """
+    from siamese_core.network._keras import keras
+
     keras.utils.set_random_seed(seed)
     encoder.trainable = joint
     composed.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
@@ -107,6 +121,8 @@ def scoped_copy(model: keras.Model, scope: str) -> keras.Model:
     *built* inside the name scope; entering a scope around a call of an existing model
     changes nothing (its variables already have their paths).
     """
+    from siamese_core.network._keras import keras
+
     with keras.name_scope(scope):
         clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
@@ -121,6 +137,9 @@ def merge_models(
     variables under its own scope (``from_a/...``, ``from_b/...``), so no variable path
     clashes even when both sources used the same layer names, and a saved variable's name
     says which model it came from."""
+    from siamese_core.network._keras import keras
+    from siamese_core.network.models import IMAGE_SHAPE
+
     enc = scoped_copy(encoder_source, "from_a")
     dec = scoped_copy(decoder_source, "from_b")
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")

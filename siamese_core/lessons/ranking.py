@@ -9,13 +9,15 @@ group is a Siamese pair, with no pair ever materialised.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from siamese_core.i18n import N_
 from siamese_core.lessons import ShownText
-from siamese_core.network._keras import keras, layers, ops
-from siamese_core.network.models import IMAGE_SHAPE
+
+if TYPE_CHECKING:  # TensorFlow only where a model is built or run: the web server imports this module
+    from siamese_core.network._keras import keras
 
 KINDS = ("blur", "noise")
 KIND_NAMES = {"blur": N_("blur"), "noise": N_("noise")}  # what the page shows (translated there)
@@ -56,6 +58,8 @@ def operator_matrix(levels: int) -> np.ndarray:
 
 def operator_loss(scores, margin: float = 1.0):
     """Seed form. scores: (G, L), level 0 best. mean over (G, L-1) of max(0, margin - S @ O)."""
+    from siamese_core.network._keras import ops
+
     levels = scores.shape[-1]
     col = ops.matmul(scores, ops.convert_to_tensor(operator_matrix(levels)))
     return ops.mean(ops.maximum(0.0, margin - col))
@@ -64,6 +68,8 @@ def operator_loss(scores, margin: float = 1.0):
 def pairwise_loss(scores, margin: float = 1.0):
     """Per-pair hinge. scores: (G, L). mean over groups and ordered pairs i < j (i better) of
     max(0, margin - (s_i - s_j))."""
+    from siamese_core.network._keras import ops
+
     levels = scores.shape[-1]
     diff = ops.expand_dims(scores, 2) - ops.expand_dims(scores, 1)  # [g, i, j] = s_i - s_j
     mask = np.triu(np.ones((levels, levels), np.float32), k=1)
@@ -76,6 +82,9 @@ LOSS_NAMES = {"operator": N_("operator"), "pairwise": N_("pairwise")}  # the los
 
 
 def build_scorer(name: str = "quality_scorer") -> keras.Model:
+    from siamese_core.network._keras import keras, layers
+    from siamese_core.network.models import IMAGE_SHAPE
+
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
     x = layers.Rescaling(1.0 / 255)(inp)
     x = layers.Reshape((*IMAGE_SHAPE, 1))(x)
@@ -100,6 +109,9 @@ def train_scorer(
     """Train a scorer on (n, L, 28, 28) groups. Returns (model, loss per step).
     ``report(fraction, message)``, when given, is called every 25 steps."""
     import tensorflow as tf
+
+    from siamese_core.network._keras import keras
+    from siamese_core.network.models import IMAGE_SHAPE
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -128,6 +140,8 @@ def train_scorer(
 
 def scores_by_level(model, groups: np.ndarray) -> np.ndarray:
     """(n, L) scores of held-out groups."""
+    from siamese_core.network.models import IMAGE_SHAPE
+
     n, levels = groups.shape[:2]
     flat = groups.reshape(-1, *IMAGE_SHAPE)
     return np.asarray(model.predict(flat, verbose=0, batch_size=1024)).reshape(n, levels)

@@ -8,18 +8,23 @@ head keeps its fresh initialisation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from siamese_core.config import SiameseConfig
 from siamese_core.i18n import N_, _, current_language, ngettext
 from siamese_core.lessons import ShownText
-from siamese_core.network._keras import keras, layers
-from siamese_core.network.models import IMAGE_SHAPE, build_branch
+
+if TYPE_CHECKING:  # TensorFlow only where a model is built or run: the web server imports this module
+    from siamese_core.network._keras import keras
 
 
 def build_classifier(config: SiameseConfig, n_classes: int = 10) -> keras.Model:
     """The Siamese feature branch (named ``branch``, like a shared Siamese branch) + softmax."""
+    from siamese_core.network._keras import keras, layers
+    from siamese_core.network.models import IMAGE_SHAPE, build_branch
+
     inp = keras.Input(IMAGE_SHAPE, dtype="uint8", name="image")
     branch = build_branch(config.branch, config.embedding_dim, name="branch")
     out = layers.Dense(n_classes, activation="softmax", name="logits")(branch(inp))
@@ -63,6 +68,8 @@ def nearest_neighbour_accuracy(emb_train, y_train, emb_test, y_test) -> float:
 
 
 def _fit(model, x, y, epochs, lr, seed):
+    from siamese_core.network._keras import keras
+
     keras.utils.set_random_seed(seed)
     model.compile(
         optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"]

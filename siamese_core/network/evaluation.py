@@ -311,7 +311,12 @@ def comparable_embeddings(model, embeddings: np.ndarray) -> np.ndarray:
     they are. Retrieval and one-shot figures then agree with the model's verdicts."""
     from siamese_core.network.models import embedding_metric
 
-    if embedding_metric(model) != "cosine":
+    return comparable(embedding_metric(model), embeddings)
+
+
+def comparable(metric: str, embeddings: np.ndarray) -> np.ndarray:
+    """:func:`comparable_embeddings` for a model whose metric is known (a page's ``ModelFacts``)."""
+    if metric != "cosine":
         return embeddings
     return embeddings / np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
 

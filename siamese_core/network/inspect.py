@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import gettext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from siamese_core import i18n
 from siamese_core.config import SiameseConfig
 from siamese_core.i18n import N_
-from siamese_core.network._keras import keras
 from siamese_core.results import Breakdown, Component, LabNumbers
+
+if TYPE_CHECKING:  # TensorFlow only where a model is built or run: the web server imports this module
+    from siamese_core.network._keras import keras
 
 
 def _count(weights) -> int:
@@ -35,6 +38,8 @@ def _sources(model: keras.Model, op) -> list[list[str]]:
 
 def param_breakdown(model: keras.Model) -> Breakdown:
     """Parameters per component (each branch, then everything else as the head)."""
+    from siamese_core.network._keras import keras
+
     comps = []
     head_t = head_n = 0
     for layer in model.layers:
@@ -91,6 +96,8 @@ class GraphOp:
 
 def graph_of(model: keras.Model) -> tuple[GraphOp, ...]:
     """The model's graph as plain data (``graph_dot`` and ``graph_in_words`` read it)."""
+    from siamese_core.network._keras import keras
+
     ops = []
     for op in model.operations:
         is_model = isinstance(op, keras.Model)
@@ -359,6 +366,8 @@ def generated_code(config: SiameseConfig) -> str:
 def branch_of_input(model: keras.Model, side: int) -> keras.Model:
     """The branch sub-model that embeds input A (``side`` 0) or input B (1): the same object
     for both when the weights are shared."""
+    from siamese_core.network._keras import keras
+
     by_input = {}
     for layer in model.layers:
         if isinstance(layer, keras.Model):
@@ -397,6 +406,8 @@ def branch_activations(model: keras.Model, image: np.ndarray, side: int) -> list
     """What the branch of input A (``side`` 0) or B (1) computes for one uint8 (28, 28) digit:
     every convolution's feature maps and every dense layer's activations, the embedding last.
     Read from the real branch's own layers (their outputs, in one forward pass)."""
+    from siamese_core.network._keras import keras
+
     branch = branch_of_input(model, side)
     wanted = [layer for layer in branch.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)]
     probe = keras.Model(branch.inputs[0], [layer.output for layer in wanted])

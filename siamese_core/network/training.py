@@ -31,6 +31,7 @@ from siamese_core.jobs import (
     JobState,
     Status,
     ThreadedJob,
+    with_grace,
 )
 from siamese_core.network._keras import keras
 from siamese_core.network.data import Dataset, load_dataset, pairs_for, probe_indices
@@ -462,23 +463,3 @@ class _JobCallback(keras.callbacks.Callback):
             with job._lock:
                 job._fit_started = time.perf_counter()
         job._set_status(Status.RUNNING)
-
-
-def with_grace(
-    is_alive: Callable[[], bool], grace: float = 15.0, clock: Callable[[], float] = time.monotonic
-) -> Callable[[], bool]:
-    """Wrap "is the owner still there?" so that it answers False only after ``grace`` seconds
-    of continuous absence: a dropped Wi-Fi connection that comes back keeps its training,
-    a closed tab loses it."""
-    gone_since: list[float | None] = [None]
-
-    def alive() -> bool:
-        if is_alive():
-            gone_since[0] = None
-            return True
-        now = clock()
-        if gone_since[0] is None:
-            gone_since[0] = now
-        return now - gone_since[0] < grace
-
-    return alive

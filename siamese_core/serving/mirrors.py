@@ -27,6 +27,8 @@ from siamese_core.jobs import (
 from siamese_core.serving.protocol import (
     Action,
     DatasetRef,
+    ModelBytes,
+    ModelRef,
     RunTask,
     TaskPayload,
     TaskProgress,
@@ -79,6 +81,15 @@ class RemoteJob:
 
     def dispatched(self) -> None:
         self.started_at = time.monotonic()
+
+    def _register(self, model: ModelBytes | ModelRef) -> ModelRef:
+        """A model the worker made becomes a handle the service keeps, owned by this job's owner
+        (the web server never loads it)."""
+        if isinstance(model, ModelRef):
+            return model
+        if self.pool is None:
+            raise RuntimeError("a job's model arrived outside a pool")
+        return self.pool.models.register(model, self.owner or "server")
 
     def _ended(self) -> None:
         self.ended_at = time.monotonic()
@@ -199,7 +210,7 @@ class RemoteTrainingJob(JobState, RemoteJob):
         model = None
         if payload.model is not None:
             try:
-                model = decode(payload.model)
+                model = self._register(payload.model)
             except Exception as exc:  # should not happen: our own worker saved it
                 payload = dataclasses.replace(
                     payload, status=Status.FAILED, reason=MODEL_NOT_LOADED.format(error=exc)
@@ -226,8 +237,9 @@ class RemoteTrainingJob(JobState, RemoteJob):
 
 class RemoteTask(RemoteJob):
     """A lesson's training (``module:function(report, **kwargs)``) run by a worker; reads like
-    :class:`~siamese_core.jobs.TaskSnapshot` (what a page reads of any task). Keras models in ``kwargs`` and in the result
-    travel as ``.keras`` bytes; a :class:`DatasetRef` is loaded by the worker."""
+    :class:`~siamese_core.jobs.TaskSnapshot` (what a page reads of any task). Models in ``kwargs``
+    are handles (:class:`ModelRef`); a model in the result comes back as a new handle; a
+    :class:`DatasetRef` is loaded by the worker."""
 
     kind = "task"
 
@@ -259,7 +271,7 @@ class RemoteTask(RemoteJob):
 
     def apply_payload(self, payload: TaskPayload) -> None:
         try:
-            result = decode(payload.result)
+            result = decode(payload.result, models=self._register)
         except Exception as exc:
             payload, result = TaskPayload(Status.FAILED, error=RESULT_NOT_LOADED.format(error=exc)), None
         with self._lock:

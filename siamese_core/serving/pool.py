@@ -41,6 +41,7 @@ from siamese_core.jobs import (
     EXITED,
     GOT_SIGNAL,
     KILLED,
+    MODEL_DROPPED,
     SHUTTING_DOWN,
     STOPPED_BY_USER,
     TENSORFLOW_ABORTED,
@@ -53,18 +54,26 @@ from siamese_core.serving.protocol import (
     ABANDONED,
     LEFT_QUEUE,
     Action,
+    Answer,
+    Call,
     Control,
     Done,
     Exit,
+    ModelBytes,
+    ModelRef,
     Ready,
     RunTask,
     Synced,
     Train,
+    decode,
+    model_refs,
 )
+from siamese_core.serving.registry import ModelGone, ModelRegistry
 
 DEFAULT_MAX_JOBS = 10  # a worker is replaced after this many jobs (it keeps ~10-30 MB of each)
 DEFAULT_MEMORY_MARK_MB = 1000.0  # ... or once its memory (PSS) passes this
 DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has finished
+CALL_TIMEOUT_SECONDS = 120.0  # a page's call that takes longer fails with a sentence
 ALIVE_CHECK_SECONDS = 2.0  # how often the pool asks whether queued and running jobs' owners are there
 
 
@@ -79,18 +88,35 @@ class _Worker:
     jobs_done: int = 0
     retiring: bool = False
     started: float = field(default_factory=time.monotonic)
+    loaded: set[str] = field(default_factory=set)  # handles sent to it (it may have let some go)
+    calls: dict[int, _PendingCall] = field(default_factory=dict)  # asked, not answered yet
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
-    def send(self, message: Train | RunTask | Control | Exit) -> bool:
+    def send(self, message: Train | RunTask | Call | Control | Exit) -> bool:
         try:
             with self.send_lock:
                 self.conn.send(message)
             return True
         except (OSError, EOFError, ValueError):
             return False
+
+
+@dataclass
+class _PendingCall:
+    answered: threading.Event = field(default_factory=threading.Event)
+    answer: Answer | None = None
+
+
+class ServiceError(RuntimeError):
+    """A call the model service could not answer (English; ``problem`` is a student's bad file or
+    picture, with its own sentence)."""
+
+    def __init__(self, message: str, problem: Exception | None = None):
+        super().__init__(message)
+        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -121,7 +147,10 @@ class PoolStats:
 
 
 class WorkerPool:
-    """``size`` worker processes and one FIFO queue. Thread-safe; one per server."""
+    """The model service: ``max(size, 1)`` worker processes, ``size`` trainings at a time from one
+    FIFO queue, and the pages' calls answered by every worker next to its training. With
+    ``size`` 0 (a container too small to train in) one worker still answers the calls.
+    Thread-safe; one per server."""
 
     def __init__(
         self,
@@ -131,21 +160,26 @@ class WorkerPool:
         memory_mark_mb: float = DEFAULT_MEMORY_MARK_MB,
         threads_per_worker: int | None = None,
         warm_up: bool = True,
+        models: ModelRegistry | None = None,
     ):
         self.size = size
+        self.models = models or ModelRegistry()
+        self._call_ids = iter(range(1, 2**62))
+        self._device = ""
+        self._any_ready = threading.Condition()
         self.max_jobs = max_jobs
         self.memory_mark_mb = memory_mark_mb
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         # one core each when there are enough: two trainings on two cores, no oversubscription
         self.threads_per_worker = threads_per_worker or max(1, cores // max(size, 1))
-        self.warm_up = warm_up
+        self.warm_up = warm_up and size > 0  # a worker that never trains needs no training warm-up
         self._lock = threading.RLock()
         self._queue: deque[RemoteJob] = deque()
         self._workers: list[_Worker] = []
         self._durations: dict[str, deque[float]] = {}
         self.finished = self.recycled = self.crashed = 0
         self._closed = False
-        for _ in range(size):
+        for _ in range(max(size, 1)):
             self._workers.append(self._spawn())
         self._monitor = threading.Thread(target=self._watch_owners, name="siamese-pool-monitor", daemon=True)
         self._monitor.start()
@@ -160,6 +194,80 @@ class WorkerPool:
             job.queued_at = time.monotonic()
             self._queue.append(job)
             self._dispatch()
+
+    def call(
+        self, target: str, kwargs: dict, *, owner: str = "server", timeout: float = CALL_TIMEOUT_SECONDS
+    ) -> Any:
+        """``target(**kwargs)`` in the model service, answered next to the running trainings:
+        :class:`~siamese_core.serving.protocol.ModelRef` in ``kwargs`` name the models; a model
+        in the result comes back as a new ``ModelRef`` owned by ``owner``. Raises
+        :class:`ServiceError` (the English reason) when it cannot be answered, and
+        :class:`~siamese_core.serving.registry.ModelGone` for a dropped model."""
+        handles = model_refs(kwargs)
+        self.models.touch(handles)
+        deadline = time.monotonic() + timeout
+        resend: set[str] = set()
+        for _attempt in range(3):  # a worker that let a model go, or died meanwhile: ask again
+            worker = self._worker_for_call(deadline)
+            pending = _PendingCall()
+            with self._lock:
+                call_id = next(self._call_ids)
+                send = {h for h in handles if h not in worker.loaded} | resend
+                models = {h: self.models.bytes_of(h) for h in sorted(send)}
+                worker.loaded |= send
+                worker.calls[call_id] = pending
+            if not worker.send(Call(call_id, target, kwargs, models)):
+                with self._lock:
+                    worker.calls.pop(call_id, None)
+                continue
+            if not pending.answered.wait(max(deadline - time.monotonic(), 0.0)):
+                with self._lock:
+                    worker.calls.pop(call_id, None)
+                raise ServiceError(f"no answer within {timeout:.0f} s")
+            answer = pending.answer
+            if answer is None:  # its worker died: another one answers
+                continue
+            if answer.missing:
+                with self._lock:
+                    worker.loaded -= set(answer.missing)
+                resend = set(answer.missing)
+                continue
+            if answer.error:
+                raise ServiceError(answer.error, answer.problem)
+            return decode(answer.result, models=lambda v: self._register(v, owner))
+        raise ServiceError("the model service did not answer")
+
+    def _register(self, value: ModelBytes | ModelRef, owner: str) -> ModelRef:
+        return value if isinstance(value, ModelRef) else self.models.register(value, owner)
+
+    def _worker_for_call(self, deadline: float) -> _Worker:
+        """A ready worker, the one with the fewest calls waiting (an idle one before a training one)."""
+        while True:
+            with self._lock:
+                ready = [
+                    w
+                    for w in self._workers
+                    if w.ready.is_set() and not w.retiring and w.process.poll() is None
+                ]
+                if ready:
+                    return min(ready, key=lambda w: (len(w.calls), w.job is not None))
+                if self._closed:
+                    raise ServiceError("the model service is shut down")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ServiceError("no model service process was ready")
+            with self._any_ready:
+                self._any_ready.wait(min(left, 0.5))
+
+    def device(self, timeout: float = CALL_TIMEOUT_SECONDS) -> str:
+        """What the service computes on ("CPU", or the GPU's name), once a worker has started."""
+        deadline = time.monotonic() + timeout
+        while not self._device:
+            with self._any_ready:
+                self._any_ready.wait(0.5)
+            if time.monotonic() > deadline:
+                raise ServiceError("no model service process was ready")
+        return self._device
 
     def cancel(self, job: RemoteJob, reason: str | None = None) -> bool:
         """Take a waiting job out of the line (True), or ask a running one to stop (False), by
@@ -267,15 +375,30 @@ class WorkerPool:
         return worker
 
     def _dispatch(self) -> None:
-        """Give waiting jobs to idle workers (under the lock)."""
+        """Give waiting jobs to idle workers (under the lock), ``size`` at a time."""
         for worker in self._workers:
-            if not self._queue:
+            if not self._queue or sum(w.job is not None for w in self._workers) >= self.size:
                 return
             if worker.job is None and not worker.retiring and worker.process.poll() is None:
                 job = self._queue.popleft()
                 worker.job = job
                 job.dispatched()
-                if not worker.send(job.start_message()):
+                message = job.start_message()
+                if isinstance(message, RunTask):  # the models it names that this worker lacks
+                    try:
+                        send = {h for h in model_refs(message.kwargs) if h not in worker.loaded}
+                        message = RunTask(
+                            message.job_id,
+                            message.target,
+                            message.kwargs,
+                            {h: self.models.bytes_of(h) for h in send},
+                        )
+                        worker.loaded |= send
+                    except ModelGone:
+                        worker.job = None
+                        job.fail(MODEL_DROPPED)
+                        continue
+                if not worker.send(message):
                     continue  # its reader thread sees the dead worker and fails the job
                 for action, argument in job.pending_controls:
                     worker.send(Control(job.id, action, argument))
@@ -312,8 +435,17 @@ class WorkerPool:
                 worker.process.kill()
                 break
             match message:
-                case Ready():
+                case Ready(device=device):
+                    self._device = self._device or device
                     worker.ready.set()
+                    with self._any_ready:
+                        self._any_ready.notify_all()
+                case Answer(call_id=call_id):
+                    with self._lock:
+                        pending = worker.calls.pop(call_id, None)
+                    if pending is not None:
+                        pending.answer = message
+                        pending.answered.set()
                 case Synced(job_id=job_id, state=state):
                     job = worker.job
                     if job is not None and job.id == job_id:
@@ -347,6 +479,10 @@ class WorkerPool:
         code = worker.process.wait()
         with self._lock:
             job, worker.job = worker.job, None
+            calls, worker.calls = worker.calls, {}
+        for pending in calls.values():  # no answer: the caller asks another worker
+            pending.answered.set()
+        with self._lock:
             if worker in self._workers:  # died (or shut down), not retired
                 if not self._closed:
                     self.crashed += 1

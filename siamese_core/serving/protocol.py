@@ -1,13 +1,19 @@
 """What travels between the web server and a worker process, over a private socket pair
 (pickled; nothing else can reach it).
 
-server -> worker: :class:`Train`, :class:`RunTask`, :class:`Control`, :class:`Exit`;
+server -> worker: :class:`Train`, :class:`RunTask`, :class:`Call`, :class:`Control`, :class:`Exit`;
 worker -> server: :class:`Ready`, :class:`Synced` (a :class:`TrainingSync` or a
-:class:`TaskProgress`), :class:`Done` (a :class:`TrainingPayload` or a :class:`TaskPayload`).
-Each is a frozen dataclass: a field read by name, never a tuple read by position.
+:class:`TaskProgress`), :class:`Done` (a :class:`TrainingPayload` or a :class:`TaskPayload`),
+:class:`Answer` (to a :class:`Call`). Each is a frozen dataclass: a field read by name, never a
+tuple read by position.
 
-Keras models travel as ``.keras`` bytes (:class:`ModelBytes`, loaded with safe mode on), data
-sets by name (:class:`DatasetRef`: the worker loads its own copy).
+The web server never holds a Keras model (it never imports TensorFlow): a model is a
+:class:`ModelRef`, a handle to a model the model service keeps. A model made in a worker comes
+back as ``.keras`` bytes (:class:`ModelBytes`, with the few :class:`ModelFacts` the pages show),
+which the server files in its :class:`~siamese_core.serving.registry.ModelRegistry` and replaces
+by a handle; a handle sent to a worker travels with the model's bytes the first time that worker
+sees it (loaded with safe mode on). Data sets travel by name (:class:`DatasetRef`: the worker
+loads its own copy).
 """
 
 from __future__ import annotations
@@ -44,10 +50,29 @@ class DatasetRef:
 
 
 @dataclass(frozen=True)
+class ModelFacts:
+    """What the pages show about a model without running it, read off it where it was made."""
+
+    parameters: int  # model.count_params()
+    metric: str  # how its embeddings are compared: "euclidean" or "cosine" (models.embedding_metric)
+    branches: int  # 1 when the two inputs share one branch (weight sharing), else 2
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A handle to a model the model service keeps: what a session holds instead of a Keras model."""
+
+    handle: str
+    facts: ModelFacts
+
+
+@dataclass(frozen=True)
 class ModelBytes:
-    """A Keras model as ``.keras`` bytes (loaded with safe_mode on at the other end)."""
+    """A Keras model as ``.keras`` bytes (loaded with safe_mode on at the other end), with its facts
+    when a worker sends it."""
 
     data: bytes
+    facts: ModelFacts | None = None
 
 
 def _fields(value: Any) -> dict[str, Any] | None:
@@ -57,45 +82,98 @@ def _fields(value: Any) -> dict[str, Any] | None:
     return None
 
 
+_LEAVES = (DatasetRef, ModelBytes, ModelRef, ModelFacts)
+
+
+def walk(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` with ``leaf`` applied to everything that is not a container, inside dicts, lists,
+    tuples and dataclasses (a dataclass is rebuilt only when one of its fields changed)."""
+    if (fields := _fields(value)) is not None and not isinstance(value, _LEAVES):
+        changed = {name: walk(v, leaf) for name, v in fields.items()}
+        if all(changed[name] is v for name, v in fields.items()):
+            return value
+        return dataclasses.replace(value, **changed)
+    if isinstance(value, dict):
+        return {k: walk(v, leaf) for k, v in value.items()}
+    if isinstance(value, list | tuple) and not hasattr(value, "_fields"):
+        return type(value)(walk(v, leaf) for v in value)
+    return leaf(value)
+
+
+def model_refs(value: Any) -> set[str]:
+    """The handles of every :class:`ModelRef` inside ``value``."""
+    found: set[str] = set()
+
+    def leaf(v):
+        if isinstance(v, ModelRef):
+            found.add(v.handle)
+        return v
+
+    walk(value, leaf)
+    return found
+
+
+def model_facts(model) -> ModelFacts:
+    """A Keras model's facts (in a worker: needs TensorFlow)."""
+    from siamese_core.network.models import branches_of, embedding_metric
+
+    try:
+        branches = len(branches_of(model))
+        metric = embedding_metric(model)
+    except Exception:  # a lesson's model that is not a Siamese network (a decoder, a classifier)
+        branches, metric = 0, ""
+    return ModelFacts(int(model.count_params()), metric, branches)
+
+
 def encode(value: Any) -> Any:
-    """Keras models become :class:`ModelBytes`, inside dicts, lists, tuples and dataclasses too."""
-    if (fields := _fields(value)) is not None and not isinstance(value, DatasetRef | ModelBytes):
-        return dataclasses.replace(value, **{name: encode(v) for name, v in fields.items()})
-    if isinstance(value, dict):
-        return {k: encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(encode(v) for v in value)
-    if _is_keras_model(value):
-        with tempfile.TemporaryDirectory() as d:
-            path = Path(d) / "model.keras"
-            value.save(path)
-            return ModelBytes(path.read_bytes())
-    return value
+    """Keras models become :class:`ModelBytes` (with their facts), inside dicts, lists, tuples and
+    dataclasses too."""
+
+    def leaf(v):
+        if _is_keras_model(v):
+            with tempfile.TemporaryDirectory() as d:
+                path = Path(d) / "model.keras"
+                v.save(path)
+                return ModelBytes(path.read_bytes(), model_facts(v))
+        return v
+
+    return walk(value, leaf)
 
 
-def decode(value: Any, datasets: Callable[[DatasetRef], Any] | None = None) -> Any:
-    """The inverse of :func:`encode`; a :class:`DatasetRef` becomes the data set when
-    ``datasets`` is given (in a worker)."""
-    if (fields := _fields(value)) is not None and not isinstance(value, DatasetRef | ModelBytes):
-        return dataclasses.replace(value, **{name: decode(v, datasets) for name, v in fields.items()})
-    if isinstance(value, dict):
-        return {k: decode(v, datasets) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(decode(v, datasets) for v in value)
-    if isinstance(value, ModelBytes):
-        from siamese_core.network import (
-            losses,  # noqa: F401  (registers the custom classes)
-            models,  # noqa: F401  (registers the custom classes)
-        )
-        from siamese_core.network._keras import keras
+def decode(
+    value: Any,
+    datasets: Callable[[DatasetRef], Any] | None = None,
+    models: Callable[[ModelRef | ModelBytes], Any] | None = None,
+) -> Any:
+    """The inverse of :func:`encode`: with ``models`` (the server's registry, a worker's store),
+    each :class:`ModelBytes` and :class:`ModelRef` becomes what it returns; without it, a
+    :class:`ModelBytes` is loaded as a Keras model (in a worker only). A :class:`DatasetRef`
+    becomes the data set when ``datasets`` is given (in a worker)."""
 
-        with tempfile.TemporaryDirectory() as d:
-            path = Path(d) / "model.keras"
-            path.write_bytes(value.data)
-            return keras.saving.load_model(path, compile=False, safe_mode=True)
-    if isinstance(value, DatasetRef) and datasets is not None:
-        return datasets(value)
-    return value
+    def leaf(v):
+        if models is not None and isinstance(v, ModelBytes | ModelRef):
+            return models(v)
+        if isinstance(v, ModelBytes):
+            return load_keras(v.data)
+        if isinstance(v, DatasetRef) and datasets is not None:
+            return datasets(v)
+        return v
+
+    return walk(value, leaf)
+
+
+def load_keras(data: bytes):
+    """A model from ``.keras`` bytes, safe mode on (in a worker: needs TensorFlow)."""
+    from siamese_core.network import (
+        losses,  # noqa: F401  (registers the custom classes)
+        models,  # noqa: F401  (registers the custom classes)
+    )
+    from siamese_core.network._keras import keras
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "model.keras"
+        path.write_bytes(data)
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
 def _is_keras_model(value: Any) -> bool:
@@ -133,7 +211,28 @@ class Train:
 class RunTask:
     job_id: int
     target: str  # "module:function", called as function(report, **kwargs) (siamese_core.tasks)
-    kwargs: dict[str, Any]  # encoded: models as ModelBytes, data sets as DatasetRef
+    kwargs: dict[str, Any]  # encoded: models as ModelRef, data sets as DatasetRef
+    models: dict[str, bytes] = dataclasses.field(default_factory=dict)  # handles this worker lacks
+
+
+@dataclass(frozen=True)
+class Call:
+    """A question for the model service, answered next to whatever training the worker runs:
+    ``target(**kwargs)`` (siamese_core.tasks.Call), models as :class:`ModelRef`."""
+
+    call_id: int
+    target: str
+    kwargs: dict[str, Any]
+    models: dict[str, bytes] = dataclasses.field(default_factory=dict)  # handles this worker lacks
+
+
+@dataclass(frozen=True)
+class Answer:
+    call_id: int
+    result: Any = None  # encoded: new models as ModelBytes
+    error: str = ""  # English: why it failed ("" when it did not)
+    problem: Any = None  # a ModelProblem / ImageProblem to show in the student's language
+    missing: tuple[str, ...] = ()  # handles the worker no longer has: send them again
 
 
 @dataclass(frozen=True)
@@ -151,6 +250,7 @@ class Exit:
 @dataclass(frozen=True)
 class Ready:
     pid: int
+    device: str = "CPU"  # what it computes on (training.describe_device), for the pages
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """The worker process: ``python -m siamese_core.serving.worker FD THREADS WARM_UP``, started by
-the pool. It imports TensorFlow once, then runs one job at a time (a training or a lesson's task)
-and reports its progress as syncs, its end as a payload."""
+the pool: the model service. It imports TensorFlow once, then runs one job at a time (a training
+or a lesson's task), reporting its progress as syncs and its end as a payload, and, on a thread of
+its own next to that job, answers the pages' calls (a verdict, embeddings, an evaluation) on the
+models it keeps by handle."""
 
 from __future__ import annotations
 
@@ -21,11 +23,14 @@ from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.protocol import (
     ABANDONED,
     Action,
+    Answer,
+    Call,
     Control,
     DatasetRef,
     Done,
     Exit,
     ModelBytes,
+    ModelRef,
     Ready,
     RunTask,
     Synced,
@@ -35,7 +40,56 @@ from siamese_core.serving.protocol import (
     TrainingPayload,
     decode,
     encode,
+    model_facts,
 )
+
+MODELS_KEPT = 24  # Keras models a worker keeps loaded (least recently used out; the server has the bytes)
+
+
+class _Missing(LookupError):
+    """A handle this worker does not hold: the server sends its bytes again."""
+
+
+class ModelStore:
+    """The Keras models one worker holds, by handle (thread-safe: the job's thread and the calls'
+    thread both read it)."""
+
+    def __init__(self, size: int = MODELS_KEPT):
+        from collections import OrderedDict
+
+        self.size = size
+        self._lock = threading.Lock()
+        self._models: OrderedDict[str, Any] = OrderedDict()
+
+    def load(self, models: dict[str, bytes]) -> None:
+        from siamese_core.serving.protocol import load_keras
+
+        for handle, data in models.items():
+            model = load_keras(data)
+            with self._lock:
+                self._models[handle] = model
+                self._models.move_to_end(handle)
+                while len(self._models) > self.size:
+                    self._models.popitem(last=False)
+
+    def get(self, handle: str):
+        with self._lock:
+            if handle in self._models:
+                self._models.move_to_end(handle)
+                return self._models[handle]
+        raise _Missing(handle)
+
+    def missing(self, handles) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(h for h in handles if h not in self._models)
+
+    def resolve(self, value: ModelRef | ModelBytes):
+        """A handle becomes the model it names; bytes are loaded."""
+        if isinstance(value, ModelRef):
+            return self.get(value.handle)
+        from siamese_core.serving.protocol import load_keras
+
+        return load_keras(value.data)
 
 
 # ---- the worker process ----------------------------------------------------------------------------------------
@@ -49,19 +103,59 @@ class _WorkerSide:
         self.jobs: dict[int, Any] = {}  # id -> TrainingJob or a task's stop flag
         self.stop_reasons: dict[int, str] = {}  # a stopped task's reason, until its payload carries it
         self.datasets: dict[DatasetRef, Any] = {}
+        self.datasets_lock = threading.Lock()  # the job's thread and the calls' thread load data sets
+        self.models = ModelStore()
+        self.calls: queue.Queue = queue.Queue()  # the pages' calls, answered on their own thread
 
     def send(self, message: Ready | Synced | Done) -> None:
         with self.send_lock:
             self.conn.send(message)
 
     def dataset(self, ref: DatasetRef):
-        if ref not in self.datasets:
-            from siamese_core.network.data import load_dataset
+        with self.datasets_lock:
+            if ref not in self.datasets:
+                from siamese_core.network.data import load_dataset
 
-            while len(self.datasets) >= 2:  # full MNIST is ~55 MB a split: keep two at most
-                self.datasets.pop(next(iter(self.datasets)))
-            self.datasets[ref] = load_dataset(ref.name, ref.seed, ref.held_out, val_size=ref.val_size)
-        return self.datasets[ref]
+                while len(self.datasets) >= 2:  # full MNIST is ~55 MB a split: keep two at most
+                    self.datasets.pop(next(iter(self.datasets)))
+                self.datasets[ref] = load_dataset(ref.name, ref.seed, ref.held_out, val_size=ref.val_size)
+            return self.datasets[ref]
+
+    def answer(self, message: Call) -> None:
+        """One page's call: ``target(**kwargs)`` on the models named, answered at once."""
+        from siamese_core.network.persistence import ModelProblem
+        from siamese_core.network.preprocessing import ImageProblem
+
+        try:
+            self.models.load(message.models)
+            from siamese_core.serving.protocol import model_refs
+
+            missing = self.models.missing(model_refs(message.kwargs))
+            if missing:
+                self.send(Answer(message.call_id, missing=missing))
+                return
+            module, _, name = message.target.partition(":")
+            fn = getattr(importlib.import_module(module), name)
+            result = fn(**decode(message.kwargs, self.dataset, self.models.resolve))
+            answer = Answer(message.call_id, result=encode(result))
+        except (ModelProblem, ImageProblem) as exc:  # the student's file or picture: a sentence
+            answer = Answer(message.call_id, error=str(exc), problem=exc)
+        except _Missing as exc:
+            answer = Answer(message.call_id, missing=(str(exc.args[0]),))
+        except Exception as exc:
+            answer = Answer(message.call_id, error=f"{type(exc).__name__}: {exc}")
+        try:
+            self.send(answer)
+        except Exception as exc:  # a result that cannot be pickled: say so instead
+            self.send(Answer(message.call_id, error=f"{type(exc).__name__}: {exc}"))
+
+    def answer_calls(self) -> None:
+        """The calls' thread: one call after another, next to the running job."""
+        while True:
+            message = self.calls.get()
+            if message is None:
+                return
+            self.answer(message)
 
     def listen(self) -> None:
         """The reader thread: controls act at once on the running job; jobs go to the inbox."""
@@ -87,6 +181,8 @@ class _WorkerSide:
                 case RunTask(job_id=job_id):
                     self.jobs[job_id] = threading.Event()
                     self.inbox.put(message)
+                case Call():
+                    self.calls.put(message)
                 case _:
                     self.inbox.put(message)
 
@@ -136,7 +232,9 @@ class _WorkerSide:
         if job.model is not None and job.result is not None:
             from siamese_core.network.persistence import model_bytes
 
-            model = ModelBytes(model_bytes(job.model, job.config))
+            model = ModelBytes(
+                model_bytes(job.model, job.config, threshold=job.threshold), model_facts(job.model)
+            )
         payload = TrainingPayload(job.status, job.reason, job.result, job.report, model)
         job.model = job.on_event = job.report = None
         self.finish(message.job_id, payload)
@@ -156,9 +254,10 @@ class _WorkerSide:
                 self.send(Synced(job_id, TaskProgress(min(max(fraction, 0.0), 1.0), text, state)))
 
         try:
+            self.models.load(message.models)
             module, _, name = message.target.partition(":")
             fn = getattr(importlib.import_module(module), name)
-            result = fn(report, **decode(message.kwargs, self.dataset))
+            result = fn(report, **decode(message.kwargs, self.dataset, self.models.resolve))
             payload = TaskPayload(Status.FINISHED, result=encode(result))
         except Stopped:
             payload = TaskPayload(Status.STOPPED, reason=self.stop_reasons.get(job_id) or STOPPED_BY_USER)
@@ -236,7 +335,10 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
     if warm_up:
         with contextlib.suppress(Exception):  # a warm-up is an optimisation only
             _warm_up()
-    side.send(Ready(os.getpid()))
+    threading.Thread(target=side.answer_calls, name="siamese-worker-calls", daemon=True).start()
+    from siamese_core.network.training import describe_device
+
+    side.send(Ready(os.getpid(), describe_device()))
     while True:
         match side.inbox.get():
             case Exit():

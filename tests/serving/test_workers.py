@@ -13,7 +13,13 @@ from siamese_core.jobs import Status
 from siamese_core.network.data import load_dataset
 from siamese_core.serving.mirrors import RemoteTask, RemoteTrainingJob
 from siamese_core.serving.pool import WorkerPool
-from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE
+from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE, load_keras
+
+
+def keras_model(pool, ref):
+    """The Keras model a handle names, loaded here from the bytes the service keeps (a test may
+    import TensorFlow; the web server never does)."""
+    return load_keras(pool.models.bytes_of(ref.handle))
 
 TIMEOUT = 120
 
@@ -156,14 +162,25 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
             assert [b.step for b in s.batches] == list(range(1, 17))  # every batch arrived
             assert 0.5 < s.result.test_pair_accuracy <= 1.0 and s.threshold is not None
             assert len(job.probe_snapshots) == 3 and len(job.probe_labels) == 300
-        assert a.model is not None and b.model is not None and a.model is not b.model
-        wa, wb = a.model.get_weights(), b.model.get_weights()
-        assert not np.allclose(wa[0], wb[0])  # different seeds, different models
-        # the model that came back is the one the worker evaluated: same test figure here
+        # the server holds handles, never Keras models: the models stay in the model service
+        assert a.model is not None and b.model is not None and a.model.handle != b.model.handle
+        assert "keras" not in type(a.model).__module__
+        assert pool.models.owner_of(a.model.handle) == "server"  # a job without an owner
+        ma, mb = keras_model(pool, a.model), keras_model(pool, b.model)
+        assert a.model.facts.parameters == ma.count_params() and a.model.facts.branches == 1
+        assert not np.allclose(ma.get_weights()[0], mb.get_weights()[0])  # different seeds, different models
+        # the model that came back is the one the worker evaluated: same test figure here, here and
+        # asked of the service by its handle
         from siamese_core.network.evaluation import evaluate
+        from siamese_core.serving.protocol import DatasetRef
+        from siamese_core.tasks import ModelCall
 
-        report = evaluate(a.model, data, a.threshold, TINY.pair_protocol, TINY.seed)
+        report = evaluate(ma, data, a.threshold, TINY.pair_protocol, TINY.seed)
         assert report.as_dict()["test_pair_accuracy"] == pytest.approx(a.snapshot().result.test_pair_accuracy)
+        ref = DatasetRef("mnist-5k", 0, (), TINY.val_size)
+        kwargs = dict(model=a.model, dataset=ref, threshold=a.threshold, protocol=TINY.pair_protocol, seed=TINY.seed)
+        served = pool.call(ModelCall.EVALUATE.value, kwargs)
+        assert served.as_dict()["test_pair_accuracy"] == pytest.approx(a.snapshot().result.test_pair_accuracy)
     finally:
         pool.shutdown()
 
