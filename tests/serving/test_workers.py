@@ -21,6 +21,7 @@ def keras_model(pool, ref):
     import TensorFlow; the web server never does)."""
     return load_keras(pool.models.bytes_of(ref.handle))
 
+
 TIMEOUT = 120
 
 
@@ -178,7 +179,9 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
         report = evaluate(ma, data, a.threshold, TINY.pair_protocol, TINY.seed)
         assert report.as_dict()["test_pair_accuracy"] == pytest.approx(a.snapshot().result.test_pair_accuracy)
         ref = DatasetRef("mnist-5k", 0, (), TINY.val_size)
-        kwargs = dict(model=a.model, dataset=ref, threshold=a.threshold, protocol=TINY.pair_protocol, seed=TINY.seed)
+        kwargs = dict(
+            model=a.model, dataset=ref, threshold=a.threshold, protocol=TINY.pair_protocol, seed=TINY.seed
+        )
         served = pool.call(ModelCall.EVALUATE.value, kwargs)
         assert served.as_dict()["test_pair_accuracy"] == pytest.approx(a.snapshot().result.test_pair_accuracy)
     finally:
