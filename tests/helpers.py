@@ -603,3 +603,12 @@ def english_runs(text: str) -> list[str]:
     for phrase in TECHNICAL_PHRASES:
         text = text.replace(phrase, " ")
     return re.findall(r"(?<![\w.])[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*){2,}", text)
+
+
+def keras_model(ref):
+    """The Keras model a handle names, loaded in the test process from the bytes the server's model
+    service keeps (a test may import TensorFlow; the web server never does)."""
+    from siamese_core.serving.protocol import load_keras
+    from siamese_ui.resources import worker_pool
+
+    return load_keras(worker_pool().models.bytes_of(ref.handle))

@@ -499,11 +499,16 @@ def test_inside_the_twins_on_compare(shared):
     from siamese_core.network.inspect import branch_embeddings
     from siamese_ui.session import MODEL, UPLOADED, ActiveModel
 
+    from siamese_core.serving.protocol import encode
+    from siamese_ui.resources import worker_pool
+
     at = app("pages/compare.py")
     if not shared:
         config = SiameseConfig(branch="tiny-cnn", embedding_dim=16, shared=False)
+        model = build_siamese(config)
+        ref = worker_pool().models.register(encode(model), "test")  # as an upload is: a handle
         at.session_state[MODEL] = ActiveModel(
-            build_siamese(config), 0.5, UPLOADED, config, name="two branches"
+            ref, 0.5, UPLOADED, config, name="two branches", handle=ref.handle
         )
     at.radio(key="compare.mode.a").set_value("Test digit").run()
     at.radio(key="compare.mode.b").set_value("Test digit").run()
@@ -518,9 +523,7 @@ def test_inside_the_twins_on_compare(shared):
     assert any("Two branches" in m.value for m in at.markdown)
     computed = at.session_state["compare.twins_cache"]  # (model, side, digit bytes) -> activations
     digit_a = next(key[2] for key in computed if key[1] == 0)  # only digit A goes through branch A
-    emb_a, emb_b = branch_embeddings(
-        at.session_state[MODEL].model, np.frombuffer(digit_a, dtype=np.uint8).reshape(28, 28)
-    )
+    emb_a, emb_b = branch_embeddings(model, np.frombuffer(digit_a, dtype=np.uint8).reshape(28, 28))
     gap = float(np.max(np.abs(emb_a - emb_b)))
     assert gap > 0
     assert any(f"differ by up to **{gap:.4g}**" in w.value for w in at.warning), [w.value for w in at.warning]
