@@ -612,3 +612,12 @@ def keras_model(ref):
     from siamese_ui.resources import worker_pool
 
     return load_keras(worker_pool().models.bytes_of(ref.handle))
+
+
+def tensorflow_in(pid: int) -> list[str]:
+    """The TensorFlow libraries a process has loaded (read off its memory map), [] when none."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:  # gone, or not Linux
+        return []
+    return sorted({line.split()[-1] for line in maps.splitlines() if "tensorflow" in line.split()[-1]})

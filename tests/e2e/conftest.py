@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from siamese_ui.live_panel import PROGRESS_CLASS
+from tests.helpers import tensorflow_in
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SIAMESE_LAB_CHROMIUM", "/usr/bin/chromium")
@@ -82,12 +83,16 @@ def start_server(*extra: str, log_name: str = "server.log", env: dict | None = N
 
 
 def stop_server(server: dict) -> None:
+    """Stop it, after checking that the web server never loaded TensorFlow (issue 26: model work
+    belongs to the model service's processes, whatever the browser tests did on its pages)."""
+    loaded = tensorflow_in(server["proc"].pid) if server["proc"].poll() is None else []
     server["proc"].terminate()
     try:
         server["proc"].wait(10)
     except subprocess.TimeoutExpired:
         server["proc"].kill()
     server["log"].close()
+    assert not loaded, f"the web server loaded TensorFlow: {loaded[:3]}"
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,9 @@ def test_a_verdict_from_the_service_equals_the_model_run_here(pool, reference):
 
 
 def test_the_pretrained_models_facts_are_read_off_the_model(pool, reference):
+    from tests.helpers import tensorflow_in
+
+    assert tensorflow_in(pool.pids()[0])  # the service's process has TensorFlow (the check can see it)
     model, _meta = reference
     facts = pool.call(ModelCall.FACTS.value, dict(model=PRETRAINED_REF))
     assert facts == ModelFacts(model.count_params(), "euclidean", 1)

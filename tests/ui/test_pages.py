@@ -497,10 +497,9 @@ def test_inside_the_twins_on_compare(shared):
     """A shared model gives the same digit the same embedding through both branches (difference
     exactly 0); an unshared one does not, and the page's number is the core's."""
     from siamese_core.network.inspect import branch_embeddings
-    from siamese_ui.session import MODEL, UPLOADED, ActiveModel
-
     from siamese_core.serving.protocol import encode
     from siamese_ui.resources import worker_pool
+    from siamese_ui.session import MODEL, UPLOADED, ActiveModel
 
     at = app("pages/compare.py")
     if not shared:

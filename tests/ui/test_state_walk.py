@@ -6,6 +6,8 @@ control is walked without a new test."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 import pytest
@@ -24,6 +26,9 @@ MODELS = ("pretrained", "trained-here")
 # student's id, which the browser's cookie would bring (AppTest cannot send cookies; the id is put
 # where student_id() keeps it). Walked with the lesson off only: the lesson adds nothing to it.
 RELOADED = "reloaded"
+# Set by tests/ui/test_no_tensorflow.py, which walks in a process that never imported TensorFlow:
+# after each page's walk, the process (the web server, as AppTest runs it) still has not.
+WITHOUT_TENSORFLOW = "SIAMESE_LAB_WALK_WITHOUT_TENSORFLOW"
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +184,10 @@ def test_every_control_of_the_page_can_be_used(
     print("\n".join(f"  {action}" for action in walk.done))
     print("\n".join(f"  PROBLEM {problem}" for problem in walk.problems))
     assert not walk.problems, "\n\n".join(walk.problems)
+    if os.environ.get(WITHOUT_TENSORFLOW):  # tests/ui/test_no_tensorflow.py: a process of its own
+        assert "tensorflow" not in sys.modules and "keras" not in sys.modules, (
+            f"{page}: the web server's process imported TensorFlow"
+        )
 
 
 # ---- the walk itself: it sees what it must see ------------------------------------------------------
