@@ -8,7 +8,7 @@ from siamese_core.i18n import _, ngettext
 from siamese_ui.lesson import STEPS, start_button
 from siamese_ui.navigation import PAGES, switch_to
 from siamese_ui.patches import route_first_deep_link_through_app
-from siamese_ui.resources import device, resolved_dataset_name
+from siamese_ui.resources import device_now, resolved_dataset_name
 from siamese_ui.train_form import PRESET, load_preset
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
@@ -71,11 +71,25 @@ st.caption(
 )
 start_button()
 
+DEVICE_POLLING = not device_now()  # a fresh server: the service is still loading TensorFlow
+
+
+@st.fragment(run_every=2.0 if DEVICE_POLLING else None)
+def device_metric() -> None:
+    """The device the model service computes on; "starting…" until it has started (never waited
+    for: a fresh server's first visitor reads Home at once), then filled in by itself."""
+    name = device_now()
+    st.metric(_("Device"), name or _("starting…"))
+    if name and DEVICE_POLLING:
+        st.rerun()  # the page's next run draws it without polling
+
+
 name, reason = resolved_dataset_name()
 col1, col2 = st.columns(2)
 col1.metric(_("Data set in use"), _("Full MNIST") if name == "mnist" else _("MNIST 5k subset"))
 col1.caption(reason)
-device_slot = col2.empty()  # filled at the end: the page is readable before TensorFlow loads
+with col2:
+    device_metric()
 col2.caption(_("TensorFlow uses a GPU automatically when it sees one."))
 
 st.subheader(_("What each page teaches"))
@@ -113,4 +127,3 @@ def preset_buttons() -> None:
 
 
 preset_buttons()
-device_slot.metric(_("Device"), device())

@@ -35,7 +35,7 @@ from siamese_ui.live_panel import (
 from siamese_ui.loss_view import loss_panel
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import (
-    device,
+    device_now,
     resolved_dataset_name,
     worker_pool,
 )
@@ -458,7 +458,11 @@ if problem:
     )
 if config is not None and config.dataset == "auto":
     st.caption(resolved_dataset_name()[1])
-st.caption(_("Device: **{device}** · Share this setup: the address bar holds it.").format(device=device()))
+st.caption(
+    _("Device: **{device}** · Share this setup: the address bar holds it.").format(
+        device=device_now() or _("starting…")
+    )
+)
 polling = status.active
 st.fragment(training_panel, run_every=REFRESH_SECONDS if polling else None)(polling, config)
 if status == Status.FINISHED:

@@ -131,6 +131,13 @@ def device() -> str:
 device.clear = _device.clear  # type: ignore[attr-defined]
 
 
+def device_now() -> str:
+    """:func:`device` when the model service has started, else "" at once: a page's first visit on a
+    fresh server never waits for TensorFlow to load in the service (it shows "starting")."""
+    name = worker_pool().device_now()
+    return job_text(name) if name else ""
+
+
 @_spinner(N_("Loading the pretrained model…"))
 @st.cache_resource(show_spinner=False)
 def default_model():

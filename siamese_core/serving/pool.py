@@ -269,6 +269,10 @@ class WorkerPool:
                 raise ServiceError("no model service process was ready")
         return self._device
 
+    def device_now(self) -> str:
+        """:meth:`device` without waiting: "" while no worker has started yet."""
+        return self._device
+
     def cancel(self, job: RemoteJob, reason: str | None = None) -> bool:
         """Take a waiting job out of the line (True), or ask a running one to stop (False), by
         the path its owner's Stop takes; ``reason`` reaches the owner either way (None: the
