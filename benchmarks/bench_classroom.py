@@ -5,6 +5,7 @@ against a real `streamlit run app.py` server.
     python benchmarks/bench_classroom.py --preset-only            # the preset, one core, 3 seeds
     python benchmarks/bench_classroom.py --students 10 20 30      # the load test (prints Markdown)
     python benchmarks/bench_classroom.py --alone 5                # 5 students, each training alone
+    python benchmarks/bench_classroom.py --students 30 --memory-limit 1024 --cpus 1   # in a container (root)
 
 **The preset** (``--preset-only``): each run in its own process pinned to core 0
 (``taskset -c 0``) with TensorFlow on one thread, like one of the app's two workers: seconds of
@@ -96,6 +97,10 @@ def main() -> None:
         default=0,
         help="instead: this many students, 20 s apart, so that each trains alone (Start to first curve point)",
     )
+    parser.add_argument(
+        "--memory-limit", type=float, default=None, help="MB: the server's process tree in a memory cgroup"
+    )
+    parser.add_argument("--cpus", type=float, default=None, help="cores: the same group's CPU quota")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     if args.preset_only:
@@ -109,7 +114,7 @@ def main() -> None:
     if args.alone:
         results = [load_test(args.alone, 20.0)]
     else:
-        results = [load_test(n, args.stagger) for n in args.students]
+        results = [load_test(n, args.stagger, args.memory_limit, args.cpus) for n in args.students]
     print(load_markdown(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

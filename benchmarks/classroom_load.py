@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
-from e2e.conftest import start_server, stop_server  # noqa: E402
+from e2e.conftest import LOGS, start_server, stop_server  # noqa: E402
 from stclient import Student  # noqa: E402
 
 from siamese_core.serving.memory import pss_mb, rss_mb  # noqa: E402
@@ -123,9 +123,40 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def load_test(n_students: int, stagger: float = 1.0) -> dict:
-    server = start_server(log_name=f"classroom-{n_students}.log")
+def load_test(
+    n_students: int, stagger: float = 1.0, memory_mb: float | None = None, cpus: float | None = None
+) -> dict:
+    """``memory_mb`` / ``cpus``: the server and its model service run in a control group with that
+    memory limit and CPU quota (benchmarks/container.py), as a hosting container would hold them."""
+    from container import Container
+
+    with Container(memory_mb, cpus) if (memory_mb or cpus) else _NoContainer() as box:
+        result = _load_test(n_students, stagger, box)
+    result["memory_limit_mb"], result["cpus"] = memory_mb, cpus
+    return result
+
+
+class _NoContainer:
+    wrap: tuple[str, ...] = ()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def kills(self) -> int | None:
+        return None
+
+    def peak_mb(self) -> float | None:
+        return None
+
+
+def _load_test(n_students: int, stagger: float, box) -> dict:
+    log_name = f"classroom-{n_students}.log"
+    server = start_server(log_name=log_name, wrap=box.wrap)
     watch = MemoryWatch(server["proc"].pid)
+    server_alive = True
     try:
         warm = Student(server["url"])  # the teacher opens the app first (the server's one-off start)
 
@@ -149,7 +180,14 @@ def load_test(n_students: int, stagger: float = 1.0) -> dict:
         took = time.perf_counter() - began
     finally:
         watch.done.set()
-        stop_server(server)
+        server_alive = server["proc"].poll() is None
+        kills, group_peak = box.kills(), box.peak_mb()
+        try:
+            stop_server(server)
+        except AssertionError as exc:  # stop_server's check that the server never loaded TensorFlow
+            errors_at_stop = [str(exc)]
+        else:
+            errors_at_stop = []
     pages = [t for r in records for t, _busy in r["pages"].values()]
     compare = [t for r in records for t, _busy in r["compare"]]
     compare_busy = [t for r in records for t, busy in r["compare"] if busy]
@@ -179,8 +217,12 @@ def load_test(n_students: int, stagger: float = 1.0) -> dict:
         "server_pss_start_end_mb": [round(watch.server_pss[0]), round(watch.server_pss[-1])]
         if watch.server_pss
         else None,
-        "errors": [e for r in records for e in r["errors"]],
+        "errors": [e for r in records for e in r["errors"]] + errors_at_stop,
         "wall_s": round(took, 1),
+        "server_alive_at_end": server_alive,
+        "oom_kills": kills,
+        "group_peak_mb": round(group_peak) if group_peak else None,
+        "server_log_tail": (LOGS / log_name).read_text()[-1500:] if (LOGS / log_name).exists() else "",
     }
 
 
@@ -196,8 +238,18 @@ def load_markdown(results: list[dict]) -> str:
         ("peak memory, server + workers, PSS (MB)", "peak_pss_mb_server_and_workers"),
         ("peak memory, server + workers, RSS sum (MB)", "peak_rss_mb_server_and_workers"),
         ("errors", "errors"),
+        ("processes killed for memory (OOM)", "oom_kills"),
+        ("web server alive at the end", "server_alive_at_end"),
+        ("peak of the control group, page cache included (MB)", "group_peak_mb"),
     ]
-    lines = ["| figure | " + " | ".join(f"N = {r['students']}" for r in results) + " |"]
+
+    def title(r: dict) -> str:
+        limits = ""
+        if r.get("memory_limit_mb") or r.get("cpus"):
+            limits = f", {r.get('memory_limit_mb') or '∞'} MB, {r.get('cpus') or 'all'} cores"
+        return f"N = {r['students']}{limits}"
+
+    lines = ["| figure | " + " | ".join(title(r) for r in results) + " |"]
     lines.append("|---|" + "---|" * len(results))
     for label, key in rows[1:]:
         cells = []

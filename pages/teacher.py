@@ -338,7 +338,10 @@ def server_ui(store, pin: str) -> None:
         if text_setting("SIAMESE_LAB_MAX_TRAININGS") is not None
         else _("Set SIAMESE_LAB_MAX_TRAININGS to choose another number.")
     )
-    st.caption(" ".join([_("Model processes: **{n}**.").format(n=pool.size), plan.reason, setting]))
+    processes = _("Model processes: **{n}**; trainings at once: **{trainings}**.").format(
+        n=len(pool.pids()), trainings=pool.size
+    )
+    st.caption(" ".join([processes, plan.reason, setting]))
 
 
 st.title(_("Teacher"))

@@ -39,9 +39,18 @@ from siamese_ui.resources import (
     resolved_dataset_name,
     worker_pool,
 )
-from siamese_ui.run_control import FOCUS, FOCUS_END, MESSAGE, PAUSE, START, STOP, control_buttons, left_line
+from siamese_ui.run_control import (
+    FOCUS,
+    FOCUS_END,
+    MESSAGE,
+    PAUSE,
+    START,
+    STOP,
+    control_buttons,
+    left_line,
+    why_no_training,
+)
 from siamese_ui.session import TRAIN_JOB, adopt_finished_training, find_my_training
-from siamese_ui.settings import container_plan
 from siamese_ui.student import student_id
 from siamese_ui.svg_chart import Series, series_summary, svg_chart
 from siamese_ui.train_form import (
@@ -407,7 +416,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
         getattr(st, message[0])(message[1])
     pool = worker_pool().stats()
     if pool.size == 0:
-        st.warning(container_plan().reason, icon=":material/memory:")
+        st.warning(why_no_training(), icon=":material/memory:")
     else:
         st.caption(
             _(

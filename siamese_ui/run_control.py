@@ -22,7 +22,7 @@ from siamese_core.tasks import Task
 from .announce import announce
 from .resources import dataset, resolve, student_registry, worker_pool
 from .session import TRAIN_JOB, forget_training
-from .settings import container_plan, disconnect_grace
+from .settings import container_plan, disconnect_grace, text_setting
 from .student import keep_alive_for, student_id
 from .training_view import LEFT_LINE, queue_line
 
@@ -87,7 +87,14 @@ def start_training(config: SiameseConfig, step_batches: int = 0) -> None:
 
 def why_no_training() -> str | None:
     """On a server too small for any training (container.plan_workers), the sentence why; else None."""
-    return None if worker_pool().size > 0 else container_plan().reason
+    if worker_pool().size > 0:
+        return None
+    if text_setting("SIAMESE_LAB_MAX_TRAININGS") is not None:  # the teacher's choice, not the memory's
+        return _(
+            "This server runs no trainings (its setting SIAMESE_LAB_MAX_TRAININGS is 0). Everything else "
+            "works: compare digits, explore the pretrained model and the lessons."
+        )
+    return container_plan().reason
 
 
 def step_training(job, config: SiameseConfig) -> None:
@@ -119,6 +126,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
     stopping = active and job is not None and job.stopping
     batches = (job.config if active else config or PRESETS[DEFAULT_PRESET]).steps_per_execution
     step_label = ngettext("Step ({n} batch)", "Step ({n} batches)", batches).format(n=batches)
+    cannot_train = why_no_training() is not None  # the page says why, above the buttons
     columns = st.columns(6)
     columns[0].button(
         _("Start"),
@@ -126,7 +134,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         icon=":material/play_arrow:",
         type="primary",
         width="stretch",
-        disabled=active or config is None,
+        disabled=active or config is None or cannot_train,
         on_click=start_training,
         args=(config,),
         help=_(
@@ -159,7 +167,7 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
         key=STEP,
         icon=":material/skip_next:",
         width="stretch",
-        disabled=(config is None and not active) or stopping,
+        disabled=(config is None and not active) or stopping or (cannot_train and not active),
         on_click=step_training,
         args=(job, config),
         help=ngettext(

@@ -34,8 +34,8 @@ def max_concurrent_trainings() -> int:
     """``SIAMESE_LAB_MAX_TRAININGS``: trainings the server runs at once, one worker process each;
     the others wait in line. Unset: as many as the container's cores and memory allow
     (:func:`siamese_core.serving.container.plan_workers`; 0 when not even one fits)."""
-    if text_setting("SIAMESE_LAB_MAX_TRAININGS") is not None:
-        return int(setting("SIAMESE_LAB_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, 1))
+    if text_setting("SIAMESE_LAB_MAX_TRAININGS") is not None:  # 0: a server that trains nothing
+        return int(setting("SIAMESE_LAB_MAX_TRAININGS", DEFAULT_MAX_TRAININGS, 0))
     return container_plan().workers
 
 

@@ -157,33 +157,36 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         import sklearn.decomposition  # noqa: F401
 
     def pretrained():
+        """The pretrained model's report and default embeddings: shipped with the app for the data
+        sets it knows (no wait for the model service), else computed by the service."""
+        from siamese_core.network import shipped
+        from siamese_core.network.persistence import DEFAULT_MODEL, config_from_meta, read_meta
         from siamese_core.serving.protocol import DatasetRef
 
-        _model, _meta, config = resources.default_model()
+        config = config_from_meta(read_meta(DEFAULT_MODEL))
         held_out = tuple(config.held_out_classes) if config else ()
         name = resources.resolved_dataset_name()[0]
         data = resources.dataset(name, 0, held_out)
         n = min(DEFAULT_POINTS, len(data.test.y))
         shared = shared_results()
 
-        def figures() -> PretrainedFigures:  # computed by the model service, as every model's figures
+        def compute() -> PretrainedFigures:
             kwargs = {"data": DatasetRef(name, 0, held_out), "n_points": n}
-            return shared.get(
-                ("pretrained-figures",), lambda: server_call(ModelCall.PRETRAINED_FIGURES, **kwargs)
-            )
+            return shipped.load(name, held_out, n) or server_call(ModelCall.PRETRAINED_FIGURES, **kwargs)
+
+        def figures() -> PretrainedFigures:
+            return shared.get(("pretrained-figures",), compute)
 
         cache = ModelResults(shared, PRETRAINED_HANDLE)
         cache.get_or_compute("report", lambda: figures().report)
         cache.get_or_compute(("emb", n), lambda: figures().sample_embeddings)
 
-    steps = [("device", resources.device)]  # the model service's start, which everything below needs
+    # What needs no model service first (a fresh server's first pages need them at once), then the
+    # service's start and the lab's two default configurations, which it computes.
+    steps = [("imports", imports), ("pretrained model", pretrained), ("device", resources.device)]
     for shared in (True, False):  # the lab first: the first page after Home in the lesson
         config = SiameseConfig(shared=shared, **DEFAULT_LAB)
         steps.append((f"lab {shared}", lambda config=config: lab_numbers(config)))
-    steps += [
-        ("imports", imports),
-        ("pretrained model", pretrained),
-    ]
     return steps
 
 

@@ -332,13 +332,14 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
     # deadlocks on the module locks. Messages sent meanwhile wait in the socket.
     threading.Thread(target=side.listen, name="siamese-worker-listen", daemon=True).start()
 
-    if warm_up:
-        with contextlib.suppress(Exception):  # a warm-up is an optimisation only
-            _warm_up()
+    # Ready for the pages' calls now; the trainings' warm-up below runs beside them.
     threading.Thread(target=side.answer_calls, name="siamese-worker-calls", daemon=True).start()
     from siamese_core.network.training import describe_device
 
     side.send(Ready(os.getpid(), describe_device()))
+    if warm_up:
+        with contextlib.suppress(Exception):  # a warm-up is an optimisation only
+            _warm_up()
     while True:
         match side.inbox.get():
             case Exit():

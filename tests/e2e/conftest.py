@@ -37,8 +37,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(*extra: str, log_name: str = "server.log", env: dict | None = None) -> dict:
-    """`streamlit run app.py` on a free port; returns {"url", "proc"} once it answers."""
+def start_server(
+    *extra: str, log_name: str = "server.log", env: dict | None = None, wrap: tuple[str, ...] = ()
+) -> dict:
+    """`streamlit run app.py` on a free port; returns {"url", "proc"} once it answers. ``wrap``:
+    a command the server is started through (a benchmark's control group: it ``exec``s the server,
+    so the process is the server's)."""
     _need_browser()
     port = free_port()
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
@@ -46,6 +50,7 @@ def start_server(*extra: str, log_name: str = "server.log", env: dict | None = N
     log = open(LOGS / log_name, "w")  # noqa: SIM115 (closed by stop_server)
     proc = subprocess.Popen(
         [
+            *wrap,
             sys.executable,
             "-m",
             "streamlit",

@@ -214,6 +214,12 @@ def test_after_start_the_keyboard_stays_on_the_controls_and_page_down_scrolls(br
     assert focused_control(page) in ("st-key-train-pause", "st-key-train-stop"), page.evaluate(
         "() => document.activeElement && document.activeElement.outerHTML.slice(0, 200)"
     )
+    # PageDown can only scroll a page longer than the window: under load the run may still be
+    # "Starting", its curves not drawn yet (failed once in CI that way, 78 > 78): wait for room below
+    page.wait_for_function(
+        f"() => {{ const s = ({SCROLLER})(); return s.scrollHeight - s.clientHeight - s.scrollTop > 100; }}",
+        timeout=120_000,
+    )
     before = page.evaluate(f"() => ({SCROLLER})().scrollTop")
     page.keyboard.press("PageDown")
     time.sleep(1)

@@ -1,0 +1,37 @@
+"""Write ``siamese_core/assets/pretrained_figures.npz``: the pretrained model's figures on full MNIST
+and on the embedded digits (siamese_core/network/shipped.py). Run after the pretrained model changes:
+
+    mkdir -p ~/.keras/datasets && cp ../shared/data/mnist.npz ~/.keras/datasets/   # full MNIST, offline
+    python tools/pretrained_figures.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import siamese_core  # noqa: E402,F401  (first: see siamese_core/__init__.py)
+from siamese_core.network import shipped  # noqa: E402
+from siamese_core.network.data import load_dataset  # noqa: E402
+from siamese_core.network.evaluation import pretrained_figures  # noqa: E402
+from siamese_core.network.persistence import config_from_meta, load_default  # noqa: E402
+
+
+def main() -> None:
+    _model, meta = load_default()
+    config = config_from_meta(meta)
+    held_out = tuple(config.held_out_classes) if config else ()
+    figures = {}
+    for dataset in shipped.DATASETS:
+        data = load_dataset(dataset, 0, held_out)
+        n = min(shipped.N_POINTS, len(data.test.y))
+        figures[(dataset, held_out, n)] = pretrained_figures(lambda *_: None, data, n)
+        print(dataset, figures[(dataset, held_out, n)].report.as_dict())
+    shipped.save(figures)
+    print("wrote", shipped.FIGURES_FILE, shipped.FIGURES_FILE.stat().st_size, "bytes")
+
+
+if __name__ == "__main__":
+    main()
