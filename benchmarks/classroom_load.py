@@ -76,11 +76,15 @@ async def student(n: int, url: str, arrive: float, room: Class, out: list) -> No
             run = await s.open(path)
             record["pages"][path or "home"] = (run.seconds, room.waiting > 0)
         started = time.perf_counter()
-        room.first_start = room.first_start or started
-        await s.click("Start")
-        room.waiting += 1
-        waiting = True
-        while time.perf_counter() - started < TRAINING_TIMEOUT:
+        said = [t for t in s.texts() if "cannot train" in t or "runs no trainings" in t]
+        if said:  # a server too small to train: the page says why in one sentence (issue 26's target)
+            record["no_training_sentence"] = said[0][:300]
+        else:
+            room.first_start = room.first_start or started
+            await s.click("Start")
+            room.waiting += 1
+        waiting = not said
+        while not said and time.perf_counter() - started < TRAINING_TIMEOUT:
             await asyncio.sleep(0.1)
             texts = " ".join(s.texts())
             if waiting and CURVE in texts:
@@ -95,7 +99,8 @@ async def student(n: int, url: str, arrive: float, room: Class, out: list) -> No
                 s.errors.append("training failed: " + next(t for t in s.texts() if "stopped" in t)[:200])
                 break
         else:
-            s.errors.append("training did not finish in time")
+            if not said:
+                s.errors.append("training did not finish in time")
         if waiting:
             room.waiting -= 1
         for path in ("compare", "evaluate", "embeddings"):
@@ -200,6 +205,10 @@ def _load_test(n_students: int, stagger: float, box) -> dict:
         "students": n_students,
         "stagger_s": stagger,
         "trainings_finished": sum("trained" in r for r in records),
+        "told_why_no_training": sum("no_training_sentence" in r for r in records),
+        "no_training_sentence": next(
+            (r["no_training_sentence"] for r in records if "no_training_sentence" in r), ""
+        ),
         "last_training_after_first_start_s": round(room.last_end - room.first_start, 1)
         if room.first_start and room.last_end
         else None,
@@ -230,6 +239,7 @@ def load_markdown(results: list[dict]) -> str:
     rows = [
         ("students", "students"),
         ("trainings finished", "trainings_finished"),
+        ("students told in one sentence why this server cannot train", "told_why_no_training"),
         ("last training ends, after the first Start (s)", "last_training_after_first_start_s"),
         ("Start → first curve point, median / worst (s)", ("first_point_p50_s", "first_point_max_s")),
         ("first visit of a page, p50 / p95 (s)", ("page_p50_s", "page_p95_s")),

@@ -21,13 +21,15 @@ from siamese_core.i18n import N_, _, ngettext
 MB = 2**20
 UNLIMITED = 2**60  # cgroup v1 writes "no limit" as about 2**63 rounded to a page; anything above this
 
-# Measured sizes (BENCHMARKS.md, "The classroom on a small server"): a model process after a
-# classroom-preset training, PSS; the web server with its students' sessions; and what is kept free
-# for the page cache TensorFlow's own code is read from (below that, code pages are evicted and read
-# again and again, and nothing progresses).
-WORKER_MB = 600  # tensorflow-cpu: 561 MB after a small fit; tensorflow (with CUDA): 727 MB
-SERVER_MB = 700  # the web server, which still imports TensorFlow today (issue 26, item 1)
-HEADROOM_MB = 150
+# Measured sizes (BENCHMARKS.md, "The classroom in a container"): the web server, which imports no
+# TensorFlow, with thirty students' sessions (PSS 305 -> 469 MB over a class of 30); a model process
+# that trains the classroom preset on full MNIST, beyond what the web server already holds; and what
+# is kept free for the page cache TensorFlow's own code is read from (below that, code pages are
+# evicted and read again and again, and nothing progresses). One model process always runs: it
+# answers the pages' calls (Compare, Embeddings, Evaluate, the lab) and trains when it fits.
+WORKER_MB = 500  # tensorflow-cpu: ~460 MB PSS answering calls, ~530 MB after trainings
+SERVER_MB = 400  # the web server without TensorFlow
+HEADROOM_MB = 100
 MACHINE = N_("the machine")  # where a limit was read when no control group sets one (shown through _())
 
 

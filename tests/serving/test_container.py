@@ -66,13 +66,15 @@ def limits(memory_mb: float, cpus: float) -> Limits:
 @pytest.mark.parametrize(
     ("memory_mb", "cpus", "workers"),
     [
-        # Community Cloud's largest: (2764 - 700 - 150) / 600 = 3.2 by memory, 2 by cores
+        # Community Cloud's largest: (2764 - 400 - 100) / 500 = 4.5 by memory, 2 by cores
         (2764, 2, 2),
-        # 2 GB: (2048 - 850) / 600 = 1.99: one training at a time, none killed
-        (2048, 2, 1),
-        # 1 GB, 1 core: (1024 - 850) / 600 = 0.29: the web server (with TensorFlow today) leaves no room
-        (1024, 1, 0),
-        # the smallest: 690 MB and 0.078 cores
+        # 2 GB: (2048 - 500) / 500 = 3.1 by memory, 2 by cores
+        (2048, 2, 2),
+        # 1 GB, 1 core: (1024 - 500) / 500 = 1.05: one training (the web server imports no TensorFlow)
+        (1024, 1, 1),
+        # 1.5 GB, 2 cores: (1536 - 500) / 500 = 2.07
+        (1536, 2, 2),
+        # the smallest: 690 MB and 0.078 cores: (690 - 500) / 500 = 0.38, none; one process answers
         (690, 0.078, 0),
         # a laptop: 16 GB, 8 cores: the cores decide
         (16384, 8, 8),
