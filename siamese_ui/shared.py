@@ -124,7 +124,10 @@ def lab_numbers(config) -> LabNumbers:
     shared = shared_results()
 
     def compute() -> LabNumbers:
-        numbers, graph = server_call(ModelCall.LAB, config=config)
+        from siamese_core.network import shipped
+
+        # the lab's default configuration is shipped (no wait for the model service's start)
+        numbers, graph = shipped.load_lab(config) or server_call(ModelCall.LAB, config=config)
         shared.get(("lab graph", config), lambda: graph)  # the same build's graph, for lab_graph
         return numbers
 
@@ -138,7 +141,9 @@ def lab_graph(config) -> tuple:
     lab_numbers(config)
 
     def rebuild() -> tuple:  # only when it was pushed out of the memo since
-        return server_call(ModelCall.LAB, config=config)[1]
+        from siamese_core.network import shipped
+
+        return (shipped.load_lab(config) or server_call(ModelCall.LAB, config=config))[1]
 
     return shared.get(("lab graph", config), rebuild)
 
@@ -182,11 +187,22 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
         cache.get_or_compute(("emb", n), lambda: figures().sample_embeddings)
 
     # What needs no model service first (a fresh server's first pages need them at once), then the
-    # service's start and the lab's two default configurations, which it computes.
-    steps = [("imports", imports), ("pretrained model", pretrained), ("device", resources.device)]
-    for shared in (True, False):  # the lab first: the first page after Home in the lesson
+    # service's start.
+    steps = [("imports", imports), ("pretrained model", pretrained)]
+    for shared in (True, False):  # the lab's default configuration: shipped, so before the service
         config = SiameseConfig(shared=shared, **DEFAULT_LAB)
         steps.append((f"lab {shared}", lambda config=config: lab_numbers(config)))
+    steps.append(("device", resources.device))
+
+    def loss_panel():  # the Train page's loss panel for its default preset: the service computes it
+        from siamese_core.config import DEFAULT_PRESET, PRESETS
+
+        from .loss_view import loss_curves
+
+        margin = PRESETS[DEFAULT_PRESET].margin
+        loss_curves(margin, 2.0 if PRESETS[DEFAULT_PRESET].distance == "cosine" else None)
+
+    steps.append(("loss panel", loss_panel))
     return steps
 
 

@@ -1,5 +1,6 @@
-"""Write ``siamese_core/assets/pretrained_figures.npz``: the pretrained model's figures on full MNIST
-and on the embedded digits (siamese_core/network/shipped.py). Run after the pretrained model changes:
+"""Write ``siamese_core/assets/pretrained_figures.npz`` (the pretrained model's figures on full MNIST
+and on the embedded digits) and ``lab_numbers.json`` (the Weight-sharing lab's default configuration,
+shared and not): siamese_core/network/shipped.py. Run after the pretrained model changes:
 
     mkdir -p ~/.keras/datasets && cp ../shared/data/mnist.npz ~/.keras/datasets/   # full MNIST, offline
     python tools/pretrained_figures.py
@@ -20,6 +21,12 @@ from siamese_core.network.persistence import config_from_meta, load_default  # n
 
 
 def main() -> None:
+    if "--lab-only" not in sys.argv:
+        figures_file()
+    lab_file()
+
+
+def figures_file() -> None:
     _model, meta = load_default()
     config = config_from_meta(meta)
     held_out = tuple(config.held_out_classes) if config else ()
@@ -31,6 +38,17 @@ def main() -> None:
         print(dataset, figures[(dataset, held_out, n)].report.as_dict())
     shipped.save(figures)
     print("wrote", shipped.FIGURES_FILE, shipped.FIGURES_FILE.stat().st_size, "bytes")
+
+
+def lab_file() -> None:
+    # the Weight-sharing lab's default configuration, shared and not (siamese_ui/shared.py DEFAULT_LAB)
+    from siamese_core.config import SiameseConfig
+    from siamese_core.network.inspect import lab_measure
+    from siamese_ui.shared import DEFAULT_LAB
+
+    configs = [SiameseConfig(shared=shared, **DEFAULT_LAB) for shared in (True, False)]
+    shipped.save_lab({config: lab_measure(config) for config in configs})
+    print("wrote", shipped.LAB_FILE, shipped.LAB_FILE.stat().st_size, "bytes")
 
 
 if __name__ == "__main__":

@@ -60,3 +60,82 @@ def load(
     except (OSError, ValueError, KeyError):
         return None
     return PretrainedFigures(report=Report(**arrays, **numbers), sample_embeddings=embeddings)
+
+
+# ---- the Weight-sharing lab's numbers for its default configurations ----------------------------------------------
+LAB_FILE = ASSETS / "lab_numbers.json"
+
+
+def _lab_types() -> dict[str, type]:
+    """The only types a shipped lab file may hold (no pickle, no arbitrary classes)."""
+    from siamese_core.network.inspect import GraphLayer, GraphOp
+    from siamese_core.results import Breakdown, Component, LabNumbers
+
+    return {t.__name__: t for t in (Breakdown, Component, LabNumbers, GraphLayer, GraphOp)}
+
+
+def _to_json(value):
+    import dataclasses
+
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"__type__": type(value).__name__, **fields}
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_to_json(v) for v in value]}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _from_json(value, types: dict[str, type]):
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return np.asarray(value["__array__"], dtype=value["dtype"])
+        if "__tuple__" in value:
+            return tuple(_from_json(v, types) for v in value["__tuple__"])
+        if "__type__" in value:
+            kind = types[value["__type__"]]  # KeyError: a type no lab file may hold
+            return kind(**{k: _from_json(v, types) for k, v in value.items() if k != "__type__"})
+        return {k: _from_json(v, types) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v, types) for v in value]
+    return value
+
+
+def _lab_key(config) -> str:
+    return json.dumps(_config_fields(config), sort_keys=True)
+
+
+def _config_fields(config) -> dict:
+    from dataclasses import asdict
+
+    fields = asdict(config)
+    fields["held_out_classes"] = list(config.held_out_classes)
+    return fields
+
+
+def save_lab(measured: dict, path: Path = LAB_FILE) -> None:
+    """``measured``: config -> (LabNumbers, graph), as ``inspect.lab_measure`` returns them."""
+    entries = [
+        {"config": _config_fields(config), "numbers": _to_json(numbers), "graph": _to_json(graph)}
+        for config, (numbers, graph) in measured.items()
+    ]
+    path.write_text(json.dumps(entries))
+
+
+def load_lab(config, path: Path = LAB_FILE):
+    """(LabNumbers, graph) shipped for this configuration, or None."""
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    key = _lab_key(config)
+    for entry in entries:
+        if json.dumps(entry["config"], sort_keys=True) == key:
+            types = _lab_types()
+            return _from_json(entry["numbers"], types), _from_json(entry["graph"], types)
+    return None

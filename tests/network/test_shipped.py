@@ -1,6 +1,8 @@
 """The pretrained model's shipped figures (siamese_core/network/shipped.py) are what the model
 gives: recomputed here from the model and the data set, number for number."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -42,3 +44,31 @@ def test_the_shipped_figures_are_the_models_own(dataset):
 
 def test_figures_not_shipped_are_none():
     assert shipped.load("mnist-5k", (1, 2, 3), 1000) is None
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_the_shipped_lab_numbers_are_the_built_models(shared):
+    """The Weight-sharing lab's default configuration, shipped, equals what building it gives."""
+    from siamese_core.config import SiameseConfig
+    from siamese_core.network.inspect import lab_measure
+    from siamese_ui.shared import DEFAULT_LAB
+
+    config = SiameseConfig(shared=shared, **DEFAULT_LAB)
+    loaded = shipped.load_lab(config)
+    assert loaded is not None, "no shipped lab numbers: run tools/pretrained_figures.py --lab-only"
+    numbers, graph = loaded
+    built, built_graph = lab_measure(config)
+
+    def without_ids(breakdown):  # id() differs between builds; which components share one does not
+        ids = {c.object_id: k for k, c in reversed(list(enumerate(breakdown.components)))}
+        parts = tuple(dataclasses.replace(c, object_id=ids[c.object_id]) for c in breakdown.components)
+        return dataclasses.replace(breakdown, components=parts)
+
+    assert without_ids(numbers.breakdown) == without_ids(built.breakdown)
+    assert numbers.count_params == built.count_params
+    assert (numbers.dot, numbers.graph_text, numbers.code) == (built.dot, built.graph_text, built.code)
+    assert graph == built_graph and numbers.digit_label == built.digit_label
+    np.testing.assert_array_equal(numbers.digit, built.digit)
+    np.testing.assert_allclose(numbers.emb_a, built.emb_a, atol=1e-5)
+    np.testing.assert_allclose(numbers.emb_b, built.emb_b, atol=1e-5)
+    assert shipped.load_lab(config.replace(embedding_dim=64)) is None  # only the default is shipped
