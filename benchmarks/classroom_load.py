@@ -18,24 +18,11 @@ from e2e.conftest import LOGS, start_server, stop_server  # noqa: E402
 from stclient import Student  # noqa: E402
 
 from siamese_core.serving.memory import pss_mb, rss_mb  # noqa: E402
+from tests.helpers import children  # noqa: E402
 
 TRAINING_TIMEOUT = 600.0  # seconds a student waits for their training before it counts as an error
 RESULT = "Test pair accuracy"
 CURVE = "<svg"  # the live charts' first point
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        for line in text.splitlines():
-            if line.startswith("PPid:") and int(line.split()[1]) == pid:
-                out.append(int(status.parent.name))
-                break
-    return out
 
 
 class MemoryWatch(threading.Thread):

@@ -13,15 +13,10 @@ import importlib.util
 from enum import StrEnum
 
 
-class Task(StrEnum):
-    """``module:function``, as the worker imports it; the function is called as
-    ``function(report, **kwargs)``."""
+class _Target:
+    """A ``module:function`` value, read by its two halves."""
 
-    RACE = "siamese_core.lessons.race:race"
-    AUTOENCODER = "siamese_core.lessons.compose:autoencoder_lesson"
-    K_SHOT = "siamese_core.lessons.transfer:k_shot_lesson"
-    RANKING = "siamese_core.lessons.ranking:ranking_lesson"
-    PRETRAINED_FIGURES = "siamese_core.network.evaluation:pretrained_figures"
+    value: str
 
     @property
     def module(self) -> str:
@@ -32,7 +27,18 @@ class Task(StrEnum):
         return self.value.partition(":")[2]
 
 
-class ModelCall(StrEnum):
+class Task(_Target, StrEnum):
+    """``module:function``, as the worker imports it; the function is called as
+    ``function(report, **kwargs)``."""
+
+    RACE = "siamese_core.lessons.race:race"
+    AUTOENCODER = "siamese_core.lessons.compose:autoencoder_lesson"
+    K_SHOT = "siamese_core.lessons.transfer:k_shot_lesson"
+    RANKING = "siamese_core.lessons.ranking:ranking_lesson"
+    PRETRAINED_FIGURES = "siamese_core.network.evaluation:pretrained_figures"
+
+
+class ModelCall(_Target, StrEnum):
     """``module:function`` the model service answers a page with, called as ``function(**kwargs)``
     next to the trainings (``WorkerPool.call``): every use of a Keras model the pages make. The
     web server passes handles (``ModelRef``) where the function takes a model."""
@@ -54,14 +60,6 @@ class ModelCall(StrEnum):
     DOWNLOAD = "siamese_core.network.service_calls:download"
     WEIGHT_TABLE = "siamese_core.network.persistence:weight_table"
     LOAD_UPLOAD = "siamese_core.network.persistence:load_model_bytes"
-
-    @property
-    def module(self) -> str:
-        return self.value.partition(":")[0]
-
-    @property
-    def function(self) -> str:
-        return self.value.partition(":")[2]
 
 
 _missing = [t.module for t in (*Task, *ModelCall) if importlib.util.find_spec(t.module) is None]

@@ -38,7 +38,8 @@ def ask(call: ModelCall, **kwargs: Any) -> Any:
         from .session import MODEL
 
         st.session_state.pop(MODEL, None)  # the pages fall back to the pretrained model
-        st.warning(job_text(MODEL_DROPPED)[:1].upper() + job_text(MODEL_DROPPED)[1:] + ".")
+        why = job_text(MODEL_DROPPED)
+        st.warning(why[:1].upper() + why[1:] + ".")
         st.stop()
     except ServiceError as exc:
         if exc.problem is not None:  # the student's file or picture: the page says what is wrong

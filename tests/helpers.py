@@ -605,13 +605,16 @@ def english_runs(text: str) -> list[str]:
     return re.findall(r"(?<![\w.])[A-Za-z][A-Za-z'’-]*(?:[ \t]+[A-Za-z][A-Za-z'’-]*){2,}", text)
 
 
-def keras_model(ref):
-    """The Keras model a handle names, loaded in the test process from the bytes the server's model
-    service keeps (a test may import TensorFlow; the web server never does)."""
+def keras_model(ref, pool=None):
+    """The Keras model a handle names, loaded in the test process from the bytes the model service
+    keeps (``pool``, else the app's own; a test may import TensorFlow, the web server never does)."""
     from siamese_core.serving.protocol import load_keras
-    from siamese_ui.resources import worker_pool
 
-    return load_keras(worker_pool().models.bytes_of(ref.handle))
+    if pool is None:
+        from siamese_ui.resources import worker_pool
+
+        pool = worker_pool()
+    return load_keras(pool.models.bytes_of(ref.handle))
 
 
 def tensorflow_in(pid: int) -> list[str]:
@@ -621,3 +624,18 @@ def tensorflow_in(pid: int) -> list[str]:
     except OSError:  # gone, or not Linux
         return []
     return sorted({line.split()[-1] for line in maps.splitlines() if "tensorflow" in line.split()[-1]})
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc; [] elsewhere)."""
+    out = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("PPid:") and int(line.split()[1]) == pid:
+                out.append(int(status.parent.name))
+                break
+    return out

@@ -6,8 +6,11 @@ cannot train and offers no Start, and the web server never loads TensorFlow (sto
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+
+from tests.helpers import children
 
 from .conftest import goto_nav, no_traceback, start_server, stop_server, wait_idle
 
@@ -22,20 +25,10 @@ def small_server():
 
 
 def service_processes(pid: int) -> list[int]:
-    from pathlib import Path
-
-    out = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            text = status.read_text()
-        except OSError:
-            continue
-        if (
-            f"\nPPid:\t{pid}\n" in text
-            and "siamese_core.serving.worker" in (status.parent / "cmdline").read_text()
-        ):
-            out.append(int(status.parent.name))
-    return out
+    """The model-service processes the server started."""
+    return [
+        c for c in children(pid) if "siamese_core.serving.worker" in Path(f"/proc/{c}/cmdline").read_text()
+    ]
 
 
 def test_a_server_without_trainings_still_answers_every_page(browser, small_server):

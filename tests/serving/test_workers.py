@@ -13,14 +13,8 @@ from siamese_core.jobs import Status
 from siamese_core.network.data import load_dataset
 from siamese_core.serving.mirrors import RemoteTask, RemoteTrainingJob
 from siamese_core.serving.pool import WorkerPool
-from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE, load_keras
-
-
-def keras_model(pool, ref):
-    """The Keras model a handle names, loaded here from the bytes the service keeps (a test may
-    import TensorFlow; the web server never does)."""
-    return load_keras(pool.models.bytes_of(ref.handle))
-
+from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE
+from tests.helpers import keras_model
 
 TIMEOUT = 120
 
@@ -167,7 +161,7 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
         assert a.model is not None and b.model is not None and a.model.handle != b.model.handle
         assert "keras" not in type(a.model).__module__
         assert pool.models.owner_of(a.model.handle) == "server"  # a job without an owner
-        ma, mb = keras_model(pool, a.model), keras_model(pool, b.model)
+        ma, mb = keras_model(a.model, pool), keras_model(b.model, pool)
         assert a.model.facts.parameters == ma.count_params() and a.model.facts.branches == 1
         assert not np.allclose(ma.get_weights()[0], mb.get_weights()[0])  # different seeds, different models
         # the model that came back is the one the worker evaluated: same test figure here, here and
