@@ -4,6 +4,8 @@ websocket session and one cookie each) against one real ``streamlit run app.py``
 from __future__ import annotations
 
 import asyncio
+import os
+import resource
 import secrets
 import statistics
 import sys
@@ -41,6 +43,28 @@ class MemoryWatch(threading.Thread):
             self.peak_rss = max(self.peak_rss, sum(rss_mb(p) for p in pids))
             self.server_pss.append(pss_mb(self.pid))
             time.sleep(0.5)
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time used so far (user + system): the web server's own, the model service's (its
+    processes that ended, which the server has waited for, plus those alive now), and this load
+    test's clients, which stand for browsers on other machines but share this machine's cores."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def times(pid: int) -> list[int]:
+        try:  # fields 14-17: utime stime cutime cstime (after the command's closing parenthesis)
+            return [int(v) for v in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:15]]
+        except (OSError, ValueError):
+            return [0, 0, 0, 0]
+
+    server = times(server_pid)
+    alive = sum(sum(times(pid)[:2]) for pid in children(server_pid))
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "web_server": (server[0] + server[1]) / tick,
+        "model_service": (server[2] + server[3] + alive) / tick,
+        "load_test_clients": own.ru_utime + own.ru_stime,
+    }
 
 
 class Class:
@@ -167,9 +191,12 @@ def _load_test(n_students: int, stagger: float, box) -> dict:
                 *(student(k, server["url"], k * stagger, room, records) for k in range(n_students))
             )
 
+        cpu_before = cpu_seconds(server["proc"].pid)
         began = time.perf_counter()
         asyncio.run(everyone())
         took = time.perf_counter() - began
+        cpu_after = cpu_seconds(server["proc"].pid)
+        cpu = {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after}
     finally:
         watch.done.set()
         server_alive = server["proc"].poll() is None
@@ -215,6 +242,7 @@ def _load_test(n_students: int, stagger: float, box) -> dict:
         else None,
         "errors": [e for r in records for e in r["errors"]] + errors_at_stop,
         "wall_s": round(took, 1),
+        "cpu_seconds": cpu,
         "server_alive_at_end": server_alive,
         "oom_kills": kills,
         "group_peak_mb": round(group_peak) if group_peak else None,

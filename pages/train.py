@@ -84,6 +84,11 @@ route_first_deep_link_through_app()  # a fresh server's first visit by this page
 # The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
 # for a slower laptop; each redraw is one light HTML block (siamese_ui/live_panel.py).
 REFRESH_SECONDS = 0.8
+# A place in line changes slowly (a training takes tens of seconds): a waiting student's page asks
+# less often, so that a class of 30, 28 of them waiting, does not keep the web server's core busy
+# redrawing places in line (BENCHMARKS.md, "The classroom in a container").
+QUEUED_REFRESH_SECONDS = 3.0
+REFRESH = "train.refresh"  # the pace the panel was declared with on this run of the page
 LIVE_EPOCH_ROWS = 5
 
 # One row per configuration field: (field, widget, options or None, help). The widgets' defaults
@@ -395,6 +400,13 @@ def result_line(result) -> str:
     return " · ".join(figures)
 
 
+def refresh_seconds(status: Status) -> float | None:
+    """How often the panel redraws itself in this state (None: only when something is pressed)."""
+    if not status.active:
+        return None
+    return QUEUED_REFRESH_SECONDS if status == Status.QUEUED else REFRESH_SECONDS
+
+
 def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     """Buttons and status from one snapshot; redrawn every REFRESH_SECONDS while a run is on."""
     job = st.session_state.get(TRAIN_JOB)
@@ -447,6 +459,8 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
         if polling:
             st.session_state[FOCUS_END] = True
         st.rerun()  # the whole page: start or stop polling, open or fold the form
+    if st.session_state.get(REFRESH) != refresh_seconds(status):
+        st.rerun()  # the whole page: the panel's own pace for the new state (in line, or training)
 
 
 def find_my_run() -> None:
@@ -473,7 +487,8 @@ st.caption(
     )
 )
 polling = status.active
-st.fragment(training_panel, run_every=REFRESH_SECONDS if polling else None)(polling, config)
+st.session_state[REFRESH] = refresh_seconds(status)
+st.fragment(training_panel, run_every=st.session_state[REFRESH])(polling, config)
 if status == Status.FINISHED:
     st.page_link(
         "pages/board.py",

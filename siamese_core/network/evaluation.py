@@ -218,7 +218,24 @@ def dissimilarity(model, output: np.ndarray) -> np.ndarray:
 
 
 def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: int = 256):
-    """Dissimilarity scores of pairs (x[i], x[j]), shape (n,)."""
+    """Dissimilarity scores of pairs (x[i], x[j]), shape (n,).
+
+    A distance head's pairs reuse their digits (a validation or test set's 2n pairs of n digits):
+    each digit goes through its branch once, and the model's own distance layer compares the
+    embeddings, a quarter of the work of running every pair through the whole model (the same
+    numbers: ``tests/network/test_evaluation.py``). The matchnet head runs every pair."""
+    from siamese_core.network.models import branches_of, head_kind
+
+    i, j = np.asarray(i), np.asarray(j)
+    if head_kind(model) == "distance" and len(i) and any(layer.name == "distance" for layer in model.layers):
+        used_i, back_i = np.unique(i, return_inverse=True)
+        used_j, back_j = np.unique(j, return_inverse=True)
+        if len(used_i) + len(used_j) < 2 * len(i):
+            branches = branches_of(model)
+            emb_a = _embed_with(branches[0], x[used_i], 2 * batch_size)
+            emb_b = _embed_with(branches[-1], x[used_j], 2 * batch_size)
+            distance = model.get_layer("distance")
+            return np.asarray(distance([emb_a[back_i.ravel()], emb_b[back_j.ravel()]]))[:, 0]
     out = []
     run = forward(model)
     for s in range(0, len(i), batch_size):
@@ -229,13 +246,16 @@ def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: 
     return dissimilarity(model, np.concatenate(out))
 
 
+def _embed_with(branch, x: np.ndarray, batch_size: int) -> np.ndarray:
+    run = forward(branch)
+    out = [np.asarray(run(x[s : s + batch_size])) for s in range(0, len(x), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, branch.output.shape[-1]), np.float32)
+
+
 def embed(model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     from siamese_core.network.models import embedding_model
 
-    branch = embedding_model(model)
-    run = forward(branch)
-    out = [np.asarray(run(x[s : s + batch_size])) for s in range(0, len(x), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, branch.output.shape[-1]))
+    return _embed_with(embedding_model(model), x, batch_size)
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,20 @@ class Limits:
     cpus: float  # cores the quota allows (0.078 on the smallest Community Cloud app), or the machine's
     cpu_source: str
     used_bytes: int | None  # what the group uses now (cgroup's own count), None without a group
+    reclaimable_bytes: int = 0  # of that, inactive file cache the kernel gives back before killing
 
     @property
     def memory_mb(self) -> float:
         return self.memory_bytes / MB
+
+    @property
+    def spare_mb(self) -> float:
+        """What a new process may still use: the limit less the group's working set (its use less
+        the inactive file cache, as Kubernetes counts it), or the machine's available memory
+        (``MemAvailable``) where no control group sets a limit."""
+        if self.memory_source == MACHINE or self.used_bytes is None:
+            return _available_mb()
+        return (self.memory_bytes - self.used_bytes + self.reclaimable_bytes) / MB
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,21 @@ def _machine_memory() -> int:
         return 8 * 2**30
 
 
+def _available_mb(meminfo: str | os.PathLike = "/proc/meminfo") -> float:
+    for line in (_read(Path(meminfo)) or "").splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) / 1024
+    return _machine_memory() / MB
+
+
+def _stat(folder: Path, *names: str) -> int:
+    """The first of ``names`` found in the group's ``memory.stat`` (0 when none is)."""
+    values = dict(
+        line.split()[:2] for line in (_read(folder / "memory.stat") or "").splitlines() if " " in line
+    )
+    return next((int(values[name]) for name in names if name in values), 0)
+
+
 def _machine_cpus() -> float:
     return float(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
@@ -139,7 +164,7 @@ def read_limits(
     """The memory limit and CPU quota this process runs under (the smallest along its groups)."""
     root, v2_path_and_v1 = Path(root), _groups(Path(proc_cgroup))
     v2_path, v1_paths = v2_path_and_v1
-    memory, memory_source, used = None, MACHINE, None
+    memory, memory_source, used, reclaimable = None, MACHINE, None, 0
     cpus, cpu_source = None, MACHINE
 
     if (root / "cgroup.controllers").exists():  # a cgroup v2 mount
@@ -148,7 +173,7 @@ def read_limits(
             if raw and raw != "max" and (memory is None or int(raw) < memory):
                 memory, memory_source = int(raw), "cgroup v2 memory.max"
             if used is None and (current := _read(folder / "memory.current")):
-                used = int(current)
+                used, reclaimable = int(current), _stat(folder, "inactive_file")
             quota = (_read(folder / "cpu.max") or "max").split()
             if quota[0] != "max" and len(quota) == 2 and int(quota[1]) > 0:
                 allowed = int(quota[0]) / int(quota[1])
@@ -160,7 +185,7 @@ def read_limits(
             if raw and int(raw) < UNLIMITED and (memory is None or int(raw) < memory):
                 memory, memory_source = int(raw), "cgroup v1 memory.limit_in_bytes"
             if used is None and (current := _read(folder / "memory.usage_in_bytes")):
-                used = int(current)
+                used, reclaimable = int(current), _stat(folder, "total_inactive_file", "inactive_file")
         cpu_path = v1_paths.get("cpu") or v1_paths.get("cpuacct")
         for name in ("cpu", "cpu,cpuacct"):
             for folder in _up(root / name, cpu_path):
@@ -175,7 +200,7 @@ def read_limits(
     machine_memory = _machine_memory()
     if memory is None or memory > machine_memory:
         memory, memory_source = machine_memory, MACHINE
-    return Limits(memory, memory_source, cpus, cpu_source, used)
+    return Limits(memory, memory_source, cpus, cpu_source, used, reclaimable)
 
 
 def plan_workers(limits: Limits, worker_mb: float = WORKER_MB, server_mb: float = SERVER_MB) -> Plan:
@@ -185,3 +210,22 @@ def plan_workers(limits: Limits, worker_mb: float = WORKER_MB, server_mb: float 
     spare = limits.memory_mb - server_mb - HEADROOM_MB
     by_memory = max(0, math.floor(spare / worker_mb))
     return Plan(min(by_cpu, by_memory), limits, worker_mb, server_mb, by_cpu, by_memory)
+
+
+def may_start(
+    live: int, starting: int, leaving: int, wanted: int, spare_mb: float, process_mb: float
+) -> bool:
+    """Whether the model service starts one more process now (issue 26). ``live``: ready processes;
+    ``starting``: still importing TensorFlow; ``leaving``: retired, not exited yet. The first
+    always starts once no process is left (the pages need their answers); the others one at a
+    time, each once the one before it is ready (its size is then known, and two TensorFlow imports
+    do not fight the web server for the cores), and only while the container has room for one
+    more process of the measured size with headroom. Otherwise the work waits in the line, where
+    nothing is killed."""
+    if live + starting >= wanted:
+        return False
+    if live + starting + leaving == 0:
+        return True
+    if starting:
+        return False
+    return spare_mb >= process_mb + HEADROOM_MB

@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -48,6 +49,7 @@ from siamese_core.jobs import (
     WORKER_ENDED,
     Status,
 )
+from siamese_core.serving.container import WORKER_MB, may_start, read_limits
 from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.mirrors import RemoteJob, RemoteTask
 from siamese_core.serving.protocol import (
@@ -161,7 +163,10 @@ class WorkerPool:
         threads_per_worker: int | None = None,
         warm_up: bool = True,
         models: ModelRegistry | None = None,
+        spare_mb: Callable[[], float] | None = None,
     ):
+        """``spare_mb``: the memory a new process may still use (default: read from the container,
+        :attr:`~siamese_core.serving.container.Limits.spare_mb`)."""
         self.size = size
         self.models = models or ModelRegistry()
         self._call_ids = iter(range(1, 2**62))
@@ -179,10 +184,15 @@ class WorkerPool:
         self._durations: dict[str, deque[float]] = {}
         self.finished = self.recycled = self.crashed = 0
         self._closed = False
-        for _ in range(max(size, 1)):
-            self._workers.append(self._spawn())
+        self.wanted = max(size, 1)  # processes: one answers the pages even where none may train
+        self._spare_mb = spare_mb or (lambda: read_limits().spare_mb)
+        self._measured_mb = 0.0  # the largest model process seen so far (PSS)
+        self._staffing = threading.Condition(self._lock)
+        self._workers.append(self._spawn())  # the first at once; the others by the starter
         self._monitor = threading.Thread(target=self._watch_owners, name="siamese-pool-monitor", daemon=True)
         self._monitor.start()
+        self._starter = threading.Thread(target=self._keep_staffed, name="siamese-pool-starter", daemon=True)
+        self._starter.start()
 
     # ---- the interface -----------------------------------------------------------------------------------
     def submit(self, job: RemoteJob) -> None:
@@ -336,6 +346,7 @@ class WorkerPool:
     def shutdown(self) -> None:
         with self._lock:
             self._closed = True
+            self._staff_changed()
             for job in list(self._queue):
                 job.leave_queue(SHUTTING_DOWN)
             self._queue.clear()
@@ -348,7 +359,54 @@ class WorkerPool:
             except subprocess.TimeoutExpired:
                 worker.process.kill()
 
+    @property
+    def process_mb(self) -> float:
+        """The size a new model process is counted at: the largest measured so far, and never less
+        than the planned size (a process grows by its first training)."""
+        return max(self._measured_mb, WORKER_MB)
+
     # ---- inside ------------------------------------------------------------------------------------------
+    def _live(self) -> list[_Worker]:
+        return [w for w in self._workers if not w.retiring and w.process.poll() is None]
+
+    def _keep_staffed(self) -> None:
+        """The starter: a process for every one missing (at start, after a retirement or a crash),
+        one at a time and only when it fits (:func:`~siamese_core.serving.container.may_start`);
+        until then the line waits."""
+        while True:
+            with self._staffing:
+                if self._closed:
+                    return
+                live = self._live()
+                starting = sum(not w.ready.is_set() for w in live)
+                leaving = sum(w.retiring and w.process.poll() is None for w in self._workers)
+                missing = len(live) < self.wanted
+                if missing and may_start(
+                    len(live) - starting,
+                    starting,
+                    leaving,
+                    self.wanted,
+                    self._room(missing and not starting and bool(live) + leaving > 0),
+                    self.process_mb,
+                ):
+                    self._workers.append(self._spawn())
+                    self._dispatch()  # the line's first jobs go to it (they wait in its socket)
+                    continue
+                self._staffing.wait(1.0 if missing else 5.0)
+
+    def _room(self, needed: bool) -> float:
+        """The spare memory, read only when it decides something."""
+        if not needed:
+            return 0.0
+        try:
+            return self._spare_mb()
+        except Exception:  # an unreadable limit: no extra process rather than a killed server
+            return 0.0
+
+    def _staff_changed(self) -> None:
+        """Wake the starter (under the lock): a process became ready, retired or ended."""
+        self._staffing.notify_all()
+
     def _expected(self, job: RemoteJob) -> float:
         past = self._durations.get(job.kind)
         return float(np.median(past)) if past else DEFAULT_SECONDS_PER_JOB
@@ -444,6 +502,9 @@ class WorkerPool:
                     worker.ready.set()
                     with self._any_ready:
                         self._any_ready.notify_all()
+                    with self._lock:
+                        self._measured_mb = max(self._measured_mb, pss_mb(worker.pid))
+                        self._staff_changed()
                 case Answer(call_id=call_id):
                     with self._lock:
                         pending = worker.calls.pop(call_id, None)
@@ -468,16 +529,18 @@ class WorkerPool:
             worker.jobs_done += 1
             self.finished += 1
             self._durations.setdefault(job.kind, deque(maxlen=20)).append(job.ended_at - job.started_at)
+            self._measured_mb = max(self._measured_mb, done.pss_mb)
             if worker.jobs_done >= self.max_jobs or done.pss_mb > self.memory_mark_mb:
                 self._retire(worker)
             self._dispatch()
 
     def _retire(self, worker: _Worker) -> None:
-        """Replace a worker (under the lock): the new one starts importing TensorFlow now."""
+        """Replace a worker (under the lock): the starter starts another as soon as it fits (on a
+        small container, once this one has exited and given its memory back)."""
         worker.retiring = True
         worker.send(Exit())
         self.recycled += 1
-        self._workers[self._workers.index(worker)] = self._spawn()
+        self._staff_changed()
 
     def _worker_gone(self, worker: _Worker) -> None:
         code = worker.process.wait()
@@ -487,12 +550,11 @@ class WorkerPool:
         for pending in calls.values():  # no answer: the caller asks another worker
             pending.answered.set()
         with self._lock:
-            if worker in self._workers:  # died (or shut down), not retired
-                if not self._closed:
+            if worker in self._workers:
+                if not worker.retiring and not self._closed:  # died, not retired or shut down
                     self.crashed += 1
-                    self._workers[self._workers.index(worker)] = self._spawn()
-                else:
-                    self._workers.remove(worker)
+                self._workers.remove(worker)
+                self._staff_changed()  # the starter replaces it
         if job is not None and not job.ended:
             job.fail(crash_sentence(code))
         with self._lock:

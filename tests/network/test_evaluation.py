@@ -125,3 +125,27 @@ def test_map_at_r_is_undefined_when_no_class_has_a_second_member():
     # one point per class: no query has R >= 1 other member, so there is nothing to average
     m = E.retrieval_metrics(np.array([[0.0], [1.0], [5.0]]), np.array([0, 1, 2]))
     assert m.precision_at_1 == 0.0 and m.map_at_r is None
+
+
+@pytest.mark.parametrize(
+    ("shared", "distance", "branch"),
+    [(True, "cosine", "tiny-cnn"), (False, "euclidean", "mlp"), (False, "cosine", "tiny-cnn")],
+)
+def test_pair_scores_from_embeddings_are_the_whole_models_own(shared, distance, branch, rng):
+    """The validation and test scores embed each digit once and apply the model's distance layer:
+    the same numbers as running every pair through the model, shared or not (each side through
+    its own branch: d(A, B) and d(B, A) differ when unshared)."""
+    from siamese_core.config import SiameseConfig
+    from siamese_core.network.models import build_siamese
+
+    model = build_siamese(SiameseConfig(shared=shared, distance=distance, branch=branch, embedding_dim=16))
+    x = rng.integers(0, 256, size=(60, 28, 28), dtype=np.uint8)
+    i, j = rng.integers(0, 60, 200), rng.integers(0, 60, 200)  # 200 pairs of 60 digits: the fast path
+    whole = E.dissimilarity(model, np.asarray(model([x[i], x[j]], training=False)))
+    fast = E.pair_scores(model, x, i, j)
+    assert fast.shape == (200,)
+    np.testing.assert_allclose(fast, whole, rtol=1e-5, atol=1e-5)
+    if not shared:
+        assert not np.allclose(E.pair_scores(model, x, j, i), fast, atol=1e-3)  # the sides differ
+    few = E.pair_scores(model, x, np.array([3]), np.array([4]))  # one pair: the model itself
+    np.testing.assert_allclose(few, E.dissimilarity(model, np.asarray(model([x[[3]], x[[4]]]))), atol=1e-6)

@@ -13,6 +13,7 @@ from siamese_core.serving.container import (
     SERVER_MB,
     WORKER_MB,
     Limits,
+    may_start,
     plan_workers,
     read_limits,
 )
@@ -33,10 +34,15 @@ def test_cgroup_v2_limits_are_read_along_the_groups_path(tmp_path):
     write(root / "app" / "server" / "memory.max", "max")
     write(root / "app" / "server" / "memory.current", str(300 * MB))
     write(root / "app" / "server" / "cpu.max", "50000 100000")  # half a core
+    write(
+        root / "app" / "server" / "memory.stat", f"anon {250 * MB}\nfile {50 * MB}\ninactive_file {20 * MB}"
+    )
     limits = read_limits(root, proc)
     assert limits.memory_bytes == 2 * GB and limits.memory_source == "cgroup v2 memory.max"
     assert limits.cpus == 0.5 and limits.cpu_source == "cgroup v2 cpu.max"
     assert limits.used_bytes == 300 * MB
+    # room for a new process: 2048 MB less the working set (300 used - 20 inactive file cache)
+    assert limits.spare_mb == 2048 - 300 + 20
 
 
 def test_cgroup_v1_limits_and_no_limit_written_as_a_huge_number(tmp_path):
@@ -45,18 +51,45 @@ def test_cgroup_v1_limits_and_no_limit_written_as_a_huge_number(tmp_path):
     write(root / "memory" / "memory.limit_in_bytes", "9223372036854771712")  # no limit at the top
     write(root / "memory" / "docker" / "abc" / "memory.limit_in_bytes", str(GB))
     write(root / "memory" / "docker" / "abc" / "memory.usage_in_bytes", str(500 * MB))
+    write(  # v1 counts the group with its children as total_*: that one is read
+        root / "memory" / "docker" / "abc" / "memory.stat",
+        f"cache {10 * MB}\ninactive_file {5 * MB}\ntotal_cache {80 * MB}\ntotal_inactive_file {60 * MB}",
+    )
     write(root / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_quota_us", "100000")
     write(root / "cpu,cpuacct" / "docker" / "abc" / "cpu.cfs_period_us", "100000")
     limits = read_limits(root, proc)
     assert (limits.memory_bytes, limits.memory_source) == (GB, "cgroup v1 memory.limit_in_bytes")
     assert (limits.cpus, limits.cpu_source) == (1.0, "cgroup v1 cpu.cfs_quota_us")
     assert limits.used_bytes == 500 * MB
+    assert limits.spare_mb == 1024 - 500 + 60
 
 
 def test_without_groups_the_machine_counts(tmp_path):
     limits = read_limits(tmp_path / "nothing", tmp_path / "no-file")
     assert limits.memory_source == "the machine" and limits.cpu_source == "the machine"
     assert limits.memory_bytes > 0 and limits.cpus >= 1 and limits.used_bytes is None
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    # without a limit, a new process may use what the machine has available
+    available = next(int(line.split()[1]) / 1024 for line in meminfo if line.startswith("MemAvailable:"))
+    assert abs(limits.spare_mb - available) < 256  # (read a moment apart)
+
+
+@pytest.mark.parametrize(
+    ("live", "starting", "leaving", "wanted", "spare_mb", "start"),
+    [
+        (0, 0, 0, 1, 0.0, True),  # the first process always starts: the pages need their answers
+        (0, 0, 0, 2, 0.0, True),
+        (0, 1, 0, 2, 5000.0, False),  # one at a time: the first is still importing TensorFlow
+        (1, 0, 0, 2, WORKER_MB + HEADROOM_MB, True),  # exactly room for one more with headroom
+        (1, 0, 0, 2, WORKER_MB + HEADROOM_MB - 1, False),  # 1 MB short: the line waits
+        (0, 0, 1, 1, 100.0, False),  # a retired process still holds its memory: wait for it to exit
+        (0, 0, 1, 1, WORKER_MB + HEADROOM_MB, True),  # ... unless there is room for both
+        (2, 0, 0, 2, 5000.0, False),  # all there
+        (1, 0, 0, 1, 5000.0, False),
+    ],
+)
+def test_a_process_starts_only_when_it_fits(live, starting, leaving, wanted, spare_mb, start):
+    assert may_start(live, starting, leaving, wanted, spare_mb, WORKER_MB) is start
 
 
 def limits(memory_mb: float, cpus: float) -> Limits:

@@ -6,11 +6,13 @@ import dataclasses
 import time
 
 import numpy as np
+import psutil
 import pytest
 
 from siamese_core.config import PRESETS
 from siamese_core.jobs import Status
 from siamese_core.network.data import load_dataset
+from siamese_core.serving.container import HEADROOM_MB, WORKER_MB
 from siamese_core.serving.mirrors import RemoteTask, RemoteTrainingJob
 from siamese_core.serving.pool import WorkerPool
 from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE
@@ -113,6 +115,52 @@ def test_workers_are_recycled_with_jobs_waiting():
         pids = [job.snapshot().result["pid"] for job in jobs]
         assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4]  # two jobs per worker
         assert pool.stats().recycled == 2
+    finally:
+        pool.shutdown()
+
+
+def test_a_second_process_starts_only_after_the_first_is_ready_and_when_it_fits():
+    """Issue 26: the model service grows one process at a time, each only when the container has
+    room for it (here the room is the test's to set); meanwhile the work waits in the line."""
+    room = [0.0]
+    pool = WorkerPool(2, warm_up=False, spare_mb=lambda: room[0])
+    try:
+        assert len(pool.pids()) == 1  # the second waits for the first to be ready
+        pool.device(TIMEOUT)
+        first = pool.pids()[0]
+        assert pool.process_mb >= WORKER_MB and pool._measured_mb > 100  # measured at Ready (PSS)
+        long, short = nap(60.0), nap(0.2)
+        pool.submit(long)
+        pool.submit(short)
+        time.sleep(3.0)  # the starter looks every second: still no room
+        assert pool.pids() == [first]
+        assert pool.place(short).position == 1 and short.snapshot().status == Status.QUEUED
+        room[0] = WORKER_MB + HEADROOM_MB  # room for exactly one more
+        assert short.join(TIMEOUT) and short.snapshot().status == Status.FINISHED
+        assert short.snapshot().result["pid"] != first  # it ran in the new process, beside the long one
+        assert long.snapshot().status == Status.RUNNING and len(pool.pids()) == 2
+        long.stop()
+        assert long.join(TIMEOUT)
+    finally:
+        pool.shutdown()
+
+
+def test_a_retired_process_is_replaced_once_it_has_given_its_memory_back():
+    room = [0.0]  # a container with no room for a second process, even for a moment
+    pool = WorkerPool(1, max_jobs=1, warm_up=False, spare_mb=lambda: room[0])
+    try:
+        a, b = nap(0.1), nap(0.1)
+        pool.submit(a)
+        pool.submit(b)
+        most_at_once = 0
+        while not b.join(0.01):
+            alive = [
+                p for p in pool.pids() if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
+            ]
+            most_at_once = max(most_at_once, len(alive))
+        assert a.snapshot().status == b.snapshot().status == Status.FINISHED
+        assert a.snapshot().result["pid"] != b.snapshot().result["pid"]  # retired after one job
+        assert most_at_once == 1  # the new one started only once the old one had exited
     finally:
         pool.shutdown()
 

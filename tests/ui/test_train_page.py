@@ -54,6 +54,25 @@ def test_stop_while_in_line_says_nothing_was_trained_and_shows_no_batch_counter(
     assert not any("sl-metric" in t for t in shown)  # no row of empty figures either
 
 
+def test_a_waiting_student_asks_less_often_than_a_training_one():
+    """30 students, 28 of them in line: their pages redraw every 3 s, not every 0.8 s (issue 26)."""
+    at = app("pages/train.py", TINY)
+    with every_worker_busy():
+        button(at, "Start").click().run()
+        job = at.session_state["train.job"]
+        assert job.snapshot().status == "queued" and at.session_state["train.refresh"] == 3.0
+    deadline = time.monotonic() + TIMEOUT
+    while job.snapshot().status == "queued" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    at.run()
+    if job.snapshot().status in ("starting", "running"):  # (a tiny run may be over already)
+        assert at.session_state["train.refresh"] == 0.8
+    assert job.join(TIMEOUT)
+    at.run()
+    assert at.session_state["train.refresh"] is None  # nothing to watch: no redraws at all
+    assert not at.exception
+
+
 def test_reset_while_in_line_says_the_place_was_given_up():
     at = app("pages/train.py", TINY)
     with every_worker_busy():
