@@ -36,3 +36,9 @@ def grow(report, mb: int) -> int:
 
 
 _held = b""
+
+
+def slow_answer(seconds: float) -> int:
+    """A page's call that takes ``seconds``: answers with the worker's pid."""
+    time.sleep(seconds)
+    return os.getpid()

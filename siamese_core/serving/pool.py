@@ -76,6 +76,7 @@ DEFAULT_MAX_JOBS = 10  # a worker is replaced after this many jobs (it keeps ~10
 DEFAULT_MEMORY_MARK_MB = 1000.0  # ... or once its memory (PSS) passes this
 DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has finished
 CALL_TIMEOUT_SECONDS = 120.0  # a page's call that takes longer fails with a sentence
+EXIT_SECONDS = 20.0  # a process whose connection closed is killed if it has not ended by then
 ALIVE_CHECK_SECONDS = 2.0  # how often the pool asks whether queued and running jobs' owners are there
 
 
@@ -543,12 +544,17 @@ class WorkerPool:
         self._staff_changed()
 
     def _worker_gone(self, worker: _Worker) -> None:
-        code = worker.process.wait()
+        with self._lock:
+            calls, worker.calls = worker.calls, {}
+        for pending in calls.values():  # no answer: the caller asks another worker at once, not
+            pending.answered.set()  # after the process has finished exiting (TensorFlow's teardown)
+        try:
+            code = worker.process.wait(EXIT_SECONDS)
+        except subprocess.TimeoutExpired:  # its connection is closed but it does not end: end it
+            worker.process.kill()
+            code = worker.process.wait()
         with self._lock:
             job, worker.job = worker.job, None
-            calls, worker.calls = worker.calls, {}
-        for pending in calls.values():  # no answer: the caller asks another worker
-            pending.answered.set()
         with self._lock:
             if worker in self._workers:
                 if not worker.retiring and not self._closed:  # died, not retired or shut down

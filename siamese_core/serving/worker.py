@@ -43,6 +43,7 @@ from siamese_core.serving.protocol import (
     model_facts,
 )
 
+CALLS_DRAIN_SECONDS = 30.0  # a retired process answers its last calls for at most this long
 MODELS_KEPT = 24  # Keras models a worker keeps loaded (least recently used out; the server has the bytes)
 
 
@@ -333,7 +334,8 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
     threading.Thread(target=side.listen, name="siamese-worker-listen", daemon=True).start()
 
     # Ready for the pages' calls now; the trainings' warm-up below runs beside them.
-    threading.Thread(target=side.answer_calls, name="siamese-worker-calls", daemon=True).start()
+    calls = threading.Thread(target=side.answer_calls, name="siamese-worker-calls", daemon=True)
+    calls.start()
     from siamese_core.network.training import describe_device
 
     side.send(Ready(os.getpid(), describe_device()))
@@ -348,6 +350,9 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
                 side.run_training(message)
             case RunTask() as message:
                 side.run_task(message)
+    # Retired: the calls sent before the pool stopped choosing this process are answered first.
+    side.calls.put(None)
+    calls.join(CALLS_DRAIN_SECONDS)
     side.conn.close()
 
 

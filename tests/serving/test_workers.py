@@ -165,6 +165,23 @@ def test_a_retired_process_is_replaced_once_it_has_given_its_memory_back():
         pool.shutdown()
 
 
+def test_a_retiring_process_answers_the_calls_it_was_given_before_it_exits():
+    """A page's call sent just before its process retired is answered by that process (it used to
+    be asked again elsewhere only once the process had ended; one Compare in a load test waited 120 s)."""
+    pool = WorkerPool(1, max_jobs=1, warm_up=False)
+    try:
+        pool.device(TIMEOUT)
+        first = pool.pids()[0]
+        job = nap(0.3)
+        pool.submit(job)  # its end retires the process while the call below is being answered
+        started = time.monotonic()
+        assert pool.call("tests.worker_jobs:slow_answer", {"seconds": 2.0}, timeout=60) == first
+        assert time.monotonic() - started < 10
+        assert job.join(TIMEOUT) and pool.stats().recycled == 1
+    finally:
+        pool.shutdown()
+
+
 def test_a_worker_above_the_memory_mark_is_replaced():
     pool = WorkerPool(1, memory_mark_mb=1.0, warm_up=False)  # any worker is above 1 MB
     try:
