@@ -13,7 +13,7 @@ from siamese_core.i18n import _, ngettext
 from siamese_core.jobs import STOPPED_BY_TEACHER
 from siamese_core.serving.board import BoardError, ClassInfo
 from siamese_core.serving.board_stats import setup_shown
-from siamese_core.serving.container import read_limits
+from siamese_core.serving.container import HEADROOM_MB, read_limits
 from siamese_core.serving.memory import pss_mb
 from siamese_ui.board import BOARD_CODE, PROJECTOR, md_text, open_board, sharing_word
 from siamese_ui.patches import route_first_deep_link_through_app
@@ -342,6 +342,19 @@ def server_ui(store, pin: str) -> None:
         n=len(pool.pids()), trainings=pool.size
     )
     st.caption(" ".join([processes, plan.reason, setting]))
+    if waiting := stats.waiting_for_room:
+        st.info(
+            ngettext(
+                "{n} model process is not started yet: it starts once the one before it is ready and about "
+                "{mb:,.0f} MB are free in this server's memory. Meanwhile trainings wait in line; nothing "
+                "is stopped.",
+                "{n} model processes are not started yet: each starts once the one before it is ready and "
+                "about {mb:,.0f} MB are free in this server's memory. Meanwhile trainings wait in line; "
+                "nothing is stopped.",
+                waiting,
+            ).format(n=waiting, mb=stats.process_mb + HEADROOM_MB),
+            icon=":material/hourglass_top:",
+        )
 
 
 st.title(_("Teacher"))

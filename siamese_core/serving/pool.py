@@ -147,6 +147,16 @@ class PoolStats:
     finished: int
     recycled: int
     crashed: int
+    wanted: int = 1  # processes the plan asks for
+    starting: int = 0  # of the workers, still importing TensorFlow
+    process_mb: float = 0.0  # the size a new process is counted at (measured)
+    retiring: int = 0  # of the workers, retired and not exited yet
+
+    @property
+    def waiting_for_room(self) -> int:
+        """Processes the plan wants that are not started: the container has no room for them yet
+        (or the one before them is still starting)."""
+        return max(self.wanted - (len(self.workers) - self.retiring), 0)
 
 
 class WorkerPool:
@@ -333,6 +343,10 @@ class WorkerPool:
                 finished=self.finished,
                 recycled=self.recycled,
                 crashed=self.crashed,
+                wanted=self.wanted,
+                starting=sum(not w.ready.is_set() and not w.retiring for w in self._workers),
+                process_mb=self.process_mb,
+                retiring=sum(w.retiring for w in self._workers),
             )
 
     def jobs(self) -> tuple[tuple[RemoteJob, ...], tuple[RemoteJob, ...]]:

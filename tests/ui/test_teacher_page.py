@@ -187,3 +187,24 @@ def test_closing_a_class_says_so_and_the_class_box_marks_it_closed(pin_set):
         "Reopened **Year 9 · Friday**: students can join and post again."
     ]
     assert not any(o.endswith("(closed)") for o in at.selectbox(key="teacher.class").options)
+
+
+def test_a_model_process_waiting_for_memory_is_shown_with_the_room_it_needs(monkeypatch):
+    """Issue 26: the model service starts a process only when the container has room for it; the
+    teacher sees how many wait and how much memory each needs (the pool's own measured size)."""
+    from siamese_core.serving.container import HEADROOM_MB
+    from siamese_ui.resources import worker_pool
+
+    pool = worker_pool()
+    pool.device(TIMEOUT)  # every process there is ready: only the memory holds the next one back
+    monkeypatch.setattr(pool, "_spare_mb", lambda: 0.0)  # a full container
+    monkeypatch.setattr(pool, "wanted", len(pool.pids()) + 1)
+    teacher = teacher_page(TEACHER_BROWSER)
+    assert try_pin(teacher, PIN) == [] and is_unlocked(teacher)
+    mb = f"{pool.process_mb + HEADROOM_MB:,.0f}"
+    assert any(
+        f"1 model process is not started yet: it starts once the one before it is ready and about {mb} MB"
+        in info.value
+        for info in teacher.info
+    ), [i.value for i in teacher.info]
+    assert len(pool.pids()) == pool.wanted - 1  # and it really did not start
