@@ -23,10 +23,9 @@ keep_keras_state_between_reruns()  # the one private patch applied at start (sia
 
 st.set_page_config(page_title="Siamese Lab", page_icon=":material/join_inner:", layout="wide")
 
-# Once per server, on the first visit: the worker processes start importing TensorFlow, and a
-# thread computes what every page shows by default (siamese_ui/shared.py) while Home is read.
+# Once per server, on the first visit: the model service's first process starts importing
+# TensorFlow (siamese_core/serving/pool.py), in a process of its own.
 worker_pool()
-warm_up_once()
 
 # The frame every page is drawn in: the session's language first (every title below is in it), the
 # page table (siamese_ui/navigation.py), the glossary in the sidebar and the guided lesson's box for
@@ -37,4 +36,10 @@ glossary_sidebar()
 key = page_key(page)
 if not (key == "board" and projector_wanted()):  # the projector shows the class's board alone
     lesson_box(key)
-page.run()
+try:
+    page.run()
+finally:
+    # Once per server, after the first page is drawn (it would compete with it for the
+    # interpreter): a thread computes what every page shows by default (siamese_ui/shared.py)
+    # while that page is read.
+    warm_up_once()

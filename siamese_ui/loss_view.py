@@ -34,15 +34,21 @@ OTHER_SOURCES = N_(  # shown through _()
 
 def loss_curves(margin: float, top: float | None = None, points: int = 201):
     """(d, loss of a same pair, loss of a different pair) over 0 … ``top`` (default 2·margin,
-    at least 1.5), from the training loss itself: computed by the model service
+    at least 1.5), from the training loss itself: shipped for every preset's margin
+    (siamese_core/network/shipped.py), else computed by the model service
     (siamese_core/network/service_calls.py), once per server for each margin."""
+    from siamese_core.network import shipped
     from siamese_core.tasks import ModelCall
 
     from .shared import server_call, shared_results
 
     key = ("loss curves", float(margin), top, points)
     return shared_results().get(
-        key, lambda: server_call(ModelCall.LOSS_CURVES, margin=float(margin), top=top, points=points)
+        key,
+        lambda: (
+            shipped.load_loss_curves(margin, top, points)  # every preset's: no wait for the service
+            or server_call(ModelCall.LOSS_CURVES, margin=float(margin), top=top, points=points)
+        ),
     )
 
 

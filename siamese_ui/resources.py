@@ -143,15 +143,20 @@ def device_now() -> str:
 def default_model():
     """The bundled pretrained model, shared read-only by every session: (its handle, its
     metadata, its settings). The metadata is read from the file; the facts (parameters, metric,
-    branches) from the model service, which keeps the model."""
+    branches) are shipped beside it (siamese_core/network/shipped.py), else asked of the model
+    service, which keeps the model."""
+    from siamese_core.network import shipped
     from siamese_core.network.persistence import DEFAULT_MODEL, config_from_meta, read_meta
     from siamese_core.serving.protocol import ModelFacts, ModelRef
     from siamese_core.serving.registry import PRETRAINED
     from siamese_core.tasks import ModelCall
 
     meta = read_meta(DEFAULT_MODEL)
-    unknown = ModelRef(PRETRAINED, ModelFacts(0, "", 0))
-    facts = worker_pool().call(ModelCall.FACTS.value, {"model": unknown})
+    if (known := shipped.load_facts()) is not None:  # shipped with the model: no wait for the service
+        facts = ModelFacts(**known)
+    else:
+        unknown = ModelRef(PRETRAINED, ModelFacts(0, "", 0))
+        facts = worker_pool().call(ModelCall.FACTS.value, {"model": unknown})
     return ModelRef(PRETRAINED, facts), meta, config_from_meta(meta)
 
 

@@ -188,13 +188,14 @@ def warm_up_steps() -> list[tuple[str, Callable[[], Any]]]:
 
     # What needs no model service first (a fresh server's first pages need them at once), then the
     # service's start.
-    steps = [("imports", imports), ("pretrained model", pretrained)]
+    steps = [("pretrained model", pretrained)]
     for shared in (True, False):  # the lab's default configuration: shipped, so before the service
         config = SiameseConfig(shared=shared, **DEFAULT_LAB)
         steps.append((f"lab {shared}", lambda config=config: lab_numbers(config)))
+    steps.append(("imports", imports))  # ~1 s of the interpreter: after what the first pages show
     steps.append(("device", resources.device))
 
-    def loss_panel():  # the Train page's loss panel for its default preset: the service computes it
+    def loss_panel():  # the Train page's loss panel for its default preset (shipped: siamese_ui/loss_view.py)
         from siamese_core.config import DEFAULT_PRESET, PRESETS
 
         from .loss_view import loss_curves

@@ -1,6 +1,7 @@
 """Write ``siamese_core/assets/pretrained_figures.npz`` (the pretrained model's figures on full MNIST
 and on the embedded digits) and ``lab_numbers.json`` (the Weight-sharing lab's default configuration,
-shared and not): siamese_core/network/shipped.py. Run after the pretrained model changes:
+shared and not) and ``loss_curves.json`` (the Train page's loss panel for every preset's margin):
+siamese_core/network/shipped.py. Run after the pretrained model changes:
 
     mkdir -p ~/.keras/datasets && cp ../shared/data/mnist.npz ~/.keras/datasets/   # full MNIST, offline
     python tools/pretrained_figures.py
@@ -24,6 +25,8 @@ def main() -> None:
     if "--lab-only" not in sys.argv:
         figures_file()
     lab_file()
+    loss_file()
+    facts_file()
 
 
 def figures_file() -> None:
@@ -49,6 +52,23 @@ def lab_file() -> None:
     configs = [SiameseConfig(shared=shared, **DEFAULT_LAB) for shared in (True, False)]
     shipped.save_lab({config: lab_measure(config) for config in configs})
     print("wrote", shipped.LAB_FILE, shipped.LAB_FILE.stat().st_size, "bytes")
+
+
+def loss_file() -> None:
+    from siamese_core.network.service_calls import loss_curves
+
+    shipped.save_loss_curves({key: loss_curves(*key) for key in shipped.loss_curve_keys()})
+    print("wrote", shipped.LOSS_FILE, shipped.LOSS_FILE.stat().st_size, "bytes")
+
+
+def facts_file() -> None:
+    import dataclasses
+
+    from siamese_core.serving.protocol import model_facts
+
+    model, _meta = load_default()
+    shipped.save_facts(dataclasses.asdict(model_facts(model)))
+    print("wrote", shipped.FACTS_FILE, shipped.FACTS_FILE.read_text())
 
 
 if __name__ == "__main__":

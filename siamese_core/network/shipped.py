@@ -139,3 +139,54 @@ def load_lab(config, path: Path = LAB_FILE):
             types = _lab_types()
             return _from_json(entry["numbers"], types), _from_json(entry["graph"], types)
     return None
+
+
+# ---- the Train page's loss panel for every preset's margin ---------------------------------------------------------
+LOSS_FILE = ASSETS / "loss_curves.json"
+
+
+def loss_curve_keys() -> list[tuple[float, float | None, int]]:
+    """(margin, top, points) of the loss panel as each preset opens it (siamese_ui/loss_view.py)."""
+    from siamese_core.config import PRESETS
+
+    keys = {(float(c.margin), 2.0 if c.distance == "cosine" else None, 201) for c in PRESETS.values()}
+    return sorted(keys, key=lambda k: (k[0], k[1] or 0.0))
+
+
+def save_loss_curves(curves: dict, path: Path = LOSS_FILE) -> None:
+    """``curves``: (margin, top, points) -> (d, same, different), as ``service_calls.loss_curves``."""
+    entries = [
+        {"margin": m, "top": top, "points": n, "curves": [np.asarray(a, np.float32).tolist() for a in arrays]}
+        for (m, top, n), arrays in curves.items()
+    ]
+    path.write_text(json.dumps(entries))
+
+
+def load_loss_curves(margin: float, top: float | None, points: int, path: Path = LOSS_FILE):
+    """The shipped (d, same, different) for this panel, or None."""
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    for entry in entries:
+        if (entry["margin"], entry["top"], entry["points"]) == (float(margin), top, points):
+            return tuple(np.asarray(a, np.float32) for a in entry["curves"])
+    return None
+
+
+# ---- the pretrained model's facts (parameters, metric, branches) ----------------------------------------------------
+FACTS_FILE = ASSETS / "pretrained_facts.json"
+
+
+def save_facts(facts: dict, path: Path = FACTS_FILE) -> None:
+    """``facts``: ``dataclasses.asdict`` of the pretrained model's ``serving.protocol.ModelFacts``."""
+    path.write_text(json.dumps(facts, sort_keys=True))
+
+
+def load_facts(path: Path = FACTS_FILE) -> dict | None:
+    """The shipped facts of the pretrained model (the fields of ``ModelFacts``), or None."""
+    try:
+        facts = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return facts if isinstance(facts, dict) and set(facts) == {"parameters", "metric", "branches"} else None

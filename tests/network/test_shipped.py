@@ -72,3 +72,31 @@ def test_the_shipped_lab_numbers_are_the_built_models(shared):
     np.testing.assert_allclose(numbers.emb_a, built.emb_a, atol=1e-5)
     np.testing.assert_allclose(numbers.emb_b, built.emb_b, atol=1e-5)
     assert shipped.load_lab(config.replace(embedding_dim=64)) is None  # only the default is shipped
+
+
+def test_the_shipped_loss_curves_are_the_training_loss_itself():
+    """The Train page's loss panel for each preset's margin, shipped, equals the core's loss."""
+    from siamese_core.config import PRESETS
+    from siamese_core.network.service_calls import loss_curves
+
+    keys = shipped.loss_curve_keys()
+    assert {(c.margin, 2.0 if c.distance == "cosine" else None) for c in PRESETS.values()} == {
+        (m, top) for m, top, _ in keys
+    }
+    for key in keys:
+        loaded = shipped.load_loss_curves(*key)
+        assert loaded is not None, (
+            f"no shipped loss curves for {key}: run tools/pretrained_figures.py --lab-only"
+        )
+        for shown, computed in zip(loaded, loss_curves(*key), strict=True):
+            np.testing.assert_allclose(shown, computed, rtol=1e-6, atol=1e-7)
+    assert shipped.load_loss_curves(0.123, None, 201) is None  # another margin: the service computes it
+
+
+def test_the_shipped_facts_are_the_pretrained_models_own():
+    from siamese_core.serving.protocol import ModelFacts, model_facts
+
+    model, _meta = load_default()
+    known = shipped.load_facts()
+    assert known is not None, "no shipped facts: run tools/pretrained_figures.py --lab-only"
+    assert ModelFacts(**known) == model_facts(model)
