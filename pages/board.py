@@ -129,7 +129,8 @@ def post_ui(store, info: ClassInfo, nickname: str | None) -> None:
             _(
                 "Nothing to post yet: finish a training on the **Train** page (or race shared against unshared "
                 "on the **Weight-sharing lab**) and it appears here. Its numbers come from your run, never "
-                "typed in."
+                "typed in. A run waits here while one of your tabs of this app stays open: once every tab is "
+                "closed, a run not posted is gone."
             ),
             icon=":material/info:",
         )

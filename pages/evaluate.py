@@ -183,10 +183,20 @@ def histograms(report, active, threshold: float) -> None:
         figure.update_traces(text=[[f"{count:,}" for count in row] for row in matrix], texttemplate="%{text}")
         chart(
             figure,
-            _(
-                "At the slider's threshold: {tp:,} same pairs called same, {fn:,} called different; {tn:,} "
-                "different pairs called different, {fp:,} called same."
-            ).format(tp=matrix[1, 1], fn=matrix[1, 0], tn=matrix[0, 0], fp=matrix[0, 1]),
+            " ".join(  # each noun agrees with its own count (it said "1 different pairs")
+                [
+                    ngettext(
+                        "At the slider's threshold, {n:,} same pair: {tp:,} called same, {fn:,} called different.",
+                        "At the slider's threshold, {n:,} same pairs: {tp:,} called same, {fn:,} called different.",
+                        int(matrix[1].sum()),
+                    ).format(n=int(matrix[1].sum()), tp=matrix[1, 1], fn=matrix[1, 0]),
+                    ngettext(
+                        "{n:,} different pair: {tn:,} called different, {fp:,} called same.",
+                        "{n:,} different pairs: {tn:,} called different, {fp:,} called same.",
+                        int(matrix[0].sum()),
+                    ).format(n=int(matrix[0].sum()), tn=matrix[0, 0], fp=matrix[0, 1]),
+                ]
+            ),
             key="eval.cm",
         )
 
@@ -282,8 +292,8 @@ def hardest_mistakes(report, data, threshold: float) -> None:
         for p in idx[order][:5]:
             a, b = report.i[p], report.j[p]
             row = column.columns([1, 1, 2])
-            for column, k in zip(row[:2], (a, b), strict=True):
-                column.image(
+            for cell, k in zip(row[:2], (a, b), strict=True):
+                cell.image(
                     digit_image(data.test.x[k], 2),
                     alt=_("Test digit #{k}, a {name}; the pair's distance is {distance:.3f}.").format(
                         k=k, name=names[data.test.y[k]], distance=scores[p]

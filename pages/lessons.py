@@ -178,11 +178,8 @@ def transfer_tab(active: ActiveModel, data) -> None:
         figure.update_layout(height=340, yaxis_tickformat=".0%", margin=dict(t=20))
         conclusion = k_shot_conclusion(rows)
         chart(figure, conclusion, key=KEY + "kshot_chart", table_on_page=True)  # the table above
-        st.caption(
-            _(
-                "Test accuracy on 1,000 test digits. The Siamese features were learnt from pairs only. "
-                "{conclusion}"
-            ).format(conclusion=conclusion)
+        st.caption(  # the conclusion is the chart's own caption, just above: said once
+            _("Test accuracy on 1,000 test digits. The Siamese features were learnt from pairs only.")
         )
 
 

@@ -18,6 +18,7 @@ from siamese_core.serving.memory import pss_mb
 from siamese_ui.board import BOARD_CODE, PROJECTOR, md_text, open_board, sharing_word
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import worker_pool
+from siamese_ui.run_control import TASK_TITLES
 from siamese_ui.settings import container_limits, container_plan, text_setting
 from siamese_ui.teacher_auth import (
     PIN_NAME,
@@ -275,7 +276,7 @@ def server_ui(store, pin: str) -> None:
         since = now - (job.queued_at if place > 0 else job.started_at)
         words = [
             {-1: _("stopping"), 0: _("running")}.get(place) or _("{k}. in line").format(k=place),
-            _("training") if job.kind == "training" else job.name,  # a task: its name in the code
+            _("training") if job.kind == "training" else _(TASK_TITLES.get(job.name, job.name)),
             who,
             _("{seconds:.0f} s").format(seconds=since),
         ]

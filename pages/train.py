@@ -3,6 +3,8 @@ curves. The buttons and the status panel are drawn together from one snapshot of
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -247,7 +249,8 @@ def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
 def plotly_figure(series: list[Series], title: str) -> go.Figure:
     figure = go.Figure()
     for s in series:
-        mode = "+".join(m for m, on in (("lines", s.lines), ("markers", s.markers)) if on)
+        lone = sum(y is not None and math.isfinite(y) for y in s.y) == 1  # a line of one point draws nothing
+        mode = "+".join(m for m, on in (("lines", s.lines), ("markers", s.markers or lone)) if on)
         dash = ",".join(f"{n}px" for n in s.dash.split()) or "solid"  # the SVG's dasharray, in Plotly's words
         figure.add_scatter(
             x=list(s.x),
@@ -492,6 +495,8 @@ st.fragment(training_panel, run_every=st.session_state[REFRESH])(polling, config
 if status == Status.FINISHED:
     st.page_link(
         "pages/board.py",
-        label=_("Post this run to your class's board (its numbers come from the run itself)"),
+        # a link's label does not wrap: short enough for a phone, the rest in its help
+        label=_("Post this run to your class's board"),
+        help=_("The board shows the numbers of the run itself; nothing is typed in."),
         icon=":material/leaderboard:",
     )

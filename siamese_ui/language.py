@@ -58,6 +58,8 @@ def _choose() -> Language:
     wanted = st.query_params.get(LINK)
     if wanted in LANGUAGES and st.session_state.get(LINK_READ) != wanted:
         st.session_state[LINK_READ] = wanted
+        if st.session_state.get(CHOSEN, wanted) != wanted:
+            resend_choices()  # a link in another language, opened in this session
         st.session_state[CHOSEN] = wanted
     if CHOSEN not in st.session_state:
         st.session_state[CHOSEN] = from_locale(_browser_locale())
@@ -74,6 +76,21 @@ def _switched() -> None:
     st.session_state[CHOSEN] = chosen
     st.session_state[LINK_READ] = chosen  # our own word: not a link to apply again
     st.query_params[LINK] = chosen  # a reload and a copied link keep it
+    resend_choices()
+
+
+def resend_choices() -> None:
+    """After a language change, before the page draws its widgets: every choice is set again to
+    the value it has. A radio or select box keeps its value on the server, but the browser keeps the
+    option's shown words, which are no longer among the options once they are translated: the
+    group showed nothing selected (Compare's Draw / Upload, the exploratory class of session 14).
+    Set through the Session State API, Streamlit sends the value again, in the new words. Only
+    string values: the app's choices are string keys, and the widgets that refuse the API
+    (buttons, uploaders, the camera) hold none."""
+    for key in list(st.session_state):
+        value = st.session_state[key]
+        if isinstance(value, str) and not str(key).startswith("$$"):
+            st.session_state[key] = value
 
 
 def language_switch() -> Language:

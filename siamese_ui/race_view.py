@@ -64,7 +64,7 @@ def race_ui(lab: SiameseConfig) -> None:
             "grow together; each side's time counts only its own turns."
         ).format(
             branch=config.branch,
-            head=config.head,
+            head=_(config.head),  # "distance" in the reader's words, as the lab's Head box shows it
             dim=config.embedding_dim,
             data=title,
             pairs=config.pairs_per_epoch,
@@ -227,7 +227,7 @@ def result_sentence(result: RaceResult) -> str:
 
 def result_heading(result: RaceResult) -> str:
     return _("**The last race** ({branch} branch, {head} head) on {data}:").format(
-        branch=result.config.branch, head=result.config.head, data=dataset_title(result.dataset)
+        branch=result.config.branch, head=_(result.config.head), data=dataset_title(result.dataset)
     )
 
 

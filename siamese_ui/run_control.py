@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from siamese_core.config import DEFAULT_PRESET, PRESETS, SPLIT_SEED, SiameseConfig
-from siamese_core.i18n import _, ngettext
+from siamese_core.i18n import N_, _, ngettext
 from siamese_core.jobs import Status, TaskSnapshot, job_text
 from siamese_core.serving.mirrors import RemoteTask
 from siamese_core.tasks import Task
@@ -205,6 +205,13 @@ def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
 
 # ---- a lesson's task ------------------------------------------------------------------------------------
 TASKS = "lessons.task."  # session key prefix: one (owner, task) per lesson
+# Each task's name in words, for the teacher's queue (shown through _()): the names are code's.
+TASK_TITLES = {
+    "autoencoder": N_("composing models: C trained both ways"),
+    "kshot": N_("the k-shot experiment"),
+    "rank": N_("the RankIQA scorer"),
+    "race": N_("the race: shared against unshared"),
+}
 MESSAGES = "lessons.task_message."
 REFRESH_SECONDS = 0.5
 

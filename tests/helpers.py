@@ -254,6 +254,16 @@ def identity(widget: Widget) -> str:
     return widget.key or f"{type(widget).__name__}:{getattr(widget, 'label', widget.id)}"
 
 
+MAX_COLUMN_DEPTH = 2  # a row of columns inside a column: what any page means to draw
+
+
+def column_depth(node, depth: int = 0) -> int:
+    """How deep ``st.columns`` nest under this element tree node (AppTest's)."""
+    here = depth + (getattr(node, "type", None) == "column")
+    children = getattr(node, "children", None) or {}
+    return max([here, *(column_depth(child, here) for child in children.values())])
+
+
 @dataclass
 class Walk:
     """One student's walk over one page: what was done, and what went wrong after which step."""
@@ -281,6 +291,11 @@ class Walk:
             left := sorted({f"{r!r} in {t[:160]!r}" for t in shown_words(at) for r in english_runs(t)})
         ):
             self.problems.append(f"after {action}: English left on a page in {self.language}: {left}")
+        if (depth := column_depth(at._tree)) > MAX_COLUMN_DEPTH:
+            self.problems.append(
+                f"after {action}: columns nested {depth} deep (at most {MAX_COLUMN_DEPTH}: a loop that "
+                "reuses a column's name builds each row inside the last; Evaluate's hardest mistakes did)"
+            )
 
     def run(self, at: AppTest, action: str) -> None:
         started = time.perf_counter()

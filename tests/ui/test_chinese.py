@@ -42,3 +42,25 @@ def test_english_runs_finds_sentences_and_spares_code_and_names():
     assert english_runs("*Dimensionality Reduction by Learning an Invariant Mapping*,CVPR 2006") == []
     assert english_runs("Siamese Lab 把五篇短文") == []
     assert english_runs("ROC 曲线, AUC") == []
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_after_a_language_switch_every_choice_is_sent_again_in_the_new_words(page):
+    """A radio or select box keeps its value on the server through a language switch, but the
+    browser held the option's old words, no longer among the translated options: Compare's Draw /
+    Upload showed nothing selected (session 14's exploratory class). After the switch each choice
+    must be sent again (``set_value``), as the option's new words."""
+    at = app(page)
+    choices = [w for kind in ("radio", "selectbox") for w in getattr(at.main, kind) if w.key]
+    chosen = {w.key: w.value for w in choices if w.value is not None}
+    at.sidebar.radio(key=SWITCH).set_value("zh").run()
+    assert not at.exception, [e.value for e in at.exception]
+    seen = 0
+    for kind in ("radio", "selectbox"):
+        for widget in getattr(at.main, kind):
+            if widget.key in chosen:
+                seen += 1
+                assert widget.value == chosen[widget.key], widget.key  # the server kept the choice
+                assert widget.proto.set_value, f"{page}: {widget.key} not sent again after the switch"
+                assert widget.proto.raw_value == widget.proto.options[widget.index], widget.key
+    assert seen == len(chosen), "a choice disappeared with the switch"

@@ -83,6 +83,13 @@ def test_evaluate_prints_whole_counts_in_the_confusion_matrix():
     assert counts.sum() == pairs
     assert trace.get("texttemplate") == "%{text}"
     assert trace["text"] == [[f"{int(n):,}" for n in row] for row in counts]  # 4,943, never 4.943k
+    # the sentence under it says the same counts, each noun agreeing with its own number
+    (tn, fp), (fn, tp) = counts
+    sentence = (
+        f"At the slider's threshold, {tp + fn:,} same pairs: {tp:,} called same, {fn:,} called different. "
+        f"{tn + fp:,} different pairs: {tn:,} called different, {fp:,} called same."
+    )
+    assert any(sentence in c.value for c in at.caption), [c.value for c in at.caption]
 
 
 def test_precision_says_undefined_when_nothing_is_called_same():

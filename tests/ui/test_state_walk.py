@@ -232,6 +232,34 @@ def test_an_error_the_walk_provokes_on_purpose_is_not_a_problem():
     ]
 
 
+NESTED = """
+import streamlit as st
+
+left, right = st.columns(2)
+for column in (left, right):
+    for k in range(3):
+        row = column.columns(2)
+        for column in row[:1]:  # the bug Evaluate shipped: the inner loop rebinds the outer name
+            column.write(k)
+"""
+
+
+def test_the_walk_sees_rows_of_columns_built_inside_each_other():
+    at = AppTest.from_string(NESTED, default_timeout=30).run()
+    walk = Walk("a script", Plausible())
+    walk.check(at, "opening it")
+    assert walk.problems and walk.problems[0].startswith("after opening it: columns nested 4 deep")
+    fixed = AppTest.from_string(
+        NESTED.replace("for column in row[:1]", "for cell in row[:1]").replace(
+            "column.write(k)", "cell.write(k)"
+        ),
+        default_timeout=30,
+    ).run()
+    walk = Walk("a script", Plausible())
+    walk.check(fixed, "opening it")
+    assert walk.problems == []
+
+
 def test_the_page_table_is_the_navigations():
     """Every page the walk reads is one the app's st.navigation registers (AppTest refuses any
     other), and there is more than Home."""

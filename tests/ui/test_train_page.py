@@ -209,3 +209,23 @@ def test_a_stop_on_its_way_says_so_and_leaves_only_reset():
     at.run()
     assert not any(t.startswith("**Stopping:**") for t in texts(at))
     assert any(t.startswith("Stopped (stopped by the user)") for t in texts(at)), texts(at)
+
+
+def test_after_one_step_the_paused_charts_show_their_one_point():
+    """A line of one point draws nothing: after Step the charts were empty axes while the metric
+    above said the loss (session 14's exploratory class). A lone point gets its marker."""
+    import json
+
+    at = app("pages/train.py", {**TINY, "train.pair_protocol": "keras-example"})  # one batch a step
+    button(at, "Step (1 batch)").click().run()
+    job = at.session_state["train.job"]
+    end = time.monotonic() + TIMEOUT
+    while not (job.snapshot().step >= 1 and job.snapshot().status == "paused"):
+        assert time.monotonic() < end, "the step did not run"
+        time.sleep(0.3)
+    at.run()
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    running = [t for spec in charts for t in spec["data"] if "running" in t.get("name", "")]
+    assert running and all(len(t["x"]) == 1 and "markers" in t["mode"] for t in running), running
+    button(at, "Stop").click().run()
+    assert job.join(TIMEOUT)
