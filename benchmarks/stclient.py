@@ -227,6 +227,9 @@ class Student:
             for _, e in sorted(self.elements.items())
             if e.WhichOneof("type") == "radio" and option in e.radio.options
         ]
+        if len(radios) <= nth:  # say what the page showed instead (a load test's error is a finding)
+            shown = " | ".join(t[:120] for t in self.texts()[:6])
+            raise LookupError(f"no radio number {nth + 1} offering {option!r}; the page showed: {shown}")
         radio = radios[nth]
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 

@@ -42,3 +42,15 @@ def slow_answer(seconds: float) -> int:
     """A page's call that takes ``seconds``: answers with the worker's pid."""
     time.sleep(seconds)
     return os.getpid()
+
+
+def hold(mb: int) -> int:
+    """A page's call that leaves ``mb`` MB behind in its worker (a model store that grew)."""
+    global _kept
+    _kept = bytearray(mb * 2**20)
+    for i in range(0, len(_kept), 4096):
+        _kept[i] = 1
+    return os.getpid()
+
+
+_kept = b""

@@ -30,6 +30,8 @@ UNLIMITED = 2**60  # cgroup v1 writes "no limit" as about 2**63 rounded to a pag
 WORKER_MB = 500  # tensorflow-cpu: ~460 MB PSS answering calls, ~530 MB after trainings
 SERVER_MB = 400  # the web server without TensorFlow
 HEADROOM_MB = 100
+MEMORY_MARK_MB = 1000.0  # a model process is replaced above this (PSS) on any server
+GROWTH_MB = 100  # what a process may grow above its planned size before it is replaced, at least
 MACHINE = N_("the machine")  # where a limit was read when no control group sets one (shown through _())
 
 
@@ -68,6 +70,15 @@ class Plan:
     server_mb: float
     by_cpu: int  # workers the cores allow
     by_memory: int  # workers the memory allows
+
+    @property
+    def memory_mark_mb(self) -> float:
+        """How big one model process may grow before it is replaced: its share of the memory left
+        beside the web server (it grows with the models and data it keeps: one was killed at 1 GB
+        with 635 MB of its own), never less than its planned size with room for a training, never
+        more than ``MEMORY_MARK_MB``."""
+        share = (self.limits.memory_mb - self.server_mb - HEADROOM_MB) / max(self.workers, 1)
+        return min(MEMORY_MARK_MB, max(share, self.worker_mb + GROWTH_MB))
 
     @property
     def reason(self) -> str:

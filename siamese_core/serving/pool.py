@@ -49,7 +49,7 @@ from siamese_core.jobs import (
     WORKER_ENDED,
     Status,
 )
-from siamese_core.serving.container import WORKER_MB, may_start, read_limits
+from siamese_core.serving.container import GROWTH_MB, MEMORY_MARK_MB, WORKER_MB, may_start, read_limits
 from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.mirrors import RemoteJob, RemoteTask
 from siamese_core.serving.protocol import (
@@ -73,7 +73,7 @@ from siamese_core.serving.protocol import (
 from siamese_core.serving.registry import ModelGone, ModelRegistry
 
 DEFAULT_MAX_JOBS = 10  # a worker is replaced after this many jobs (it keeps ~10-30 MB of each)
-DEFAULT_MEMORY_MARK_MB = 1000.0  # ... or once its memory (PSS) passes this
+DEFAULT_MEMORY_MARK_MB = MEMORY_MARK_MB  # ... or once its memory (PSS) passes this
 DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has finished
 CALL_TIMEOUT_SECONDS = 120.0  # a page's call that takes longer fails with a sentence
 EXIT_SECONDS = 20.0  # a process whose connection closed is killed if it has not ended by then
@@ -93,6 +93,7 @@ class _Worker:
     started: float = field(default_factory=time.monotonic)
     loaded: set[str] = field(default_factory=set)  # handles sent to it (it may have let some go)
     calls: dict[int, _PendingCall] = field(default_factory=dict)  # asked, not answered yet
+    ready_mb: float = 0.0  # its size (PSS) when it became ready
 
     @property
     def pid(self) -> int:
@@ -518,7 +519,8 @@ class WorkerPool:
                     with self._any_ready:
                         self._any_ready.notify_all()
                     with self._lock:
-                        self._measured_mb = max(self._measured_mb, pss_mb(worker.pid))
+                        worker.ready_mb = pss_mb(worker.pid)
+                        self._measured_mb = max(self._measured_mb, worker.ready_mb)
                         self._staff_changed()
                 case Answer(call_id=call_id):
                     with self._lock:
@@ -548,6 +550,17 @@ class WorkerPool:
             if worker.jobs_done >= self.max_jobs or done.pss_mb > self.memory_mark_mb:
                 self._retire(worker)
             self._dispatch()
+
+    def _retire_grown_idle(self) -> None:
+        with self._lock:
+            idle = [w for w in self._live() if w.job is None and w.ready.is_set() and not w.calls]
+        # past the mark, and grown since it started (a mark below a fresh process's size must not
+        # replace it again and again)
+        grown = [w for w in idle if pss_mb(w.pid) > max(self.memory_mark_mb, w.ready_mb + GROWTH_MB)]
+        with self._lock:
+            for worker in grown:
+                if worker.job is None and not worker.retiring and not self._closed:
+                    self._retire(worker)
 
     def _retire(self, worker: _Worker) -> None:
         """Replace a worker (under the lock): the starter starts another as soon as it fits (on a
@@ -582,9 +595,11 @@ class WorkerPool:
                 self._dispatch()
 
     def _watch_owners(self) -> None:
-        """Every few seconds: jobs whose owners left give up their place, or stop."""
+        """Every few seconds: jobs whose owners left give up their place, or stop; an idle process
+        that has grown past the memory mark answering the pages' calls is replaced."""
         while not self._closed:
             time.sleep(ALIVE_CHECK_SECONDS)
+            self._retire_grown_idle()
             with self._lock:
                 jobs = list(self._queue) + [w.job for w in self._workers if w.job is not None]
             for job in jobs:

@@ -126,3 +126,17 @@ def test_the_plan_for_each_size(memory_mb, cpus, workers):
         )
     else:
         assert plan.reason.startswith(f"{workers} training")
+
+
+@pytest.mark.parametrize(
+    ("memory_mb", "cpus", "mark"),
+    [
+        (2764, 2, 1000.0),  # (2764 - 400 - 100) / 2 = 1132: the cap
+        (1536, 2, 600.0),  # (1536 - 500) / 2 = 518, less than 500 + 100
+        (1024, 1, 600.0),  # 524, less than 500 + 100
+        (2048, 1, 1000.0),  # 1548: the cap
+        (690, 0.078, 600.0),  # no trainings; the one process still gets its planned size + 100
+    ],
+)
+def test_a_processs_memory_mark_is_its_share_of_the_container(memory_mb, cpus, mark):
+    assert plan_workers(limits(memory_mb, cpus)).memory_mark_mb == pytest.approx(mark)

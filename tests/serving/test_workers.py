@@ -14,7 +14,7 @@ from siamese_core.jobs import Status
 from siamese_core.network.data import load_dataset
 from siamese_core.serving.container import HEADROOM_MB, WORKER_MB
 from siamese_core.serving.mirrors import RemoteTask, RemoteTrainingJob
-from siamese_core.serving.pool import WorkerPool
+from siamese_core.serving.pool import ALIVE_CHECK_SECONDS, WorkerPool
 from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE
 from tests.helpers import keras_model
 
@@ -178,6 +178,26 @@ def test_a_retiring_process_answers_the_calls_it_was_given_before_it_exits():
         assert pool.call("tests.worker_jobs:slow_answer", {"seconds": 2.0}, timeout=60) == first
         assert time.monotonic() - started < 10
         assert job.join(TIMEOUT) and pool.stats().recycled == 1
+    finally:
+        pool.shutdown()
+
+
+def test_an_idle_worker_grown_by_the_pages_calls_is_replaced():
+    """Calls (models kept for Compare, data sets) grow a process between trainings: one grew to
+    635 MB at 1 GB and was killed. An idle process past the mark, and grown since it started, is
+    replaced; a fresh one is not, whatever the mark."""
+    pool = WorkerPool(1, memory_mark_mb=1.0, warm_up=False)
+    try:
+        pool.device(TIMEOUT)
+        first = pool.pids()[0]
+        time.sleep(3 * ALIVE_CHECK_SECONDS)
+        assert pool.pids() == [first] and pool.stats().recycled == 0  # fresh: below ready + 100 MB
+        assert pool.call("tests.worker_jobs:hold", {"mb": 250}) == first
+        end = time.monotonic() + 30
+        while pool.stats().recycled == 0:
+            assert time.monotonic() < end, "the grown process was not replaced"
+            time.sleep(0.2)
+        assert pool.call("tests.worker_jobs:hold", {"mb": 1}) != first  # its replacement answers
     finally:
         pool.shutdown()
 
