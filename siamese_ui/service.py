@@ -14,7 +14,7 @@ import streamlit as st
 
 from siamese_core.i18n import _
 from siamese_core.jobs import MODEL_DROPPED, job_text
-from siamese_core.serving.pool import ServiceError
+from siamese_core.serving.pool_report import ServiceError
 from siamese_core.serving.registry import ModelGone
 from siamese_core.tasks import ModelCall
 

@@ -28,14 +28,7 @@ def fail(report) -> None:
 
 def grow(report, mb: int) -> int:
     """Hold ``mb`` MB until the process ends (to cross the pool's memory mark)."""
-    global _held
-    _held = bytearray(mb * 2**20)
-    for i in range(0, len(_held), 4096):
-        _held[i] = 1
-    return os.getpid()
-
-
-_held = b""
+    return hold(mb)
 
 
 def slow_answer(seconds: float) -> int:
@@ -45,7 +38,8 @@ def slow_answer(seconds: float) -> int:
 
 
 def hold(mb: int) -> int:
-    """A page's call that leaves ``mb`` MB behind in its worker (a model store that grew)."""
+    """A page's call (or, through ``grow``, a job) that leaves ``mb`` MB behind in its worker until
+    the process ends (a model store that grew): every page touched, so it is resident."""
     global _kept
     _kept = bytearray(mb * 2**20)
     for i in range(0, len(_kept), 4096):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -38,20 +37,21 @@ from typing import Any
 import numpy as np
 
 from siamese_core.jobs import (
-    CRASHED,
-    EXITED,
-    GOT_SIGNAL,
-    KILLED,
     MODEL_DROPPED,
     SHUTTING_DOWN,
     STOPPED_BY_USER,
-    TENSORFLOW_ABORTED,
-    WORKER_ENDED,
     Status,
 )
 from siamese_core.serving.container import GROWTH_MB, MEMORY_MARK_MB, WORKER_MB, may_start, read_limits
 from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.mirrors import RemoteJob, RemoteTask
+from siamese_core.serving.pool_report import (
+    Place,
+    PoolStats,
+    ServiceError,
+    WorkerInfo,
+    crash_sentence,
+)
 from siamese_core.serving.protocol import (
     ABANDONED,
     LEFT_QUEUE,
@@ -112,52 +112,6 @@ class _Worker:
 class _PendingCall:
     answered: threading.Event = field(default_factory=threading.Event)
     answer: Answer | None = None
-
-
-class ServiceError(RuntimeError):
-    """A call the model service could not answer (English; ``problem`` is a student's bad file or
-    picture, with its own sentence)."""
-
-    def __init__(self, message: str, problem: Exception | None = None):
-        super().__init__(message)
-        self.problem = problem
-
-
-@dataclass(frozen=True)
-class WorkerInfo:
-    pid: int
-    pss_mb: float  # its share of memory (libraries shared with the server counted once)
-    jobs_done: int
-    job: str  # "" when idle; else "training (owner)"
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a waiting job stands in the line."""
-
-    position: int  # 1-based
-    wait_seconds: float  # estimated, until it starts
-
-
-@dataclass(frozen=True)
-class PoolStats:
-    size: int
-    running: int
-    queued: int
-    workers: tuple[WorkerInfo, ...]
-    finished: int
-    recycled: int
-    crashed: int
-    wanted: int = 1  # processes the plan asks for
-    starting: int = 0  # of the workers, still importing TensorFlow
-    process_mb: float = 0.0  # the size a new process is counted at (measured)
-    retiring: int = 0  # of the workers, retired and not exited yet
-
-    @property
-    def waiting_for_room(self) -> int:
-        """Processes the plan wants that are not started: the container has no room for them yet
-        (or the one before them is still starting)."""
-        return max(self.wanted - (len(self.workers) - self.retiring), 0)
 
 
 class WorkerPool:
@@ -628,19 +582,3 @@ def compute_elsewhere(name: str, target: str, kwargs: dict, timeout: float | Non
         return snapshot.result
     finally:
         pool.shutdown()
-
-
-def crash_sentence(code: int | None) -> str:
-    """Why a worker's job failed, in English: made in the pool's reader thread, where no student's
-    language is known; a page shows it with ``siamese_core.jobs.job_text``."""
-    if code is not None and code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        why = {"SIGKILL": KILLED, "SIGABRT": TENSORFLOW_ABORTED, "SIGSEGV": CRASHED}.get(
-            name, GOT_SIGNAL.format(signal=name)
-        )
-    else:
-        why = EXITED.format(code=code)
-    return WORKER_ENDED.format(why=why)
