@@ -11,6 +11,7 @@ from siamese_ui.board import (
     BOARD_CODE,
     CHART_CAPTION,
     PROJECTOR,
+    PROJECTOR_FONT_PX,
     REFRESH_SECONDS,
     SOLO_NICKNAME,
     SOLO_NICKNAME_BOX,
@@ -200,8 +201,9 @@ def live_board(code: str, big: bool) -> None:
         return
     st.markdown(summary_sentence(entries))
     figure = board_figure(entries)
-    if big:
-        figure.update_layout(height=560)  # the projector: the plot is what the room reads
+    if big:  # the projector: the plot is what the room reads, from the back row
+        figure.update_layout(height=560, font=dict(size=PROJECTOR_FONT_PX))
+        figure.update_traces(textfont_size=PROJECTOR_FONT_PX)
     chart(
         figure,
         _(CHART_CAPTION),

@@ -53,6 +53,7 @@ def keep_solo_nickname() -> None:
 
 
 REFRESH_SECONDS = 3.0  # the board redraws itself this often (one small query)
+PROJECTOR_FONT_PX = 20  # the projector view's chart text: axis titles, ticks, legend, counts
 DEFAULT_PATH = Path.home() / ".siamese-lab" / "board.sqlite"
 
 
@@ -343,7 +344,7 @@ def entry_columns() -> dict:
     """The setup column has a fixed width: a long setup is cut in its cell, not the table. Accuracy
     first after the nickname: on a narrow screen the table scrolls, the numbers stay in view."""
     return {
-        _("nickname"): st.column_config.TextColumn(_("nickname")),
+        _("nickname"): st.column_config.TextColumn(_("nickname"), width="medium"),
         _("test pair accuracy (%)"): st.column_config.NumberColumn(
             _("accuracy (%)"), format="%.2f", help=_("Test pair accuracy at the run's own threshold.")
         ),

@@ -385,6 +385,30 @@ def test_the_projector_view_folds_the_switch_and_the_code_box_away():
     assert [t.value for t in at.title] == ["Class board"] and not at.main.expander
 
 
+def test_the_projector_view_draws_the_chart_big_enough_for_the_back_row(board_file):
+    """The exploratory class found the projector's chart hard to read: Plotly's 12 px text on a
+    wall. The projector view draws its chart text at 20 px; the page's own view stays at Plotly's."""
+    from siamese_core.serving.board_records import RunFacts
+    from siamese_ui.board import PROJECTOR_FONT_PX
+
+    store = Board(sa.create_engine(f"sqlite:///{board_file}"))
+    store.ensure_schema()
+    code = store.open_class("Year 12").code
+    for k, name in enumerate(("Ada", "Bo")):
+        store.join(code, f"s{k}", name)
+        store.post(code, f"s{k}", RunFacts(f"r{k}", "classroom", True, 111_712, 0.98, 0.99, 3.0, "mnist"))
+
+    def chart_font(projector: str) -> dict:
+        at = app("pages/board.py", {"board.class": code, "board.projector": projector})
+        assert not at.exception
+        figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+        return figure["layout"].get("font", {}), [t["textfont"]["size"] for t in figure["data"]]
+
+    assert chart_font("true") == ({"size": PROJECTOR_FONT_PX}, [PROJECTOR_FONT_PX, PROJECTOR_FONT_PX])
+    assert PROJECTOR_FONT_PX >= 18
+    assert chart_font("false") == ({}, [15, 15])
+
+
 def test_a_nickname_on_the_own_board_survives_until_post():
     """The own board's nickname box hides once a nickname is set; Streamlit dropped the hidden box's
     value, so Post found no nickname, was disabled, and the click was lost (the keyboard test found it)."""
