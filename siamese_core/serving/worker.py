@@ -307,12 +307,9 @@ def first_to_go_when_memory_runs_out() -> bool:
         return False
 
 
-def worker_main(fd: int, threads: int, warm_up: bool) -> None:
-    from siamese_core.serving.memory import limit_malloc_arenas
-
-    first_to_go_when_memory_runs_out()
-    limit_malloc_arenas()
-    side = _WorkerSide(Connection(fd))
+def import_model_code() -> None:
+    """TensorFlow, Keras and the training code: what every model process imports first (the
+    template process imports it once for all of them, ``template.py``)."""
     from siamese_core.network._keras import keras
 
     # Keras first, through _keras (without its scikit-learn and pandas bridges: -120 MB per
@@ -322,12 +319,23 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")  # no retracing warnings: each job builds its own model
+    from siamese_core.network import training  # noqa: F401  (Keras and the job, imported once)
+
+
+def worker_main(fd: int, threads: int, warm_up: bool) -> None:
+    from siamese_core.serving.memory import limit_malloc_arenas
+
+    first_to_go_when_memory_runs_out()
+    limit_malloc_arenas()
+    side = _WorkerSide(Connection(fd))
+    import_model_code()  # at once where forked from the template, which has imported it
+    import tensorflow as tf
+
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     for gpu in tf.config.list_physical_devices("GPU"):  # workers share a GPU: take memory as needed
         with contextlib.suppress(RuntimeError, ValueError):
             tf.config.experimental.set_memory_growth(gpu, True)
-    from siamese_core.network import training  # noqa: F401  (Keras and the job, imported once)
 
     # Listen only now: an import in the listener while this thread imports TensorFlow
     # deadlocks on the module locks. Messages sent meanwhile wait in the socket.

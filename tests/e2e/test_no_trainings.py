@@ -25,10 +25,19 @@ def small_server():
 
 
 def service_processes(pid: int) -> list[int]:
-    """The model-service processes the server started."""
-    return [
-        c for c in children(pid) if "siamese_core.serving.worker" in Path(f"/proc/{c}/cmdline").read_text()
-    ]
+    """The model processes the server started: forked by its template process (Linux), or
+    started on their own (elsewhere, or with SIAMESE_LAB_FORK_WORKERS=0)."""
+
+    def command(p: int) -> str:
+        return Path(f"/proc/{p}/cmdline").read_text()
+
+    found = []
+    for c in children(pid):
+        if "siamese_core.serving.template" in command(c):
+            found += children(c)
+        elif "siamese_core.serving.worker" in command(c):
+            found.append(c)
+    return found
 
 
 def test_a_server_without_trainings_still_answers_every_page(browser, small_server):

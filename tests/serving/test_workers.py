@@ -1,6 +1,6 @@
 """The worker pool with real worker processes: the queue's order and places, giving a place up,
 a worker that dies mid-job, recycling with jobs waiting, and trainings of two students kept
-apart. Tiny jobs; each pool starts real `python -m siamese_core.serving.worker` processes."""
+apart. Tiny jobs; each pool starts real model processes (forked from the template process on Linux)."""
 
 import dataclasses
 import time
@@ -92,6 +92,7 @@ def test_a_worker_that_dies_fails_its_job_and_the_next_one_runs():
         doomed, next_one = RemoteTask("die", "tests.worker_jobs:die", {}), nap(0.2)
         pool.submit(doomed)
         pool.submit(next_one)
+        pool.device(TIMEOUT)
         first_pid = pool.pids()[0]
         assert doomed.join(TIMEOUT)
         snapshot = doomed.snapshot()
@@ -125,7 +126,7 @@ def test_a_second_process_starts_only_after_the_first_is_ready_and_when_it_fits(
     room = [0.0]
     pool = WorkerPool(2, warm_up=False, spare_mb=lambda: room[0])
     try:
-        assert len(pool.pids()) == 1  # the second waits for the first to be ready
+        assert len(pool.stats().workers) == 1  # the second waits for the first to be ready
         pool.device(TIMEOUT)
         first = pool.pids()[0]
         assert pool.process_mb >= WORKER_MB and pool._measured_mb > 100  # measured at Ready (PSS)
