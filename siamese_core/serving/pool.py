@@ -131,9 +131,14 @@ class WorkerPool:
         warm_up: bool = True,
         models: ModelRegistry | None = None,
         spare_mb: Callable[[], float] | None = None,
+        fork: bool | None = None,
     ):
         """``spare_mb``: the memory a new process may still use (default: read from the container,
-        :attr:`~siamese_core.serving.container.Limits.spare_mb`)."""
+        :attr:`~siamese_core.serving.container.Limits.spare_mb`). ``fork``: fork the model
+        processes from a template process (``template.py``); by default where forking is
+        available and the plan wants two processes or more. Measured (BENCHMARKS.md): a template
+        and two forks take ~170 MB less than two processes started alone, but a template and one
+        fork ~40 MB more, which took the smallest container (690 MB) over its limit."""
         self.size = size
         self.models = models or ModelRegistry()
         self._call_ids = iter(range(1, 2**62))
@@ -156,6 +161,7 @@ class WorkerPool:
         self._measured_mb = 0.0  # the largest model process seen so far (PSS)
         self._staffing = threading.Condition(self._lock)
         self._template: template.ProcessTemplate | None = None  # made by the first _spawn
+        self._fork = template.available() and self.wanted >= 2 if fork is None else fork
         self._spawned = 0
         self._workers.append(self._spawn())  # the first at once; the others by the starter
         self._monitor = threading.Thread(target=self._watch_owners, name="siamese-pool-monitor", daemon=True)
@@ -394,7 +400,7 @@ class WorkerPool:
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
         root = str(Path(__file__).resolve().parents[2])  # the project: siamese_core's folder's parent
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        if self._template is None and template.available():
+        if self._template is None and self._fork:
             self._template = template.ProcessTemplate(env, root)
         process: subprocess.Popen | template.ForkedProcess
         if self._template is not None and self._template.usable:

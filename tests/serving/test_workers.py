@@ -226,8 +226,11 @@ TINY = dataclasses.replace(
 
 
 def test_two_students_trainings_run_apart_and_come_back_with_their_models():
+    from siamese_core.serving import template
+
     pool = WorkerPool(2)
     try:
+        assert (pool._template is not None) == template.available()  # two processes: forked (Linux)
         data = load_dataset("mnist-5k", 0, (), TINY.val_size)
         a = RemoteTrainingJob(TINY, data)
         b = RemoteTrainingJob(
