@@ -344,7 +344,7 @@ def entry_columns() -> dict:
     """The setup column has a fixed width: a long setup is cut in its cell, not the table. Accuracy
     first after the nickname: on a narrow screen the table scrolls, the numbers stay in view."""
     return {
-        _("nickname"): st.column_config.TextColumn(_("nickname"), width="medium"),
+        _("nickname"): st.column_config.TextColumn(_("nickname")),
         _("test pair accuracy (%)"): st.column_config.NumberColumn(
             _("accuracy (%)"), format="%.2f", help=_("Test pair accuracy at the run's own threshold.")
         ),
