@@ -15,7 +15,8 @@ jobs' own ``snapshot / pause / resume / step / stop``. A school that outgrows on
 it with an existing job queue (README, "Past one server").
 
 The messages and what travels in them: ``protocol.py``; the mirrors the pages read:
-``mirrors.py``; the worker process: ``worker.py``.
+``mirrors.py``; the worker process: ``worker.py``; the template process that forks the workers on
+Linux where two or more are planned (a replacement ready in hundredths of a second): ``template.py``.
 """
 
 from __future__ import annotations
