@@ -57,8 +57,13 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
         except (OSError, ValueError):
             return [0, 0, 0, 0]
 
+    def below(pid: int) -> int:
+        """The processes alive under ``pid`` (the model processes, and the template with the ones
+        it forked and has reaped): their own times and their reaped children's."""
+        return sum(sum(times(child)) + below(child) for child in children(pid))
+
     server = times(server_pid)
-    alive = sum(sum(times(pid)[:2]) for pid in children(server_pid))
+    alive = below(server_pid)
     own = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "web_server": (server[0] + server[1]) / tick,
