@@ -398,15 +398,23 @@ def test_the_projector_view_draws_the_chart_big_enough_for_the_back_row(board_fi
         store.join(code, f"s{k}", name)
         store.post(code, f"s{k}", RunFacts(f"r{k}", "classroom", True, 111_712, 0.98, 0.99, 3.0, "mnist"))
 
-    def chart_font(projector: str) -> dict:
+    def chart_font(projector: str) -> list:
+        """The text sizes the chart sets: ticks and titles of both axes, legend, dot counts."""
         at = app("pages/board.py", {"board.class": code, "board.projector": projector})
         assert not at.exception
-        figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-        return figure["layout"].get("font", {}), [t["textfont"]["size"] for t in figure["data"]]
+        layout, data = (figure := json.loads(at.get("plotly_chart")[0].proto.spec))["layout"], figure["data"]
+        axes = [layout[a].get("tickfont", {}).get("size") for a in ("xaxis", "yaxis")]
+        titles = [layout[a]["title"].get("font", {}).get("size") for a in ("xaxis", "yaxis")]
+        return [
+            *axes,
+            *titles,
+            layout["legend"].get("font", {}).get("size"),
+            *(t["textfont"]["size"] for t in data),
+        ]
 
-    assert chart_font("true") == ({"size": PROJECTOR_FONT_PX}, [PROJECTOR_FONT_PX, PROJECTOR_FONT_PX])
-    assert PROJECTOR_FONT_PX >= 18
-    assert chart_font("false") == ({}, [15, 15])
+    big = PROJECTOR_FONT_PX
+    assert chart_font("true") == [big] * 7 and big >= 18
+    assert chart_font("false") == [None, None, None, None, None, 15, 15]  # the page's own: the theme's sizes
 
 
 def test_a_nickname_on_the_own_board_survives_until_post():
