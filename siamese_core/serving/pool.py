@@ -25,14 +25,12 @@ import heapq
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -398,29 +396,12 @@ class WorkerPool:
         """A new model process: forked from the template where there is one (ready in a few
         hundredths of a second), else started from nothing (TensorFlow's import first)."""
         parent, child = socket.socketpair()
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-        root = str(Path(__file__).resolve().parents[2])  # the project: siamese_core's folder's parent
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         if self._template is None and self._fork:
-            self._template = template.ProcessTemplate(env, root)
-        process: subprocess.Popen | template.ForkedProcess
+            self._template = template.ProcessTemplate()
         if self._template is not None and self._template.usable:
             process = self._template.fork(child, self.threads_per_worker, self.warm_up)
         else:
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "siamese_core.serving.worker",
-                    str(child.fileno()),
-                    str(self.threads_per_worker),
-                    "1" if self.warm_up else "0",
-                ],
-                pass_fds=(child.fileno(),),
-                env=env,
-                cwd=root,
-            )
-            child.close()
+            process = template.start_alone(child, self.threads_per_worker, self.warm_up)
         worker = _Worker(process, Connection(parent.detach()))
         self._spawned += 1
         threading.Thread(

@@ -34,9 +34,40 @@ import threading
 import time
 import traceback
 from collections import deque
+from pathlib import Path
 
 START_TIMEOUT_SECONDS = 120.0  # a template not ready by then is given up (its forks fail)
 ORPHAN_POLL_SECONDS = 0.1  # how often a process whose template died is checked for its end
+
+
+def process_env() -> tuple[dict[str, str], str]:
+    """A model process's (or the template's) environment and folder: the project importable, and
+    TensorFlow's C++ start-up chatter off unless asked for."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    root = str(Path(__file__).resolve().parents[2])  # the project: siamese_core's folder's parent
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    return env, root
+
+
+def start_alone(sock: socket.socket, threads: int, warm_up: bool) -> subprocess.Popen:
+    """A model process started from nothing (it imports TensorFlow first) that talks over ``sock``
+    (this call closes the caller's copy): where there is no template."""
+    env, root = process_env()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "siamese_core.serving.worker",
+            str(sock.fileno()),
+            str(threads),
+            str(int(warm_up)),
+        ],
+        pass_fds=(sock.fileno(),),
+        env=env,
+        cwd=root,
+    )
+    sock.close()
+    return process
 
 
 def available() -> bool:
@@ -116,8 +147,8 @@ class ProcessTemplate:
 
     command = ("-m", "siamese_core.serving.template")  # after the interpreter; then the socket's fd
 
-    def __init__(self, env: dict[str, str], cwd: str) -> None:
-        self._env, self._cwd = env, cwd
+    def __init__(self) -> None:
+        self._env, self._cwd = process_env()
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
         self._process: subprocess.Popen | None = None

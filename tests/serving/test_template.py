@@ -73,7 +73,7 @@ def test_a_template_that_cannot_start_fails_its_forks_then_is_given_up(monkeypat
     import socket
 
     monkeypatch.setattr(template.ProcessTemplate, "command", ("-c", "import sys; sys.exit(3)"))
-    keeper = template.ProcessTemplate(dict(os.environ), os.getcwd())
+    keeper = template.ProcessTemplate()
     for attempt in (1, 2):
         ours, theirs = socket.socketpair()
         process = keeper.fork(theirs, 1, False)
