@@ -221,21 +221,30 @@ def pair_scores(model, x: np.ndarray, i: np.ndarray, j: np.ndarray, batch_size: 
     """Dissimilarity scores of pairs (x[i], x[j]), shape (n,).
 
     A distance head's pairs reuse their digits (a validation or test set's 2n pairs of n digits):
-    each digit goes through its branch once, and the model's own distance layer compares the
-    embeddings, a quarter of the work of running every pair through the whole model (the same
-    numbers: ``tests/network/test_evaluation.py``). The matchnet head runs every pair."""
+    each digit goes through a branch once (once for both sides where the weights are shared, once
+    per side otherwise), not once per pair it is in, and the model's own distance layer compares
+    the embeddings: the same numbers as running every pair through the whole model
+    (``tests/network/test_evaluation.py``). The matchnet head runs every pair."""
     from siamese_core.network.models import branches_of, head_kind
 
     i, j = np.asarray(i), np.asarray(j)
+    emb_a = None
     if head_kind(model) == "distance" and len(i) and any(layer.name == "distance" for layer in model.layers):
-        used_i, back_i = np.unique(i, return_inverse=True)
-        used_j, back_j = np.unique(j, return_inverse=True)
-        if len(used_i) + len(used_j) < 2 * len(i):
-            branches = branches_of(model)
-            emb_a = _embed_with(branches[0], x[used_i], 2 * batch_size)
-            emb_b = _embed_with(branches[-1], x[used_j], 2 * batch_size)
+        branches = branches_of(model)
+        if branches[0] is branches[-1]:  # shared weights: each digit is embedded once for both sides
+            used, back = np.unique(np.concatenate([i, j]), return_inverse=True)
+            if len(used) < 2 * len(i):
+                emb = _embed_with(branches[0], x[used], 2 * batch_size)
+                emb_a, emb_b = emb[back.ravel()[: len(i)]], emb[back.ravel()[len(i) :]]
+        else:
+            used_i, back_i = np.unique(i, return_inverse=True)
+            used_j, back_j = np.unique(j, return_inverse=True)
+            if len(used_i) + len(used_j) < 2 * len(i):
+                emb_a = _embed_with(branches[0], x[used_i], 2 * batch_size)[back_i.ravel()]
+                emb_b = _embed_with(branches[-1], x[used_j], 2 * batch_size)[back_j.ravel()]
+        if emb_a is not None:
             distance = model.get_layer("distance")
-            return np.asarray(distance([emb_a[back_i.ravel()], emb_b[back_j.ravel()]]))[:, 0]
+            return np.asarray(distance([emb_a, emb_b]))[:, 0]
     out = []
     run = forward(model)
     for s in range(0, len(i), batch_size):

@@ -38,7 +38,7 @@ from siamese_core.network.data import Dataset, load_dataset, pairs_for, probe_in
 from siamese_core.results import BatchRow, EpochRow, TrainingResult
 from siamese_core.serving.memory import release_free_memory
 
-__all__ = ["ABANDONED", "JobSnapshot", "JobState", "Status", "TrainingJob", "with_grace"]
+__all__ = ["ABANDONED", "JobSnapshot", "JobState", "ModelShells", "Status", "TrainingJob", "with_grace"]
 
 # {"kind": "status", "status", "reason"}, {"kind": "batch" | "epoch", "row": BatchRow | EpochRow},
 # {"kind": "done", "status", **TrainingResult.as_dict()}
@@ -90,6 +90,96 @@ def compile_model(model, config: SiameseConfig) -> None:
         steps_per_execution=config.steps_per_execution,
         jit_compile=config.jit_compile,
     )
+
+
+def shell_key(config: SiameseConfig) -> tuple:
+    """What a compiled model's traced functions depend on: two configurations with the same key
+    train the same graph (only their data, seed and length differ)."""
+    c = config
+    return (
+        c.branch,
+        c.head,
+        c.distance,
+        c.shared,
+        c.embedding_dim,
+        c.margin,
+        c.optimizer,
+        c.learning_rate,
+        c.steps_per_execution,
+        c.jit_compile,
+    )
+
+
+@dataclass
+class Shell:
+    """A compiled model lent to one training at a time, with its optimizer's starting state."""
+
+    model: Any
+    optimizer_start: list[np.ndarray]
+
+    @classmethod
+    def new(cls, config: SiameseConfig) -> Shell:
+        from siamese_core.network.models import build_siamese
+
+        model = build_siamese(config)
+        compile_model(model, config)
+        model.optimizer.build(model.trainable_variables)  # now, so its starting state can be kept
+        return cls(model, [np.array(v.numpy()) for v in model.optimizer.variables])
+
+    def reset(self, config: SiameseConfig) -> None:
+        """Exactly the state a new model of ``config`` starts from: a freshly built model's
+        weights and random-seed states (the same seed gives the same numbers), and the optimizer
+        as it was before its first step (Adam's step count and moments at zero)."""
+        from siamese_core.network.models import build_siamese
+
+        fresh = build_siamese(config)
+        mine, theirs = self.model.variables, fresh.variables
+        if [v.shape for v in mine] != [v.shape for v in theirs]:
+            raise ValueError("a model shell no longer matches its configuration")
+        for v, start in zip(mine, theirs, strict=True):
+            v.assign(start.value)
+        for v, start in zip(self.model.optimizer.variables, self.optimizer_start, strict=True):
+            v.assign(start)
+
+
+class ModelShells:
+    """The compiled models one process keeps between its trainings (the model service's worker).
+
+    Building and compiling a model is quick; tracing its training step into a TensorFlow graph is
+    not: about 2.5 s of CPU for the classroom preset, a third of its whole training on one core.
+    A process that trains the same shape again (a class of students on one preset) takes the
+    shell of the last such training, resets its weights to the new seed's and its optimizer to
+    zero, and trains with the graph already traced. A shell is lent to one training at a time;
+    its owner gives it back once nothing reads the trained weights any more (the worker: after
+    the model has been written to bytes). At most ``size`` shells are kept, the least recently
+    used dropped first."""
+
+    def __init__(self, size: int = 2):
+        from collections import OrderedDict
+
+        self.size = size
+        self._lock = threading.Lock()
+        self._idle: OrderedDict[tuple, Shell] = OrderedDict()
+        self.reused = 0  # trainings that started from a kept shell (read by tests and benchmarks)
+
+    def take(self, config: SiameseConfig) -> Shell:
+        """A shell for ``config``, reset to its starting state: a kept one, else a new one."""
+        with self._lock:
+            shell = self._idle.pop(shell_key(config), None)
+        if shell is None:
+            return Shell.new(config)
+        shell.reset(config)
+        with self._lock:
+            self.reused += 1
+        return shell
+
+    def give_back(self, config: SiameseConfig, shell: Shell) -> None:
+        with self._lock:
+            key = shell_key(config)
+            self._idle[key] = shell
+            self._idle.move_to_end(key)
+            while len(self._idle) > self.size:
+                self._idle.popitem(last=False)
 
 
 PREFETCH_BATCHES = 2  # batches made ahead while the model trains on one
@@ -144,6 +234,7 @@ class TrainingJob(JobState, ThreadedJob):
         max_batches: int | None = None,
         test_protocol: str | None = None,
         keep_alive: Callable[[], bool] | None = None,
+        shells: ModelShells | None = None,
     ):
         self.config = config
         self.dataset = dataset
@@ -156,6 +247,10 @@ class TrainingJob(JobState, ThreadedJob):
         # Asked every few seconds from the training thread; False stops the job (a UI passes
         # "is the student's browser session still open?" so closed tabs free their memory).
         self.keep_alive = keep_alive
+        # Where this job's compiled model comes from, when its process keeps them (ModelShells);
+        # ``self.shell`` is the one lent, for the owner to give back.
+        self.shells = shells if strategy is None else None
+        self.shell: Shell | None = None
         self._last_alive_check = 0.0
         self._lock = threading.Lock()
         self._control = _Control()
@@ -281,9 +376,13 @@ class TrainingJob(JobState, ThreadedJob):
 
         images = tf.constant(ds.train.x)  # the one copy the input pipeline gathers from
         scope = self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
-        with scope:
-            model = build_siamese(c)
-            compile_model(model, c)
+        if self.shells is not None:
+            self.shell = self.shells.take(c)
+            model = self.shell.model
+        else:
+            with scope:
+                model = build_siamese(c)
+                compile_model(model, c)
         self._set(model=model)
         val_pairs = pairs_for(c.pair_protocol, ds.val.y, 2 * len(ds.val.y), np.random.default_rng(c.seed + 2))
         probe = probe_indices(ds.test.y, self.probe_per_class, c.seed)

@@ -106,6 +106,7 @@ class _WorkerSide:
         self.datasets: dict[DatasetRef, Any] = {}
         self.datasets_lock = threading.Lock()  # the job's thread and the calls' thread load data sets
         self.models = ModelStore()
+        self.shells = None  # the compiled models kept between trainings (ModelShells), once imported
         self.calls: queue.Queue = queue.Queue()  # the pages' calls, answered on their own thread
 
     def send(self, message: Ready | Synced | Done) -> None:
@@ -177,6 +178,7 @@ class _WorkerSide:
                         max_batches=options.max_batches,
                         probe_per_class=options.probe_per_class,
                         test_protocol=options.test_protocol,
+                        shells=self.shells,
                     )
                     self.inbox.put(message)
                 case RunTask(job_id=job_id):
@@ -238,6 +240,10 @@ class _WorkerSide:
             )
         payload = TrainingPayload(job.status, job.reason, job.result, job.report, model)
         job.model = job.on_event = job.report = None
+        if job.shell is not None and job.status in (Status.FINISHED, Status.STOPPED):
+            # its weights are in the payload now: the next training of this shape starts from it
+            self.shells.give_back(job.config, job.shell)
+        job.shell = None
         self.finish(message.job_id, payload)
 
     def run_task(self, message: RunTask) -> None:
@@ -275,23 +281,27 @@ class _WorkerSide:
         self.send(Done(job_id, payload, pss_mb()))
 
 
-def _warm_up() -> None:
-    """Build and fit a tiny model once, so a student's first training skips Keras's first-time
-    costs (about a second)."""
+def _warm_up(shells) -> None:
+    """Train the Train page's default preset for a few batches on blank digits and keep its
+    compiled model in ``shells``: a student's first training on this process then skips Keras's
+    first-time costs and the tracing of that preset's training and inference graphs (about 2 s of
+    CPU). The blank training leaves nothing behind: a shell is reset before every training."""
     import tensorflow as tf
 
-    from siamese_core.config import SiameseConfig
+    from siamese_core.config import DEFAULT_PRESET, PRESETS
     from siamese_core.network.data import Pairs
-    from siamese_core.network.models import build_siamese
-    from siamese_core.network.training import compile_model, pair_dataset
+    from siamese_core.network.evaluation import embed, pair_scores
+    from siamese_core.network.training import pair_dataset
 
-    config = SiameseConfig(epochs=1, batch_size=8)
-    model = build_siamese(config)
-    compile_model(model, config)
-    images = tf.constant(np.zeros((16, 28, 28), np.uint8))
+    config = PRESETS[DEFAULT_PRESET]
+    shell = shells.take(config)
+    blank = np.zeros((16, 28, 28), np.uint8)
     index = np.arange(16, dtype=np.int64)
     pairs = Pairs(index, index[::-1].copy(), np.ones((16, 1), np.float32))
-    model.fit(pair_dataset(images, pairs, 8), epochs=1, verbose=0, shuffle=False)
+    shell.model.fit(pair_dataset(tf.constant(blank), pairs, 8), epochs=1, verbose=0, shuffle=False)
+    pair_scores(shell.model, blank, pairs.i, pairs.j)
+    embed(shell.model, blank)
+    shells.give_back(config, shell)
 
 
 def first_to_go_when_memory_runs_out() -> bool:
@@ -331,6 +341,10 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
     import_model_code()  # at once where forked from the template, which has imported it
     import tensorflow as tf
 
+    from siamese_core.network.training import ModelShells
+
+    side.shells = ModelShells()
+
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     for gpu in tf.config.list_physical_devices("GPU"):  # workers share a GPU: take memory as needed
@@ -349,7 +363,7 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
     side.send(Ready(os.getpid(), describe_device()))
     if warm_up:
         with contextlib.suppress(Exception):  # a warm-up is an optimisation only
-            _warm_up()
+            _warm_up(side.shells)
     while True:
         match side.inbox.get():
             case Exit():

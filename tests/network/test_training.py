@@ -9,8 +9,10 @@ from siamese_core.config import SiameseConfig
 from siamese_core.jobs import Status
 from siamese_core.network.training import (
     ABANDONED,
+    ModelShells,
     TrainingJob,
     pair_dataset,
+    shell_key,
     with_grace,
 )
 
@@ -182,6 +184,59 @@ def test_finished_models_are_garbage_collected(small_data):
     del job
     gc.collect()
     assert ref() is None
+
+
+def _history(job):
+    return [(row.loss, row.pair_accuracy) for row in job.batches], [
+        (row.val_loss, row.val_pair_accuracy, row.threshold) for row in job.epochs
+    ]
+
+
+def test_a_kept_model_shell_trains_exactly_like_a_new_model(small_data):
+    """A process that keeps its compiled models (the model service) trains the second student
+    on the first one's shell: weights, random-seed states and optimizer reset, the traced graph
+    kept. Every batch's loss, every epoch's validation and the test report are those of a model
+    built new with the same seed, after the shell was trained on another seed and stopped midway
+    (Adam's moments and step count dirty)."""
+    config = TINY.replace(branch="mlp", optimizer="adam", seed=7)  # the MLP's dropout has seed states
+    alone = TrainingJob(config, small_data, probe_per_class=2)
+    alone.run()
+    shells = ModelShells()
+    other = TrainingJob(config.replace(seed=8), small_data, probe_per_class=2, shells=shells, max_batches=20)
+    other.run()
+    assert other.status == STOPPED and shells.reused == 0
+    shells.give_back(other.config, other.shell)
+    again = TrainingJob(config, small_data, probe_per_class=2, shells=shells)
+    again.run()
+    assert shells.reused == 1 and again.model is other.model  # the same Keras object, trained anew
+    assert again.status == FINISHED
+    (batches, epochs), (batches_alone, epochs_alone) = _history(again), _history(alone)
+    assert len(batches) == len(batches_alone) == 32
+    np.testing.assert_allclose(batches, batches_alone, rtol=1e-5)
+    np.testing.assert_allclose(epochs, epochs_alone, rtol=1e-5)
+    assert again.result.test_pair_accuracy == pytest.approx(alone.result.test_pair_accuracy, abs=1e-4)
+    for mine, theirs in zip(again.model.get_weights(), alone.model.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_model_shells_are_lent_once_and_kept_per_shape():
+    """A shell is lent to one training at a time; another shape (or learning rate) gets its own;
+    the least recently given back goes first when more shapes than ``size`` were trained."""
+    shells = ModelShells(size=2)
+    a = TINY
+    b = TINY.replace(embedding_dim=8)
+    c = TINY.replace(learning_rate=0.01)
+    assert len({shell_key(a), shell_key(b), shell_key(c)}) == 3
+    assert shell_key(a) == shell_key(a.replace(seed=5, epochs=9, pairs_per_epoch=64, batch_size=32))
+    first = shells.take(a)
+    second = shells.take(a)  # the first is still lent: a new one
+    assert second.model is not first.model and shells.reused == 0
+    shells.give_back(a, first)
+    assert shells.take(b).model is not first.model  # another shape: not this one
+    shells.give_back(b, shells.take(b))
+    shells.give_back(c, shells.take(c))  # three shapes given back, two kept: a's went first
+    assert shells.take(a).model is not first.model
+    assert shells.take(c).model.output.shape == (None, 1) and shells.reused == 1
 
 
 MIRRORED = r"""

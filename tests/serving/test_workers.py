@@ -271,6 +271,33 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
         pool.shutdown()
 
 
+def test_a_second_training_of_one_shape_in_a_worker_is_the_first_ones_twin(pool):
+    """The model process keeps a finished training's compiled model for the next training of the
+    same shape (training.ModelShells): a student who trains again with the same seed gets exactly
+    the first run's numbers and weights, after a stopped run of another seed used the shell."""
+    data = load_dataset("mnist-5k", 0, (), TINY.val_size)
+    runs = []
+    for config, cap in ((TINY, None), (dataclasses.replace(TINY, seed=9), 5), (TINY, None)):
+        job = RemoteTrainingJob(config, data, max_batches=cap)
+        pool.submit(job)
+        assert job.join(TIMEOUT)
+        runs.append(job)
+    first, stopped, again = runs
+    assert stopped.snapshot().status == Status.STOPPED and stopped.snapshot().step == 5
+    assert again.snapshot().status == Status.FINISHED
+    losses = [[b.loss for b in job.snapshot().batches] for job in (first, again)]
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-5)
+    assert again.snapshot().result.test_pair_accuracy == pytest.approx(
+        first.snapshot().result.test_pair_accuracy, abs=1e-4
+    )
+    for mine, theirs in zip(
+        keras_model(again.model, pool).get_weights(),
+        keras_model(first.model, pool).get_weights(),
+        strict=True,
+    ):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+
+
 def test_pause_step_and_stop_reach_the_worker(pool):
     job = RemoteTrainingJob(
         dataclasses.replace(TINY, epochs=50), load_dataset("mnist-5k", 0, (), TINY.val_size)
