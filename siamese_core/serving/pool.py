@@ -72,7 +72,12 @@ from siamese_core.serving.protocol import (
 )
 from siamese_core.serving.registry import ModelGone, ModelRegistry
 
-DEFAULT_MAX_JOBS = 10  # a worker is replaced after this many jobs (it keeps ~10-30 MB of each)
+# A worker is replaced after this many jobs. A process that trains the same shape again reuses its
+# compiled model (training.ModelShells) and grows ~1 MB a training; one that builds a new model
+# for each keeps ~11 MB of each (BENCHMARKS.md, bench_shells.py): the memory mark below replaces it
+# first. Ten used to replace the one process of a 1 GB container three times in a class of 30,
+# each time importing TensorFlow again on its one core while Compare waited.
+DEFAULT_MAX_JOBS = 50
 DEFAULT_MEMORY_MARK_MB = MEMORY_MARK_MB  # ... or once its memory (PSS) passes this
 DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has finished
 CALL_TIMEOUT_SECONDS = 120.0  # a page's call that takes longer fails with a sentence
