@@ -163,6 +163,7 @@ class WorkerPool:
         self.wanted = max(size, 1)  # processes: one answers the pages even where none may train
         self._spare_mb = spare_mb or (lambda: read_limits().spare_mb)
         self._measured_mb = 0.0  # the largest model process seen so far (PSS)
+        self._trained_mb = 0.0  # the smallest a process has been after a training (PSS), once one ended
         self._staffing = threading.Condition(self._lock)
         self._template: template.ProcessTemplate | None = None  # made by the first _spawn
         self._fork = template.available() and self.wanted >= 2 if fork is None else fork
@@ -511,7 +512,9 @@ class WorkerPool:
             self.finished += 1
             self._durations.setdefault(job.kind, deque(maxlen=20)).append(job.ended_at - job.started_at)
             self._measured_mb = max(self._measured_mb, done.pss_mb)
-            if worker.jobs_done >= self.max_jobs or done.pss_mb > self.memory_mark_mb:
+            if job.kind == "training":
+                self._trained_mb = min(self._trained_mb or done.pss_mb, done.pss_mb)
+            if worker.jobs_done >= self.max_jobs or done.pss_mb > self._mark_mb():
                 self._retire(worker)
             self._dispatch()
 
@@ -520,11 +523,19 @@ class WorkerPool:
             idle = [w for w in self._live() if w.job is None and w.ready.is_set() and not w.calls]
         # past the mark, and grown since it started (a mark below a fresh process's size must not
         # replace it again and again)
-        grown = [w for w in idle if pss_mb(w.pid) > max(self.memory_mark_mb, w.ready_mb + GROWTH_MB)]
+        grown = [w for w in idle if pss_mb(w.pid) > max(self._mark_mb(), w.ready_mb + GROWTH_MB)]
         with self._lock:
             for worker in grown:
                 if worker.job is None and not worker.retiring and not self._closed:
                     self._retire(worker)
+
+    def _mark_mb(self) -> float:
+        """The size past which a process is replaced: the memory mark, but never below what a
+        process of this pool weighs after a training, with room to grow (``GROWTH_MB``). A mark
+        below that (600 MB at 1 GB, where a process weighs ~630 MB once it has trained on full
+        MNIST) replaced the one process after every training: TensorFlow imported again on the one
+        core, ~10 s of CPU a training, and Compare waiting meanwhile."""
+        return max(self.memory_mark_mb, self._trained_mb + GROWTH_MB if self._trained_mb else 0.0)
 
     def _retire(self, worker: _Worker) -> None:
         """Replace a worker (under the lock): the starter starts another as soon as it fits (on a

@@ -225,6 +225,36 @@ TINY = dataclasses.replace(
 )
 
 
+def test_a_mark_below_a_trained_processs_size_does_not_replace_it_after_every_training():
+    """At 1 GB the mark was 600 MB and a process weighs ~630 MB once it has trained on full MNIST:
+    it was replaced after every training (TensorFlow imported again on the one core, ~10 s of CPU
+    each, Compare waiting). The mark now never falls below the size of a process after a training
+    plus ``GROWTH_MB``: a second training runs on the same process, and one that grows by more than
+    that afterwards is still replaced."""
+    from siamese_core.serving.container import GROWTH_MB
+
+    pool = WorkerPool(1, memory_mark_mb=1.0, warm_up=False)  # every process is above 1 MB
+    try:
+        data = load_dataset("mnist-5k", 0, (), TINY.val_size)
+        pids = []
+        for seed in (0, 1):
+            job = RemoteTrainingJob(dataclasses.replace(TINY, seed=seed), data)
+            pool.submit(job)
+            assert job.join(TIMEOUT) and job.snapshot().status == Status.FINISHED
+            pids.append(pool.call("tests.worker_jobs:hold", {"mb": 1}))
+        assert pids[0] == pids[1] and pool.stats().recycled == 0
+        grow = RemoteTask("grow", "tests.worker_jobs:grow", {"mb": GROWTH_MB + 80})
+        pool.submit(grow)
+        assert grow.join(TIMEOUT) and grow.snapshot().result == pids[0]
+        end = time.monotonic() + 30
+        while pool.stats().recycled == 0:
+            assert time.monotonic() < end, "the grown process was not replaced"
+            time.sleep(0.2)
+        assert pool.call("tests.worker_jobs:hold", {"mb": 1}) != pids[0]
+    finally:
+        pool.shutdown()
+
+
 def test_two_students_trainings_run_apart_and_come_back_with_their_models():
     from siamese_core.serving import template
 
