@@ -145,8 +145,10 @@ class Shell:
 class ModelShells:
     """The compiled models one process keeps between its trainings (the model service's worker).
 
-    Building and compiling a model is quick; tracing its training step into a TensorFlow graph is
-    not: about 2.5 s of CPU for the classroom preset, a third of its whole training on one core.
+    Building and compiling a model is quick; tracing its training and inference steps into
+    TensorFlow graphs is not: a classroom run took 7.2-7.4 s of CPU on one core with a new model and
+    5.1-5.3 s on a kept one (``benchmarks/bench_shells.py``), and each new model left ~11 MB behind
+    in the process against ~1 MB.
     A process that trains the same shape again (a class of students on one preset) takes the
     shell of the last such training, resets its weights to the new seed's and its optimizer to
     zero, and trains with the graph already traced. A shell is lent to one training at a time;
