@@ -61,8 +61,9 @@ def worker_max_jobs() -> int:
 
 
 def worker_memory_mark_mb() -> float:
-    """``SIAMESE_LAB_WORKER_MEMORY_MB``: ... or as soon as it holds more memory than this. Unset:
-    its share of the container's memory (:attr:`siamese_core.serving.container.Plan.memory_mark_mb`)."""
+    """``SIAMESE_LAB_WORKER_MEMORY_MB``: ... or as soon as it holds more memory than this (the pool
+    never goes below a process's size after a training plus ``GROWTH_MB``). Unset: its share of
+    the container's memory (:attr:`siamese_core.serving.container.Plan.memory_mark_mb`)."""
     return setting("SIAMESE_LAB_WORKER_MEMORY_MB", container_plan().memory_mark_mb, 100.0)
 
 
