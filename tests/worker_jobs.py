@@ -48,3 +48,13 @@ def hold(mb: int) -> int:
 
 
 _kept = b""
+
+
+def tensorflow_threads() -> list[int]:
+    """A page's call: the TensorFlow thread counts this worker runs with (intra-op, inter-op)."""
+    import tensorflow as tf
+
+    return [
+        tf.config.threading.get_intra_op_parallelism_threads(),
+        tf.config.threading.get_inter_op_parallelism_threads(),
+    ]

@@ -146,6 +146,14 @@ def test_a_second_process_starts_only_after_the_first_is_ready_and_when_it_fits(
         pool.shutdown()
 
 
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a process may end between two questions about it)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def test_a_retired_process_is_replaced_once_it_has_given_its_memory_back():
     room = [0.0]  # a container with no room for a second process, even for a moment
     pool = WorkerPool(1, max_jobs=1, warm_up=False, spare_mb=lambda: room[0])
@@ -155,9 +163,7 @@ def test_a_retired_process_is_replaced_once_it_has_given_its_memory_back():
         pool.submit(b)
         most_at_once = 0
         while not b.join(0.01):
-            alive = [
-                p for p in pool.pids() if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"
-            ]
+            alive = [p for p in pool.pids() if _running(p)]
             most_at_once = max(most_at_once, len(alive))
         assert a.snapshot().status == b.snapshot().status == Status.FINISHED
         assert a.snapshot().result["pid"] != b.snapshot().result["pid"]  # retired after one job
@@ -253,6 +259,26 @@ def test_a_mark_below_a_trained_processs_size_does_not_replace_it_after_every_tr
         assert pool.call("tests.worker_jobs:hold", {"mb": 1}) != pids[0]
     finally:
         pool.shutdown()
+
+
+def test_a_workers_threads_follow_the_containers_cpu_quota_not_the_machines_cores(monkeypatch):
+    """A 1-core quota on a machine of 2 or more cores: the one model process runs TensorFlow on one
+    thread (two threads under a 1-core quota wait for each other's share); with the machine's cores
+    as the limit it gets them all."""
+    from siamese_core.serving import pool as pool_module
+    from siamese_core.serving.container import Limits
+
+    def quota(cpus):
+        return lambda: Limits(8 * 2**30, "cgroup v2 memory.max", cpus, "cgroup v2 cpu.max", None)
+
+    for cpus, threads in ((1.0, 1), (0.078, 1), (2.0, 2)):
+        monkeypatch.setattr(pool_module, "read_limits", quota(cpus))
+        pool = WorkerPool(1, warm_up=False, spare_mb=lambda: 8000.0)
+        try:
+            assert pool.threads_per_worker == threads
+            assert pool.call("tests.worker_jobs:tensorflow_threads", {}) == [threads, threads]
+        finally:
+            pool.shutdown()
 
 
 def test_two_students_trainings_run_apart_and_come_back_with_their_models():
