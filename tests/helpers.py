@@ -654,3 +654,13 @@ def children(pid: int) -> list[int]:
                 out.append(int(status.parent.name))
                 break
     return out
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a process may end between two questions about it)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

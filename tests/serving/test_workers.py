@@ -6,7 +6,6 @@ import dataclasses
 import time
 
 import numpy as np
-import psutil
 import pytest
 
 from siamese_core.config import PRESETS
@@ -16,7 +15,7 @@ from siamese_core.serving.container import HEADROOM_MB, WORKER_MB
 from siamese_core.serving.mirrors import RemoteTask, RemoteTrainingJob
 from siamese_core.serving.pool import ALIVE_CHECK_SECONDS, WorkerPool
 from siamese_core.serving.protocol import ABANDONED, LEFT_QUEUE
-from tests.helpers import keras_model
+from tests.helpers import keras_model, running
 
 TIMEOUT = 120
 
@@ -146,14 +145,6 @@ def test_a_second_process_starts_only_after_the_first_is_ready_and_when_it_fits(
         pool.shutdown()
 
 
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (a process may end between two questions about it)."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
 def test_a_retired_process_is_replaced_once_it_has_given_its_memory_back():
     room = [0.0]  # a container with no room for a second process, even for a moment
     pool = WorkerPool(1, max_jobs=1, warm_up=False, spare_mb=lambda: room[0])
@@ -163,7 +154,7 @@ def test_a_retired_process_is_replaced_once_it_has_given_its_memory_back():
         pool.submit(b)
         most_at_once = 0
         while not b.join(0.01):
-            alive = [p for p in pool.pids() if _running(p)]
+            alive = [p for p in pool.pids() if running(p)]
             most_at_once = max(most_at_once, len(alive))
         assert a.snapshot().status == b.snapshot().status == Status.FINISHED
         assert a.snapshot().result["pid"] != b.snapshot().result["pid"]  # retired after one job
