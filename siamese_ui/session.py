@@ -107,7 +107,12 @@ def adopt_finished_training(job) -> bool:
         return False
     st.session_state[TRAIN_ADOPTED] = job
     if job.model is not None and snapshot.result is not None:
-        run = st.session_state[TRAIN_RUNS] = st.session_state.get(TRAIN_RUNS, 0) + 1
+        from .resources import student_registry
+
+        # the student's own count (a reload is a new session of the same student); a session's
+        # count where the job was never registered
+        counted = st.session_state[TRAIN_RUNS] = st.session_state.get(TRAIN_RUNS, 0) + 1
+        run = student_registry().number(job) or counted
         st.session_state[MODEL] = ActiveModel(
             job.model, job.threshold, TRAINED_HERE, job.config, job.dataset.name, job, run, job.model.handle
         )

@@ -80,6 +80,8 @@ class StudentRegistry:
         self._jobs: dict[str, weakref.ref] = {}
         self._tasks: dict[str, weakref.ref] = {}  # a lesson's training (More lessons)
         self._sessions: dict[str, set[str]] = {}
+        self._runs: dict[str, int] = {}  # trainings each student has started on this server
+        self._numbers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # job -> its number
 
     def job(self, student: str) -> Any | None:
         with self._lock:
@@ -89,7 +91,16 @@ class StudentRegistry:
     def set_job(self, student: str, job: Any) -> None:
         with self._lock:
             self._jobs[student] = weakref.ref(job)
+            if job not in self._numbers:
+                self._runs[student] = self._runs.get(student, 0) + 1
+                self._numbers[job] = self._runs[student]
             self._prune()
+
+    def number(self, job: Any) -> int | None:
+        """Which training of its student this job is (1, 2, ...), counted on this server: a reload
+        or a second tab, a new session of the same student, names the run as the first tab did."""
+        with self._lock:
+            return self._numbers.get(job)
 
     def task(self, student: str) -> Any | None:
         """The student's latest lesson task (a race, a More lessons training), while it lives."""

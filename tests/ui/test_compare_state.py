@@ -63,24 +63,31 @@ def test_every_digit_picture_has_alt_text_saying_what_it_shows():
 
 
 def test_a_reload_finds_the_students_model_on_the_page_it_opens():
-    """A student trains, then reloads on Compare (a new session, the same student cookie): the
-    model there is the one trained, without a visit to Train first; the other pages agree."""
+    """A student trains twice, then reloads on Compare (a new session, the same student cookie):
+    the model there is the one trained last, without a visit to Train first, and is called run 2,
+    as in the first tab (the reload's own count restarted at 1); the other pages agree."""
     from siamese_core.jobs import Status
     from siamese_ui.session import TRAIN_JOB
     from siamese_ui.student import STUDENT
     from tests.helpers import TIMEOUT, TINY
 
     student = app("pages/train.py", TINY)
-    next(b for b in student.button if b.label == "Start").click().run()
-    job = student.session_state[TRAIN_JOB]
-    assert job.join(TIMEOUT) and job.snapshot().status == Status.FINISHED
+    for _ in range(2):
+        next(b for b in student.button if b.label == "Start").click().run()
+        job = student.session_state[TRAIN_JOB]
+        assert job.join(TIMEOUT) and job.snapshot().status == Status.FINISHED
+        student.run()  # the finished run becomes the student's model in this tab
+    student.switch_page("pages/compare.py").run()
+    assert any("trained in this session, run 2" in s.value for s in student.success), [
+        s.value for s in student.success
+    ]
     for page in ("pages/compare.py", "pages/evaluate.py", "pages/embeddings.py"):
         reloaded = app()  # the cookie brings only the id: it is put where student_id() keeps it
         reloaded.session_state[STUDENT] = student.session_state[STUDENT]
         reloaded.switch_page(page).run()
         assert not reloaded.exception, [e.value for e in reloaded.exception]
         banners = [s.value for s in reloaded.success if "Using the model" in s.value]
-        assert banners and "trained in this session, run 1" in banners[0], (
+        assert banners and "trained in this session, run 2" in banners[0], (
             page,
             banners,
             [i.value for i in reloaded.info],

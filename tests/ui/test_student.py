@@ -36,3 +36,17 @@ def test_jobs_are_held_weakly_and_found_by_student():
     del job
     gc.collect()
     assert registry.job("ann") is None and len(registry) == 0
+
+
+def test_each_students_trainings_are_numbered_on_the_server_not_per_tab():
+    """Run numbers count a student's trainings on this server: a reload (a new session) names the
+    run as the first tab did; another student counts from 1; registering a job again keeps its
+    number."""
+    registry = StudentRegistry()
+    first, second, other = Job(), Job(), Job()
+    registry.set_job("ann", first)
+    registry.set_job("ann", second)
+    registry.set_job("bob", other)
+    registry.set_job("ann", second)  # found again by a reload: not a new run
+    assert [registry.number(j) for j in (first, second, other)] == [1, 2, 1]
+    assert registry.number(Job()) is None  # never registered: the session counts it
