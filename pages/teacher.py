@@ -302,7 +302,7 @@ def server_ui(store, pin: str) -> None:
             st.rerun()
     stats = pool.stats(memory=True)
     server_mb = pss_mb(os.getpid())
-    workers_mb = sum(w.pss_mb for w in stats.workers)
+    workers_mb = sum(w.pss_mb for w in stats.workers) + stats.template_mb  # the template's share too
     machine = psutil.virtual_memory()
     cpu = psutil.cpu_percent(interval=0.2)
     a, b, c = st.columns(3)

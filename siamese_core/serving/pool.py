@@ -318,7 +318,12 @@ class WorkerPool:
                 starting=sum(not w.ready.is_set() and not w.retiring for w in self._workers),
                 process_mb=self.process_mb,
                 retiring=sum(w.retiring for w in self._workers),
+                template_mb=self._template_mb() if memory else 0.0,
             )
+
+    def _template_mb(self) -> float:
+        pid = self._template.pid if self._template is not None else None
+        return pss_mb(pid) if pid else 0.0
 
     def jobs(self) -> tuple[tuple[RemoteJob, ...], tuple[RemoteJob, ...]]:
         """(the waiting jobs in order, the running ones): what the teacher's page can stop."""

@@ -48,6 +48,7 @@ class PoolStats:
     starting: int = 0  # of the workers, still importing TensorFlow
     process_mb: float = 0.0  # the size a new process is counted at (measured)
     retiring: int = 0  # of the workers, retired and not exited yet
+    template_mb: float = 0.0  # the template process the workers are forked from (PSS), with ``memory``
 
     @property
     def waiting_for_room(self) -> int:

@@ -165,6 +165,13 @@ class ProcessTemplate:
         model processes from nothing)."""
         return self.failures < 2 and not self.closed
 
+    @property
+    def pid(self) -> int | None:
+        """The template process's id while it runs (its memory counts with the model service's)."""
+        with self._lock:
+            process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
     def fork(self, sock: socket.socket, threads: int, warm_up: bool) -> ForkedProcess:
         """A model process that will talk over ``sock`` (this call closes the caller's copy). Does
         not wait: the fork is asked for at once, or as soon as the template is ready."""

@@ -12,6 +12,7 @@ import pytest
 
 from siamese_core.jobs import Status
 from siamese_core.serving import template
+from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.mirrors import RemoteTask
 from siamese_core.serving.pool import WorkerPool
 from tests.helpers import running
@@ -44,6 +45,10 @@ def test_model_processes_are_forked_from_the_template_and_outlive_it():
         with open(f"/proc/{keeper}/oom_score_adj") as f:
             assert f.read().strip() == "1000"  # restartable: the kernel's first choice, as the workers
         assert ran_in(pool) == first  # then it retires (one job each)
+        # the Teacher page's memory figure counts the template's share (PSS) with the workers'
+        stats = pool.stats(memory=True)
+        assert stats.template_mb == pytest.approx(pss_mb(keeper), rel=0.2) and stats.template_mb > 50
+        assert pool.stats().template_mb == 0.0  # read from /proc only when asked
 
         def answering() -> int:
             return pool.call("tests.worker_jobs:hold", {"mb": 1}, timeout=60)
