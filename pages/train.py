@@ -24,6 +24,7 @@ from siamese_core.config import (
 )
 from siamese_core.i18n import N_, _, ngettext
 from siamese_core.jobs import Status, job_text
+from siamese_core.results import learned_nothing
 from siamese_ui.announce import announce
 from siamese_ui.charts import chart
 from siamese_ui.live_panel import (
@@ -72,6 +73,7 @@ from siamese_ui.training_view import (
     curves,
     epoch_header,
     epoch_rows,
+    learned_nothing_note,
     long_run_note,
     number,
     percent,
@@ -298,9 +300,10 @@ def source_comparison(snapshot, config: SiameseConfig) -> None:
     st.info(f"{source} {yours}", icon=":material/menu_book:")
 
 
-def status_panel(snapshot, left: bool = False) -> None:
+def status_panel(snapshot, left: bool = False, probes=(), shared: bool = True) -> None:
     """Progress, figures and (while training) the light SVG charts and recent epochs, as one block.
-    ``left``: the run ended in line, without a worker."""
+    ``left``: the run ended in line, without a worker; ``probes``: its probe digits' embeddings
+    per epoch, and ``shared`` its weight sharing (what a run at chance level is told)."""
     last_epoch = snapshot.epoch_history[-1] if snapshot.epoch_history else None
     figures = [
         (_("Training loss"), number(snapshot.batches[-1].loss if snapshot.batches else None)),
@@ -378,6 +381,8 @@ def status_panel(snapshot, left: bool = False) -> None:
         st.caption(accuracy_note(snapshot.calibrated))
     if result := snapshot.result:
         st.success(result_line(result))
+        if snapshot.status == Status.FINISHED and (failure := learned_nothing(result, probes)):
+            st.warning(learned_nothing_note(failure, shared), icon=":material/trending_flat:")
 
 
 def result_line(result) -> str:
@@ -456,7 +461,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
             adopt_finished_training(job)
             if config is not None and (differ := settings_differ(job.config, config)):
                 st.info(differ, icon=":material/compare_arrows:")
-        status_panel(snapshot, left_line(job))
+        status_panel(snapshot, left_line(job), job.probe_snapshots, job.config.shared)
         source_comparison(snapshot, job.config)
     if polling != status.active:
         if polling:

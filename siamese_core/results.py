@@ -65,6 +65,52 @@ class TrainingResult:
         return asdict(self)
 
 
+# A finished run whose test ROC AUC is below this learned (almost) nothing: guessing scores 0.5
+# and the classroom preset ~0.998 (an unshared Euclidean run that collapsed: 0.499-0.523).
+CHANCE_AUC = 0.6
+# Its embeddings collapsed when the probe digits' spread after training is below this fraction of
+# their spread before it (collapsed runs measured 0.019-0.047; runs that learned, 1.4-12.6).
+COLLAPSE_RATIO = 0.1
+
+
+def spread(embeddings: np.ndarray) -> float:
+    """How far apart a set of embeddings lies: the mean distance of each to their mean."""
+    e = np.asarray(embeddings, dtype=np.float64)
+    return float(np.linalg.norm(e - e.mean(axis=0), axis=1).mean())
+
+
+@dataclass(frozen=True)
+class LearnedNothing:
+    """A run that ended no better than guessing, and whether its embeddings collapsed: the probe
+    digits' spread before training and after it (None when the run kept no probe)."""
+
+    auc: float
+    spread_before: float | None
+    spread_after: float | None
+    probe_digits: int = 0  # how many test digits the spreads are measured on
+
+    @property
+    def spread_ratio(self) -> float | None:
+        if self.spread_before is None or self.spread_after is None or self.spread_before == 0:
+            return None
+        return self.spread_after / self.spread_before
+
+    @property
+    def collapsed(self) -> bool:
+        return self.spread_ratio is not None and self.spread_ratio < COLLAPSE_RATIO
+
+
+def learned_nothing(result: TrainingResult | None, probes=()) -> LearnedNothing | None:
+    """The diagnosis of a run that trained to the end and ended at chance level, from its test
+    report and its probe's embeddings (``probes[0]`` before training, ``probes[-1]`` after); None
+    for a run that learned, or that was stopped early (its reason is plain)."""
+    if result is None or result.stopped_early or not result.steps or result.auc >= CHANCE_AUC:
+        return None
+    if len(probes) >= 2:
+        return LearnedNothing(result.auc, spread(probes[0]), spread(probes[-1]), len(probes[-1]))
+    return LearnedNothing(result.auc, None, None)
+
+
 @dataclass(frozen=True)
 class Component:
     name: str  # "branch", "branch_a", "branch_b" or "head"

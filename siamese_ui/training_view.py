@@ -8,12 +8,13 @@ from collections.abc import Iterable, Sequence
 
 from siamese_core.i18n import N_, _
 from siamese_core.jobs import JobSnapshot, Status, job_text
-from siamese_core.results import BatchRow, EpochRow
+from siamese_core.results import BatchRow, EpochRow, LearnedNothing
 from siamese_core.serving.protocol import LEFT_QUEUE
 
 from .palette import TRAINING, VALIDATION
 from .svg_chart import Series
 
+GUESSING_AUC = 0.5  # the ROC AUC of scores that know nothing of the pair
 LONG_RUN_SECONDS = 600  # a run longer than this gets a word before it eats the lesson
 
 
@@ -210,3 +211,34 @@ def long_run_note(snapshot: JobSnapshot) -> str:
         "At this speed the run takes about {minutes:.0f} more minutes. Fewer epochs or "
         "pairs per epoch make it shorter; Stop keeps what it has learnt so far."
     ).format(minutes=snapshot.eta_seconds / 60)
+
+
+def learned_nothing_note(failure: LearnedNothing, shared: bool) -> str:
+    """Why a finished run scores like guessing, in figures the run itself measured, and what to try."""
+    said = [
+        _(
+            "This network did not learn to tell pairs apart: its ROC AUC is {auc:.3f}, and guessing scores {chance:.3f}."
+        ).format(auc=failure.auc, chance=GUESSING_AUC)
+    ]
+    if failure.collapsed:
+        said.append(
+            _(
+                "Its embeddings collapsed: {digits} test digits lie on average {after:.4f} from their "
+                "centre, against {before:.4f} before training ({percent:.1f}%), so every pair is about the "
+                "same distance apart."
+            ).format(
+                digits=failure.probe_digits,
+                after=failure.spread_after,
+                before=failure.spread_before,
+                percent=100 * failure.spread_ratio,
+            )
+        )
+    said.append(
+        _(
+            "Two branches that share no weights start as two different functions and often end like this. "
+            "Try again with shared weights, a smaller learning rate or a larger margin."
+        )
+        if not shared
+        else _("Try again with a smaller learning rate, a larger margin or another seed.")
+    )
+    return " ".join(said)

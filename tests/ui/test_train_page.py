@@ -229,3 +229,29 @@ def test_after_one_step_the_paused_charts_show_their_one_point():
     assert running and all(len(t["x"]) == 1 and "markers" in t["mode"] for t in running), running
     button(at, "Stop").click().run()
     assert job.join(TIMEOUT)
+
+
+def test_a_run_that_collapsed_says_so_and_a_run_that_learned_does_not():
+    """Two branches that share no weights, Euclidean distance and a high learning rate: the MLP's
+    ReLU embeddings die and the run ends at chance (found in an exploratory session with the
+    classroom preset unshared: 50.6% and a flat loss, told nothing)."""
+    collapse = {"train.shared": "false", "train.distance": "euclidean", "train.learning_rate": "0.01"}
+    at = app("pages/train.py", {**TINY, **collapse, "train.seed": "1"})
+    button(at, "Start").click().run()
+    job = at.session_state["train.job"]
+    assert job.join(TIMEOUT)
+    at.run()
+    assert not at.exception
+    result = job.snapshot().result
+    assert result.auc < 0.6, result
+    said = [w.value for w in at.warning if "did not learn to tell pairs apart" in w.value]
+    assert len(said) == 1, [w.value for w in at.warning]
+    assert f"its ROC AUC is {result.auc:.3f}" in said[0]
+    assert "Its embeddings collapsed: 300 test digits" in said[0] and "share no weights" in said[0]
+
+    learned = app("pages/train.py", {**TINY, "train.seed": "1"})
+    button(learned, "Start").click().run()
+    assert learned.session_state["train.job"].join(TIMEOUT)
+    learned.run()
+    assert learned.session_state["train.job"].snapshot().result.auc > 0.6
+    assert not [w.value for w in learned.warning if "did not learn" in w.value]

@@ -89,3 +89,56 @@ def test_a_batch_is_shown_under_the_epoch_it_belongs_to_whatever_was_recorded():
         for step, epoch in ((1, 1), (94, 1), (95, 2), (174, 2), (470, 5)):
             snapshot = replace(BASE, status=status, step=step, steps_per_epoch=94, epochs=5, epoch=2)
             assert f" · epoch {epoch}/5 · batch {step:,} of " in status_line(snapshot), (status, step)
+
+
+def _result(auc: float, stopped_early: bool = False, steps: int = 16):
+    from siamese_core.results import TrainingResult
+
+    return TrainingResult(
+        test_pair_accuracy=0.5,
+        threshold=0.3,
+        auc=auc,
+        precision_at_1=0.1,
+        map_at_r=0.1,
+        one_shot_accuracy_held_out=None,
+        one_shot_way=None,
+        test_pairs=2000,
+        epochs=1,
+        steps=steps,
+        train_seconds=1.0,
+        dataset="mnist-5k",
+        dataset_note="",
+        device="CPU",
+        stopped_early=stopped_early,
+    )
+
+
+def test_a_run_at_chance_level_is_told_so_with_its_own_figures():
+    import numpy as np
+
+    from siamese_core.results import learned_nothing, spread
+    from siamese_ui.training_view import learned_nothing_note
+
+    # four points at (±3, ±4) lie 5 from their centre; the same shape at a tenth, 0.5
+    before = np.array([[3.0, 4.0], [-3.0, -4.0], [3.0, -4.0], [-3.0, 4.0]]) + 7.0
+    after = before / 10.0 + 1.0
+    assert spread(before) == 5.0 and abs(spread(after) - 0.5) < 1e-12
+    collapsed = learned_nothing(_result(0.512), [before, before * 2, after / 2])  # 0.25 of 5: 5%
+    assert collapsed.collapsed and abs(collapsed.spread_ratio - 0.05) < 1e-12
+    assert learned_nothing_note(collapsed, shared=False) == (
+        "This network did not learn to tell pairs apart: its ROC AUC is 0.512, and guessing scores 0.500. "
+        "Its embeddings collapsed: 4 test digits lie on average 0.2500 from their centre, against 5.0000 "
+        "before training (5.0%), so every pair is about the same distance apart. "
+        "Two branches that share no weights start as two different functions and often end like this. "
+        "Try again with shared weights, a smaller learning rate or a larger margin."
+    )
+    spread_out = learned_nothing(_result(0.59), [before, before])  # at chance, but not collapsed
+    assert not spread_out.collapsed
+    assert learned_nothing_note(spread_out, shared=True) == (
+        "This network did not learn to tell pairs apart: its ROC AUC is 0.590, and guessing scores 0.500. "
+        "Try again with a smaller learning rate, a larger margin or another seed."
+    )
+    assert not learned_nothing(_result(0.512), []).collapsed  # no probe: nothing said of a collapse
+    assert learned_nothing(_result(0.6), [before, after]) is None  # learned something
+    assert learned_nothing(_result(0.512, stopped_early=True), [before, after]) is None  # stopped: plain
+    assert learned_nothing(None) is None
