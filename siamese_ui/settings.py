@@ -55,7 +55,7 @@ def container_plan():
 
 def worker_max_jobs() -> int:
     """``SIAMESE_LAB_WORKER_MAX_JOBS``: a worker process is replaced after this many jobs."""
-    from siamese_core.serving.pool import DEFAULT_MAX_JOBS
+    from siamese_core.serving.retirement import DEFAULT_MAX_JOBS
 
     return int(setting("SIAMESE_LAB_WORKER_MAX_JOBS", DEFAULT_MAX_JOBS, 1))
 

@@ -6,7 +6,7 @@ process that exits returns all of it. So the web server never trains: it keeps a
 :class:`WorkerPool` of ``size`` long-lived worker processes (TensorFlow imported once, so a
 training starts in about a second), sends each job to an idle worker, mirrors the job's
 progress in a :class:`RemoteTrainingJob` or :class:`RemoteTask` that the pages read exactly like
-the in-process jobs, and recycles a worker after ``max_jobs`` jobs or above ``memory_mark_mb``.
+the in-process jobs, and recycles a worker after ``max_jobs`` jobs or above a memory mark (``retirement.py``).
 A worker that dies (out of memory, a TensorFlow abort) fails its one job with a sentence; the
 pool starts a new worker and the queue goes on.
 
@@ -41,7 +41,7 @@ from siamese_core.jobs import (
     Status,
 )
 from siamese_core.serving import template
-from siamese_core.serving.container import GROWTH_MB, MEMORY_MARK_MB, WORKER_MB, may_start, read_limits
+from siamese_core.serving.container import MEMORY_MARK_MB, WORKER_MB, may_start, read_limits
 from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.mirrors import RemoteJob, RemoteTask
 from siamese_core.serving.pool_report import (
@@ -70,14 +70,9 @@ from siamese_core.serving.protocol import (
     model_refs,
 )
 from siamese_core.serving.registry import ModelGone, ModelRegistry
+from siamese_core.serving.retirement import DEFAULT_MAX_JOBS, Retirement
 
-# A worker is replaced after this many jobs. A process that trains the same shape again reuses its
-# compiled model (training.ModelShells) and grows ~1 MB a training; one that builds a new model
-# for each keeps ~11 MB of each (BENCHMARKS.md, bench_shells.py): the memory mark below replaces it
-# first. Ten used to replace the one process of a 1 GB container three times in a class of 30,
-# each time importing TensorFlow again on its one core while Compare waited.
-DEFAULT_MAX_JOBS = 50
-DEFAULT_MEMORY_MARK_MB = MEMORY_MARK_MB  # ... or once its memory (PSS) passes this
+DEFAULT_MEMORY_MARK_MB = MEMORY_MARK_MB  # a worker is replaced past this, or DEFAULT_MAX_JOBS jobs
 DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has finished
 CALL_TIMEOUT_SECONDS = 120.0  # a page's call that takes longer fails with a sentence
 EXIT_SECONDS = 20.0  # a process whose connection closed is killed if it has not ended by then
@@ -147,8 +142,7 @@ class WorkerPool:
         self._call_ids = iter(range(1, 2**62))
         self._device = ""
         self._any_ready = threading.Condition()
-        self.max_jobs = max_jobs
-        self.memory_mark_mb = memory_mark_mb
+        self.retirement = Retirement(max_jobs, memory_mark_mb)  # when a process is replaced
         # the cores the container's CPU quota allows, not the machine's: a 1-core quota on a 2-core
         # machine ran TensorFlow on 2 threads, which then wait for each other's share (a classroom
         # run alone in a 1-core cgroup: 6.2-7.4 s with 2 threads, 6.0 s with 1)
@@ -165,7 +159,6 @@ class WorkerPool:
         self.wanted = max(size, 1)  # processes: one answers the pages even where none may train
         self._spare_mb = spare_mb or (lambda: read_limits().spare_mb)
         self._measured_mb = 0.0  # the largest model process seen so far (PSS)
-        self._trained_mb = 0.0  # the smallest a process has been after a training (PSS), once one ended
         self._staffing = threading.Condition(self._lock)
         self._template: template.ProcessTemplate | None = None  # made by the first _spawn
         self._fork = template.available() and self.wanted >= 2 if fork is None else fork
@@ -520,29 +513,19 @@ class WorkerPool:
             self._durations.setdefault(job.kind, deque(maxlen=20)).append(job.ended_at - job.started_at)
             self._measured_mb = max(self._measured_mb, done.pss_mb)
             if job.kind == "training":
-                self._trained_mb = min(self._trained_mb or done.pss_mb, done.pss_mb)
-            if worker.jobs_done >= self.max_jobs or done.pss_mb > self._mark_mb():
+                self.retirement.trained(done.pss_mb)
+            if self.retirement.after_job(worker.jobs_done, done.pss_mb):
                 self._retire(worker)
             self._dispatch()
 
     def _retire_grown_idle(self) -> None:
         with self._lock:
             idle = [w for w in self._live() if w.job is None and w.ready.is_set() and not w.calls]
-        # past the mark, and grown since it started (a mark below a fresh process's size must not
-        # replace it again and again)
-        grown = [w for w in idle if pss_mb(w.pid) > max(self._mark_mb(), w.ready_mb + GROWTH_MB)]
+        grown = [w for w in idle if self.retirement.when_idle(pss_mb(w.pid), w.ready_mb)]
         with self._lock:
             for worker in grown:
                 if worker.job is None and not worker.retiring and not self._closed:
                     self._retire(worker)
-
-    def _mark_mb(self) -> float:
-        """The size past which a process is replaced: the memory mark, but never below what a
-        process of this pool weighs after a training, with room to grow (``GROWTH_MB``). A mark
-        below that (600 MB at 1 GB, where a process weighs ~630 MB once it has trained on full
-        MNIST) replaced the one process after every training: TensorFlow imported again on the one
-        core, ~10 s of CPU a training, and Compare waiting meanwhile."""
-        return max(self.memory_mark_mb, self._trained_mb + GROWTH_MB if self._trained_mb else 0.0)
 
     def _retire(self, worker: _Worker) -> None:
         """Replace a worker (under the lock): the starter starts another as soon as it fits (on a
