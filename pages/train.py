@@ -78,6 +78,7 @@ from siamese_ui.training_view import (
     number,
     percent,
     queue_line,
+    refresh_seconds,
     status_line,
     stopped_note,
     trained_nothing,
@@ -85,13 +86,6 @@ from siamese_ui.training_view import (
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
-# The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
-# for a slower laptop; each redraw is one light HTML block (siamese_ui/live_panel.py).
-REFRESH_SECONDS = 0.8
-# A place in line changes slowly (a training takes tens of seconds): a waiting student's page asks
-# less often, so that a class of 30, 28 of them waiting, does not keep the web server's core busy
-# redrawing places in line (BENCHMARKS.md, "The classroom in a container").
-QUEUED_REFRESH_SECONDS = 3.0
 REFRESH = "train.refresh"  # the pace the panel was declared with on this run of the page
 LIVE_EPOCH_ROWS = 5
 
@@ -408,18 +402,12 @@ def result_line(result) -> str:
     return " · ".join(figures)
 
 
-def refresh_seconds(status: Status) -> float | None:
-    """How often the panel redraws itself in this state (None: only when something is pressed)."""
-    if not status.active:
-        return None
-    return QUEUED_REFRESH_SECONDS if status == Status.QUEUED else REFRESH_SECONDS
-
-
 def training_panel(polling: bool, config: SiameseConfig | None) -> None:
-    """Buttons and status from one snapshot; redrawn every REFRESH_SECONDS while a run is on."""
+    """Buttons and status from one snapshot; redrawn while a run is on (``refresh_seconds``)."""
     job = st.session_state.get(TRAIN_JOB)
     snapshot = job.snapshot() if job is not None else None
     status = snapshot.status if snapshot is not None else Status.IDLE
+    place = queued_place(job, status)
     control_buttons(job, status, config)
     # Where the keyboard goes when a button disables itself (one slot, drawn on every run: an element
     # that comes and goes makes Streamlit redraw the widgets under it, and they lose the focus).
@@ -455,7 +443,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     if snapshot is None:
         st.info(_("Pick a preset or set the form, then press **Start**. Curves appear here as it trains."))
     else:
-        if status == Status.QUEUED and (place := worker_pool().place(job)) is not None:
+        if place is not None:
             st.info(queue_line(place.position, place.wait_seconds), icon=":material/hourglass_top:")
         if status.ended:  # before drawing: a click that cuts this redraw short must not lose it
             adopt_finished_training(job)
@@ -467,8 +455,13 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
         if polling:
             st.session_state[FOCUS_END] = True
         st.rerun()  # the whole page: start or stop polling, open or fold the form
-    if st.session_state.get(REFRESH) != refresh_seconds(status):
+    if st.session_state.get(REFRESH) != refresh_seconds(status, place):
         st.rerun()  # the whole page: the panel's own pace for the new state (in line, or training)
+
+
+def queued_place(job, status: Status):
+    """The job's place in line (siamese_core.serving.pool_report.Place), or None when it is not waiting."""
+    return worker_pool().place(job) if job is not None and status == Status.QUEUED else None
 
 
 def find_my_run() -> None:
@@ -495,7 +488,7 @@ st.caption(
     )
 )
 polling = status.active
-st.session_state[REFRESH] = refresh_seconds(status)
+st.session_state[REFRESH] = refresh_seconds(status, queued_place(job, status))
 st.fragment(training_panel, run_every=st.session_state[REFRESH])(polling, config)
 if status == Status.FINISHED:
     st.page_link(

@@ -14,6 +14,15 @@ from siamese_core.serving.protocol import LEFT_QUEUE
 from .palette import TRAINING, VALIDATION
 from .svg_chart import Series
 
+# The live view asks for a redraw this often: 1.27 new pictures a second, measured, leaving room
+# for a slower laptop; each redraw is one light HTML block (siamese_ui/live_panel.py).
+REFRESH_SECONDS = 0.8
+# A place in line changes slowly (a training takes seconds to tens of seconds): a waiting student's
+# page asks less often, and the less often the longer the wait, so that a class of 30, most of them
+# waiting, does not keep the web server's core busy redrawing places in line (BENCHMARKS.md, "The
+# classroom in a container"). (estimated wait at least, seconds between redraws), longest first:
+# the pace changes at most twice as the line moves, each change one rerun of the whole page.
+QUEUED_PACE = ((120.0, 10.0), (45.0, 6.0), (0.0, 3.0))
 GUESSING_AUC = 0.5  # the ROC AUC of scores that know nothing of the pair
 LONG_RUN_SECONDS = 600  # a run longer than this gets a word before it eats the lesson
 
@@ -242,3 +251,14 @@ def learned_nothing_note(failure: LearnedNothing, shared: bool) -> str:
         else _("Try again with a smaller learning rate, a larger margin or another seed.")
     )
     return " ".join(said)
+
+
+def refresh_seconds(status: Status, place=None) -> float | None:
+    """How often the Train page's panel redraws itself (None: only when something is pressed):
+    live while a run is on; in line, by the estimated wait of its ``place`` (pool_report.Place)."""
+    if not status.active:
+        return None
+    if status != Status.QUEUED:
+        return REFRESH_SECONDS
+    wait = place.wait_seconds if place is not None else 0.0
+    return next(seconds for longer, seconds in QUEUED_PACE if wait >= longer)

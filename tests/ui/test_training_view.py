@@ -142,3 +142,15 @@ def test_a_run_at_chance_level_is_told_so_with_its_own_figures():
     assert learned_nothing(_result(0.6), [before, after]) is None  # learned something
     assert learned_nothing(_result(0.512, stopped_early=True), [before, after]) is None  # stopped: plain
     assert learned_nothing(None) is None
+
+
+def test_a_page_in_line_redraws_less_often_the_longer_its_wait():
+    from siamese_core.serving.pool_report import Place
+    from siamese_ui.training_view import REFRESH_SECONDS, refresh_seconds
+
+    assert refresh_seconds(Status.IDLE) is None and refresh_seconds(Status.FINISHED) is None
+    assert refresh_seconds(Status.RUNNING) == REFRESH_SECONDS == 0.8
+    assert refresh_seconds(Status.PAUSED) == 0.8  # Resume or Step from another tab shows at once
+    waits = (0.0, 44.9, 45.0, 119.9, 120.0, 600.0)
+    assert [refresh_seconds(Status.QUEUED, Place(2, w)) for w in waits] == [3.0, 3.0, 6.0, 6.0, 10.0, 10.0]
+    assert refresh_seconds(Status.QUEUED) == 3.0  # no place known (it has just left the line)
