@@ -242,6 +242,17 @@ def clear_board(store, code: str) -> None:
     st.session_state[MESSAGE] = ngettext("Cleared {n} entry.", "Cleared {n} entries.", count).format(n=count)
 
 
+def memory_parts(server_mb: float, stats) -> str:
+    """What the memory figure adds up, process by process (PSS: shared pages counted once)."""
+    parts = [_("web server {mb:,.0f} MB").format(mb=server_mb)]
+    parts += [_("model process {pid}: {mb:,.0f} MB").format(pid=w.pid, mb=w.pss_mb) for w in stats.workers]
+    if stats.template_mb:
+        parts.append(_("the process they are forked from: {mb:,.0f} MB").format(mb=stats.template_mb))
+    return _("Proportional set size (PSS), shared pages counted once: {parts}.").format(
+        parts="; ".join(parts)
+    )
+
+
 def server_ui(store, pin: str) -> None:
     """The queue and the running trainings, who owns them, and the machine; every few seconds."""
     if unlocked_until(pin) is None:  # expired, locked in another tab, or the PIN changed
@@ -309,7 +320,7 @@ def server_ui(store, pin: str) -> None:
     a.metric(
         _("Memory: web server + workers"),
         f"{server_mb + workers_mb:,.0f} MB",
-        help=_("Proportional set size (PSS)."),
+        help=memory_parts(server_mb, stats),
     )
     limits, plan = container_limits(), container_plan()
     if limits.memory_source == MACHINE:

@@ -5,6 +5,7 @@ a running training; a database that cannot be reached. The PIN: tests/ui/test_te
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -154,6 +155,15 @@ def test_the_teacher_sees_the_queue_with_nicknames_and_stops_a_run(monkeypatch):
             "Machine memory in use",
             "CPU (all cores)",
         }
+        # the memory figure's parts, process by process, add up to it (each rounded to a MB)
+        memory = next(m for m in teacher.metric if m.label == "Memory: web server + workers")
+        parts = [float(x.replace(",", "")) for x in re.findall(r"([\d,]+) MB", memory.proto.help)]
+        total = float(memory.value.replace(",", "").removesuffix(" MB"))
+        assert len(parts) >= 2 and abs(sum(parts) - total) <= len(parts) / 2, (memory.proto.help, total)
+        assert memory.proto.help.startswith(
+            "Proportional set size (PSS), shared pages counted once: web server"
+        )
+        assert "model process " in memory.proto.help
     finally:
         job.stop()
         job.join(TIMEOUT)
