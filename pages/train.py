@@ -347,7 +347,8 @@ def status_panel(snapshot, left: bool = False, probes=(), shared: bool = True) -
         )
         if result is not None and snapshot.status == Status.FINISHED
         else status_line(snapshot),
-        kind=f"{snapshot.status}{result is not None}",
+        # paused, a Step's batches are news: its new batch count is said at once, not 10 s later
+        kind=f"{snapshot.status}{result is not None}{snapshot.step if snapshot.status == Status.PAUSED else ''}",
     )
     if note := long_run_note(snapshot):
         st.warning(note, icon=":material/schedule:")

@@ -227,6 +227,15 @@ def test_after_one_step_the_paused_charts_show_their_one_point():
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     running = [t for spec in charts for t in spec["data"] if "running" in t.get("name", "")]
     assert running and all(len(t["x"]) == 1 and "markers" in t["mode"] for t in running), running
+    assert "batch 1 of" in at.session_state["a11y.announced"]["train.status"][0]
+    # a second Step: the screen reader's status region says batch 2 at once, not 10 s later
+    button(at, "Step (1 batch)").click().run()
+    while not (job.snapshot().step >= 2 and job.snapshot().status == "paused"):
+        assert time.monotonic() < end, "the second step did not run"
+        time.sleep(0.3)
+    at.run()
+    said = at.session_state["a11y.announced"]["train.status"][0]
+    assert said.startswith("Paused · epoch 1/1 · batch 2 of"), said
     button(at, "Stop").click().run()
     assert job.join(TIMEOUT)
 
