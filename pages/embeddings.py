@@ -6,7 +6,6 @@ import importlib.util
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from siamese_core.i18n import N_, _, ngettext, shown_as
@@ -16,7 +15,8 @@ from siamese_ui.charts import chart, clusters_in_words
 from siamese_ui.formatting import UNDEFINED, sentences
 from siamese_ui.navigation import BY_KEY
 from siamese_ui.patches import route_first_deep_link_through_app
-from siamese_ui.pictures import ascii_digit, digit_image
+from siamese_ui.pictures import ascii_digits, digit_image
+from siamese_ui.scatter import ring_chosen_point, scatter_figure, seen_in_training
 from siamese_ui.service import ask
 from siamese_ui.session import active_model, model_banner, model_cache, model_dataset
 
@@ -27,7 +27,6 @@ RAW = N_("raw 2-D coordinates")  # an option's value, in English; shown through 
 # The distance each model compares embeddings with (models.embedding_metric), as the page names it.
 DISTANCE_NAMES = {"cosine": N_("cosine distance"), "euclidean": N_("euclidean distance")}
 NEIGHBOURS = 7
-OPACITY = 0.8
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -52,74 +51,6 @@ def projection_methods(dimensions: int) -> list[str]:
     if dimensions == 2:  # nothing to project: PCA or t-SNE would only rotate or distort it
         return [RAW]
     return ["PCA", "t-SNE"] + (["UMAP"] if importlib.util.find_spec("umap") is not None else [])
-
-
-def seen_in_training(held_out: bool) -> str:
-    """The scatter's "seen in training" column's value, in the reader's language (its legend)."""
-    return _("no (held out)") if held_out else _("yes")
-
-
-def scatter_figure(frame: pd.DataFrame, names, held_out: bool, height: int = 560):
-    figure = px.scatter(
-        frame,
-        x="x",
-        y="y",
-        color="digit",
-        symbol="seen in training" if held_out else None,
-        symbol_map={seen_in_training(False): "circle", seen_in_training(True): "x"},
-        category_orders={"digit": list(names)},
-        custom_data=["picture", "digit", "position"],
-        color_discrete_sequence=px.colors.qualitative.T10,
-        opacity=OPACITY,
-    )
-    figure.update_traces(
-        hovertemplate=_("<b>{digit}</b> (point {point})").format(
-            digit="%{customdata[1]}", point="%{customdata[2]}"
-        )
-        + "<br><span style='font-family:monospace'>%{customdata[0]}</span><extra></extra>",
-        marker=dict(size=7),
-        # a click picks a point for its neighbours (the ring shows which): Plotly's selection
-        # would also fade every other point to a fifth of its opacity, hiding the clusters
-        selected=dict(marker=dict(opacity=OPACITY)),
-        unselected=dict(marker=dict(opacity=OPACITY)),
-    )
-    figure.update_layout(
-        height=height,
-        margin=dict(t=10),
-        hoverlabel=dict(font=dict(family="DejaVu Sans Mono, monospace", size=9)),
-        # under the chart, where the toolbar (top right) cannot cover its title, and where a
-        # phone's narrow screen leaves the points their width
-        legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, xanchor="left"),
-        legend_title_text=_("digit, seen in training:") if held_out else _("digit:"),
-    )
-    label_clusters(figure, frame)
-    return figure
-
-
-def label_clusters(figure, frame: pd.DataFrame) -> None:
-    """Each digit's name written at the middle of its points: ten colours cannot all stay apart for a
-    colour-blind student, the written digit can (the hover names every point's digit too)."""
-    for name, group in frame.groupby("digit", observed=True, sort=False):
-        figure.add_annotation(
-            x=float(group["x"].median()),
-            y=float(group["y"].median()),
-            text=f"<b>{name}</b>",
-            showarrow=False,
-            font=dict(size=18, color="#0e1117"),
-            bgcolor="rgba(255,255,255,0.75)",
-        )
-
-
-def ring_chosen_point(figure, frame: pd.DataFrame, position: int) -> None:
-    """A black ring around the chosen point (its neighbours are listed under the chart)."""
-    figure.add_scatter(
-        x=[frame["x"].iloc[position]],
-        y=[frame["y"].iloc[position]],
-        mode="markers",
-        marker=dict(size=16, color="rgba(0,0,0,0)", line=dict(width=2.5, color="black")),
-        name=_("chosen point"),
-        hoverinfo="skip",  # not clickable: a click goes to the digit under it
-    )
 
 
 def _pick_clicked_point() -> None:
@@ -168,7 +99,7 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
             "y": xy[:, 1],
             "digit": [data.class_names[k] for k in labels],
             "seen in training": [seen_in_training(k in held) for k in labels],
-            "picture": [ascii_digit(data.test.x[i]) for i in chosen],
+            "picture": ascii_digits(data.test.x[chosen]),
             "position": np.arange(n_points),
         }
     )
@@ -289,7 +220,7 @@ def epoch_replay(active, data) -> None:
             "y": xy[:, 1],
             "digit": [names[k] for k in job.probe_labels],
             "seen in training": seen_in_training(False),
-            "picture": [ascii_digit(x) for x in job.probe_images],
+            "picture": ascii_digits(job.probe_images),
             "position": np.arange(len(xy)),
         }
     )

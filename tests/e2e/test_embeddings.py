@@ -11,7 +11,7 @@ from .conftest import no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
-OPACITY = 0.8  # pages/embeddings.py draws every digit at this opacity
+OPACITY = 0.8  # siamese_ui/scatter.py draws every digit at this opacity
 
 
 def overlap(a: dict, b: dict) -> bool:

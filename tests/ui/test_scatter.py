@@ -1,0 +1,89 @@
+"""The Embeddings page's map and its hover pictures, against the Plotly Express figure and the
+one-digit-at-a-time pictures they replace (the references are the code the page ran before)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import pytest
+
+from siamese_core.network.data import load_dataset
+from siamese_ui.pictures import ascii_digits
+from siamese_ui.scatter import OPACITY, ring_chosen_point, scatter_figure, seen_in_training
+
+
+def reference_ascii_digit(x: np.ndarray) -> str:
+    small = x.reshape(14, 2, 14, 2).mean(axis=(1, 3))
+    ramp = np.array(list(" ░▒▓█"))
+    idx = np.clip((small / 256 * len(ramp)).astype(int), 0, len(ramp) - 1)
+    rows = ["".join(ramp[r]) for r in idx]
+    while rows and not rows[0].strip():
+        rows.pop(0)
+    while rows and not rows[-1].strip():
+        rows.pop()
+    return "<br>".join(r.replace(" ", "\u2007") for r in rows)
+
+
+def reference_figure(frame: pd.DataFrame, names, held_out: bool):
+    return px.scatter(
+        frame,
+        x="x",
+        y="y",
+        color="digit",
+        symbol="seen in training" if held_out else None,
+        symbol_map={seen_in_training(False): "circle", seen_in_training(True): "x"},
+        category_orders={"digit": list(names)},
+        custom_data=["picture", "digit", "position"],
+        color_discrete_sequence=px.colors.qualitative.T10,
+        opacity=OPACITY,
+    )
+
+
+def test_the_pictures_are_the_one_digit_at_a_time_pictures():
+    data = load_dataset("mnist-5k")
+    edge = np.zeros((3, 28, 28), np.uint8)
+    edge[1, 27, 27] = 255  # ink in the last row only
+    edge[2, 0, :] = 40  # faint ink in the first row only
+    digits = np.concatenate([data.test.x, data.train.x[:500], edge])
+    assert ascii_digits(digits) == [reference_ascii_digit(x) for x in digits]
+    assert ascii_digits(edge)[0] == ""  # blank: no rows at all
+
+
+@pytest.mark.parametrize("held", [(), (8, 9)])
+def test_the_map_has_the_traces_plotly_express_made(held):
+    data = load_dataset("mnist-5k")
+    rng = np.random.default_rng(3)
+    chosen = rng.choice(len(data.test.y), 400, replace=False)
+    labels = data.test.y[chosen]
+    names = data.class_names
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=400),
+            "y": rng.normal(size=400),
+            "digit": [names[k] for k in labels],
+            "seen in training": [seen_in_training(k in held) for k in labels],
+            "picture": ascii_digits(data.test.x[chosen]),
+            "position": np.arange(400),
+        }
+    )
+    mine = scatter_figure(frame, names, bool(held)).to_plotly_json()
+    theirs = reference_figure(frame, names, bool(held)).to_plotly_json()
+    assert [t["name"] for t in mine["data"]] == [t["name"] for t in theirs["data"]]
+    assert len(mine["data"]) == 10  # one trace a digit: a held-out digit is held out whole
+    for a, b in zip(mine["data"], theirs["data"], strict=True):
+        assert a["legendgroup"] == b["legendgroup"] and a["mode"] == b["mode"] == "markers"
+        assert np.array_equal(a["x"], b["x"]) and np.array_equal(a["y"], b["y"])
+        assert np.array_equal(np.asarray(a["customdata"], object), np.asarray(b["customdata"], object))
+        for key in ("color", "symbol", "opacity"):
+            assert a["marker"][key] == b["marker"][key], (a["name"], key)
+        assert a["hovertemplate"].endswith("<extra></extra>") and "%{customdata[0]}" in a["hovertemplate"]
+    if held:
+        assert {t["marker"]["symbol"] for t in mine["data"] if t["name"].startswith(("8", "9"))} == {"x"}
+    # each digit's name at the median of its points
+    notes = {n["text"]: (n["x"], n["y"]) for n in mine["layout"]["annotations"]}
+    for name in names:
+        group = frame[frame["digit"] == name]
+        assert notes[f"<b>{name}</b>"] == (float(group["x"].median()), float(group["y"].median()))
+    ring_chosen_point(figure := scatter_figure(frame, names, bool(held)), frame, 17)
+    assert (figure.data[-1].x, figure.data[-1].y) == ((frame["x"][17],), (frame["y"][17],))
