@@ -36,6 +36,7 @@ from siamese_ui.live_panel import (
     table_html,
 )
 from siamese_ui.loss_view import loss_panel
+from siamese_ui.navigation import resend_to_address
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import (
     device_now,
@@ -172,6 +173,7 @@ def field_widget(field: str, options, preset: SiameseConfig):
     default, label, key = getattr(preset, field), _(LABELS[field]), FORM + field
     if key == SEED:
         return seed_widget(label, _(HELP[field]), student_seed(student_id()))
+    resend_to_address(key)
     common = dict(key=key, help=_(HELP[field]), bind="query-params")
     if options is not None:  # the values stay (the link's words); the reader reads option_label
         return st.selectbox(
@@ -205,6 +207,7 @@ def _number(value, fallback: float = 1.0) -> float:
 def configuration_form(expanded: bool) -> tuple[SiameseConfig | None, str]:
     """The form; returns (config, "") or (None, the reasons it cannot be trained)."""
     with st.expander(_("Configuration"), expanded=expanded):
+        resend_to_address(PRESET)
         name = st.selectbox(
             _("Preset"),
             list(PRESETS),

@@ -14,7 +14,7 @@ from siamese_core.network.inspect import graph_dot, graph_in_words
 from siamese_core.results import Component, LabNumbers
 from siamese_ui.charts import chart
 from siamese_ui.formatting import column_config, listed
-from siamese_ui.navigation import BY_KEY
+from siamese_ui.navigation import BY_KEY, resend_to_address
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
 from siamese_ui.race_view import race_ui
@@ -47,6 +47,7 @@ def _reset_dim() -> None:
 def choice_ui() -> SiameseConfig:
     """Sharing, branch, head and embedding size, bound to the link."""
     c1, c2, c3, c4 = st.columns([1.2, 1, 1, 1])
+    resend_to_address(SHARED, BRANCH, HEAD, DIM)
     shared = c1.toggle(_("Share weights between the branches"), value=True, key=SHARED, bind="query-params")
     branch = c2.selectbox(
         _("Branch (feature extractor)"), BRANCHES, key=BRANCH, bind="query-params", on_change=_reset_dim
@@ -215,6 +216,7 @@ def multi_input_pitfall() -> None:
             "call that model on each input. The model runs either way: only the parameter count tells."
         )
     )
+    resend_to_address(N_INPUTS)
     n = st.slider(_("Number of inputs N"), 2, LARGEST_N, DEFAULT_N_INPUTS, key=N_INPUTS, bind="query-params")
     counts = n_input_counts(n)  # measured on the built networks (siamese_core/lessons/n_inputs.py)
     # Two by two: the labels are long (Chinese as much as English) and Streamlit cuts a metric's

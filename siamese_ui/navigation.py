@@ -156,3 +156,18 @@ def switch_to(page: str, query: Mapping[str, str] | None = None) -> NoReturn:
         key: current.get_all(key) for key in current if key not in st.session_state
     }
     st.switch_page(BY_KEY[page].file, query_params={**kept, **(query or {})})
+
+
+def resend_to_address(*keys: str) -> None:
+    """Set bound fields' values again before their widgets are drawn, so that Streamlit writes them
+    into the address bar from the server. Streamlit 1.67's browser side writes a bound widget's
+    change into the address itself, but on the Train page it often stopped after the first change
+    (an exploratory session; 3 of 5 tries of a shared-distance-shared-epochs sequence, none with
+    this): "Share this setup: the address bar holds it" was then untrue, and a reload lost the
+    changes. A value set through ``st.session_state`` is compared with the server's copy of the
+    address and written (or, back at its default, removed) when they differ, the public path
+    Streamlit gives for it (``SessionState.register_widget``; streamlit/streamlit#14744); when
+    they agree nothing is sent. Not on a session's first run: the address has just set them."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
