@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from siamese_core.config import LABELS, MAX_SEED, PRESETS, SiameseConfig
-from siamese_core.i18n import N_, Language, _, current_language, in_language
+from siamese_core.i18n import LANGUAGES, N_, Language, _, current_language, in_language
 
 FORM = "train."  # widget key prefix: train.preset, train.epochs, ... (also the link's parameters)
 PRESET = FORM + "preset"
@@ -32,6 +32,17 @@ def option_label(value, language: Language | None = None) -> str:
     if value not in OPTION_WORDS:
         return str(value)
     return in_language(language, value) if language else _(value)
+
+
+def option_from_link(word: str, options) -> Any | None:
+    """The option a link's word names, in any of the app's languages, or None. Streamlit writes a
+    select box's shown words into the address, so a link made in Chinese says "欧式" where one made
+    in English says "euclidean"; Streamlit itself reads back only the reader's own words, and a
+    link opened in the other language silently lost the setting (an exploratory session)."""
+    for value in options:
+        if word == str(value) or any(word == option_label(value, language) for language in LANGUAGES):
+            return value
+    return None
 
 
 def option_labels() -> Callable[[Any], str]:

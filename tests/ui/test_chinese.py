@@ -64,3 +64,17 @@ def test_after_a_language_switch_every_choice_is_sent_again_in_the_new_words(pag
                 assert widget.proto.set_value, f"{page}: {widget.key} not sent again after the switch"
                 assert widget.proto.raw_value == widget.proto.options[widget.index], widget.key
     assert seen == len(chosen), "a choice disappeared with the switch"
+
+
+@pytest.mark.parametrize(
+    ("link", "language"),
+    [({"train.distance": "欧式", "train.optimizer": "adam"}, "en"), ({"train.distance": "euclidean"}, "zh")],
+)
+def test_a_link_made_in_one_language_opens_the_same_choices_in_the_other(link, language):
+    """Streamlit writes a select box's shown words into the address: a link made in Chinese said
+    train.distance=欧式, and opened in English it reset Distance to cosine (and the reverse)."""
+    at = app("pages/train.py", {**link, "lang": language})
+    assert not at.exception
+    assert at.session_state["train.distance"] == "euclidean"
+    shown = at.selectbox(key="train.distance")
+    assert shown.value == "euclidean"
