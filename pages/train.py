@@ -62,8 +62,8 @@ from siamese_ui.train_form import (
     FORM,
     PRESET,
     SEED,
+    adopt_link_option,
     load_preset,
-    option_from_link,
     option_labels,
     seed_note,
     seed_widget,
@@ -174,9 +174,8 @@ def field_widget(field: str, options, preset: SiameseConfig):
     default, label, key = getattr(preset, field), _(LABELS[field]), FORM + field
     if key == SEED:
         return seed_widget(label, _(HELP[field]), student_seed(student_id()))
-    word = st.query_params.get(key) if options is not None and key not in st.session_state else None
-    if word is not None and (value := option_from_link(word, options)) is not None:
-        st.session_state[key] = value  # a link made in another language: its option, in this one's words
+    if options is not None:
+        adopt_link_option(key, options)  # a link made in another language: its option, in this one's words
     resend_to_address(key)
     common = dict(key=key, help=_(HELP[field]), bind="query-params")
     if options is not None:  # the values stay (the link's words); the reader reads option_label

@@ -15,9 +15,12 @@ import streamlit as st
 
 from siamese_core.config import SiameseConfig
 from siamese_core.i18n import N_, _
+from siamese_core.results import learned_nothing
 
+from .formatting import sentences
 from .resources import dataset, default_model, resolved_dataset_name
 from .shared import PRETRAINED_HANDLE
+from .training_view import learned_nothing_note
 
 MODEL = "model.active"  # ActiveModel used by Embeddings / Compare / Evaluate / More lessons
 MODEL_CACHE = "model.cache"  # per-model results, dropped with the model
@@ -165,6 +168,23 @@ def model_banner(active: ActiveModel) -> None:
             _("Using the model **{model}** ({what}).").format(model=active.label, what=what),
             icon=":material/psychology:",
         )
+        if (failure := model_failure(active)) is not None:
+            st.warning(
+                sentences(
+                    _("What this page shows of it means little."),
+                    learned_nothing_note(failure, config is None or config.shared),
+                ),
+                icon=":material/trending_flat:",
+            )
+
+
+def model_failure(active: ActiveModel):
+    """A model trained here that ended at chance level (results.learned_nothing), or None: the
+    pages that use it say so next to its name, as the Train page does under its result (an
+    exploratory session found Embeddings naming "10 digit clusters" of a collapsed model)."""
+    if active.source != TRAINED_HERE or active.job is None:
+        return None
+    return learned_nothing(active.job.snapshot().result, active.job.probe_snapshots)
 
 
 def model_dataset(active: ActiveModel):

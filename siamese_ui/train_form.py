@@ -45,6 +45,15 @@ def option_from_link(word: str, options) -> Any | None:
     return None
 
 
+def adopt_link_option(key: str, options) -> None:
+    """On a session's first run, set a bound select box's option from its link's word in any
+    language (:func:`option_from_link`), before the widget is drawn; Streamlit would read only the
+    reader's own words. Later runs leave the session's own choice alone."""
+    word = st.query_params.get(key) if key not in st.session_state else None
+    if word is not None and (value := option_from_link(word, options)) is not None:
+        st.session_state[key] = value
+
+
 def option_labels() -> Callable[[Any], str]:
     """A select box's ``format_func`` in this run's language, fixed now: Streamlit (and AppTest)
     may call it later, outside the script run, where ``_()`` would answer in English."""

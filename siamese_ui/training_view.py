@@ -11,6 +11,7 @@ from siamese_core.jobs import JobSnapshot, Status, job_text
 from siamese_core.results import BatchRow, EpochRow, LearnedNothing
 from siamese_core.serving.protocol import LEFT_QUEUE
 
+from .formatting import sentences
 from .palette import TRAINING, VALIDATION
 from .svg_chart import Series
 
@@ -171,17 +172,18 @@ def status_line(snapshot) -> str:
             if snapshot.eta_seconds >= 120
             else _(" · ETA {seconds:.0f} s").format(seconds=snapshot.eta_seconds)
         )
-    return _(
-        "{status} · epoch {epoch}/{epochs} · batch {step:,} of {total} in all · {rate:,.0f} pairs/s{eta}"
-    ).format(
+    figures = dict(
         status=label,
         epoch=snapshot.current_epoch,
         epochs=snapshot.epochs,
         step=snapshot.step,
         total=f"{snapshot.total_steps:,}" if snapshot.total_steps else "?",
-        rate=snapshot.pairs_per_second,
-        eta=eta,
     )
+    if snapshot.status == Status.PAUSED:  # no speed: nothing moves (the last one was said while it ran)
+        return _("{status} · epoch {epoch}/{epochs} · batch {step:,} of {total} in all").format(**figures)
+    return _(
+        "{status} · epoch {epoch}/{epochs} · batch {step:,} of {total} in all · {rate:,.0f} pairs/s{eta}"
+    ).format(**figures, rate=snapshot.pairs_per_second, eta=eta)
 
 
 # Translators: an English ordinal's forms; a language without them writes each as its ordinal ("第 {n}").
@@ -250,7 +252,7 @@ def learned_nothing_note(failure: LearnedNothing, shared: bool) -> str:
         if not shared
         else _("Try again with a smaller learning rate, a larger margin or another seed.")
     )
-    return " ".join(said)
+    return sentences(*said)
 
 
 def refresh_seconds(status: Status, place=None) -> float | None:

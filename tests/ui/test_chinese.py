@@ -67,14 +67,16 @@ def test_after_a_language_switch_every_choice_is_sent_again_in_the_new_words(pag
 
 
 @pytest.mark.parametrize(
-    ("link", "language"),
-    [({"train.distance": "欧式", "train.optimizer": "adam"}, "en"), ({"train.distance": "euclidean"}, "zh")],
+    ("page", "link", "language", "key", "value"),
+    [
+        ("train", {"train.distance": "欧式", "train.optimizer": "adam"}, "en", "train.distance", "euclidean"),
+        ("train", {"train.distance": "euclidean"}, "zh", "train.distance", "euclidean"),
+    ],
 )
-def test_a_link_made_in_one_language_opens_the_same_choices_in_the_other(link, language):
+def test_a_link_made_in_one_language_opens_the_same_choices_in_the_other(page, link, language, key, value):
     """Streamlit writes a select box's shown words into the address: a link made in Chinese said
     train.distance=欧式, and opened in English it reset Distance to cosine (and the reverse)."""
-    at = app("pages/train.py", {**link, "lang": language})
+    at = app(f"pages/{page}.py", {**link, "lang": language})
     assert not at.exception
-    assert at.session_state["train.distance"] == "euclidean"
-    shown = at.selectbox(key="train.distance")
-    assert shown.value == "euclidean"
+    assert at.session_state[key] == value
+    assert at.selectbox(key=key).value == value

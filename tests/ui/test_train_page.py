@@ -257,10 +257,20 @@ def test_a_run_that_collapsed_says_so_and_a_run_that_learned_does_not():
     assert len(said) == 1, [w.value for w in at.warning]
     assert f"its ROC AUC is {result.auc:.3f}" in said[0]
     assert "Its embeddings collapsed: 300 test digits" in said[0] and "share no weights" in said[0]
+    # the pages that use the model say it too (Embeddings named "10 digit clusters" of it)
+    for page in ("embeddings", "compare"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception
+        there = [w.value for w in at.warning if "did not learn to tell pairs apart" in w.value]
+        assert len(there) == 1 and there[0].startswith("What this page shows of it means little."), page
+        assert f"its ROC AUC is {result.auc:.3f}" in there[0]
 
     learned = app("pages/train.py", {**TINY, "train.seed": "1"})
     button(learned, "Start").click().run()
     assert learned.session_state["train.job"].join(TIMEOUT)
     learned.run()
     assert learned.session_state["train.job"].snapshot().result.auc > 0.6
+    assert not [w.value for w in learned.warning if "did not learn" in w.value]
+    learned.switch_page("pages/embeddings.py").run()
+    assert "trained in this session, run 1" in learned.success[0].value
     assert not [w.value for w in learned.warning if "did not learn" in w.value]

@@ -52,6 +52,14 @@ def test_a_long_run_says_so_in_minutes():
     assert status_line(replace(BASE, eta_seconds=42.4)).endswith("ETA 42 s")
 
 
+def test_a_paused_run_states_no_speed():
+    """A paused run moves at 0 pairs/s: its last running speed (1,067) read as if it still moved."""
+    assert (
+        status_line(replace(BASE, status=Status.PAUSED))
+        == "Paused · epoch 2/500 · batch 150 of 37,500 in all"
+    )
+
+
 def test_the_epoch_table_is_formatted_the_same_live_and_after():
     assert EPOCH_HEADER[2] == "pair accuracy (0.5)" and EPOCH_HEADER[-1] == "training time"
     assert epoch_rows(BASE.epoch_history) == [("1", "0.2000", "80.00%", "0.2100", "81.23%", "0.457", "6.0 s")]
