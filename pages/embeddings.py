@@ -12,7 +12,7 @@ from siamese_core.i18n import N_, _, ngettext, shown_as
 from siamese_core.network.data import display_sample
 from siamese_core.tasks import ModelCall
 from siamese_ui.charts import chart, clusters_in_words
-from siamese_ui.formatting import UNDEFINED, sentences
+from siamese_ui.formatting import UNDEFINED, alike, sentences
 from siamese_ui.navigation import BY_KEY
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import ascii_digits, digit_image
@@ -225,12 +225,13 @@ def epoch_replay(active, data) -> None:
         }
     )
     figure = scatter_figure(frame, names, False, height=480)
+    (width, height), (last_width, last_height) = alike(*span), alike(*last_span)
     figure.update_layout(
         xaxis_range=[low[0] - pad[0], high[0] + pad[0]],
         yaxis_range=[low[1] - pad[1], high[1] + pad[1]],
         title=dict(
-            text=_("Epoch {epoch}: axes fitted to this epoch's points ({width:.3g} × {height:.3g})").format(
-                epoch=epoch, width=span[0], height=span[1]
+            text=_("Epoch {epoch}: axes fitted to this epoch's points ({width} × {height})").format(
+                epoch=epoch, width=width, height=height
             ),
             font=dict(size=14),
         ),
@@ -244,12 +245,12 @@ def epoch_replay(active, data) -> None:
     st.caption(
         ngettext(
             "{epoch}: {probes} fixed test digit, drawn with {how}. Each epoch's axes fit its own points: at "
-            "this epoch they span {width:.3g} × {height:.3g}, at the last epoch (epoch {last}) {last_width:.3g} "
-            "× {last_height:.3g}, so compare how the digits group, not how large the cloud is. precision@1 "
+            "this epoch they span {width} × {height}, at the last epoch (epoch {last}) {last_width} "
+            "× {last_height}, so compare how the digits group, not how large the cloud is. precision@1 "
             "{precision:.3f}, MAP@R {map_at_r}.",
             "{epoch}: {probes} fixed test digits, drawn with {how}. Each epoch's axes fit its own points: at "
-            "this epoch they span {width:.3g} × {height:.3g}, at the last epoch (epoch {last}) {last_width:.3g} "
-            "× {last_height:.3g}, so compare how the digits group, not how large the cloud is. precision@1 "
+            "this epoch they span {width} × {height}, at the last epoch (epoch {last}) {last_width} "
+            "× {last_height}, so compare how the digits group, not how large the cloud is. precision@1 "
             "{precision:.3f}, MAP@R {map_at_r}.",
             probes,
         ).format(
@@ -258,11 +259,11 @@ def epoch_replay(active, data) -> None:
             ),
             probes=probes,
             how=how,
-            width=span[0],
-            height=span[1],
+            width=width,
+            height=height,
             last=len(frames) - 1,
-            last_width=last_span[0],
-            last_height=last_span[1],
+            last_width=last_width,
+            last_height=last_height,
             precision=scores.precision_at_1,
             map_at_r=map_at_r,
         )

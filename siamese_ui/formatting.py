@@ -38,6 +38,14 @@ def significant(value: float, digits: int = 3) -> float:
     return float(f"{value:.{digits}g}")
 
 
+def alike(*values: float, digits: int = 3) -> list[str]:
+    """Numbers read side by side ("7.19 × 8.00", not "7.19 × 8"): all with the decimals that give the
+    largest of them ``digits`` significant digits."""
+    largest = max((abs(v) for v in values), default=0.0)
+    decimals = max(0, digits - 1 - math.floor(math.log10(largest))) if largest > 0 else 0
+    return [f"{v:,.{decimals}f}" for v in values]
+
+
 def percent(fraction: float | None, decimals: int = 2) -> str:
     """A fraction as a percentage ("98.09%"), or "undefined" when it has no value (0 / 0), in the
     reader's language (call it at display time)."""
