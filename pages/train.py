@@ -4,6 +4,7 @@ curves. The buttons and the status panel are drawn together from one snapshot of
 from __future__ import annotations
 
 import math
+import time
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -78,6 +79,7 @@ from siamese_ui.training_view import (
     learned_nothing_note,
     long_run_note,
     number,
+    paused_yield_note,
     percent,
     queue_line,
     refresh_seconds,
@@ -439,6 +441,9 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
                 "in line (everyone's trainings count; the line moves by itself)."
             ).format(running=pool.running, size=pool.size, queued=pool.queued)
         )
+    if status == Status.PAUSED and pool.queued and getattr(job, "paused_since", 0.0) and not job.stopping:
+        left = worker_pool().paused_yield_seconds - (time.monotonic() - job.paused_since)
+        st.warning(paused_yield_note(pool.queued, left), icon=":material/timer:")
     if snapshot is not None and status.active and job.stopping:
         st.info(
             _(

@@ -28,6 +28,7 @@ STOPPED_BY_TEACHER = N_("stopped by the teacher")  # the Stop on the teacher's p
 ABANDONED = N_("its browser session closed")  # the stop reason when keep_alive says the owner left
 LEFT_QUEUE = N_("left the queue before it started")
 SHUTTING_DOWN = N_("the server is shutting down")
+PAUSED_TOO_LONG = N_("it stayed paused for {seconds} s while other trainings waited for a worker")
 BATCH_LIMIT = N_("reached the limit of {batches} batches")
 LOSS_NOT_FINITE = N_(
     "the loss became {loss} at step {step}: the learning rate ({learning_rate}) is too large for this model"
@@ -54,7 +55,7 @@ MORE_GPUS = N_("{device} (+{more} more)")  # a device's name: training.describe_
 # they travel in English and a page shows them through :func:`job_text`, in its session's language.
 # Fields hold plain text (numbers formatted where the sentence is made): no format specs here.
 SENTENCES: list[str] = [
-    STOPPED_BY_USER, STOPPED_BY_TEACHER, ABANDONED, LEFT_QUEUE, SHUTTING_DOWN, BATCH_LIMIT,
+    STOPPED_BY_USER, STOPPED_BY_TEACHER, ABANDONED, LEFT_QUEUE, SHUTTING_DOWN, PAUSED_TOO_LONG, BATCH_LIMIT,
     LOSS_NOT_FINITE, DATA_NOT_LOADED, MODEL_NOT_LOADED, RESULT_NOT_LOADED, MODEL_DROPPED, WORKER_ENDED,
     KILLED, TENSORFLOW_ABORTED, CRASHED, GOT_SIGNAL, EXITED, MORE_GPUS,
 ]  # fmt: skip

@@ -4,9 +4,10 @@ the caller's language (built in the page's script run; the job's own reasons thr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
-from siamese_core.i18n import N_, _
+from siamese_core.i18n import N_, _, ngettext
 from siamese_core.jobs import JobSnapshot, Status, job_text
 from siamese_core.results import BatchRow, EpochRow, LearnedNothing
 from siamese_core.serving.protocol import LEFT_QUEUE
@@ -253,6 +254,17 @@ def learned_nothing_note(failure: LearnedNothing, shared: bool) -> str:
         else _("Try again with a smaller learning rate, a larger margin or another seed.")
     )
     return sentences(*said)
+
+
+def paused_yield_note(waiting: int, seconds_left: float) -> str:
+    """What a paused run's owner reads while others wait for its worker (pool.PAUSED_YIELD_SECONDS)."""
+    return ngettext(
+        "{waiting} training is waiting in line for a worker: in {seconds} s this paused run is stopped "
+        "and tested, so that it can start. Resume or Step to go on.",
+        "{waiting} trainings are waiting in line for a worker: in {seconds} s this paused run is stopped "
+        "and tested, so that they can start. Resume or Step to go on.",
+        waiting,
+    ).format(waiting=waiting, seconds=max(0, math.ceil(seconds_left)))
 
 
 def refresh_seconds(status: Status, place=None) -> float | None:

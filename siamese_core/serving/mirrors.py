@@ -165,6 +165,7 @@ class RemoteTrainingJob(JobState, RemoteJob):
         self.probe_snapshots: list[np.ndarray] = []
         self.probe_labels: np.ndarray | None = None
         self.probe_images: np.ndarray | None = None
+        self.paused_since = 0.0  # when it last paused (time.monotonic()), 0 while it is not paused
 
     def start_message(self) -> Train:
         return Train(self.id, self.config, self._options)
@@ -191,7 +192,12 @@ class RemoteTrainingJob(JobState, RemoteJob):
             # Ended only with the payload (apply_payload): a page that saw "finished" before the
             # model and the test report arrived stopped polling and never showed them (seen in a
             # browser).
-            self.status = Status.RUNNING if state.status.ended else state.status
+            status = Status.RUNNING if state.status.ended else state.status
+            if status == Status.PAUSED and self.status != Status.PAUSED:
+                self.paused_since = time.monotonic()
+            elif status != Status.PAUSED:
+                self.paused_since = 0.0
+            self.status = status
             self.reason = state.reason
             self.device = state.device
             self.steps_per_epoch = state.steps_per_epoch

@@ -36,6 +36,7 @@ import numpy as np
 
 from siamese_core.jobs import (
     MODEL_DROPPED,
+    PAUSED_TOO_LONG,
     SHUTTING_DOWN,
     STOPPED_BY_USER,
     Status,
@@ -77,6 +78,10 @@ DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has f
 CALL_TIMEOUT_SECONDS = 120.0  # a page's call that takes longer fails with a sentence
 EXIT_SECONDS = 20.0  # a process whose connection closed is killed if it has not ended by then
 ALIVE_CHECK_SECONDS = 2.0  # how often the pool asks whether queued and running jobs' owners are there
+# A training paused this long gives its worker up when another waits in line: it is stopped (what it
+# has learnt is tested and kept, as after its owner's Stop). One student's Pause, or a student who
+# paused and went to read another page, held the only worker of a small server while the class waited.
+PAUSED_YIELD_SECONDS = 60.0
 
 
 # ---- the pool ----------------------------------------------------------------------------------------------
@@ -130,6 +135,7 @@ class WorkerPool:
         models: ModelRegistry | None = None,
         spare_mb: Callable[[], float] | None = None,
         fork: bool | None = None,
+        paused_yield_seconds: float = PAUSED_YIELD_SECONDS,
     ):
         """``spare_mb``: the memory a new process may still use (default: read from the container,
         :attr:`~siamese_core.serving.container.Limits.spare_mb`). ``fork``: fork the model
@@ -138,6 +144,7 @@ class WorkerPool:
         and two forks take ~170 MB less than two processes started alone, but a template and one
         fork ~40 MB more, which took the smallest container (690 MB) over its limit."""
         self.size = size
+        self.paused_yield_seconds = paused_yield_seconds
         self.models = models or ModelRegistry()
         self._call_ids = iter(range(1, 2**62))
         self._device = ""
@@ -574,6 +581,23 @@ class WorkerPool:
                     gone = False
                 if gone:
                     self.cancel(job, ABANDONED)
+            for job in self.paused_too_long():
+                self.cancel(job, PAUSED_TOO_LONG.format(seconds=f"{self.paused_yield_seconds:.0f}"))
+
+    def paused_too_long(self) -> list[RemoteJob]:
+        """Running trainings paused for ``paused_yield_seconds`` or more while a job waits in line."""
+        now = time.monotonic()
+        with self._lock:
+            if not self._queue:
+                return []
+            running = [w.job for w in self._workers if w.job is not None]
+        return [
+            job
+            for job in running
+            if getattr(job, "paused_since", 0.0)
+            and now - job.paused_since >= self.paused_yield_seconds
+            and not job.stopping
+        ]
 
 
 def compute_elsewhere(name: str, target: str, kwargs: dict, timeout: float | None = 600.0) -> Any:

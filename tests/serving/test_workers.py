@@ -503,3 +503,32 @@ def test_a_data_set_that_cannot_be_loaded_fails_its_training_and_the_worker_goes
     pool.submit(after)
     assert after.join(TIMEOUT) and after.snapshot().status == Status.FINISHED
     assert pool.stats().crashed == crashed  # no worker died on the way
+
+
+def test_a_paused_training_gives_its_worker_up_only_when_another_waits(pool):
+    """One student's Pause held the only worker of a small server while the class waited in line:
+    a run paused for ``paused_yield_seconds`` with a job in line is stopped (tested, its model kept),
+    and the one in line starts. Without a line it stays paused."""
+    pool.paused_yield_seconds = 1.0
+    try:
+        job = running_training(pool)
+        job.pause()
+        deadline = time.time() + TIMEOUT
+        while job.snapshot().status != Status.PAUSED and time.time() < deadline:
+            time.sleep(0.1)
+        assert job.paused_since > 0
+        time.sleep(1.0 + 2 * ALIVE_CHECK_SECONDS)  # past the limit, nobody waiting: it stays paused
+        assert job.snapshot().status == Status.PAUSED and not job.stopping
+        waiting = nap(0.2)
+        pool.submit(waiting)
+        assert pool.place(waiting) is not None  # in line behind the paused run
+        assert job.join(TIMEOUT)
+        s = job.snapshot()
+        assert (s.status, s.reason) == (
+            Status.STOPPED,
+            "it stayed paused for 1 s while other trainings waited for a worker",
+        )
+        assert job.model is not None and s.result is not None  # what it learnt is kept and tested
+        assert waiting.join(TIMEOUT) and waiting.snapshot().status == Status.FINISHED
+    finally:
+        pool.paused_yield_seconds = 60.0

@@ -274,3 +274,44 @@ def test_a_run_that_collapsed_says_so_and_a_run_that_learned_does_not():
     learned.switch_page("pages/embeddings.py").run()
     assert "trained in this session, run 1" in learned.success[0].value
     assert not [w.value for w in learned.warning if "did not learn" in w.value]
+
+
+def test_a_paused_run_is_told_it_will_yield_to_the_line_and_then_does():
+    """A student who paused (or stepped) and left the page held a worker while the class waited:
+    with a training in line the page counts down, and the run is then stopped and tested."""
+    from siamese_core.serving.mirrors import RemoteTask
+    from siamese_ui.resources import worker_pool
+
+    at = app("pages/train.py", TINY)
+    button(at, "Step (1 batch)").click().run()
+    job = at.session_state["train.job"]
+    end = time.monotonic() + TIMEOUT
+    while not (job.snapshot().status == "paused" and job.snapshot().step >= 1):
+        assert time.monotonic() < end, "the step did not run"
+        time.sleep(0.2)
+    pool = worker_pool()
+    others = [RemoteTask("nap", "tests.worker_jobs:nap", {"seconds": 60}) for _ in range(pool.size)]
+    for other in others:
+        pool.submit(other)  # the other workers nap, and one more waits in line
+    try:
+        at.run()
+        said = [w.value for w in at.warning if "waiting in line for a worker" in w.value]
+        assert len(said) == 1 and said[0].startswith("1 training is waiting in line for a worker: in "), said
+        seconds = int(said[0].split(": in ")[1].split(" s ")[0])
+        assert 50 <= seconds <= 60, said  # pool.PAUSED_YIELD_SECONDS, counted from the pause
+        pool.paused_yield_seconds = 1.0
+        assert job.join(TIMEOUT)
+        at.run()
+        assert not at.exception
+        snapshot = job.snapshot()
+        assert (snapshot.status, snapshot.reason) == (
+            "stopped",
+            "it stayed paused for 1 s while other trainings waited for a worker",
+        )
+        assert any("it stayed paused for 1 s while other trainings waited" in t for t in texts(at)), texts(at)
+    finally:
+        pool.paused_yield_seconds = 60.0
+        for other in others:
+            other.stop()
+        for other in others:
+            other.join(TIMEOUT)

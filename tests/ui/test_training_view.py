@@ -5,7 +5,14 @@ from dataclasses import replace
 from siamese_core.jobs import Status
 from siamese_core.network.training import JobSnapshot
 from siamese_core.results import BatchRow, EpochRow
-from siamese_ui.training_view import EPOCH_HEADER, curves, epoch_rows, long_run_note, status_line
+from siamese_ui.training_view import (
+    EPOCH_HEADER,
+    curves,
+    epoch_rows,
+    long_run_note,
+    paused_yield_note,
+    status_line,
+)
 
 BASE = JobSnapshot(
     status=Status.RUNNING,
@@ -162,3 +169,11 @@ def test_a_page_in_line_redraws_less_often_the_longer_its_wait():
     waits = (0.0, 44.9, 45.0, 119.9, 120.0, 600.0)
     assert [refresh_seconds(Status.QUEUED, Place(2, w)) for w in waits] == [3.0, 3.0, 6.0, 6.0, 10.0, 10.0]
     assert refresh_seconds(Status.QUEUED) == 3.0  # no place known (it has just left the line)
+
+
+def test_a_paused_run_with_others_in_line_is_told_when_it_yields():
+    assert paused_yield_note(1, 41.2) == (
+        "1 training is waiting in line for a worker: in 42 s this paused run is stopped and tested, "
+        "so that it can start. Resume or Step to go on."
+    )
+    assert paused_yield_note(3, -0.5).startswith("3 trainings are waiting in line for a worker: in 0 s")
