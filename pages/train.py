@@ -63,13 +63,14 @@ from siamese_ui.train_form import (
     FORM,
     PRESET,
     SEED,
-    adopt_link_option,
+    choice_widget,
     load_preset,
     option_labels,
     seed_note,
     seed_widget,
     settings_differ,
     student_seed,
+    translated_choice,
 )
 from siamese_ui.training_view import (
     accuracy_note,
@@ -176,8 +177,8 @@ def field_widget(field: str, options, preset: SiameseConfig):
     default, label, key = getattr(preset, field), _(LABELS[field]), FORM + field
     if key == SEED:
         return seed_widget(label, _(HELP[field]), student_seed(student_id()))
-    if options is not None:
-        adopt_link_option(key, options)  # a link made in another language: its option, in this one's words
+    if options is not None and translated_choice(options):  # its link word the same in every language
+        return choice_widget(label, options, default, key, _(HELP[field]))
     resend_to_address(key)
     common = dict(key=key, help=_(HELP[field]), bind="query-params")
     if options is not None:  # the values stay (the link's words); the reader reads option_label

@@ -45,13 +45,34 @@ def option_from_link(word: str, options) -> Any | None:
     return None
 
 
-def adopt_link_option(key: str, options) -> None:
-    """On a session's first run, set a bound select box's option from its link's word in any
-    language (:func:`option_from_link`), before the widget is drawn; Streamlit would read only the
-    reader's own words. Later runs leave the session's own choice alone."""
-    word = st.query_params.get(key) if key not in st.session_state else None
-    if word is not None and (value := option_from_link(word, options)) is not None:
-        st.session_state[key] = value
+def choice_widget(label: str, options, default, key: str, help: str):
+    """A select box of the form whose link holds the option itself ("euclidean"), whatever the
+    reader's language. Not bound to the link like the other fields: Streamlit writes a bound
+    select box's shown words (train.distance=欧式 from a Chinese page), reads back only the
+    reader's own, and drops any other word from the address, so a link opened in the other language
+    showed Distance right once and a reload went back to cosine (two exploratory sessions). Here
+    the link's word in any language (:func:`option_from_link`), or else ``default`` (the preset's),
+    fills the box once; every run writes its option into the address, or leaves it out while it
+    is the default, as Streamlit does for a bound widget."""
+    if key not in st.session_state:
+        word = st.query_params.get(key)
+        chosen = option_from_link(word, options) if word is not None else None
+        st.session_state[key] = default if chosen is None else chosen
+    value = st.selectbox(
+        label, options, key=key, format_func=option_labels(), help=help, persist_state="session"
+    )
+    word = None if value == default else str(value)
+    if st.query_params.get(key) != word:
+        if word is None:
+            del st.query_params[key]
+        else:
+            st.query_params[key] = word
+    return value
+
+
+def translated_choice(options) -> bool:
+    """Does the reader read any of these options in their own words (:data:`OPTION_WORDS`)?"""
+    return any(value in OPTION_WORDS for value in options)
 
 
 def option_labels() -> Callable[[Any], str]:

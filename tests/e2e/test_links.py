@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.parse
 
 import pytest
 
 from siamese_core.config import LABELS, PRESETS
+from siamese_core.i18n import in_language
 
 from .conftest import no_traceback, progress_step, wait_idle
 
@@ -154,6 +156,32 @@ def test_each_change_of_the_form_reaches_the_address_and_a_reload_keeps_them_all
         assert read_train_form(page) == form, (url, page.url)
         no_traceback(page)
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("word", "language", "shown"), [("euclidean", "zh", "欧式"), ("欧式", "en", "euclidean")]
+)
+def test_a_link_made_in_one_language_keeps_its_choice_through_a_reload_in_the_other(
+    browser, server, word, language, shown
+):
+    """Streamlit writes a select box's shown words into the link (train.distance=欧式 from a
+    Chinese page) and drops a word it cannot read: a link opened in the other language showed the
+    right Distance once, lost it from the address, and a reload went back to cosine."""
+    url = f"{server['url']}/train?train.distance={urllib.parse.quote(word)}&lang={language}"
+    context, page = fresh_page(browser, url)
+    label = re.compile(f"^{re.escape(in_language(language, LABELS['distance']))}$")
+    box = page.locator(f"{MAIN} [data-testid='stSelectbox']").filter(
+        has=page.locator("label", has_text=label)
+    )
+    assert box.locator("input").input_value() == shown
+    time.sleep(1.0)
+    wait_idle(page)
+    assert "train.distance=" in page.url, page.url
+    page.reload()
+    wait_idle(page, timeout=120)
+    assert box.locator("input").input_value() == shown, page.url
+    no_traceback(page)
+    context.close()
 
 
 def test_weight_sharing_link_reopens_the_same_lab(browser, server):
