@@ -65,6 +65,7 @@ from siamese_ui.train_form import (
     SEED,
     choice_widget,
     load_preset,
+    load_run_settings,
     option_labels,
     seed_note,
     seed_widget,
@@ -487,6 +488,15 @@ def find_my_run() -> None:
 st.title(_("Train"))
 find_my_run()
 job = st.session_state.get(TRAIN_JOB)
+if (
+    job is not None
+    and PRESET not in st.session_state
+    and not any(k.startswith(FORM) for k in st.query_params)
+):
+    # the form's first draw in this session, from a bare address (a reload of /train, the sidebar's
+    # link) with the student's run found: its own settings, so that the form, the address and the
+    # run on screen agree (an exploratory session saw the defaults beside a seed-1 MLP run's result)
+    load_run_settings(job.config)
 status = job.snapshot().status if job is not None else Status.IDLE
 config, problem = configuration_form(expanded=not status.active)
 if problem:

@@ -144,6 +144,19 @@ def load_preset(name: str) -> None:
         st.session_state[FORM + field] = list(value) if field == "held_out_classes" else value
 
 
+def load_run_settings(config: SiameseConfig) -> None:
+    """Fill every field, the seed included, from a run's own settings, under the preset they differ
+    from least: a reload or a bare address (the sidebar's) that finds the student's run shows the
+    run's setup, not the defaults beside its result."""
+    differences = {
+        name: sum(getattr(p, f) != getattr(config, f) for f in FIELDS) for name, p in PRESETS.items()
+    }
+    st.session_state[PRESET] = min(differences, key=differences.get)
+    for field in FIELDS:
+        value = getattr(config, field)
+        st.session_state[FORM + field] = list(value) if field == "held_out_classes" else value
+
+
 def _shown(value) -> str:
     if isinstance(value, bool):
         return _("on") if value else _("off")

@@ -297,6 +297,29 @@ def test_a_reload_and_a_second_tab_find_the_run(browser, server):
     context.close()
 
 
+def test_a_bare_address_that_finds_the_run_shows_the_runs_own_settings(browser, server):
+    """An exploratory session: after a run, /train (a reload of a bare address, or the sidebar's
+    link in a new tab) showed the default form beside the run's result, and its address named a
+    different experiment than the run on screen."""
+    context, page = fresh_page(browser, server["url"] + QUICK + "&train.distance=euclidean&train.seed=7")
+    button(page, "Start").click()
+    page.get_by_text(re.compile("^Finished · epoch")).first.wait_for(timeout=120_000)
+    form = read_train_form(page)
+    assert (form["preset"], form["distance"], form["epochs"], form["seed"]) == (
+        "fast-mlp",
+        "euclidean",
+        "1",
+        "7",
+    )
+    page.goto(server["url"] + "/train")
+    wait_idle(page)
+    page.get_by_text("Test pair accuracy").first.wait_for()
+    assert read_train_form(page) == form
+    assert page.get_by_text("(the form:").count() == 0  # the run and the form agree
+    no_traceback(page)
+    context.close()
+
+
 def test_a_large_exported_model_uploads_back(browser, server, tmp_path):
     from siamese_core.network.models import build_siamese
     from siamese_core.network.persistence import save_model
