@@ -34,6 +34,8 @@ def project(embeddings: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     """2-D coordinates of the embeddings (a 2-D embedding is shown as it is)."""
     if method == RAW:
         return embeddings[:, :2]
+    if not has_spread(embeddings):  # a collapsed model: one spot, which PCA and t-SNE cannot fit
+        return np.zeros((len(embeddings), 2), dtype=embeddings.dtype)
     if method == "PCA":
         from sklearn.decomposition import PCA
 
@@ -45,6 +47,12 @@ def project(embeddings: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
     import umap
 
     return umap.UMAP(random_state=seed).fit_transform(embeddings)
+
+
+def has_spread(embeddings: np.ndarray) -> bool:
+    """Whether the embeddings differ at all (a collapsed model gives every digit the same one: PCA's
+    variance ratios are then 0/0 and t-SNE has no neighbours to tell apart)."""
+    return bool(len(embeddings)) and bool(np.ptp(embeddings, axis=0).max() > 0)
 
 
 def projection_methods(dimensions: int) -> list[str]:
@@ -195,6 +203,11 @@ def epoch_replay(active, data) -> None:
     last = snapshots[-1]
     if last.shape[1] == 2:
         projection, how = (lambda a: a[:, :2]), _("the raw 2-D embedding")
+    elif not has_spread(last):  # collapsed: nothing for PCA to fit on the last epoch
+        projection, how = (
+            (lambda a: a[:, :2]),
+            _("its first two coordinates (the last epoch has no spread to fit)"),
+        )
     else:  # one projection for every frame, fitted on the last epoch, so frames are comparable
         from sklearn.decomposition import PCA
 

@@ -104,7 +104,11 @@ def clusters_in_words(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The scatter's text equivalent: per digit, its points, the middle of its cluster and how
     spread it is (median distance of its points to that middle, in the map's units), and a sentence
     naming the tightest and the loosest cluster, in the reader's language (call it at display time;
-    ``frame`` has the columns x, y and digit)."""
+    ``frame`` has the columns x, y and digit).
+
+    Figures keep three significant digits of the map's extent (an untrained network's map can be a
+    hundredth wide); a map with no extent says that every point lies at one spot (a collapsed model),
+    and clusters equally spread are named as such, not as tightest and loosest."""
     rows = []
     for name, group in frame.groupby("digit", observed=True, sort=True):
         middle = group[["x", "y"]].median()
@@ -118,8 +122,33 @@ def clusters_in_words(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
                 "spread": spread,
             }
         )
-    table = pd.DataFrame(rows).round(3)
+    extent = float(max(np.ptp(frame["x"]), np.ptp(frame["y"]))) if len(frame) else 0.0
+    scale = float(np.abs(frame[["x", "y"]].to_numpy()).max()) if len(frame) else 0.0
+    one_spot = extent <= 1e-6 * max(scale, 1.0)
+    decimals = 3 if one_spot else max(3, 2 - int(np.floor(np.log10(extent))))
+    table = pd.DataFrame(rows).round(decimals)
+    if one_spot:
+        table["spread"] = 0.0
+    shown = {message.rpartition("|")[2]: header(message) for message in CLUSTER_COLUMNS}
     tight, loose = table.loc[table["spread"].idxmin()], table.loc[table["spread"].idxmax()]
+    if one_spot:
+        sentence = ngettext(
+            "{points:,} point, all at one spot: the model gives every digit the same embedding, so the "
+            "map cannot tell the digits apart.",
+            "{points:,} points, all at one spot: the model gives every digit the same embedding, so the "
+            "map cannot tell the digits apart.",
+            len(frame),
+        ).format(points=len(frame))
+        return table.rename(columns=shown), sentence
+    if tight["spread"] == loose["spread"]:
+        sentence = ngettext(
+            "{points:,} points in {clusters} digit cluster, each labelled with its digit, spread {spread:.3g} "
+            "(median distance to its middle).",
+            "{points:,} points in {clusters} digit clusters, each labelled with its digit, all equally "
+            "spread: median distance to their middle {spread:.3g}.",
+            len(table),
+        ).format(points=len(frame), clusters=len(table), spread=tight["spread"])
+        return table.rename(columns=shown), sentence
     sentence = ngettext(
         "{points:,} points in {clusters} digit cluster, each labelled with its digit. Tightest: {tight} "
         "(median distance to its middle {tight_spread:.3g}); loosest: {loose} ({loose_spread:.3g}).",
@@ -134,7 +163,6 @@ def clusters_in_words(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
         loose=loose["digit"],
         loose_spread=loose["spread"],
     )
-    shown = {message.rpartition("|")[2]: header(message) for message in CLUSTER_COLUMNS}
     return table.rename(columns=shown), sentence
 
 

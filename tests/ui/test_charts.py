@@ -92,3 +92,33 @@ def test_the_embedding_clusters_in_words():
         "middle 1); loosest: 7 (2)."
     )
     assert np.isfinite(table["spread"]).all()
+
+
+def test_a_map_with_no_extent_or_equal_clusters_says_so_and_a_tiny_map_keeps_its_figures():
+    # a collapsed model: every point at one spot (was "Tightest: 0 (0); loosest: 0 (0)")
+    spot = pd.DataFrame({"x": [0.5] * 4, "y": [-1.0] * 4, "digit": ["1", "1", "7", "7"]})
+    table, sentence = clusters_in_words(spot)
+    assert sentence == (
+        "4 points, all at one spot: the model gives every digit the same embedding, so the map cannot "
+        "tell the digits apart."
+    )
+    assert table["spread"].tolist() == [0.0, 0.0]
+    # two clusters alike: 1 around (0, 0) and 7 around (5, 0), each point 1 from its middle
+    alike = pd.DataFrame(
+        {"x": [-1.0, 1.0, 4.0, 6.0], "y": [0.0, 0.0, 0.0, 0.0], "digit": ["1", "1", "7", "7"]}
+    )
+    assert clusters_in_words(alike)[1] == (
+        "4 points in 2 digit clusters, each labelled with its digit, all equally spread: median "
+        "distance to their middle 1."
+    )
+    # a map a hundredth wide (an untrained network's): spreads 0.0004 and 0.0008 are not rounded to 0
+    tiny = pd.DataFrame(
+        {
+            "x": [0.0, 0.0004, 0.0008, 0.01, 0.01],
+            "y": [0.0, 0.0, 0.0, 0.0, 0.0016],
+            "digit": ["1", "1", "1", "7", "7"],
+        }
+    )
+    table, sentence = clusters_in_words(tiny)
+    assert table["spread"].tolist() == [0.0004, 0.0008]
+    assert sentence.endswith("Tightest: 1 (median distance to its middle 0.0004); loosest: 7 (0.0008).")

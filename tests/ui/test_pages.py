@@ -3,6 +3,7 @@ app-layer defects a teacher hit, each pinned by a test."""
 
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,17 @@ def test_home_renders_and_names_the_data_set():
     at = app()
     assert "Siamese Lab" in at.title[0].value
     assert metric(at, "Data set in use") in ("Full MNIST", "MNIST 5k subset")
-    assert metric(at, "Device").startswith(("CPU", "GPU"))
+    # a fresh model service is still loading TensorFlow: "starting…" at once (never waited for),
+    # then the device itself once the service has said it (the fragment polls; a run redraws it)
+    assert metric(at, "Device") == "starting…" or metric(at, "Device").startswith(("CPU", "GPU"))
+    from siamese_ui.resources import worker_pool
+
+    end = time.monotonic() + TIMEOUT
+    while not worker_pool().device_now():
+        assert time.monotonic() < end, "the model service never said its device"
+        time.sleep(0.5)
+    at.run()
+    assert metric(at, "Device").startswith(("CPU", "GPU")), metric(at, "Device")
 
 
 def test_sharing_switch_changes_counts_to_the_core_values():

@@ -264,6 +264,16 @@ def test_a_run_that_collapsed_says_so_and_a_run_that_learned_does_not():
         there = [w.value for w in at.warning if "did not learn to tell pairs apart" in w.value]
         assert len(there) == 1 and there[0].startswith("What this page shows of it means little."), page
         assert f"its ROC AUC is {result.auc:.3f}" in there[0]
+        if page == "embeddings":
+            # every test digit at one spot (its ReLU embeddings are all 0): the map says so, not
+            # "Tightest: 0 (0); loosest: 0 (0)", and PCA is not asked to fit no variance (0/0 warned)
+            maps = [c.value for c in at.caption if "all at one spot" in c.value]
+            spot = "all at one spot: the model gives every digit the same embedding, so the map cannot tell the digits apart."
+            assert maps == [
+                f"1,000 points, {spot}",
+                f"300 points, {spot}",
+            ]  # the map, and the replay's last epoch
+            assert not [c.value for c in at.caption if "Tightest" in c.value]
 
     learned = app("pages/train.py", {**TINY, "train.seed": "1"})
     button(learned, "Start").click().run()
