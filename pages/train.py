@@ -419,7 +419,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     snapshot = job.snapshot() if job is not None else None
     status = snapshot.status if snapshot is not None else Status.IDLE
     place = queued_place(job, status)
-    control_buttons(job, status, config)
+    control_buttons(job, snapshot, config)
     # Where the keyboard goes when a button disables itself (one slot, drawn on every run: an element
     # that comes and goes makes Streamlit redraw the widgets under it, and they lose the focus).
     script = "<script></script>"

@@ -171,6 +171,15 @@ class JobSnapshot:
     result: TrainingResult | None  # the test report once the run is over
 
     @property
+    def next_step_batches(self) -> int:
+        """The batches the next Step runs: one call of ``batches_per_call``, cut at the epoch's end
+        (Keras runs an epoch's last call short: 2 batches, not 8, at batch 104 of 106)."""
+        if not self.steps_per_epoch:
+            return self.batches_per_call
+        left = self.steps_per_epoch - self.step % self.steps_per_epoch
+        return min(self.batches_per_call, left)
+
+    @property
     def current_epoch(self) -> int:
         """The epoch the last batch trained belongs to (1-based), read off the batch counter: one
         batch is always shown under one epoch. Counting the epochs recorded said "epoch 3" for

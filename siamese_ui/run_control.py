@@ -119,12 +119,16 @@ def reset_training(job) -> None:
     forget_training()
 
 
-def control_buttons(job, status: Status, config: SiameseConfig | None) -> None:
-    """Start, Pause or Resume, Step, Stop, Reset: enabled from the same status the panel shows.
+def control_buttons(job, snapshot, config: SiameseConfig | None) -> None:
+    """Start, Pause or Resume, Step, Stop, Reset: enabled from the same snapshot the panel shows.
     While a stop is on its way (the current batch, then the test), only Reset stays."""
+    status = snapshot.status if snapshot is not None else Status.IDLE
     active = status.active
     stopping = active and job is not None and job.stopping
-    batches = (job.config if active else config or PRESETS[DEFAULT_PRESET]).steps_per_execution
+    if active:  # what the next Step runs: short at an epoch's end
+        batches = snapshot.next_step_batches
+    else:
+        batches = (config or PRESETS[DEFAULT_PRESET]).steps_per_execution
     step_label = ngettext("Step ({n} batch)", "Step ({n} batches)", batches).format(n=batches)
     cannot_train = why_no_training() is not None  # the page says why, above the buttons
     columns = st.columns(6)

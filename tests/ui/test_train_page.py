@@ -325,3 +325,29 @@ def test_a_paused_run_is_told_it_will_yield_to_the_line_and_then_does():
             other.stop()
         for other in others:
             other.join(TIMEOUT)
+
+
+def test_step_says_how_many_batches_it_runs_even_at_an_epochs_end():
+    """Keras runs an epoch's last call short: 16 batches an epoch, 5 a call: 5, 5, 5 and then 1. The
+    button said 'Step (8 batches)' and moved 2 at the classroom preset's epoch end (exploratory
+    session); it now names what the next Step runs, and that is what it runs."""
+    at = app("pages/train.py", {**TINY, "train.epochs": "2", "train.steps_per_execution": "5"})
+    job, end = None, time.monotonic() + TIMEOUT
+    for before, label, after in [
+        (0, "Step (5 batches)", 5),
+        (5, "Step (5 batches)", 10),
+        (10, "Step (5 batches)", 15),
+        (15, "Step (1 batch)", 16),  # the epoch's last call
+        (16, "Step (5 batches)", 21),  # the next epoch's first
+    ]:
+        steps = [b.label for b in at.button if b.label.startswith("Step (")]
+        assert steps == [label], (before, steps)
+        button(at, label).click().run()
+        job = at.session_state["train.job"]
+        while not (job.snapshot().step == after and job.snapshot().status == "paused"):
+            assert time.monotonic() < end, (after, job.snapshot().step, job.snapshot().status)
+            time.sleep(0.2)
+        at.run()
+        assert not at.exception
+    button(at, "Stop").click().run()
+    assert job.join(TIMEOUT)

@@ -177,3 +177,18 @@ def test_a_paused_run_with_others_in_line_is_told_when_it_yields():
         "so that it can start. Resume or Step to go on."
     )
     assert paused_yield_note(3, -0.5).startswith("3 trainings are waiting in line for a worker: in 0 s")
+
+
+def test_the_next_step_runs_one_call_cut_at_the_epochs_end():
+    # 75 batches an epoch, 8 a call: 8 from batch 0 or 150 (an epoch's start), 3 from batch 72 or 147
+    call = replace(BASE, batches_per_call=8)
+    assert [replace(call, step=s).next_step_batches for s in (0, 64, 72, 74, 75, 147, 150)] == [
+        8,
+        8,
+        3,
+        1,
+        8,
+        3,
+        8,
+    ]
+    assert replace(call, steps_per_epoch=0, step=0).next_step_batches == 8  # pairs not made yet
