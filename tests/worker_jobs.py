@@ -58,3 +58,11 @@ def tensorflow_threads() -> list[int]:
         tf.config.threading.get_intra_op_parallelism_threads(),
         tf.config.threading.get_inter_op_parallelism_threads(),
     ]
+
+
+def gc_state(report) -> dict:
+    """What the collector of this worker holds: frozen objects, and those it still goes through."""
+    import gc
+
+    gc.collect()
+    return {"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects())}

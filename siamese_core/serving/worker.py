@@ -7,6 +7,7 @@ models it keeps by handle."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import queue
@@ -364,6 +365,14 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
     if warm_up:
         with contextlib.suppress(Exception):  # a warm-up is an optimisation only
             _warm_up(side.shells)
+    # TensorFlow's, Keras's and the warm-up's objects live as long as the process: the collector
+    # leaves them alone from now on. The full collection after every job (memory.release_free_memory)
+    # and Python's own went through ~380,000 of them each time: 0.17 s of CPU a collection on a quiet
+    # core, ~7% of a 1-core class's model process in py-spy; 0.00 s frozen (BENCHMARKS.md). A forked
+    # process inherits the template's freeze; this adds what it made since. Cost: a warm-up shell
+    # later dropped from ModelShells is not collected (one, a few MB, at most once a process).
+    gc.collect()
+    gc.freeze()
     while True:
         match side.inbox.get():
             case Exit():
