@@ -37,7 +37,7 @@ from siamese_ui.live_panel import (
     table_html,
 )
 from siamese_ui.loss_view import loss_panel
-from siamese_ui.navigation import resend_to_address
+from siamese_ui.navigation import resend_to_address, switch_to
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.resources import (
     device_now,
@@ -65,8 +65,8 @@ from siamese_ui.train_form import (
     SEED,
     choice_widget,
     load_preset,
-    load_run_settings,
     option_labels,
+    run_link,
     seed_note,
     seed_widget,
     settings_differ,
@@ -494,9 +494,10 @@ if (
     and not any(k.startswith(FORM) for k in st.query_params)
 ):
     # the form's first draw in this session, from a bare address (a reload of /train, the sidebar's
-    # link) with the student's run found: its own settings, so that the form, the address and the
-    # run on screen agree (an exploratory session saw the defaults beside a seed-1 MLP run's result)
-    load_run_settings(job.config)
+    # link) with the student's run found: the address of its own settings, so that the form, the
+    # address and the run on screen agree (exploratory sessions saw the defaults beside a seed-1
+    # MLP run's result, then an address that held only part of it)
+    switch_to("train", run_link(job.config))
 status = job.snapshot().status if job is not None else Status.IDLE
 config, problem = configuration_form(expanded=not status.active)
 if problem:

@@ -144,17 +144,40 @@ def load_preset(name: str) -> None:
         st.session_state[FORM + field] = list(value) if field == "held_out_classes" else value
 
 
-def load_run_settings(config: SiameseConfig) -> None:
-    """Fill every field, the seed included, from a run's own settings, under the preset they differ
-    from least: a reload or a bare address (the sidebar's) that finds the student's run shows the
-    run's setup, not the defaults beside its result."""
+def nearest_preset(config: SiameseConfig) -> str:
+    """The preset a configuration differs from in the fewest fields (the first such, in order)."""
     differences = {
         name: sum(getattr(p, f) != getattr(config, f) for f in FIELDS) for name, p in PRESETS.items()
     }
-    st.session_state[PRESET] = min(differences, key=differences.get)
+    return min(differences, key=differences.get)
+
+
+def _link_text(value) -> str | list[str]:
+    """A field's value as the address holds it, read back by Streamlit's bound widgets
+    (``runtime/state/query_params.py``): true/false, repeated parameters for a list ("" for none)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return [str(v) for v in value] or ""
+    return str(value)
+
+
+def run_link(config: SiameseConfig) -> dict[str, str | list[str]]:
+    """The Train page's address parameters for a run's own settings: the preset it differs from
+    least, every field that differs from that preset, and the seed, as a link made on the page
+    holds them. A reload or a bare address (the sidebar's) that finds the student's run opens this,
+    so that the form, the address and the run on screen agree, and a reload or a shared link keeps
+    them (Streamlit writes a value set through Session State into the address only for a widget
+    drawn in an earlier client-requested run, so filling the form alone left the address bare)."""
+    name = nearest_preset(config)
+    query: dict[str, str | list[str]] = {PRESET: name}
     for field in FIELDS:
         value = getattr(config, field)
-        st.session_state[FORM + field] = list(value) if field == "held_out_classes" else value
+        if FORM + field == SEED:
+            query[SEED] = str(value)
+        elif value != getattr(PRESETS[name], field):
+            query[FORM + field] = _link_text(value)
+    return query
 
 
 def _shown(value) -> str:

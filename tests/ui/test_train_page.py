@@ -351,3 +351,29 @@ def test_step_says_how_many_batches_it_runs_even_at_an_epochs_end():
         assert not at.exception
     button(at, "Stop").click().run()
     assert job.join(TIMEOUT)
+
+
+def test_a_runs_own_link_names_its_nearest_preset_what_differs_and_its_seed():
+    """What a bare /train opens when it finds the student's run (worked by hand): the classroom
+    preset with the MLP branch, unshared, Euclidean, lr 0.01, seed 1, 8 and 9 held out differs from
+    classroom in those six fields and from fast-mlp in eight (embedding 32, batch 128, 5 epochs,
+    12,000 pairs, shared, distance, seed, held-out digits)."""
+    from siamese_core.config import PRESETS
+    from siamese_ui.train_form import run_link
+
+    run = PRESETS["classroom"].replace(
+        branch="mlp", shared=False, distance="euclidean", learning_rate=0.01, seed=1, held_out_classes=(8, 9)
+    )
+    assert run_link(run) == {
+        "train.preset": "classroom",
+        "train.branch": "mlp",
+        "train.shared": "false",
+        "train.distance": "euclidean",
+        "train.learning_rate": "0.01",
+        "train.held_out_classes": ["8", "9"],
+        "train.seed": "1",
+    }
+    # a preset run as it is: the preset and the seed only; none held out against a preset's two: ""
+    assert run_link(PRESETS["cnn"].replace(seed=5)) == {"train.preset": "cnn", "train.seed": "5"}
+    held = PRESETS["held-out-8-9"]
+    assert run_link(held.replace(held_out_classes=(), seed=2))["train.held_out_classes"] == ""
