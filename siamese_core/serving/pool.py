@@ -286,8 +286,11 @@ class WorkerPool:
                     remaining = max(self._expected(running) - (now - running.started_at), 1.0)
                     if running.kind == "training" and (eta := running.snapshot().eta_seconds) is not None:
                         remaining = eta + 2.0  # + the test evaluation
-                    if paused := getattr(running, "paused_since", 0.0):  # it yields to the line by then
-                        remaining = min(remaining, max(self.paused_yield_seconds - (now - paused), 0.0) + 2.0)
+                    if paused := getattr(running, "paused_since", 0.0):
+                        # a paused run does not move: its worker is free when it yields to the line
+                        # (+ its test), not after its ETA at full speed, which stands still while it
+                        # waits (a student in line read "about 10 s" for 46 s: exploratory session)
+                        remaining = max(self.paused_yield_seconds - (now - paused), 0.0) + 2.0
                 elif not worker.ready.is_set():
                     remaining = max(5.0 - (now - worker.started), 0.0)  # TensorFlow still importing
                 free_at.append(remaining)

@@ -535,6 +535,30 @@ def test_a_paused_training_gives_its_worker_up_only_when_another_waits(pool):
         pool.paused_yield_seconds = 60.0
 
 
+def test_the_wait_behind_a_paused_run_is_its_time_to_yield_not_its_eta(pool):
+    """A paused run's ETA stands still: a student in line behind a short run paused near its end
+    read "about 10 s" for 46 s. Its worker is free when it yields (+ its test), or sooner if it
+    is resumed (the estimate is redrawn then)."""
+    pool.paused_yield_seconds = 30.0
+    try:
+        job = running_training(pool, epochs=1)  # a short run: its ETA at full speed is seconds
+        job.pause()
+        deadline = time.time() + TIMEOUT
+        while job.snapshot().status != Status.PAUSED and time.time() < deadline:
+            time.sleep(0.1)
+        eta = job.snapshot().eta_seconds
+        waiting = nap(0.2)
+        pool.submit(waiting)
+        wait = pool.place(waiting).wait_seconds
+        left = 30.0 - (time.monotonic() - job.paused_since)
+        assert left + 2.0 - 1.0 <= wait <= left + 2.0 + 0.5, (wait, left, eta)
+        job.resume()  # resumed: it finishes at its own pace, and the one in line starts after it
+        assert job.join(TIMEOUT) and job.snapshot().status == Status.FINISHED
+        assert waiting.join(TIMEOUT) and waiting.snapshot().status == Status.FINISHED
+    finally:
+        pool.paused_yield_seconds = 60.0
+
+
 def test_a_model_process_freezes_what_it_imported_so_each_collection_skips_it(pool):
     """TensorFlow's and Keras's ~380,000 objects were gone through by every full collection (one after
     each job): ~7% of a 1-core class's model process. A process started from nothing (this pool's)
