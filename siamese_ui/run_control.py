@@ -127,8 +127,11 @@ def control_buttons(job, snapshot, config: SiameseConfig | None) -> None:
     stopping = active and job is not None and job.stopping
     if active:  # what the next Step runs: short at an epoch's end
         batches = snapshot.next_step_batches
-    else:
-        batches = (config or PRESETS[DEFAULT_PRESET]).steps_per_execution
+    else:  # a new run's first call, cut at its first epoch's end when the form says its length
+        planned = config or PRESETS[DEFAULT_PRESET]
+        batches = planned.steps_per_execution
+        if planned.pairs_per_epoch:
+            batches = min(batches, -(-planned.pairs_per_epoch // planned.batch_size))
     step_label = ngettext("Step ({n} batch)", "Step ({n} batches)", batches).format(n=batches)
     cannot_train = why_no_training() is not None  # the page says why, above the buttons
     columns = st.columns(6)

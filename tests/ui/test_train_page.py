@@ -331,6 +331,8 @@ def test_step_says_how_many_batches_it_runs_even_at_an_epochs_end():
     """Keras runs an epoch's last call short: 16 batches an epoch, 5 a call: 5, 5, 5 and then 1. The
     button said 'Step (8 batches)' and moved 2 at the classroom preset's epoch end (exploratory
     session); it now names what the next Step runs, and that is what it runs."""
+    short = app("pages/train.py", {**TINY, "train.pairs_per_epoch": "192", "train.steps_per_execution": "5"})
+    assert [b.label for b in short.button if b.label.startswith("Step (")] == ["Step (3 batches)"]  # 192 / 64
     at = app("pages/train.py", {**TINY, "train.epochs": "2", "train.steps_per_execution": "5"})
     job, end = None, time.monotonic() + TIMEOUT
     for before, label, after in [
