@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -161,6 +162,18 @@ def wait_idle(page, timeout: float = 90) -> None:
 def no_traceback(page) -> None:
     errors = page.locator("[data-testid='stException']")
     assert errors.count() == 0, errors.first.inner_text()[:2000]
+
+
+def page_language(page, expected: str, timeout: float = 15) -> str:
+    """The page's declared language once it says ``expected``, or what it says after ``timeout``.
+    The sidebar's script sets it from Streamlit's ``st.html`` element, a component the browser
+    loads lazily: the page's text can be drawn before the script has run (a CI run read "en" on
+    a Chinese page)."""
+    with contextlib.suppress(Exception):  # what it says instead is the caller's assertion message
+        page.wait_for_function(
+            f"document.documentElement.lang === {expected!r}", timeout=timeout * 1000, polling=100
+        )
+    return page.evaluate("document.documentElement.lang")
 
 
 def goto_nav(page, title: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from siamese_ui.navigation import PAGES
 
-from .conftest import assert_accessible, no_traceback, wait_idle
+from .conftest import assert_accessible, no_traceback, page_language, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -26,5 +26,5 @@ def test_the_page_meets_wcag_aa_fresh_and_with_the_lesson_on(page, info):
     wait_idle(page)
     page.get_by_text("引导课程").first.wait_for()
     no_traceback(page)
-    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page_language(page, "zh-CN") == "zh-CN"
     assert_accessible(page, f"{info.title}, in Chinese, the guided lesson on")

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from .conftest import goto_nav, no_traceback, wait_idle
+from .conftest import goto_nav, no_traceback, page_language, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -44,14 +44,15 @@ def test_each_browser_keeps_its_own_language(browser, server):
         assert title(zh) == "关于与出处" and "训练" in sidebar_links(zh)
         assert title(en) == "About and sources" and "Train" in sidebar_links(en)
         # the page's language for screen readers (WCAG 3.1.1)
-        assert zh.evaluate("document.documentElement.lang") == "zh-CN"
-        assert en.evaluate("document.documentElement.lang") == "en"
+        assert page_language(zh, "zh-CN") == "zh-CN"
+        assert page_language(en, "en") == "en"
 
         # The Chinese student switches to English: only their page changes, and the address says so.
         zh.get_by_role("radiogroup", name="Language · 语言").get_by_text("English").click()
         time.sleep(0.5)
         wait_idle(zh)
         assert title(zh) == "About and sources" and "lang=en" in zh.url
+        assert page_language(zh, "en") == "en"  # and the page's declared language follows
         en.reload()
         wait_idle(en)
         assert title(en) == "About and sources"

@@ -539,19 +539,24 @@ def test_the_wait_behind_a_paused_run_is_its_time_to_yield_not_its_eta(pool):
     """A paused run's ETA stands still: a student in line behind a short run paused near its end
     read "about 10 s" for 46 s. Its worker is free when it yields (+ its test), or sooner if it
     is resumed (the estimate is redrawn then)."""
-    pool.paused_yield_seconds = 30.0
+    pool.paused_yield_seconds = 600.0  # far beyond the run's ETA, which the old estimate gave instead
     try:
-        job = running_training(pool, epochs=1)  # a short run: its ETA at full speed is seconds
+        # Long enough that the Pause lands before its end (a 1-epoch run finished first on a fast CI
+        # machine), short at full speed: its ETA is seconds.
+        job = running_training(pool, epochs=50)
         job.pause()
         deadline = time.time() + TIMEOUT
         while job.snapshot().status != Status.PAUSED and time.time() < deadline:
             time.sleep(0.1)
+        assert job.snapshot().status == Status.PAUSED
         eta = job.snapshot().eta_seconds
         waiting = nap(0.2)
         pool.submit(waiting)
-        wait = pool.place(waiting).wait_seconds
-        left = 30.0 - (time.monotonic() - job.paused_since)
-        assert left + 2.0 - 1.0 <= wait <= left + 2.0 + 0.5, (wait, left, eta)
+        place = pool.place(waiting)
+        assert place is not None  # in line behind the paused run
+        left = 600.0 - (time.monotonic() - job.paused_since)
+        assert eta is not None and eta < left - 60, (eta, left)  # the two estimates differ by far
+        assert left + 2.0 - 1.0 <= place.wait_seconds <= left + 2.0 + 0.5, (place, left, eta)
         job.resume()  # resumed: it finishes at its own pace, and the one in line starts after it
         assert job.join(TIMEOUT) and job.snapshot().status == Status.FINISHED
         assert waiting.join(TIMEOUT) and waiting.snapshot().status == Status.FINISHED
