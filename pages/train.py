@@ -85,6 +85,7 @@ from siamese_ui.training_view import (
     percent,
     queue_line,
     refresh_seconds,
+    server_line,
     status_line,
     stopped_note,
     trained_nothing,
@@ -437,12 +438,7 @@ def training_panel(polling: bool, config: SiameseConfig | None) -> None:
     if pool.size == 0:
         st.warning(why_no_training(), icon=":material/memory:")
     else:
-        st.caption(
-            _(
-                "On this server: **{running} of {size}** trainings running, **{queued}** waiting "
-                "in line (everyone's trainings count; the line moves by itself)."
-            ).format(running=pool.running, size=pool.size, queued=pool.queued)
-        )
+        st.caption(server_line(pool.running, pool.size, pool.queued, pool.paused))
     if status == Status.PAUSED and pool.queued and getattr(job, "paused_since", 0.0) and not job.stopping:
         left = worker_pool().paused_yield_seconds - (time.monotonic() - job.paused_since)
         st.warning(paused_yield_note(pool.queued, left), icon=":material/timer:")

@@ -267,6 +267,28 @@ def paused_yield_note(waiting: int, seconds_left: float) -> str:
     ).format(waiting=waiting, seconds=max(0, math.ceil(seconds_left)))
 
 
+def server_line(running: int, size: int, queued: int, paused: int) -> str:
+    """The Train page's count of everyone's trainings on this server. A paused run keeps its worker
+    (until it yields to the line), so it counts as running, and the line says how many are paused: a
+    student read "1 of 2 trainings running" with nobody's curve moving."""
+    line = _(
+        "On this server: **{running} of {size}** trainings running, **{queued}** waiting "
+        "in line (everyone's trainings count; the line moves by itself)."
+    ).format(running=running, size=size, queued=queued)
+    if not paused:
+        return line
+    return sentences(
+        line,
+        ngettext(
+            "{paused} of the running trainings is paused: it keeps its worker until it goes on or "
+            "yields it to the line.",
+            "{paused} of the running trainings are paused: each keeps its worker until it goes on or "
+            "yields it to the line.",
+            paused,
+        ).format(paused=paused),
+    )
+
+
 def refresh_seconds(status: Status, place=None) -> float | None:
     """How often the Train page's panel redraws itself (None: only when something is pressed):
     live while a run is on; in line, by the estimated wait of its ``place`` (pool_report.Place)."""

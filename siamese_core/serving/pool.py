@@ -324,6 +324,7 @@ class WorkerPool:
                 process_mb=self.process_mb,
                 retiring=sum(w.retiring for w in self._workers),
                 template_mb=self._template_mb() if memory else 0.0,
+                paused=sum(bool(getattr(w.job, "paused_since", 0.0)) for w in self._workers),
             )
 
     def _template_mb(self) -> float:

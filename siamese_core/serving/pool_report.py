@@ -49,6 +49,7 @@ class PoolStats:
     process_mb: float = 0.0  # the size a new process is counted at (measured)
     retiring: int = 0  # of the workers, retired and not exited yet
     template_mb: float = 0.0  # the template process the workers are forked from (PSS), with ``memory``
+    paused: int = 0  # of the running trainings, paused (each keeps its worker until it yields)
 
     @property
     def waiting_for_room(self) -> int:

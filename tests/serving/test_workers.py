@@ -519,6 +519,7 @@ def test_a_paused_training_gives_its_worker_up_only_when_another_waits(pool):
         assert job.paused_since > 0
         time.sleep(1.0 + 2 * ALIVE_CHECK_SECONDS)  # past the limit, nobody waiting: it stays paused
         assert job.snapshot().status == Status.PAUSED and not job.stopping
+        assert (pool.stats().running, pool.stats().paused) == (1, 1)  # it keeps its worker
         waiting = nap(0.2)
         pool.submit(waiting)
         place = pool.place(waiting)  # in line behind the paused run, which yields within the second
@@ -531,6 +532,7 @@ def test_a_paused_training_gives_its_worker_up_only_when_another_waits(pool):
         )
         assert job.model is not None and s.result is not None  # what it learnt is kept and tested
         assert waiting.join(TIMEOUT) and waiting.snapshot().status == Status.FINISHED
+        assert pool.stats().paused == 0
     finally:
         pool.paused_yield_seconds = 60.0
 

@@ -309,6 +309,13 @@ def test_a_paused_run_is_told_it_will_yield_to_the_line_and_then_does():
         assert len(said) == 1 and said[0].startswith("1 training is waiting in line for a worker: in "), said
         seconds = int(said[0].split(": in ")[1].split(" s ")[0])
         assert 50 <= seconds <= 60, said  # pool.PAUSED_YIELD_SECONDS, counted from the pause
+        size = pool.size  # every worker is taken: the paused run's and the naps'
+        line = [c.value for c in at.caption if "trainings running" in c.value]
+        assert line == [
+            f"On this server: **{size} of {size}** trainings running, **1** waiting in line (everyone's "
+            "trainings count; the line moves by itself). 1 of the running trainings is paused: it keeps "
+            "its worker until it goes on or yields it to the line."
+        ], line
         pool.paused_yield_seconds = 1.0
         assert job.join(TIMEOUT)
         at.run()
@@ -319,6 +326,8 @@ def test_a_paused_run_is_told_it_will_yield_to_the_line_and_then_does():
             "it stayed paused for 1 s while other trainings waited for a worker",
         )
         assert any("it stayed paused for 1 s while other trainings waited" in t for t in texts(at)), texts(at)
+        line = [c.value for c in at.caption if "trainings running" in c.value]
+        assert len(line) == 1 and "paused" not in line[0], line  # it yielded: none is paused now
     finally:
         pool.paused_yield_seconds = 60.0
         for other in others:

@@ -11,6 +11,7 @@ from siamese_ui.training_view import (
     epoch_rows,
     long_run_note,
     paused_yield_note,
+    server_line,
     status_line,
 )
 
@@ -177,6 +178,22 @@ def test_a_paused_run_with_others_in_line_is_told_when_it_yields():
         "so that it can start. Resume or Step to go on."
     )
     assert paused_yield_note(3, -0.5).startswith("3 trainings are waiting in line for a worker: in 0 s")
+
+
+def test_the_servers_line_counts_a_paused_run_as_running_and_says_so():
+    base = (
+        "On this server: **2 of 2** trainings running, **0** waiting in line (everyone's trainings "
+        "count; the line moves by itself)."
+    )
+    assert server_line(2, 2, 0, 0) == base
+    assert server_line(2, 2, 0, 1) == (
+        base + " 1 of the running trainings is paused: it keeps its worker until it goes on or yields "
+        "it to the line."
+    )
+    assert server_line(2, 2, 0, 2).endswith(
+        " 2 of the running trainings are paused: each keeps its worker until it goes on or yields it to "
+        "the line."
+    )
 
 
 def test_the_next_step_runs_one_call_cut_at_the_epochs_end():
