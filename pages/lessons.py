@@ -32,6 +32,10 @@ from siamese_ui.session import (
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
 KEY = "lessons."  # session and widget keys of this page
+# Only the open tab runs (st.tabs(on_change="rerun")), so Streamlit drops the widgets of the others:
+# a tab's settings are kept for the session, or they came back as the defaults beside a result
+# trained with other ones (an exploratory session).
+KEPT = "session"
 TABS = [  # the tabs' names in English (the tab's value in the session: _(name) in the reader's language)
     N_("Composing models"),
     N_("Transfer learning"),
@@ -65,7 +69,7 @@ def composing_tab(active: ActiveModel, data) -> None:
     figures[2].metric(_("C nested"), f"{counts.nested:,}")
     figures[3].metric(_("C layer by layer"), f"{counts.layered:,}")
     figures[4].metric(_("C's variables are A's and B's"), _("yes") if counts.shared else _("no"))
-    epochs = st.slider(_("Epochs"), 1, 8, 3, key=KEY + "ae_epochs")
+    epochs = st.slider(_("Epochs"), 1, 8, 3, key=KEY + "ae_epochs", persist_state=KEPT)
     runs = task_ui(
         "autoencoder",
         _("Train C both ways"),
@@ -244,21 +248,25 @@ def ranking_tab(data) -> None:
         _("Distortion"),
         KINDS,
         key=KEY + "rank_kind",
+        persist_state=KEPT,
         format_func=shown_as(KIND_NAMES),
     )
-    levels = c2.slider(_("Levels"), 3, 8, POST_SETTING["levels"], key=KEY + "rank_levels")
+    levels = c2.slider(_("Levels"), 3, 8, POST_SETTING["levels"], key=KEY + "rank_levels", persist_state=KEPT)
     groups = c3.slider(
-        _("Images per batch"), 1, 8, POST_SETTING["groups_per_batch"], key=KEY + "rank_groups",
+        _("Images per batch"), 1, 8, POST_SETTING["groups_per_batch"], key=KEY + "rank_groups", persist_state=KEPT,
         help=_("Originals per batch; each comes with all its distorted copies (the post: 4, a batch of 24)"),
     )  # fmt: skip
     loss = c4.selectbox(
         _("Loss"),
         list(LOSSES),
         key=KEY + "rank_loss",
+        persist_state=KEPT,
         format_func=shown_as(LOSS_NAMES),
     )
-    margin = c5.number_input(_("Margin"), 0.1, 1000.0, POST_SETTING["margin"], key=KEY + "rank_margin")
-    steps = c6.slider(_("Training steps"), 50, 600, 250, step=50, key=KEY + "rank_steps")
+    margin = c5.number_input(
+        _("Margin"), 0.1, 1000.0, POST_SETTING["margin"], key=KEY + "rank_margin", persist_state=KEPT
+    )
+    steps = c6.slider(_("Training steps"), 50, 600, 250, step=50, key=KEY + "rank_steps", persist_state=KEPT)
     operator_ui(levels, groups, margin)
     kind_name = _(KIND_NAMES[kind])
     image_row(

@@ -257,6 +257,9 @@ def find_my_task() -> None:
 
 
 def task_of(name: str, owner: str | None) -> RemoteTask | None:
+    """The session's task of that name, found again after a reload or in a second tab: a race
+    reloaded mid-way showed its Start again, with no progress and no result (exploratory session)."""
+    find_my_task()
     entry = st.session_state.get(TASKS + name)
     return entry[1] if entry is not None and entry[0] == owner else None
 

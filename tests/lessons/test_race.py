@@ -168,6 +168,14 @@ def test_the_lab_races_and_shows_both_networks(monkeypatch):
             w.value for w in at.warning
         ]
         assert "train.job" not in at.session_state
+        # A reload (a new session of the same browser) finds the race in line: its place, no Start
+        reloaded = app()  # the cookie brings only the id: it is put where student_id() keeps it
+        reloaded.session_state["student.id"] = at.session_state["student.id"]
+        reloaded.switch_page("pages/weight_sharing.py").run()
+        assert reloaded.button(key="ws.race.start").disabled
+        assert any(re.search(r"\d+(st|nd|rd|th) in line", i.value) for i in reloaded.info), [
+            i.value for i in reloaded.info
+        ]
     finally:
         for job in busy:
             job.stop()

@@ -249,6 +249,51 @@ def test_lessons_page_composes_ranks_and_exports():
     assert "`from_a/`" in caption and "`from_b/`" in caption
 
 
+def test_every_lessons_tabs_settings_survive_a_visit_to_every_other_tab():
+    """Only the open tab runs, and Streamlit dropped the closed tabs' widgets: a student back from
+    another tab read the default settings above a result trained with theirs (an exploratory
+    session). Every setting of every tab, changed from its default, then each other tab visited."""
+    at = app("pages/lessons.py")
+    labels = [t.label for t in at.tabs]
+    assert len(labels) == 4, labels
+
+    def settings():
+        return {
+            w.key: w.value
+            for kind in (at.slider, at.selectbox, at.number_input, at.checkbox, at.toggle)
+            for w in kind
+            if str(w.key).startswith("lessons.")
+        }
+
+    changed_somewhere = 0
+    for label in labels:
+        at.session_state["lessons.tab"] = label
+        at.run()
+        for w in [*at.slider, *at.selectbox, *at.number_input, *at.checkbox, *at.toggle]:
+            if not str(w.key).startswith("lessons."):
+                continue
+            if w.type == "slider":
+                w.set_value(w.min if w.value != w.min else w.max)
+            elif w.type == "selectbox":
+                w.select_index((w.index + 1) % len(w.options))
+            elif w.type == "number_input":
+                w.set_value(w.value + (getattr(w, "step", None) or 1))
+            else:
+                w.set_value(not w.value)
+        at.run()
+        mine = settings()
+        changed_somewhere += len(mine)
+        for other in labels:
+            if other != label:
+                at.session_state["lessons.tab"] = other
+                at.run()
+        at.session_state["lessons.tab"] = label
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert settings() == mine, (label, mine, settings())
+    assert changed_somewhere >= 7  # the composing and ranking tabs' settings at least
+
+
 def _wait_for_task(at, name):
     task = at.session_state[f"lessons.task.{name}"][1]
     assert task.join(TIMEOUT)
