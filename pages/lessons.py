@@ -13,7 +13,7 @@ from siamese_core.i18n import LANGUAGES, N_, _, in_language, ngettext, shown_as
 from siamese_core.network.persistence import MAX_MODEL_BYTES
 from siamese_core.tasks import ModelCall, Task
 from siamese_ui.charts import chart
-from siamese_ui.formatting import column_config
+from siamese_ui.formatting import column_config, sentences
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import image_row
 from siamese_ui.run_control import task_ui
@@ -49,7 +49,7 @@ WEIGHT_COLUMNS = {"variable": N_("variable"), "shape": N_("shape"), "parameters"
 
 # ---- composing an encoder and a decoder: C = B(A(x)) ---------------------------------------------
 def composing_tab(active: ActiveModel, data) -> None:
-    from siamese_core.lessons.compose import JOINTLY
+    from siamese_core.lessons.compose import JOINTLY, reconstruction_sentence
 
     st.markdown(
         _(
@@ -85,23 +85,15 @@ def composing_tab(active: ActiveModel, data) -> None:
             figure.add_scatter(
                 x=list(range(1, len(run.loss) + 1)), y=list(run.loss), mode="lines+markers", name=_(name)
             )
-        figure.update_layout(
-            height=300, xaxis_title=_("epoch"), yaxis_title=_("reconstruction MSE"), margin=dict(t=20)
-        )
         jointly, frozen = runs.jointly, runs.frozen
-        chart(
-            figure,
-            _(
-                "Reconstruction MSE after the last epoch: jointly {joint_last:.4f} (from {joint_first:.4f}); "
-                "separately (A frozen) {frozen_last:.4f} (from {frozen_first:.4f})."
-            ).format(
-                joint_last=jointly.loss[-1],
-                joint_first=jointly.loss[0],
-                frozen_last=frozen.loss[-1],
-                frozen_first=frozen.loss[0],
-            ),
-            key=KEY + "ae_chart",
+        epochs_run = len(jointly.loss)
+        figure.update_layout(
+            height=300,
+            xaxis=dict(title=_("epoch"), dtick=1, range=[0.5, epochs_run + 0.5]),  # whole epochs only
+            yaxis_title=_("reconstruction MSE"),
+            margin=dict(t=20),
         )
+        chart(figure, reconstruction_sentence(jointly.loss, frozen.loss), key=KEY + "ae_chart")
         for name, run in runs.ways():
             st.caption(
                 _("Trained {way}: the encoder's largest weight change was {moved:.2e}.").format(
@@ -352,12 +344,19 @@ def ranking_tab(data) -> None:
             where=right,
         )
         terms = result.batch
-        st.markdown(
-            _(
-                "**One batch after training** (the first {n} test digits at every level): its scores R, R @ O, "
-                "and the hinge max(0, {margin:g} − R @ O) whose mean is the operator loss."
-            ).format(n=len(terms.scores), margin=result.margin)
-        )
+        laid_out = _(
+            "**One batch after training** (the first {n} test digits at every level): its scores R, R @ O, "
+            "and the hinge max(0, {margin:g} − R @ O) whose mean is the operator loss."
+        ).format(n=len(terms.scores), margin=result.margin)
+        if result.loss != "operator":  # the table is the operator's layout: say it is not what trained
+            laid_out = sentences(
+                laid_out,
+                _(
+                    "This scorer trained with the {loss} loss: the table shows what the operator loss would "
+                    "make of the same scores."
+                ).format(loss=_(LOSS_NAMES[result.loss])),
+            )
+        st.markdown(laid_out)
         shown = ((_("scores R"), terms.scores), ("R @ O", terms.column_sums), (_("hinge"), terms.hinge))
         for column, (name, values) in zip(st.columns(3), shown, strict=True):
             column.caption(name)

@@ -335,7 +335,9 @@ def quiz_ui(gallery: dict, models) -> None:
         with right:
             st.caption(
                 _(
-                    "Each symbol in turn; the score counts 'none of these' as wrong, as a one-shot test should."
+                    "Each symbol in turn. The score counts a drawing as right when its nearest symbol is "
+                    "the one drawn, as the MNIST score beside it does; how many were 'none of these' by "
+                    "the threshold is in the score's help."
                 )
             )
     for column, asked in zip(st.columns(len(models)), models, strict=True):

@@ -102,9 +102,16 @@ def parameter_figures(numbers: LabNumbers, other: LabNumbers, shared: bool) -> N
     )
 
 
+# The branches' Keras names (models.build_siamese), in the reader's words: the Chinese page read
+# "branch 133,504" beside "输出头 0" (an exploratory session).
+BRANCH_NAMES = {"branch": N_("branch"), "branch_a": N_("branch_a"), "branch_b": N_("branch_b")}
+
+
 def component_name(c: Component) -> str:
     """A component as the lab names it: a branch by its Keras name, everything else as the head."""
-    return _("head") if c.role == "head" else c.name
+    if c.role == "head":
+        return _("head")
+    return _(BRANCH_NAMES[c.name]) if c.name in BRANCH_NAMES else c.name
 
 
 def breakdown_and_graph(numbers: LabNumbers, config: SiameseConfig) -> None:

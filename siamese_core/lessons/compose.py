@@ -8,12 +8,13 @@ Either way C owns no new variables: training C moves A's and B's own weights.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from siamese_core.i18n import N_
+from siamese_core.i18n import N_, _
 from siamese_core.lessons import ShownText
 
 if TYPE_CHECKING:  # TensorFlow only where a model is built or run: the web server imports this module
@@ -201,3 +202,22 @@ def autoencoder_lesson(
         reconstructions = np.asarray(composed.predict(tests, verbose=0)) * 255
         runs.append(AutoencoderRun(tuple(losses), moved, reconstructions, decoder))
     return AutoencoderLesson(*runs)
+
+
+def reconstruction_sentence(jointly: Sequence[float], frozen: Sequence[float]) -> str:
+    """The chart's sentence: each way's MSE after its last epoch, and after its first when there were
+    more (one epoch read "0.1878 (from 0.1878)", as if nothing had been learnt)."""
+    if len(jointly) == 1:
+        return _(
+            "Reconstruction MSE after its one epoch: jointly {joint:.4f}; separately (A frozen) {frozen:.4f}."
+        ).format(joint=jointly[0], frozen=frozen[0])
+    return _(
+        "Reconstruction MSE after epoch {last}: jointly {joint_last:.4f} (after epoch 1: {joint_first:.4f}); "
+        "separately (A frozen) {frozen_last:.4f} (after epoch 1: {frozen_first:.4f})."
+    ).format(
+        last=len(jointly),
+        joint_last=jointly[-1],
+        joint_first=jointly[0],
+        frozen_last=frozen[-1],
+        frozen_first=frozen[0],
+    )

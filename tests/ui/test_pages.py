@@ -61,6 +61,21 @@ def test_sharing_switch_changes_counts_to_the_core_values():
     assert any("Identical embeddings" in s.value for s in at.success)
 
 
+def test_the_labs_components_are_named_in_the_readers_words():
+    """The Chinese lab read "branch 133,504" beside "输出头 0": the branches' names are translated
+    in the sentence and the table, from the same counts."""
+    at = app("pages/weight_sharing.py", {"lang": "zh"})
+    at.toggle(key="ws.shared").set_value(False).run()
+    breakdown = param_breakdown(build_siamese(SiameseConfig(shared=False)))
+    a, b, head = (c.total for c in breakdown.components)
+    shown = [e.value for kind in (at.caption, at.markdown) for e in kind if "各组成部分的参数量" in e.value]
+    assert shown and shown[0] == (
+        f"各组成部分的参数量：分支 A {a:,}、分支 B {b:,}、输出头 {head:,}；共 {breakdown.total:,} 个。"
+    ), shown
+    names = [list(d.value.iloc[:, 0]) for d in at.dataframe if "组成部分" in d.value.columns]
+    assert names == [["分支 A", "分支 B", "输出头"]], names
+
+
 def test_weight_sharing_link_reopens_the_same_lab():
     at = app(
         "pages/weight_sharing.py",
@@ -243,6 +258,16 @@ def test_lessons_page_composes_ranks_and_exports():
     batch = at.session_state["lessons.rank"].batch
     assert batch.scores.shape == (4, 3) and np.allclose(batch.hinge, np.maximum(0, 100.0 - batch.column_sums))
     assert any("Why the margin is 100" in m.value for m in at.markdown)
+    assert not any("the table shows what the operator loss" in m.value for m in at.markdown)
+    at.selectbox(key="lessons.rank_loss").set_value("pairwise").run()
+    at.button(key="lessons.start.rank").click().run()
+    _wait_for_task(at, "rank")
+    assert at.session_state["lessons.rank"].loss == "pairwise"
+    said = [m.value for m in at.markdown if "One batch after training" in m.value]
+    assert len(said) == 1 and said[0].endswith(
+        "This scorer trained with the pairwise loss: the table shows what the operator loss would make of "
+        "the same scores."
+    ), said
     at.session_state["lessons.tab"] = "Export, import, merge"
     at.run()
     caption = next(c.value for c in at.caption if "Merged model" in c.value)
