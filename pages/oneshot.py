@@ -17,6 +17,7 @@ from siamese_ui.charts import chart
 from siamese_ui.palette import BLUE
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
+from siamese_ui.resources import student_registry
 from siamese_ui.service import ask
 from siamese_ui.session import (
     PRETRAINED,
@@ -26,13 +27,24 @@ from siamese_ui.session import (
     model_dataset_ref,
     pretrained_model,
 )
+from siamese_ui.student import student_id
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
-GALLERY = "oneshot.gallery"  # name -> 28x28 uint8, this session only
+GALLERY = "oneshot.gallery"  # name -> 28x28 uint8, this student's (student.Kept: a reload finds it)
 BASELINES = "oneshot.baselines"  # (model handle, n) -> (accuracy on MNIST digits, which digits)
 TRIALS = 200  # the MNIST baseline's one-shot trials
 QUIZ = "oneshot.scores"  # model handle -> QuizScore: a retrained model is a new handle, a new score
+
+
+def kept(key: str) -> dict:
+    """This student's gallery or scores: the same in every tab and after a reload (a reload emptied
+    a gallery of four symbols and six scored drawings: an exploratory session)."""
+    if key not in st.session_state:
+        st.session_state[key] = student_registry().kept(student_id(), key)
+    return st.session_state[key]
+
+
 CANVAS = "oneshot."  # + purpose (enrol, query, quiz): the canvas's keys (siamese_ui/canvas.py)
 MAX_NAME = 20
 SOURCES = {"Draw": N_("Draw"), "Upload": N_("Upload")}  # the source radio's values and what it shows
@@ -128,15 +140,15 @@ def enrol_ui(gallery: dict) -> None:
             if problem:
                 st.warning(_("Not enrolled: {problem}").format(problem=problem))
             else:
-                st.session_state.pop(QUIZ, None)  # a new gallery is a new quiz
+                kept(QUIZ).clear()  # a new gallery is a new quiz
                 st.session_state["oneshot.enrolled"] = True
                 clear("enrol")
                 st.rerun()
 
 
 def _remove(name: str) -> None:
-    st.session_state[GALLERY].pop(name, None)
-    st.session_state.pop(QUIZ, None)
+    kept(GALLERY).pop(name, None)
+    kept(QUIZ).clear()
 
 
 def gallery_ui(gallery: dict) -> None:
@@ -285,7 +297,7 @@ def quiz_ui(gallery: dict, models) -> None:
     """Step 3: "test me": draw each symbol several more times; the score is kept honestly."""
     st.subheader(_("3 · Test me"))
     names = tuple(gallery)
-    quiz = st.session_state.setdefault(QUIZ, {})
+    quiz = kept(QUIZ)
     for asked in models:
         quiz.setdefault(asked.handle, QuizScore(names))  # a retrained model starts its own score
     done = max(len(quiz[asked.handle].truths) for asked in models)
@@ -379,7 +391,7 @@ st.markdown(
         "see whether a network trained only on digits can tell them apart."
     )
 )
-my_gallery = st.session_state.setdefault(GALLERY, {})
+my_gallery = kept(GALLERY)
 asked = models_ui()
 enrol_ui(my_gallery)
 gallery_ui(my_gallery)

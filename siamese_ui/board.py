@@ -18,6 +18,7 @@ import streamlit as st
 
 from siamese_core.i18n import N_, _, ngettext
 from siamese_core.jobs import Status
+from siamese_core.network.data import dataset_title
 from siamese_core.serving.board import (
     SOLO_PREFIX,
     Board,
@@ -200,7 +201,7 @@ def describe(facts: RunFacts) -> str:
         accuracy=100 * facts.test_accuracy,
         auc=facts.auc,
         seconds=facts.train_seconds,
-        dataset=facts.dataset,
+        dataset=dataset_title(facts.dataset),  # "full MNIST (70,000 digits)", not the key "mnist"
     )
 
 
@@ -369,7 +370,7 @@ def entry_table(entries: list[Entry]) -> list[dict]:
             _("parameters"): e.parameters,
             _("setup"): setup_shown(e.setup),
             _("training (s)"): round(e.train_seconds, 1),
-            _("data set"): e.dataset,
+            _("data set"): dataset_title(e.dataset),
             _("from"): source_words(e.source),
             _("posted"): time.strftime("%H:%M:%S", time.localtime(e.posted_at)),
         }

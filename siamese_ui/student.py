@@ -68,6 +68,12 @@ def _write_cookie(sid: str) -> None:
     )
 
 
+class Kept(dict):
+    """A student's own things that a reload or a second tab finds again (Your own symbols' gallery
+    and scores): a dict the registry holds weakly, kept alive by the sessions that use it (a closed
+    tab's session lives on for Streamlit's ``server.disconnectedSessionTTL``, 120 s)."""
+
+
 class StudentRegistry:
     """Server-wide: each student's latest training job and open sessions.
 
@@ -82,6 +88,7 @@ class StudentRegistry:
         self._sessions: dict[str, set[str]] = {}
         self._runs: dict[str, int] = {}  # trainings each student has started on this server
         self._numbers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # job -> its number
+        self._kept: dict[tuple[str, str], weakref.ref] = {}  # (student, what) -> Kept
 
     def job(self, student: str) -> Any | None:
         with self._lock:
@@ -101,6 +108,17 @@ class StudentRegistry:
         or a second tab, a new session of the same student, names the run as the first tab did."""
         with self._lock:
             return self._numbers.get(job)
+
+    def kept(self, student: str, what: str) -> Kept:
+        """The student's ``what`` (a page's key), the one their other sessions use, or a new one."""
+        with self._lock:
+            ref = self._kept.get((student, what))
+            found = ref() if ref is not None else None
+            if found is None:
+                found = Kept()
+                self._kept = {k: r for k, r in self._kept.items() if r() is not None}
+                self._kept[(student, what)] = weakref.ref(found)
+            return found
 
     def task(self, student: str) -> Any | None:
         """The student's latest lesson task (a race, a More lessons training), while it lives."""

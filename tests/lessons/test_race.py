@@ -200,6 +200,11 @@ def test_the_lab_races_and_shows_both_networks(monkeypatch):
     at.switch_page("pages/board.py").run()
     lines = [m.value for m in at.markdown if "parameters · test pair accuracy" in m.value]
     assert len(lines) == 2 and f"**{100 * result.unshared.test_accuracy:.2f}%**" in lines[1]
+    from siamese_core.network.data import dataset_title
+
+    # the data set by its name for people, as the lab's sentence names it, not its key ("mnist-5k")
+    assert all(line.endswith(f" s of training · {dataset_title(result.dataset)}") for line in lines), lines
+    assert result.dataset not in dataset_title(result.dataset)
 
 
 def _side(shared: bool, accuracy: float, seconds: float, asymmetry_max: float, asymmetry_mean: float):

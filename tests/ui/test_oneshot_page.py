@@ -93,3 +93,29 @@ def test_each_enrolled_symbol_has_alt_text_saying_what_it_is():
         f"Your symbol {name} after preprocessing, as the network sees it: 28x28 pixels, white on black."
         for name in ("bar", "dash")
     ]
+
+
+def test_a_reload_and_a_second_tab_find_the_gallery_and_the_score_another_student_does_not():
+    """A reload emptied a gallery of four symbols and six scored drawings (an exploratory session).
+    A new session of the same browser (the cookie's id) finds both; another student's is their own."""
+    at = app("pages/oneshot.py")
+    for name in ("bar", "dash"):
+        enrol(at, name)
+    check(at, "bar", "bar")
+    student = at.session_state["student.id"]
+
+    reloaded = app()  # the cookie brings only the id: it is put where student_id() keeps it
+    reloaded.session_state["student.id"] = student
+    reloaded.switch_page("pages/oneshot.py").run()
+    assert not reloaded.exception, [e.value for e in reloaded.exception]
+    assert list(reloaded.session_state["oneshot.gallery"]) == ["bar", "dash"]
+    metrics = [m.value for m in reloaded.metric if m.label == "2-way one-shot, your drawings"]
+    assert metrics == ["100%"], metrics  # the drawing scored before the reload
+    check(reloaded, "dash", "dash")  # the round goes on where it was: the 2nd drawing asks for dash
+    at.run()  # and the first tab shows it too
+    assert [m.value for m in at.metric if m.label == "2-way one-shot, your drawings"] == ["100%"]
+    assert sum(len(score.truths) for score in at.session_state["oneshot.scores"].values()) == 2
+
+    other = app("pages/oneshot.py")  # another browser: another student, an empty gallery
+    assert not other.session_state["oneshot.gallery"]
+    assert any("Nothing enrolled yet" in i.value for i in other.info), [i.value for i in other.info]
