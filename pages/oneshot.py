@@ -48,6 +48,10 @@ def kept(key: str) -> dict:
 CANVAS = "oneshot."  # + purpose (enrol, query, quiz): the canvas's keys (siamese_ui/canvas.py)
 MAX_NAME = 20
 SOURCES = {"Draw": N_("Draw"), "Upload": N_("Upload")}  # the source radio's values and what it shows
+# + purpose: a number in the uploader's key, counted up when its picture has been used (a new key
+# empties the box, as a used drawing is wiped: Check pressed again scored the same upload as the next
+# symbol, an exploratory session)
+UPLOADS = "oneshot.uploads."
 
 
 def canvas(purpose: str, clear_key: str | None = None) -> np.ndarray | None:
@@ -74,14 +78,16 @@ def picture_source(purpose: str, source_key: str, upload_key: str):
     upload = st.file_uploader(
         _("A picture of the symbol (at most {megabytes} MB)").format(megabytes=MAX_UPLOAD_BYTES // 2**20),
         type=["png", "jpg", "jpeg", "bmp", "gif"],
-        key=upload_key,
+        key=f"{upload_key}.{st.session_state.get(UPLOADS + purpose, 0)}",
         max_upload_size=MAX_UPLOAD_BYTES // 2**20,
     )
     return upload.getvalue() if upload is not None else None
 
 
 def clear(purpose: str) -> None:
+    """The picture has been used: the canvas is wiped and the uploader emptied."""
     clear_canvas(CANVAS + purpose)
+    st.session_state[UPLOADS + purpose] = st.session_state.get(UPLOADS + purpose, 0) + 1
 
 
 def models_ui() -> list[ActiveModel]:

@@ -112,3 +112,19 @@ def test_every_step_takes_an_upload_instead_of_a_drawing(page, tmp_path):
     verdict.wait_for(timeout=60_000)
     assert verdict.inner_text().startswith("It is bar"), verdict.inner_text()
     no_traceback(page)
+    # Test me by upload: a used picture leaves its box, as a used drawing is wiped (Check pressed
+    # again scored the same upload as the next symbol: an exploratory session)
+    main.get_by_test_id("stRadio").nth(2).get_by_text("Upload").click()
+    wait_idle(page)
+    main.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(
+        symbol_png(tmp_path / "quiz-bar.png", BAR)
+    )
+    wait_idle(page)
+    assert main.get_by_test_id("stFileChipName").all_inner_texts() == ["query.png", "quiz-bar.png"]
+    main.get_by_role("button", name="Check").click()
+    time.sleep(0.5)
+    wait_idle(page)
+    main.get_by_text("Draw ring (2 of up to 40)").wait_for(timeout=60_000)
+    # only step 2's query is still there: the enrolled pictures and the checked one have left
+    assert main.get_by_test_id("stFileChipName").all_inner_texts() == ["query.png"]
+    no_traceback(page)
