@@ -16,6 +16,7 @@ from siamese_ui.charts import chart
 from siamese_ui.formatting import column_config, sentences
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import image_row
+from siamese_ui.resources import student_registry
 from siamese_ui.run_control import task_ui
 from siamese_ui.service import ask
 from siamese_ui.session import (
@@ -28,6 +29,7 @@ from siamese_ui.session import (
     model_dataset,
     model_dataset_ref,
 )
+from siamese_ui.student import student_id
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
@@ -36,6 +38,22 @@ KEY = "lessons."  # session and widget keys of this page
 # a tab's settings are kept for the session, or they came back as the defaults beside a result
 # trained with other ones (an exploratory session).
 KEPT = "session"
+# ... and for the student, as the results are (a reload finds the student's last lesson result through
+# the cookie, and showed it under the default settings: an exploratory session)
+SETTINGS = KEY + "settings"
+SETTING_KEYS = tuple(
+    KEY + name
+    for name in (
+        "tab",
+        "ae_epochs",
+        "rank_kind",
+        "rank_levels",
+        "rank_groups",
+        "rank_loss",
+        "rank_margin",
+        "rank_steps",
+    )
+)
 TABS = [  # the tabs' names in English (the tab's value in the session: _(name) in the reader's language)
     N_("Composing models"),
     N_("Transfer learning"),
@@ -507,10 +525,26 @@ def merge_ui(active: ActiveModel, data) -> None:
     )
 
 
+def restore_settings() -> None:
+    """A new session of this student (a reload, a second tab) opens the tab and the settings their
+    last one left, before the widgets are drawn."""
+    kept = st.session_state.get(SETTINGS)
+    if kept is None:
+        kept = st.session_state[SETTINGS] = student_registry().kept(student_id(), SETTINGS)
+        for key, value in kept.items():
+            st.session_state.setdefault(key, value)
+
+
+def remember_settings() -> None:
+    kept = st.session_state[SETTINGS]
+    kept.update({key: st.session_state[key] for key in SETTING_KEYS if key in st.session_state})
+
+
 st.title(_("More lessons"))
 model = active_model()
 model_banner(model)
 digits = model_dataset(model)
+restore_settings()
 labels = [_(name) for name in TABS]
 keep_open_tab_across_languages(labels)
 # on_change="rerun": only the open tab's code runs (each builds Keras models)
@@ -529,3 +563,4 @@ if export.open:
         downloads_ui(model)
         upload_ui()
         merge_ui(model, digits)
+remember_settings()

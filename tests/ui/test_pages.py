@@ -291,6 +291,7 @@ def test_every_lessons_tabs_settings_survive_a_visit_to_every_other_tab():
         }
 
     changed_somewhere = 0
+    every = {}
     for label in labels:
         at.session_state["lessons.tab"] = label
         at.run()
@@ -316,7 +317,23 @@ def test_every_lessons_tabs_settings_survive_a_visit_to_every_other_tab():
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         assert settings() == mine, (label, mine, settings())
+        every[label] = mine
     assert changed_somewhere >= 7  # the composing and ranking tabs' settings at least
+
+    # A reload (a new session of the same browser) opens the last tab and every setting as left: a
+    # reload found the student's last result (by the cookie) under the default settings.
+    reloaded = app()  # the cookie brings only the id: it is put where student_id() keeps it
+    reloaded.session_state["student.id"] = at.session_state["student.id"]
+    reloaded.switch_page("pages/lessons.py").run()
+    assert reloaded.session_state["lessons.tab"] == labels[-1]
+    at = reloaded
+    for label in labels:
+        at.session_state["lessons.tab"] = label
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert settings() == every[label], (label, every[label], settings())
+    other = app("pages/lessons.py")  # another student: the defaults, not this one's settings
+    assert other.slider(key="lessons.ae_epochs").value == 3 != every[labels[0]]["lessons.ae_epochs"]
 
 
 def _wait_for_task(at, name):
