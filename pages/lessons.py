@@ -16,7 +16,6 @@ from siamese_ui.charts import chart
 from siamese_ui.formatting import column_config, sentences
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import image_row
-from siamese_ui.resources import student_registry
 from siamese_ui.run_control import task_ui
 from siamese_ui.service import ask
 from siamese_ui.session import (
@@ -29,7 +28,7 @@ from siamese_ui.session import (
     model_dataset,
     model_dataset_ref,
 )
-from siamese_ui.student import student_id
+from siamese_ui.student import kept
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
@@ -37,7 +36,7 @@ KEY = "lessons."  # session and widget keys of this page
 # Only the open tab runs (st.tabs(on_change="rerun")), so Streamlit drops the widgets of the others:
 # a tab's settings are kept for the session, or they came back as the defaults beside a result
 # trained with other ones (an exploratory session).
-KEPT = "session"
+PERSIST = "session"
 # ... and for the student, as the results are (a reload finds the student's last lesson result through
 # the cookie, and showed it under the default settings: an exploratory session)
 SETTINGS = KEY + "settings"
@@ -87,7 +86,7 @@ def composing_tab(active: ActiveModel, data) -> None:
     figures[2].metric(_("C nested"), f"{counts.nested:,}")
     figures[3].metric(_("C layer by layer"), f"{counts.layered:,}")
     figures[4].metric(_("C's variables are A's and B's"), _("yes") if counts.shared else _("no"))
-    epochs = st.slider(_("Epochs"), 1, 8, 3, key=KEY + "ae_epochs", persist_state=KEPT)
+    epochs = st.slider(_("Epochs"), 1, 8, 3, key=KEY + "ae_epochs", persist_state=PERSIST)
     runs = task_ui(
         "autoencoder",
         _("Train C both ways"),
@@ -258,25 +257,29 @@ def ranking_tab(data) -> None:
         _("Distortion"),
         KINDS,
         key=KEY + "rank_kind",
-        persist_state=KEPT,
+        persist_state=PERSIST,
         format_func=shown_as(KIND_NAMES),
     )
-    levels = c2.slider(_("Levels"), 3, 8, POST_SETTING["levels"], key=KEY + "rank_levels", persist_state=KEPT)
+    levels = c2.slider(
+        _("Levels"), 3, 8, POST_SETTING["levels"], key=KEY + "rank_levels", persist_state=PERSIST
+    )
     groups = c3.slider(
-        _("Images per batch"), 1, 8, POST_SETTING["groups_per_batch"], key=KEY + "rank_groups", persist_state=KEPT,
+        _("Images per batch"), 1, 8, POST_SETTING["groups_per_batch"], key=KEY + "rank_groups", persist_state=PERSIST,
         help=_("Originals per batch; each comes with all its distorted copies (the post: 4, a batch of 24)"),
     )  # fmt: skip
     loss = c4.selectbox(
         _("Loss"),
         list(LOSSES),
         key=KEY + "rank_loss",
-        persist_state=KEPT,
+        persist_state=PERSIST,
         format_func=shown_as(LOSS_NAMES),
     )
     margin = c5.number_input(
-        _("Margin"), 0.1, 1000.0, POST_SETTING["margin"], key=KEY + "rank_margin", persist_state=KEPT
+        _("Margin"), 0.1, 1000.0, POST_SETTING["margin"], key=KEY + "rank_margin", persist_state=PERSIST
     )
-    steps = c6.slider(_("Training steps"), 50, 600, 250, step=50, key=KEY + "rank_steps", persist_state=KEPT)
+    steps = c6.slider(
+        _("Training steps"), 50, 600, 250, step=50, key=KEY + "rank_steps", persist_state=PERSIST
+    )
     operator_ui(levels, groups, margin)
     kind_name = _(KIND_NAMES[kind])
     image_row(
@@ -528,16 +531,14 @@ def merge_ui(active: ActiveModel, data) -> None:
 def restore_settings() -> None:
     """A new session of this student (a reload, a second tab) opens the tab and the settings their
     last one left, before the widgets are drawn."""
-    kept = st.session_state.get(SETTINGS)
-    if kept is None:
-        kept = st.session_state[SETTINGS] = student_registry().kept(student_id(), SETTINGS)
-        for key, value in kept.items():
-            st.session_state.setdefault(key, value)
+    if SETTINGS in st.session_state:
+        return
+    for key, value in kept(SETTINGS).items():
+        st.session_state.setdefault(key, value)
 
 
 def remember_settings() -> None:
-    kept = st.session_state[SETTINGS]
-    kept.update({key: st.session_state[key] for key in SETTING_KEYS if key in st.session_state})
+    kept(SETTINGS).update({key: st.session_state[key] for key in SETTING_KEYS if key in st.session_state})
 
 
 st.title(_("More lessons"))

@@ -17,7 +17,6 @@ from siamese_ui.charts import chart
 from siamese_ui.palette import BLUE
 from siamese_ui.patches import route_first_deep_link_through_app
 from siamese_ui.pictures import digit_image
-from siamese_ui.resources import student_registry
 from siamese_ui.service import ask
 from siamese_ui.session import (
     PRETRAINED,
@@ -27,7 +26,7 @@ from siamese_ui.session import (
     model_dataset_ref,
     pretrained_model,
 )
-from siamese_ui.student import student_id
+from siamese_ui.student import kept  # a reload emptied a gallery of four symbols: exploratory session
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
@@ -35,14 +34,6 @@ GALLERY = "oneshot.gallery"  # name -> 28x28 uint8, this student's (student.Kept
 BASELINES = "oneshot.baselines"  # (model handle, n) -> (accuracy on MNIST digits, which digits)
 TRIALS = 200  # the MNIST baseline's one-shot trials
 QUIZ = "oneshot.scores"  # model handle -> QuizScore: a retrained model is a new handle, a new score
-
-
-def kept(key: str) -> dict:
-    """This student's gallery or scores: the same in every tab and after a reload (a reload emptied
-    a gallery of four symbols and six scored drawings: an exploratory session)."""
-    if key not in st.session_state:
-        st.session_state[key] = student_registry().kept(student_id(), key)
-    return st.session_state[key]
 
 
 CANVAS = "oneshot."  # + purpose (enrol, query, quiz): the canvas's keys (siamese_ui/canvas.py)

@@ -33,7 +33,6 @@ from siamese_core.serving.board import (
 from siamese_core.serving.board_stats import SharingGap, setup_shown, setup_words, sharing_gaps, summary
 
 from .palette import SHARING
-from .run_control import find_my_task
 from .session import TRAIN_JOB, find_my_training
 from .settings import text_setting
 from .student import student_id
@@ -128,8 +127,7 @@ def postable_runs() -> list[RunFacts]:
     """This student's finished runs, their facts read from the jobs and their evaluations. A
     reload, a new tab or the teacher's link (a new session) finds them the way the Train page
     finds its run: through the server's registry of each student's training and task."""
-    find_my_training()
-    find_my_task()
+    find_my_training()  # (the race's task is found by finished_race, through run_control.task_of)
     runs = []
     job = st.session_state.get(TRAIN_JOB)
     if job is not None and (facts := training_facts(job)) is not None:

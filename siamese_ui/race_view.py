@@ -20,7 +20,7 @@ from .formatting import column_config, significant
 from .live_panel import charts_html, panel_html, progress_html
 from .palette import SHARING
 from .resources import resolve
-from .run_control import MESSAGES, REFRESH_SECONDS, find_my_task, start_task, task_of, task_status_ui
+from .run_control import MESSAGES, REFRESH_SECONDS, start_task, task_of, task_status_ui
 from .svg_chart import Series, svg_chart
 
 NAME = "race"  # the task's name: its session keys are tasks.TASKS + NAME and tasks.MESSAGES + NAME
@@ -40,8 +40,7 @@ def finished_race() -> RaceResult | None:
 
 
 def _adopt() -> None:
-    find_my_task()  # a reload or a second tab finds the student's race again, as the board does
-    task = task_of(NAME, None)
+    task = task_of(NAME, None)  # found again after a reload or in a second tab
     if task is not None:
         snapshot = task.snapshot()
         if snapshot.status == Status.FINISHED and isinstance(snapshot.result, RaceResult):

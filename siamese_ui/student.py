@@ -74,6 +74,16 @@ class Kept(dict):
     tab's session lives on for Streamlit's ``server.disconnectedSessionTTL``, 120 s)."""
 
 
+def kept(key: str) -> Kept:
+    """This student's :class:`Kept` under ``key`` (a page's session key), held by this session's
+    state: the same in every tab of the browser and after a reload."""
+    if key not in st.session_state:
+        from .resources import student_registry
+
+        st.session_state[key] = student_registry().kept(student_id(), key)
+    return st.session_state[key]
+
+
 class StudentRegistry:
     """Server-wide: each student's latest training job and open sessions.
 
