@@ -43,6 +43,9 @@ SOURCES = {"Draw": N_("Draw"), "Upload": N_("Upload")}  # the source radio's val
 # empties the box, as a used drawing is wiped: Check pressed again scored the same upload as the next
 # symbol, an exploratory session)
 UPLOADS = "oneshot.uploads."
+# Draw or Upload, for each of the page's three pictures: this student's (student.Kept), so a reload
+# or a second tab keeps a student who uploads (the keyboard's way in) on Upload
+SOURCE_CHOICES = "oneshot.source_choices"
 
 
 def canvas(purpose: str, clear_key: str | None = None) -> np.ndarray | None:
@@ -54,6 +57,9 @@ def canvas(purpose: str, clear_key: str | None = None) -> np.ndarray | None:
 def picture_source(purpose: str, source_key: str, upload_key: str):
     """Draw on a canvas, or upload a picture: the canvas's RGBA image, the file's bytes, or None.
     The upload is also the keyboard's way in (a canvas needs a mouse, a finger or a pen)."""
+    chosen = kept(SOURCE_CHOICES)
+    if source_key not in st.session_state and chosen.get(source_key) in SOURCES:
+        st.session_state[source_key] = chosen[source_key]  # before the radio: a new session of this student
     source = st.radio(
         _("Source"),
         list(SOURCES),
@@ -64,6 +70,7 @@ def picture_source(purpose: str, source_key: str, upload_key: str):
         label_visibility="collapsed",
         help=_("Upload: a picture of the symbol, drawn on paper or in any drawing program."),
     )
+    chosen[source_key] = source
     if source == "Draw":
         return canvas(purpose, clear_key="oneshot.clear_query" if purpose == "query" else None)
     upload = st.file_uploader(

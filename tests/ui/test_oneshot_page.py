@@ -119,3 +119,34 @@ def test_a_reload_and_a_second_tab_find_the_gallery_and_the_score_another_studen
     other = app("pages/oneshot.py")  # another browser: another student, an empty gallery
     assert not other.session_state["oneshot.gallery"]
     assert any("Nothing enrolled yet" in i.value for i in other.info), [i.value for i in other.info]
+
+
+def test_a_reload_keeps_each_pictures_draw_or_upload_choice_and_another_student_starts_on_draw():
+    """After a reload the three Draw/Upload choices went back to Draw (session 20's verification
+    round): a student who uploads (the keyboard's way in) had to choose Upload again each time."""
+    at = app("pages/oneshot.py")
+    for name in ("bar", "dash"):  # step 2 and Test me appear with two symbols
+        enrol(at, name)
+    for key in ("oneshot.source", "oneshot.source.query"):
+        at.radio(key=key).set_value("Upload").run()
+    assert not at.exception, [e.value for e in at.exception]
+    student = at.session_state["student.id"]
+
+    reloaded = app()
+    reloaded.session_state["student.id"] = student
+    reloaded.switch_page("pages/oneshot.py").run()
+    assert not reloaded.exception, [e.value for e in reloaded.exception]
+    assert reloaded.radio(key="oneshot.source").value == "Upload"
+    assert reloaded.radio(key="oneshot.source.query").value == "Upload"
+    assert reloaded.radio(key="oneshot.source.quiz").value == "Draw"  # the one left alone
+    assert len(reloaded.get("file_uploader")) == 2  # the two uploaders drawn instead of canvases
+    reloaded.radio(key="oneshot.source").set_value("Draw").run()  # and a change back is kept too
+    again = app()
+    again.session_state["student.id"] = student
+    again.switch_page("pages/oneshot.py").run()
+    assert again.radio(key="oneshot.source").value == "Draw"
+    assert again.radio(key="oneshot.source.query").value == "Upload"
+
+    other = app("pages/oneshot.py")  # another browser: its own choices, Draw to start with
+    assert other.radio(key="oneshot.source").value == "Draw"
+    assert not other.get("file_uploader")
