@@ -172,6 +172,9 @@ class _NoContainer:
     def peak_mb(self) -> float | None:
         return None
 
+    def throttled_s(self) -> float | None:
+        return None
+
 
 def _load_test(n_students: int, stagger: float, box) -> dict:
     log_name = f"classroom-{n_students}.log"
@@ -196,12 +199,14 @@ def _load_test(n_students: int, stagger: float, box) -> dict:
                 *(student(k, server["url"], k * stagger, room, records) for k in range(n_students))
             )
 
-        cpu_before = cpu_seconds(server["proc"].pid)
+        cpu_before, throttled_before = cpu_seconds(server["proc"].pid), box.throttled_s()
         began = time.perf_counter()
         asyncio.run(everyone())
         took = time.perf_counter() - began
         cpu_after = cpu_seconds(server["proc"].pid)
         cpu = {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after}
+        throttled_after = box.throttled_s()
+        throttled = None if throttled_after is None else round(throttled_after - throttled_before, 1)
     finally:
         watch.done.set()
         server_alive = server["proc"].poll() is None
@@ -248,6 +253,7 @@ def _load_test(n_students: int, stagger: float, box) -> dict:
         "errors": [e for r in records for e in r["errors"]] + errors_at_stop,
         "wall_s": round(took, 1),
         "cpu_seconds": cpu,
+        "throttled_s": throttled,  # the group's threads held back by its CPU quota, over the class
         "server_alive_at_end": server_alive,
         "oom_kills": kills,
         "group_peak_mb": round(group_peak) if group_peak else None,
@@ -269,6 +275,7 @@ def load_markdown(results: list[dict]) -> str:
         ("peak memory, server + workers, RSS sum (MB)", "peak_rss_mb_server_and_workers"),
         ("errors", "errors"),
         ("processes killed for memory (OOM)", "oom_kills"),
+        ("time the CPU quota held the group back, over the class (s)", "throttled_s"),
         ("web server alive at the end", "server_alive_at_end"),
         ("peak of the control group, page cache included (MB)", "group_peak_mb"),
     ]

@@ -79,6 +79,20 @@ class Container:
         except OSError:
             return float("nan")
 
+    def throttled_s(self) -> float | None:
+        """Seconds the group's threads were held back by its CPU quota so far (the kernel's
+        ``throttled_time`` / ``throttled_usec`` in ``cpu.stat``); None without a quota."""
+        if not self.cpus:
+            return None
+        folder = self.folders[0] if self.v2 else self.folders[1]
+        try:
+            stat = dict(line.split() for line in (folder / "cpu.stat").read_text().splitlines())
+        except (OSError, ValueError):
+            return None
+        if "throttled_usec" in stat:
+            return int(stat["throttled_usec"]) / 1e6
+        return int(stat.get("throttled_time", 0)) / 1e9
+
     def __exit__(self, *exc) -> None:
         for folder in self.folders:
             for _ in range(50):  # its processes take a moment to be gone
