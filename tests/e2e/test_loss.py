@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from siamese_core.config import PRESETS
+
 from .conftest import no_traceback, shot, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -24,7 +26,7 @@ def test_the_loss_formula_and_plot_follow_the_margin(page):
     )  # the formula, typeset (KaTeX draws after the rerun)
     chart = panel.locator(".js-plotly-plot")
     chart.wait_for()
-    chart.get_by_text("margin m = 0.5").wait_for()  # the classroom preset's margin
+    chart.get_by_text(f"margin m = {PRESETS['classroom'].margin:g}").wait_for()  # the preset's margin
     chart.get_by_text("same digit (y = 1): d²").wait_for()
     no_traceback(page)
     panel.evaluate("e => e.scrollIntoView({block: 'start'})")
