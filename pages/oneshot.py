@@ -59,7 +59,9 @@ def picture_source(purpose: str, source_key: str, upload_key: str):
     The upload is also the keyboard's way in (a canvas needs a mouse, a finger or a pen)."""
     chosen = kept(SOURCE_CHOICES)
     if source_key not in st.session_state and chosen.get(source_key) in SOURCES:
-        st.session_state[source_key] = chosen[source_key]  # before the radio: a new session of this student
+        # before the radio: a new session of this student (a reload, a second tab), or a return
+        # from another page (Streamlit dropped the radio's state while it was not drawn)
+        st.session_state[source_key] = chosen[source_key]
     source = st.radio(
         _("Source"),
         list(SOURCES),
@@ -69,8 +71,9 @@ def picture_source(purpose: str, source_key: str, upload_key: str):
         key=source_key,
         label_visibility="collapsed",
         help=_("Upload: a picture of the symbol, drawn on paper or in any drawing program."),
+        # kept only when the student changes it: an older tab's rerun must not write its own back
+        on_change=lambda: chosen.__setitem__(source_key, st.session_state[source_key]),
     )
-    chosen[source_key] = source
     if source == "Draw":
         return canvas(purpose, clear_key="oneshot.clear_query" if purpose == "query" else None)
     upload = st.file_uploader(

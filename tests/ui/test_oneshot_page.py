@@ -147,6 +147,12 @@ def test_a_reload_keeps_each_pictures_draw_or_upload_choice_and_another_student_
     assert again.radio(key="oneshot.source").value == "Draw"
     assert again.radio(key="oneshot.source.query").value == "Upload"
 
+    at.run()  # the first tab, still on its old choices, reruns: it writes nothing back
+    last = app()
+    last.session_state["student.id"] = student
+    last.switch_page("pages/oneshot.py").run()
+    assert last.radio(key="oneshot.source").value == "Draw"  # the latest change, made in another tab
+
     other = app("pages/oneshot.py")  # another browser: its own choices, Draw to start with
     assert other.radio(key="oneshot.source").value == "Draw"
     assert not other.get("file_uploader")
