@@ -206,7 +206,11 @@ def _load_test(n_students: int, stagger: float, box) -> dict:
         cpu_after = cpu_seconds(server["proc"].pid)
         cpu = {k: round(cpu_after[k] - cpu_before[k], 1) for k in cpu_after}
         throttled_after = box.throttled_s()
-        throttled = None if throttled_after is None else round(throttled_after - throttled_before, 1)
+        throttled = (
+            None
+            if None in (throttled_before, throttled_after)
+            else round(throttled_after - throttled_before, 1)
+        )
     finally:
         watch.done.set()
         server_alive = server["proc"].poll() is None
@@ -296,6 +300,6 @@ def load_markdown(results: list[dict]) -> str:
             elif key == "errors":
                 cells.append(str(len(r["errors"])))
             else:
-                cells.append(str(r[key]))
+                cells.append(str(r.get(key)))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

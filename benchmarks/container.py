@@ -91,7 +91,9 @@ class Container:
             return None
         if "throttled_usec" in stat:
             return int(stat["throttled_usec"]) / 1e6
-        return int(stat.get("throttled_time", 0)) / 1e9
+        if "throttled_time" in stat:
+            return int(stat["throttled_time"]) / 1e9
+        return None
 
     def __exit__(self, *exc) -> None:
         for folder in self.folders:

@@ -270,7 +270,8 @@ PRESETS: dict[str, SiameseConfig] = {
     # training on one core, 98% test pair accuracy on full MNIST and 96-98% on the embedded 5,000
     # digits (benchmarks/bench_classroom.py --preset-only; BENCHMARKS.md). A margin of 0.7 (of the
     # cosine distance's 0..2) with 10,000 pairs an epoch reached the accuracy that 0.5 reached with
-    # 12,000 (5 seeds), in 13% less training: what a class of 30 on two cores needed (issue 26).
+    # 12,000 (5 seeds), in 13% less training, for a class of 30 on two cores (issue 26;
+    # benchmarks/bench_preset_variants.py).
     "classroom": FAST_MLP.replace(
         branch="tiny-cnn", embedding_dim=32, margin=0.7, batch_size=128, epochs=5, pairs_per_epoch=10_000
     ),

@@ -367,8 +367,8 @@ def test_step_says_how_many_batches_it_runs_even_at_an_epochs_end():
 def test_a_runs_own_link_names_its_nearest_preset_what_differs_and_its_seed():
     """What a bare /train opens when it finds the student's run (worked by hand): the classroom
     preset with the MLP branch, unshared, Euclidean, lr 0.01, seed 1, 8 and 9 held out differs from
-    classroom in those six fields and from fast-mlp in eight (embedding 32, batch 128, 5 epochs,
-    12,000 pairs, shared, distance, seed, held-out digits)."""
+    classroom in those six fields and from fast-mlp in ten (embedding 32, margin 0.7, learning rate,
+    batch 128, 5 epochs, 10,000 pairs, shared, distance, seed, held-out digits)."""
     from siamese_core.config import PRESETS
     from siamese_ui.train_form import run_link
 
