@@ -161,7 +161,7 @@ def _remove(name: str) -> None:
 def gallery_ui(gallery: dict) -> None:
     """The gallery as the network sees it: each symbol's 28x28."""
     if not gallery:
-        st.info(_("Nothing enrolled yet: draw a shape, name it, press **Enrol this symbol**."))
+        st.info(_("Nothing enrolled yet: draw (or upload) a shape, name it, press **Enrol this symbol**."))
         return
     for column, (name, image) in zip(st.columns(MAX_SYMBOLS), gallery.items(), strict=False):
         column.image(
