@@ -257,7 +257,7 @@ def learned_nothing_note(failure: LearnedNothing, shared: bool) -> str:
 
 
 def paused_yield_note(waiting: int, seconds_left: float) -> str:
-    """What a paused run's owner reads while others wait for its worker (pool.PAUSED_YIELD_SECONDS)."""
+    """What a paused run's owner reads while others wait for its worker (line.PAUSED_YIELD_SECONDS)."""
     return ngettext(
         "{waiting} training is waiting in line for a worker: in {seconds} s this paused run is stopped "
         "and tested, so that it can start. Resume or Step to go on.",

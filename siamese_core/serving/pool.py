@@ -15,13 +15,13 @@ jobs' own ``snapshot / pause / resume / step / stop``. A school that outgrows on
 it with an existing job queue (README, "Past one server").
 
 The messages and what travels in them: ``protocol.py``; the mirrors the pages read:
-``mirrors.py``; the worker process: ``worker.py``; the template process that forks the workers on
-Linux where two or more are planned (a replacement ready in hundredths of a second): ``template.py``.
+``mirrors.py``; the line's wait estimates and the paused-yield rule: ``line.py``; the worker
+process: ``worker.py``; the template process that forks the workers on Linux where two or more
+are planned (a replacement ready in hundredths of a second): ``template.py``.
 """
 
 from __future__ import annotations
 
-import heapq
 import socket
 import subprocess
 import threading
@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-import numpy as np
-
 from siamese_core.jobs import (
     MODEL_DROPPED,
     PAUSED_TOO_LONG,
@@ -43,6 +41,13 @@ from siamese_core.jobs import (
 )
 from siamese_core.serving import template
 from siamese_core.serving.container import MEMORY_MARK_MB, WORKER_MB, may_start, read_limits
+from siamese_core.serving.line import (
+    PAUSED_YIELD_SECONDS,
+    expected_seconds,
+    first_free,
+    free_in,
+    paused_too_long,
+)
 from siamese_core.serving.memory import pss_mb
 from siamese_core.serving.mirrors import RemoteJob, RemoteTask
 from siamese_core.serving.pool_report import (
@@ -74,14 +79,9 @@ from siamese_core.serving.registry import ModelGone, ModelRegistry
 from siamese_core.serving.retirement import DEFAULT_MAX_JOBS, Retirement
 
 DEFAULT_MEMORY_MARK_MB = MEMORY_MARK_MB  # a worker is replaced past this, or DEFAULT_MAX_JOBS jobs
-DEFAULT_SECONDS_PER_JOB = 15.0  # the wait estimate's guess before any job has finished
 CALL_TIMEOUT_SECONDS = 120.0  # a page's call that takes longer fails with a sentence
 EXIT_SECONDS = 20.0  # a process whose connection closed is killed if it has not ended by then
 ALIVE_CHECK_SECONDS = 2.0  # how often the pool asks whether queued and running jobs' owners are there
-# A training paused this long gives its worker up when another waits in line: it is stopped (what it
-# has learnt is tested and kept, as after its owner's Stop). One student's Pause, or a student who
-# paused and went to read another page, held the only worker of a small server while the class waited.
-PAUSED_YIELD_SECONDS = 60.0
 
 
 # ---- the pool ----------------------------------------------------------------------------------------------
@@ -272,32 +272,25 @@ class WorkerPool:
         return job.control(Action.ABANDON if reason == ABANDONED else Action.STOP, reason)
 
     def place(self, job: RemoteJob) -> Place | None:
-        """Its place in line and the estimated wait, or None when it is not waiting."""
+        """Its place in line and the estimated wait (``line.py``), or None when it is not waiting."""
         with self._lock:
             if job not in self._queue:
                 return None
             position = self._queue.index(job) + 1
             now = time.monotonic()
-            free_at = []
-            for worker in self._workers:
-                running = worker.job
-                remaining = 0.0
-                if running is not None:
-                    remaining = max(self._expected(running) - (now - running.started_at), 1.0)
-                    if running.kind == "training" and (eta := running.snapshot().eta_seconds) is not None:
-                        remaining = eta + 2.0  # + the test evaluation
-                    if paused := getattr(running, "paused_since", 0.0):
-                        # a paused run does not move: its worker is free when it yields to the line
-                        # (+ its test), not after its ETA at full speed, which stands still while it
-                        # waits (a student in line read "about 10 s" for 46 s: exploratory session)
-                        remaining = max(self.paused_yield_seconds - (now - paused), 0.0) + 2.0
-                elif not worker.ready.is_set():
-                    remaining = max(5.0 - (now - worker.started), 0.0)  # TensorFlow still importing
-                free_at.append(remaining)
-            heapq.heapify(free_at)
-            for ahead in list(self._queue)[: position - 1]:
-                heapq.heappush(free_at, heapq.heappop(free_at) + self._expected(ahead))
-            return Place(position, free_at[0] if free_at else 0.0)
+            free_at = [
+                free_in(
+                    w.job,
+                    w.ready.is_set(),
+                    w.started,
+                    now,
+                    self._expected(w.job) if w.job is not None else 0.0,
+                    self.paused_yield_seconds,
+                )
+                for w in self._workers
+            ]
+            ahead = [self._expected(j) for j in list(self._queue)[: position - 1]]
+            return Place(position, first_free(free_at, ahead))
 
     def stats(self, memory: bool = False) -> PoolStats:
         """What the pool is doing; each worker's memory too with ``memory`` (reads /proc)."""
@@ -408,8 +401,7 @@ class WorkerPool:
         self._staffing.notify_all()
 
     def _expected(self, job: RemoteJob) -> float:
-        past = self._durations.get(job.kind)
-        return float(np.median(past)) if past else DEFAULT_SECONDS_PER_JOB
+        return expected_seconds(self._durations, job.kind)
 
     def _spawn(self) -> _Worker:
         """A new model process: forked from the template where there is one (ready in a few
@@ -597,13 +589,7 @@ class WorkerPool:
             if not self._queue:
                 return []
             running = [w.job for w in self._workers if w.job is not None]
-        return [
-            job
-            for job in running
-            if getattr(job, "paused_since", 0.0)
-            and now - job.paused_since >= self.paused_yield_seconds
-            and not job.stopping
-        ]
+        return paused_too_long(running, now, self.paused_yield_seconds)
 
 
 def compute_elsewhere(name: str, target: str, kwargs: dict, timeout: float | None = 600.0) -> Any:

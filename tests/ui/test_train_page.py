@@ -308,7 +308,7 @@ def test_a_paused_run_is_told_it_will_yield_to_the_line_and_then_does():
         said = [w.value for w in at.warning if "waiting in line for a worker" in w.value]
         assert len(said) == 1 and said[0].startswith("1 training is waiting in line for a worker: in "), said
         seconds = int(said[0].split(": in ")[1].split(" s ")[0])
-        assert 50 <= seconds <= 60, said  # pool.PAUSED_YIELD_SECONDS, counted from the pause
+        assert 50 <= seconds <= 60, said  # line.PAUSED_YIELD_SECONDS, counted from the pause
         size = pool.size  # every worker is taken: the paused run's and the naps'
         line = [c.value for c in at.caption if "trainings running" in c.value]
         assert line == [
