@@ -7,7 +7,9 @@ distance; for the matchnet head it is ``1 - p(same)``. A pair is called "same" w
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,24 +187,114 @@ def one_shot_accuracy(
 
 # ---- running a model -------------------------------------------------------------------------
 _FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SHARED: OrderedDict[str, _SharedForward] = OrderedDict()  # one traced inference per architecture
+_SHARED_KEPT = 32  # architectures (least recently new out; their models keep their function)
+_SHARED_LOCK = threading.Lock()
 
 
 def forward(model):
     """A compiled inference call of ``model`` (cached per model).
+
+    Models of one architecture share one traced function, which takes the model's variables as
+    arguments (Keras's ``stateless_call``): a model the service has just loaded (a student's
+    new training, on the process answering their Compare) runs at once, where tracing a
+    function of its own cost ~65-85 ms of CPU per model and input shape (BENCHMARKS.md,
+    "A student's first verdict"). A model whose architecture cannot be told from its config,
+    that runs under a ``tf.distribute`` strategy, or whose trace kept a variable of its own
+    gets a function of its own.
 
     Not ``predict_on_batch``: under a ``tf.distribute`` strategy that one hands the whole
     batch to every replica and returns the copies concatenated.
     """
     fn = _FORWARD.get(model)
     if fn is None:
-        import tensorflow as tf
-
         # through a weak reference: a function holding the model itself would keep the
         # WeakKeyDictionary's key alive, and every trained model would leak (~16 MB each)
         ref = weakref.ref(model)
-        fn = tf.function(lambda inputs: ref()(inputs, training=False), reduce_retracing=True)
+        shared = _shared_forward(model)
+        own = []
+
+        def fn(inputs):
+            if shared is not None and not shared.refused:
+                return shared(ref(), inputs)
+            if not own:
+                own.append(_own_forward(ref))
+            return own[0](inputs)
+
         _FORWARD[model] = fn
     return fn
+
+
+def _own_forward(ref):
+    import tensorflow as tf
+
+    return tf.function(lambda inputs: ref()(inputs, training=False), reduce_retracing=True)
+
+
+class _SharedForward:
+    """``model(inputs, training=False)`` for every model of one architecture, traced once: the
+    variables are arguments, so another model of that architecture reuses the trace (a
+    variable's shape and dtype are its signature). ``stateless_call`` reads only the values
+    passed; a trace that captured a variable anyway (state an architecture keeps outside its
+    weights) is refused, and its models get functions of their own."""
+
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self._template = weakref.ref(model)  # whose Python code a trace runs: the model it serves
+        self._fn = tf.function(self._run, reduce_retracing=True)
+        self.refused = False
+
+    def _run(self, trainable, non_trainable, inputs):
+        return self._template().stateless_call(trainable, non_trainable, inputs, training=False)[0]
+
+    def __call__(self, model, inputs):
+        import tensorflow as tf
+
+        self._template = weakref.ref(model)
+        trainable = [v.value for v in model.trainable_variables]
+        non_trainable = [v.value for v in model.non_trainable_variables]
+        traces = self._fn.experimental_get_tracing_count()
+        out = self._fn(trainable, non_trainable, inputs)
+        if self._fn.experimental_get_tracing_count() != traces:
+            concrete = self._fn.get_concrete_function(trainable, non_trainable, inputs)
+            if any(t.dtype == tf.resource for t in concrete.captured_inputs):
+                self.refused = True  # right for this model (it was traced with it), not for others
+        return out
+
+
+def _architecture(model) -> str | None:
+    """A key equal for two models exactly when one's graph runs the other's variables: the
+    class and the whole config (layers, their sizes and names, the input dtypes)."""
+    import json
+
+    try:
+        config = model.get_config()
+    except Exception:  # a model that cannot describe itself: it keeps its own function
+        return None
+    return f"{type(model).__module__}.{type(model).__qualname__}:" + json.dumps(
+        config, sort_keys=True, default=repr
+    )
+
+
+def _shared_forward(model) -> _SharedForward | None:
+    import tensorflow as tf
+
+    if tf.distribute.has_strategy() or any(
+        isinstance(v.value, tf.distribute.DistributedValues) for v in model.variables
+    ):
+        return None
+    key = _architecture(model)
+    if key is None:
+        return None
+    with _SHARED_LOCK:
+        shared = _SHARED.get(key)
+        if shared is None:
+            shared = _SHARED[key] = _SharedForward(model)
+            while len(_SHARED) > _SHARED_KEPT:
+                _SHARED.popitem(last=False)
+        _SHARED.move_to_end(key)
+    return shared
 
 
 def dissimilarity(model, output: np.ndarray) -> np.ndarray:

@@ -149,3 +149,69 @@ def test_pair_scores_from_embeddings_are_the_whole_models_own(shared, distance, 
         assert not np.allclose(E.pair_scores(model, x, j, i), fast, atol=1e-3)  # the sides differ
     few = E.pair_scores(model, x, np.array([3]), np.array([4]))  # one pair: the model itself
     np.testing.assert_allclose(few, E.dissimilarity(model, np.asarray(model([x[[3]], x[[4]]]))), atol=1e-6)
+
+
+def test_models_of_one_architecture_share_one_trace_and_keep_their_own_weights(rng):
+    """A student's new model (one the service has just loaded) runs on the trace another model of
+    its architecture made: no second trace, and each model's own numbers, exactly those of a
+    function traced for it alone (the old way). Another architecture is traced apart."""
+    import weakref
+
+    from siamese_core.config import PRESETS
+    from siamese_core.network.models import build_siamese, embedding_model
+    from siamese_core.network.persistence import model_bytes
+    from siamese_core.serving.protocol import load_keras
+
+    config = PRESETS["classroom"]
+    first, second = (
+        load_keras(model_bytes(build_siamese(config.replace(seed=s)), config, threshold=0.4))
+        for s in (11, 12)
+    )
+    x = rng.integers(0, 256, size=(40, 28, 28), dtype=np.uint8)
+    first_out = np.asarray(E.forward(first)([x[:20], x[20:]]))
+    shared = E._shared_forward(first)
+    assert shared is E._shared_forward(second) and not shared.refused
+    traces = shared._fn.experimental_get_tracing_count()
+    second_out = np.asarray(E.forward(second)([x[:20], x[20:]]))
+    assert shared._fn.experimental_get_tracing_count() == traces  # the second model traced nothing
+    assert not np.allclose(first_out, second_out)  # two models, two sets of weights
+    for model, out in ((first, first_out), (second, second_out)):
+        alone = np.asarray(E._own_forward(weakref.ref(model))([x[:20], x[20:]]))
+        np.testing.assert_array_equal(out, alone)
+        np.testing.assert_array_equal(
+            E.embed(model, x), np.asarray(E._own_forward(weakref.ref(embedding_model(model)))(x))
+        )
+    unshared = build_siamese(config.replace(shared=False))
+    assert E._shared_forward(unshared) is not shared
+
+
+def test_a_trace_that_keeps_a_variable_of_its_own_is_not_shared(rng):
+    """A layer with state outside its weights (a variable Keras does not track) would make the
+    shared trace run the first model's state for every model: the trace is refused, and each
+    model gets a function of its own, with its own numbers."""
+    import tensorflow as tf
+
+    from siamese_core.network._keras import keras
+
+    class Scaled(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            object.__setattr__(self, "untracked", tf.Variable(1.0))  # past Keras's tracking
+
+        def call(self, x):
+            return x * self.untracked
+
+    def model(scale):
+        keras.utils.set_random_seed(0)
+        inp = keras.Input((3,), name="values")
+        dense = keras.layers.Dense(2, name="dense")(inp)
+        built = keras.Model(inp, Scaled(name="scaled")(dense), name="scaled_model")
+        built.get_layer("scaled").untracked.assign(scale)
+        return built
+
+    a, b = model(1.0), model(3.0)  # one config (the scale is in no config), two states
+    x = rng.normal(size=(4, 3)).astype("float32")
+    out_a = np.asarray(E.forward(a)(x))
+    assert E._shared_forward(a) is E._shared_forward(b) and E._shared_forward(a).refused
+    out_b = np.asarray(E.forward(b)(x))
+    np.testing.assert_allclose(out_b, 3.0 * out_a, rtol=1e-6)
