@@ -184,27 +184,46 @@ class ModelShells:
                 self._idle.popitem(last=False)
 
 
-PREFETCH_BATCHES = 2  # batches made ahead while the model trains on one
+PREFETCH_BATCHES = 2  # batches made ahead while the model trains on one (an epoch gathered in the graph)
+# An epoch whose pair images take at most this much memory is gathered ahead, in NumPy: the classroom
+# preset's 10,000 pairs are 15.7 MB, and its training takes ~6% less CPU than with a gather in the graph
+# for every batch (BENCHMARKS.md, "The classroom preset's epoch, gathered ahead"). A larger epoch (up
+# to 2,000,000 pairs: 3 GB) is gathered batch by batch in the graph.
+PAIR_IMAGES_GATHERED_AHEAD = 64 * 2**20
 
 
 def pair_dataset(images, pairs, batch_size: int, shuffle_seed: int | None = None):
-    """A tf.data pipeline that gathers pair images in-graph from one uint8 image tensor.
+    """A tf.data pipeline of the pairs' uint8 images, in batches, in a seeded shuffled order.
 
-    Only index arrays are sliced; ``tf.gather`` builds each batch on the fly, so no pair
-    array of images ever exists. Labels stay (n, 1), like the model output.
+    A small epoch (at most ``PAIR_IMAGES_GATHERED_AHEAD`` bytes of pair images) is gathered once in
+    NumPy; a larger one is gathered batch by batch with ``tf.gather`` from one image tensor, so no
+    pair array of its images ever exists. Both give the same batches in the same order: tf.data's
+    shuffle of the same seed and length, taken once as a permutation for the first. Labels stay
+    (n, 1), like the model output.
     """
     import tensorflow as tf
 
+    n = len(pairs)
+    options = tf.data.Options()
+    # No autotuning: its background thread made one `fit` in three wait 4-5 s at its end with
+    # the CPU idle (each epoch is one `fit` on a fresh pipeline), costing ~15% of a CNN run.
+    options.autotune.enabled = False
+    if 2 * n * int(np.prod(images.shape[1:])) <= PAIR_IMAGES_GATHERED_AHEAD:
+        order = np.arange(n)
+        if shuffle_seed is not None and n:
+            shuffled = tf.data.Dataset.range(n).shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=False)
+            order = next(iter(shuffled.batch(n))).numpy()
+        images = np.asarray(images)
+        i, j = pairs.i[order], pairs.j[order]
+        ds = tf.data.Dataset.from_tensor_slices(((images[i], images[j]), pairs.label[order]))
+        return ds.batch(batch_size).with_options(options)
+    images = tf.constant(images)  # the one copy the epoch's batches are gathered from
     ds = tf.data.Dataset.from_tensor_slices((pairs.i, pairs.j, pairs.label))
     if shuffle_seed is not None:
-        ds = ds.shuffle(len(pairs), seed=shuffle_seed, reshuffle_each_iteration=False)
+        ds = ds.shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=False)
     ds = ds.batch(batch_size)
     # one vectorised gather per batch: cheap, so no parallel map is needed to keep up
     ds = ds.map(lambda i, j, y: ((tf.gather(images, i), tf.gather(images, j)), y)).prefetch(PREFETCH_BATCHES)
-    # No autotuning: its background thread made one `fit` in three wait 4-5 s at its end with
-    # the CPU idle (each epoch is one `fit` on a fresh pipeline), costing ~15% of a CNN run.
-    options = tf.data.Options()
-    options.autotune.enabled = False
     return ds.with_options(options)
 
 
@@ -374,9 +393,7 @@ class TrainingJob(JobState, ThreadedJob):
             device += f" x{self.strategy.num_replicas_in_sync} replicas"
         self._set(device=device)
         rng = np.random.default_rng(c.seed)
-        import tensorflow as tf
 
-        images = tf.constant(ds.train.x)  # the one copy the input pipeline gathers from
         scope = self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
         if self.shells is not None:
             self.shell = self.shells.take(c)
@@ -397,7 +414,7 @@ class TrainingJob(JobState, ThreadedJob):
         for epoch in range(c.epochs):
             if epoch > 0 and c.resample_pairs:
                 train_pairs = pairs_for(c.pair_protocol, ds.train.y, c.pairs_per_epoch, rng)
-            data = pair_dataset(images, train_pairs, c.batch_size, shuffle_seed=c.seed + epoch)
+            data = pair_dataset(ds.train.x, train_pairs, c.batch_size, shuffle_seed=c.seed + epoch)
             self._fit_started = time.perf_counter()
             model.fit(
                 data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=[callback], shuffle=False

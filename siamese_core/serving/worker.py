@@ -287,7 +287,6 @@ def _warm_up(shells) -> None:
     compiled model in ``shells``: a student's first training on this process then skips Keras's
     first-time costs and the tracing of that preset's training and inference graphs (about 2 s of
     CPU). The blank training leaves nothing behind: a shell is reset before every training."""
-    import tensorflow as tf
 
     from siamese_core.config import DEFAULT_PRESET, PRESETS
     from siamese_core.network.data import Pairs
@@ -299,7 +298,7 @@ def _warm_up(shells) -> None:
     blank = np.zeros((16, 28, 28), np.uint8)
     index = np.arange(16, dtype=np.int64)
     pairs = Pairs(index, index[::-1].copy(), np.ones((16, 1), np.float32))
-    shell.model.fit(pair_dataset(tf.constant(blank), pairs, 8), epochs=1, verbose=0, shuffle=False)
+    shell.model.fit(pair_dataset(blank, pairs, 8), epochs=1, verbose=0, shuffle=False)
     pair_scores(shell.model, blank, pairs.i, pairs.j)
     embed(shell.model, blank)
     shells.give_back(config, shell)

@@ -307,3 +307,38 @@ def test_validation_loss_is_the_contrastive_loss_by_hand():
     # p(same) = 1 - score: 0.8 for a same pair, 0.3 for a different pair
     expected = -(np.log(0.8) + np.log(0.7)) / 2
     assert validation_loss(matchnet, np.array([0.2, 0.7]), np.array([1, 0])) == pytest.approx(expected)
+
+
+def test_an_epoch_gathered_ahead_gives_the_graphs_batches_in_its_order(monkeypatch):
+    """A small epoch is gathered once in NumPy, a large one batch by batch in the graph: the same
+    batches, in the same seeded order, so a preset trains the same whichever way its epoch goes
+    (the classroom preset's 10,000 pairs are gathered ahead)."""
+    from siamese_core.network import training
+    from siamese_core.network.data import Pairs
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
+    pairs = Pairs(
+        rng.integers(0, 50, 37).astype(np.int32),
+        rng.integers(0, 50, 37).astype(np.int32),
+        rng.integers(0, 2, (37, 1)).astype(np.float32),
+    )
+
+    def batches(limit, seed):
+        monkeypatch.setattr(training, "PAIR_IMAGES_GATHERED_AHEAD", limit)
+        ds = pair_dataset(images, pairs, 8, shuffle_seed=seed)
+        return ds, [(a, b, y) for (a, b), y in ds.as_numpy_iterator()]
+
+    for seed in (3, 4, None):
+        ahead, ahead_batches = batches(2 * 37 * 28 * 28, seed)
+        in_graph, graph_batches = batches(2 * 37 * 28 * 28 - 1, seed)
+        assert [len(a) for a, _, _ in ahead_batches] == [8, 8, 8, 8, 5]
+        for got, want in zip(ahead_batches, graph_batches, strict=True):
+            for g, w in zip(got, want, strict=True):
+                assert g.dtype == w.dtype
+                np.testing.assert_array_equal(g, w)
+        assert ahead.element_spec == in_graph.element_spec
+        assert ahead.options().autotune.enabled is False
+    _, first = batches(10**9, 3)
+    _, other = batches(10**9, 4)
+    assert not np.array_equal(first[0][0], other[0][0])  # the seed orders the epoch
