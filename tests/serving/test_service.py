@@ -177,3 +177,24 @@ def test_the_web_servers_modules_import_no_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"], out.stderr[-2000:]
+
+
+def test_a_call_goes_to_the_process_that_has_its_model_already():
+    """Of two idle processes, the one that loaded a student's model answers the next call on it:
+    the other never receives its bytes (each load costs a process ~50 ms of CPU and memory)."""
+    pool = WorkerPool(2, warm_up=False)
+    try:
+        ref, _meta = pool.call(ModelCall.LOAD_UPLOAD.value, dict(data=DEFAULT_MODEL.read_bytes()), owner="s3")
+        pool.call(ModelCall.FACTS.value, dict(model=ref))
+        holder = [w for w in pool._workers if ref.handle in w.loaded]
+        assert len(holder) == 1
+        other = next(w for w in pool._workers if w is not holder[0])
+        other.ready.wait(120)
+        with pool._lock:
+            pool._workers.sort(key=lambda w: w is holder[0])  # the other one first: ties went to it
+        for _ in range(3):
+            assert pool.call(ModelCall.FACTS.value, dict(model=ref)).parameters > 0
+        assert ref.handle not in other.loaded
+        assert pool.call(ModelCall.FACTS.value, dict(model=PRETRAINED_REF)).branches == 1
+    finally:
+        pool.shutdown()
