@@ -61,6 +61,7 @@ class Student:
         self._cache: dict[str, ForwardMsg] = {}
         self._finished = asyncio.Event()
         self._current: Run | None = None
+        self._awaiting_start = False  # a page run asked for, whose new_session has not come yet
         self._tasks: list[asyncio.Task] = []
         self._closed = False
         # texts() is read every 0.1 s by each student of a load test: worked out again only after
@@ -109,6 +110,12 @@ class Student:
         elif msg.hash:
             self._cache[msg.hash] = msg
         kind = msg.WhichOneof("type")
+        if kind == "new_session" and self._awaiting_start and not msg.metadata.run.fragment_ids:
+            self._awaiting_start = False  # the run this client asked for has begun
+        elif self._awaiting_start and kind in ("delta", "script_finished", "auto_rerun", "stop_auto_rerun"):
+            # the end of a run begun before this client's request (a fragment's timer went off as the
+            # student clicked): its elements belong to the page being left, and its end is not ours
+            return
         if kind == "new_session":
             self._pages_from(msg.new_session.app_pages)
         elif kind == "navigation":
@@ -182,6 +189,7 @@ class Student:
         self._current = run
         self._finished.clear()
         if kind != "fragment" and not fragment_id:
+            self._awaiting_start = True
             self.elements.clear()
             self._texts = None
             self.fragments.clear()

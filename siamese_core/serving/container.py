@@ -11,6 +11,7 @@ memory and cores. Nothing here imports TensorFlow or Streamlit.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from dataclasses import dataclass
@@ -240,3 +241,41 @@ def may_start(
     if starting:
         return False
     return spare_mb >= process_mb + HEADROOM_MB
+
+
+# ---- one core each ------------------------------------------------------------------------------------
+def cores_to_pin(processes: int, threads: int) -> tuple[int, ...]:
+    """The cores to keep the training processes on, one each, or none.
+
+    Only where the server may run on exactly as many cores as it runs training processes of one
+    thread each (a 2-core machine, or a container given two cores of its own): the scheduler then
+    moved each process's threads between the two cores, beside the web server, and a class of 30
+    took ~3% more CPU for its trainings (BENCHMARKS.md, "One core each"). Where the server may use
+    more cores than that (a laptop, or a CPU quota on a larger machine shared with other
+    containers), the scheduler places them: a pinned process would wait for its one core while
+    others are free."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return ()
+    if processes < 2 or threads != 1 or len(allowed) != processes:
+        return ()
+    return tuple(allowed)
+
+
+def core_for(pinned: tuple[int, ...], taken: list[int]) -> int | None:
+    """The core for a new process: of ``pinned``, the one fewest of ``taken`` (the cores of the
+    processes that stay) are on; None where nothing is pinned."""
+    if not pinned:
+        return None
+    return min(pinned, key=lambda core: (taken.count(core), core))
+
+
+def keep_to_core(core: int | None) -> None:
+    """Keep every thread of this process, and those it starts later, on ``core`` (None: anywhere)."""
+    if core is None or not hasattr(os, "sched_setaffinity"):
+        return
+    for task in os.listdir("/proc/self/task"):
+        # a thread that ended meanwhile, or a core no longer allowed: left as it is
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(int(task), {core})

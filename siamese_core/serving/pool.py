@@ -40,7 +40,14 @@ from siamese_core.jobs import (
     Status,
 )
 from siamese_core.serving import template
-from siamese_core.serving.container import MEMORY_MARK_MB, WORKER_MB, may_start, read_limits
+from siamese_core.serving.container import (
+    MEMORY_MARK_MB,
+    WORKER_MB,
+    core_for,
+    cores_to_pin,
+    may_start,
+    read_limits,
+)
 from siamese_core.serving.line import (
     PAUSED_YIELD_SECONDS,
     expected_seconds,
@@ -98,6 +105,7 @@ class _Worker:
     loaded: set[str] = field(default_factory=set)  # handles sent to it (it may have let some go)
     calls: dict[int, _PendingCall] = field(default_factory=dict)  # asked, not answered yet
     ready_mb: float = 0.0  # its size (PSS) when it became ready
+    core: int | None = None  # the one core it runs on (container.cores_to_pin), or None: any
 
     @property
     def pid(self) -> int:
@@ -157,6 +165,7 @@ class WorkerPool:
         # one core each when there are enough: two trainings on two cores, no oversubscription
         self.threads_per_worker = threads_per_worker or max(1, cores // max(size, 1))
         self.warm_up = warm_up and size > 0  # a worker that never trains needs no training warm-up
+        self.pinned = cores_to_pin(size, self.threads_per_worker)  # one core each, or () where not
         self._lock = threading.RLock()
         self._queue: deque[RemoteJob] = deque()
         self._workers: list[_Worker] = []
@@ -418,11 +427,13 @@ class WorkerPool:
         parent, child = socket.socketpair()
         if self._template is None and self._fork:
             self._template = template.ProcessTemplate()
+        staying = [w.core for w in self._workers if not w.retiring and w.process.poll() is None]
+        core = core_for(self.pinned, staying)
         if self._template is not None and self._template.usable:
-            process = self._template.fork(child, self.threads_per_worker, self.warm_up)
+            process = self._template.fork(child, self.threads_per_worker, self.warm_up, core)
         else:
-            process = template.start_alone(child, self.threads_per_worker, self.warm_up)
-        worker = _Worker(process, Connection(parent.detach()))
+            process = template.start_alone(child, self.threads_per_worker, self.warm_up, core)
+        worker = _Worker(process, Connection(parent.detach()), core=core)
         self._spawned += 1
         threading.Thread(
             target=self._read, args=(worker,), name=f"siamese-pool-{self._spawned}", daemon=True

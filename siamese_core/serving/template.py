@@ -49,9 +49,12 @@ def process_env() -> tuple[dict[str, str], str]:
     return env, root
 
 
-def start_alone(sock: socket.socket, threads: int, warm_up: bool) -> subprocess.Popen:
+def start_alone(
+    sock: socket.socket, threads: int, warm_up: bool, core: int | None = None
+) -> subprocess.Popen:
     """A model process started from nothing (it imports TensorFlow first) that talks over ``sock``
-    (this call closes the caller's copy): where there is no template."""
+    (this call closes the caller's copy): where there is no template. ``core``: the one core it
+    runs on (None: any)."""
     env, root = process_env()
     process = subprocess.Popen(
         [
@@ -61,6 +64,7 @@ def start_alone(sock: socket.socket, threads: int, warm_up: bool) -> subprocess.
             str(sock.fileno()),
             str(threads),
             str(int(warm_up)),
+            str(-1 if core is None else core),
         ],
         pass_fds=(sock.fileno(),),
         env=env,
@@ -172,14 +176,17 @@ class ProcessTemplate:
             process = self._process
         return process.pid if process is not None and process.poll() is None else None
 
-    def fork(self, sock: socket.socket, threads: int, warm_up: bool) -> ForkedProcess:
-        """A model process that will talk over ``sock`` (this call closes the caller's copy). Does
-        not wait: the fork is asked for at once, or as soon as the template is ready."""
+    def fork(
+        self, sock: socket.socket, threads: int, warm_up: bool, core: int | None = None
+    ) -> ForkedProcess:
+        """A model process that will talk over ``sock`` (this call closes the caller's copy), on
+        ``core`` (None: any). Does not wait: the fork is asked for at once, or as soon as the
+        template is ready."""
         process = ForkedProcess()
         with self._lock:
             if self._sock is None:
                 self._start()
-            self._unsent.append((process, sock, threads, warm_up))
+            self._unsent.append((process, sock, threads, warm_up, core))
             if self._ready:
                 self._send_unsent()
         return process
@@ -210,9 +217,10 @@ class ProcessTemplate:
 
     def _send_unsent(self) -> None:
         while self._unsent and self._sock is not None:
-            process, sock, threads, warm_up = self._unsent.popleft()
+            process, sock, threads, warm_up, core = self._unsent.popleft()
+            order = f"fork {threads} {int(warm_up)} {-1 if core is None else core}"
             try:
-                socket.send_fds(self._sock, [f"fork {threads} {int(warm_up)}".encode()], [sock.fileno()])
+                socket.send_fds(self._sock, [order.encode()], [sock.fileno()])
                 self._unanswered.append(process)
             except OSError:
                 process._end(1)  # the template is gone; the caller's socket closes below
@@ -306,7 +314,7 @@ def template_main(fd: int) -> None:
             message, fds = b"", []
         if not message:
             return  # the pool is gone (its own end closes the socket)
-        _, threads, warm_up = message.decode().split()
+        _, threads, warm_up, core = message.decode().split()
         try:
             pid = os.fork()
         except OSError:
@@ -322,7 +330,7 @@ def template_main(fd: int) -> None:
                 for own in (wake_r, wake_w):
                     os.close(own)
                 sock.close()
-                worker_main(fds[0], int(threads), warm_up == "1")
+                worker_main(fds[0], int(threads), warm_up == "1", None if core == "-1" else int(core))
                 code = 0
             except SystemExit as end:
                 code = end.code if isinstance(end.code, int) else 1

@@ -332,9 +332,11 @@ def import_model_code() -> None:
     from siamese_core.network import training  # noqa: F401  (Keras and the job, imported once)
 
 
-def worker_main(fd: int, threads: int, warm_up: bool) -> None:
+def worker_main(fd: int, threads: int, warm_up: bool, core: int | None = None) -> None:
+    from siamese_core.serving.container import keep_to_core
     from siamese_core.serving.memory import limit_malloc_arenas
 
+    keep_to_core(core)  # before TensorFlow starts its threads: they inherit it
     first_to_go_when_memory_runs_out()
     limit_malloc_arenas()
     side = _WorkerSide(Connection(fd))
@@ -389,4 +391,5 @@ def worker_main(fd: int, threads: int, warm_up: bool) -> None:
 if __name__ == "__main__":  # pickled classes must be siamese_core.serving.worker's, not __main__'s
     from siamese_core.serving.worker import worker_main
 
-    worker_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1")
+    core = int(sys.argv[4]) if len(sys.argv) > 4 else -1
+    worker_main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", None if core < 0 else core)

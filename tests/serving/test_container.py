@@ -140,3 +140,81 @@ def test_the_plan_for_each_size(memory_mb, cpus, workers):
 )
 def test_a_processs_memory_mark_is_its_share_of_the_container(memory_mb, cpus, mark):
     assert plan_workers(limits(memory_mb, cpus)).memory_mark_mb == pytest.approx(mark)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "processes", "threads", "pinned"),
+    [
+        ({0, 1}, 2, 1, (0, 1)),  # a 2-core machine or a container with two cores of its own
+        ({2, 5}, 2, 1, (2, 5)),  # its own two cores, whichever they are
+        ({0, 1, 2, 3}, 2, 1, ()),  # a laptop, or a quota on a larger machine: the scheduler places them
+        ({0, 1}, 1, 1, ()),  # one process (a 1-core quota): nothing to keep apart
+        ({0, 1, 2, 3}, 2, 2, ()),  # two threads each
+    ],
+)
+def test_training_processes_are_kept_one_a_core_only_where_the_cores_are_theirs(
+    monkeypatch, allowed, processes, threads, pinned
+):
+    from siamese_core.serving import container
+
+    monkeypatch.setattr(container.os, "sched_getaffinity", lambda _pid: allowed)
+    assert container.cores_to_pin(processes, threads) == pinned
+
+
+def test_a_new_process_takes_the_core_the_others_leave():
+    from siamese_core.serving.container import core_for
+
+    assert core_for((), [None]) is None
+    assert core_for((0, 1), []) == 0
+    assert core_for((0, 1), [0]) == 1
+    assert core_for((0, 1), [1]) == 0  # a replacement takes its predecessor's core
+    assert core_for((0, 1), [0, 1]) == 0  # all taken (a process retiring): the first, shared a while
+
+
+def _cores_of(pid: int) -> set[str]:
+    """The cores each thread of a process may run on (Cpus_allowed_list of every task)."""
+    lists = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        status = (task / "status").read_text()
+        lists.add(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("Cpus_allowed_list"))
+        )
+    return lists
+
+
+def test_a_pool_on_two_cores_of_its_own_keeps_each_training_process_on_one(monkeypatch):
+    """Real processes, forked from the template: every thread of each is on its own core (threads
+    TensorFlow started after the fork too), and a killed process's replacement takes its core."""
+    import os
+    import signal
+    import time
+
+    from siamese_core.serving import pool as pool_module
+    from siamese_core.serving.pool import WorkerPool
+    from siamese_core.serving.protocol import ModelFacts, ModelRef
+    from siamese_core.serving.registry import PRETRAINED
+    from siamese_core.tasks import ModelCall
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core here: nothing to pin to two")
+    monkeypatch.setattr(pool_module, "cores_to_pin", lambda processes, threads: (0, 1))
+    pool = WorkerPool(2, warm_up=False, threads_per_worker=1)
+    try:
+        deadline = time.monotonic() + 120
+        while len([w for w in pool._workers if w.ready.is_set()]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        pretrained = ModelRef(PRETRAINED, ModelFacts(0, "", 0))
+        pool.call(ModelCall.FACTS.value, dict(model=pretrained))  # TensorFlow's threads have started
+        assert sorted(w.core for w in pool._workers) == [0, 1]
+        for worker in pool._workers:
+            assert _cores_of(worker.pid) == {str(worker.core)}
+        gone = next(w for w in pool._workers if w.core == 1)
+        os.kill(gone.pid, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            fresh = [w for w in pool._workers if w is not gone and w.core == 1 and w.ready.is_set()]
+            if fresh:
+                break
+            time.sleep(0.2)
+        assert fresh and _cores_of(fresh[0].pid) == {"1"}
+    finally:
+        pool.shutdown()
