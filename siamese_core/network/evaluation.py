@@ -199,7 +199,7 @@ def forward(model):
     arguments (Keras's ``stateless_call``): a model the service has just loaded (a student's
     new training, on the process answering their Compare) runs at once, where tracing a
     function of its own cost ~65-85 ms of CPU per model and input shape (BENCHMARKS.md,
-    "A student's first verdict"). A model whose architecture cannot be told from its config,
+    "The 90 s target met"). A model whose architecture cannot be told from its config,
     that runs under a ``tf.distribute`` strategy, or whose trace kept a variable of its own
     gets a function of its own.
 

@@ -187,7 +187,7 @@ class ModelShells:
 PREFETCH_BATCHES = 2  # batches made ahead while the model trains on one (an epoch gathered in the graph)
 # An epoch whose pair images take at most this much memory is gathered ahead, in NumPy: the classroom
 # preset's 10,000 pairs are 15.7 MB, and its training takes ~6% less CPU than with a gather in the graph
-# for every batch (BENCHMARKS.md, "The classroom preset's epoch, gathered ahead"). A larger epoch (up
+# for every batch (BENCHMARKS.md, "The 90 s target met"). A larger epoch (up
 # to 2,000,000 pairs: 3 GB) is gathered batch by batch in the graph.
 PAIR_IMAGES_GATHERED_AHEAD = 64 * 2**20
 

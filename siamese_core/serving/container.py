@@ -250,7 +250,7 @@ def cores_to_pin(processes: int, threads: int) -> tuple[int, ...]:
     Only where the server may run on exactly as many cores as it runs training processes of one
     thread each (a 2-core machine, or a container given two cores of its own): the scheduler then
     moved each process's threads between the two cores, beside the web server, and a class of 30
-    took ~3% more CPU for its trainings (BENCHMARKS.md, "One core each"). Where the server may use
+    took ~3% more CPU for its trainings (BENCHMARKS.md, "The 90 s target met"). Where the server may use
     more cores than that (a laptop, or a CPU quota on a larger machine shared with other
     containers), the scheduler places them: a pinned process would wait for its one core while
     others are free."""
