@@ -28,7 +28,7 @@ from siamese_ui.session import (
     model_dataset,
     model_dataset_ref,
 )
-from siamese_ui.student import kept
+from siamese_ui.student import keep_settings
 
 route_first_deep_link_through_app()  # a fresh server's first visit by this page's address skips app.py
 
@@ -528,24 +528,11 @@ def merge_ui(active: ActiveModel, data) -> None:
     )
 
 
-def restore_settings() -> None:
-    """A new session of this student (a reload, a second tab) opens the tab and the settings their
-    last one left, before the widgets are drawn."""
-    if SETTINGS in st.session_state:
-        return
-    for key, value in kept(SETTINGS).items():
-        st.session_state.setdefault(key, value)
-
-
-def remember_settings() -> None:
-    kept(SETTINGS).update({key: st.session_state[key] for key in SETTING_KEYS if key in st.session_state})
-
-
 st.title(_("More lessons"))
 model = active_model()
 model_banner(model)
 digits = model_dataset(model)
-restore_settings()
+remember_settings = keep_settings(SETTINGS, SETTING_KEYS)  # before the widgets
 labels = [_(name) for name in TABS]
 keep_open_tab_across_languages(labels)
 # on_change="rerun": only the open tab's code runs (each builds Keras models)

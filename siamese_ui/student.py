@@ -84,6 +84,28 @@ def kept(key: str) -> Kept:
     return st.session_state[key]
 
 
+def keep_settings(what: str, keys) -> Callable[[], None]:
+    """A page's settings (the widgets' ``keys``) kept for the student, as :func:`kept` keeps their
+    things: a reload or a second tab opens them as the student last left them.
+
+    Call it before the widgets are drawn: each setting this session does not have is restored from
+    the student's. Call what it returns after them: it keeps only the settings this session changed
+    since it last restored or kept them, so a rerun of an older tab (any click there) does not write
+    its values back over those the student changed in a newer tab."""
+    shared = kept(what)
+    seen = st.session_state.setdefault(what + ".seen", {})  # this session's last word on each
+    for key in keys:
+        if key not in st.session_state and key in shared:
+            st.session_state[key] = seen[key] = shared[key]
+
+    def remember() -> None:
+        for key in keys:
+            if key in st.session_state and (key not in seen or seen[key] != st.session_state[key]):
+                shared[key] = seen[key] = st.session_state[key]
+
+    return remember
+
+
 class StudentRegistry:
     """Server-wide: each student's latest training job and open sessions.
 

@@ -336,6 +336,38 @@ def test_every_lessons_tabs_settings_survive_a_visit_to_every_other_tab():
     assert other.slider(key="lessons.ae_epochs").value == 3 != every[labels[0]]["lessons.ae_epochs"]
 
 
+def test_an_older_tabs_rerun_keeps_its_own_changes_and_not_its_old_values_of_the_others():
+    """Two tabs of one student on More lessons: each change is the student's, whichever tab made
+    it. The page wrote every setting at the end of every run, so a click in the older tab wrote its
+    old values back over the settings changed in the newer one (session 21's note), and a reload
+    opened those."""
+    ranking = "Learning to rank (RankIQA)"
+    first = app("pages/lessons.py")
+    first.session_state["lessons.tab"] = ranking
+    first.run()
+    first.number_input(key="lessons.rank_margin").set_value(3.0).run()
+    student = first.session_state["student.id"]
+
+    def tab():  # a new session of the same browser: a second tab, or a reload
+        at = app()
+        at.session_state["student.id"] = student
+        at.switch_page("pages/lessons.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    second = tab()
+    assert second.session_state["lessons.tab"] == ranking
+    assert second.number_input(key="lessons.rank_margin").value == 3.0  # the first tab's change
+    second.slider(key="lessons.rank_steps").set_value(450).run()
+    first.slider(key="lessons.rank_levels").set_value(6).run()  # a click in the older tab
+    assert first.slider(key="lessons.rank_steps").value == 250  # it still shows its own value
+
+    reloaded = tab()
+    assert reloaded.number_input(key="lessons.rank_margin").value == 3.0
+    assert reloaded.slider(key="lessons.rank_steps").value == 450  # not the older tab's 250
+    assert reloaded.slider(key="lessons.rank_levels").value == 6
+
+
 def _wait_for_task(at, name):
     task = at.session_state[f"lessons.task.{name}"][1]
     assert task.join(TIMEOUT)
