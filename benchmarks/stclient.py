@@ -205,6 +205,7 @@ class Student:
             remaining = end - time.perf_counter()
             if remaining <= 0:
                 self.errors.append(f"no answer to {run.kind} {run.label!r} within {timeout:.0f} s")
+                self._awaiting_start = False  # take what comes next rather than nothing ever again
                 return
             self._finished.clear()
             with contextlib.suppress(TimeoutError):

@@ -187,7 +187,8 @@ def one_shot_accuracy(
 
 # ---- running a model -------------------------------------------------------------------------
 _FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_SHARED: OrderedDict[str, _SharedForward] = OrderedDict()  # one traced inference per architecture
+# A cache, like _FORWARD (the one kind of module-level state kept): one traced inference per architecture
+_SHARED: OrderedDict[str, _SharedForward] = OrderedDict()
 _SHARED_KEPT = 32  # architectures (least recently new out; their models keep their function)
 _SHARED_LOCK = threading.Lock()
 
@@ -199,9 +200,9 @@ def forward(model):
     arguments (Keras's ``stateless_call``): a model the service has just loaded (a student's
     new training, on the process answering their Compare) runs at once, where tracing a
     function of its own cost ~65-85 ms of CPU per model and input shape (BENCHMARKS.md,
-    "The 90 s target met"). A model whose architecture cannot be told from its config,
-    that runs under a ``tf.distribute`` strategy, or whose trace kept a variable of its own
-    gets a function of its own.
+    "The 90 s target met"). A model with a layer outside the app's own kinds, whose
+    architecture cannot be told from its config, that runs under a ``tf.distribute`` strategy,
+    or whose trace kept a variable of its own gets a function of its own.
 
     Not ``predict_on_batch``: under a ``tf.distribute`` strategy that one hands the whole
     batch to every replica and returns the copies concatenated.
@@ -235,46 +236,90 @@ class _SharedForward:
     """``model(inputs, training=False)`` for every model of one architecture, traced once: the
     variables are arguments, so another model of that architecture reuses the trace (a
     variable's shape and dtype are its signature). ``stateless_call`` reads only the values
-    passed; a trace that captured a variable anyway (state an architecture keeps outside its
-    weights) is refused, and its models get functions of their own."""
+    passed. Each thread traces with its own model (the template is thread-local: the training's
+    validation and the pages' calls run side by side in a model process). A trace that captured
+    a variable anyway is refused, and its models get functions of their own; state that is no
+    variable (an adapted layer's tensors) is why only :data:`_SHAREABLE` layers are shared."""
 
-    def __init__(self, model):
+    def __init__(self):
         import tensorflow as tf
 
-        self._template = weakref.ref(model)  # whose Python code a trace runs: the model it serves
+        self._local = threading.local()  # .template: the model this thread is running, during the call
         self._fn = tf.function(self._run, reduce_retracing=True)
         self.refused = False
 
     def _run(self, trainable, non_trainable, inputs):
-        return self._template().stateless_call(trainable, non_trainable, inputs, training=False)[0]
+        return self._local.template.stateless_call(trainable, non_trainable, inputs, training=False)[0]
 
     def __call__(self, model, inputs):
         import tensorflow as tf
 
-        self._template = weakref.ref(model)
         trainable = [v.value for v in model.trainable_variables]
         non_trainable = [v.value for v in model.non_trainable_variables]
-        traces = self._fn.experimental_get_tracing_count()
-        out = self._fn(trainable, non_trainable, inputs)
-        if self._fn.experimental_get_tracing_count() != traces:
-            concrete = self._fn.get_concrete_function(trainable, non_trainable, inputs)
-            if any(t.dtype == tf.resource for t in concrete.captured_inputs):
-                self.refused = True  # right for this model (it was traced with it), not for others
+        self._local.template = model
+        try:
+            traces = self._fn.experimental_get_tracing_count()
+            out = self._fn(trainable, non_trainable, inputs)
+            if self._fn.experimental_get_tracing_count() != traces:
+                concrete = self._fn.get_concrete_function(trainable, non_trainable, inputs)
+                if any(t.dtype == tf.resource for t in concrete.captured_inputs):
+                    self.refused = True  # right for this model (traced with it), not for others
+        finally:
+            self._local.template = None  # no model kept alive by the cache
         return out
+
+
+def _shareable_layers() -> frozenset:
+    from siamese_core.network._keras import keras
+    from siamese_core.network.models import CosineDistance, EuclideanDistance
+
+    layers = keras.layers
+    return frozenset(
+        {
+            layers.InputLayer,
+            layers.Rescaling,
+            layers.Reshape,
+            layers.Flatten,
+            layers.Conv2D,
+            layers.MaxPooling2D,
+            layers.Dense,
+            layers.Dropout,
+            layers.Concatenate,
+            EuclideanDistance,
+            CosineDistance,
+        }
+    )
+
+
+def _only_shareable(model, shareable: frozenset) -> bool:
+    """Whether ``model`` is a plain functional model (Keras's own class) of shareable layers and
+    functional sub-models (a Siamese model's branches)."""
+    from siamese_core.network._keras import keras
+
+    kind = type(model)
+    if not (kind is keras.Model or (kind.__name__ == "Functional" and kind.__module__.startswith("keras."))):
+        return False
+    return all(
+        _only_shareable(layer, shareable) if isinstance(layer, keras.Model) else type(layer) in shareable
+        for layer in model.layers
+    )
 
 
 def _architecture(model) -> str | None:
     """A key equal for two models exactly when one's graph runs the other's variables: the
-    class and the whole config (layers, their sizes and names, the input dtypes)."""
+    class and the whole config (layers, their sizes and names, the input dtypes). None (a
+    function of its own) for a model with a layer of any other kind, whose state may lie outside
+    its variables and its config (an adapted ``Normalization``'s statistics, say: a student may
+    upload any Siamese ``.keras`` file), or with a config that is not plain JSON."""
     import json
 
-    try:
-        config = model.get_config()
-    except Exception:  # a model that cannot describe itself: it keeps its own function
+    if not _only_shareable(model, _shareable_layers()):
         return None
-    return f"{type(model).__module__}.{type(model).__qualname__}:" + json.dumps(
-        config, sort_keys=True, default=repr
-    )
+    try:
+        config = json.dumps(model.get_config(), sort_keys=True)
+    except Exception:  # a model that cannot describe itself in plain JSON: its own function
+        return None
+    return f"{type(model).__module__}.{type(model).__qualname__}:{config}"
 
 
 def _shared_forward(model) -> _SharedForward | None:
@@ -290,7 +335,7 @@ def _shared_forward(model) -> _SharedForward | None:
     with _SHARED_LOCK:
         shared = _SHARED.get(key)
         if shared is None:
-            shared = _SHARED[key] = _SharedForward(model)
+            shared = _SHARED[key] = _SharedForward()
             while len(_SHARED) > _SHARED_KEPT:
                 _SHARED.popitem(last=False)
         _SHARED.move_to_end(key)

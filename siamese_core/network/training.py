@@ -185,21 +185,25 @@ class ModelShells:
 
 
 PREFETCH_BATCHES = 2  # batches made ahead while the model trains on one (an epoch gathered in the graph)
-# An epoch whose pair images take at most this much memory is gathered ahead, in NumPy: the classroom
-# preset's 10,000 pairs are 15.7 MB, and its training takes ~6% less CPU than with a gather in the graph
-# for every batch (BENCHMARKS.md, "The 90 s target met"). A larger epoch (up
-# to 2,000,000 pairs: 3 GB) is gathered batch by batch in the graph.
-PAIR_IMAGES_GATHERED_AHEAD = 64 * 2**20
+# An epoch whose pair images take at most this many bytes is gathered ahead, in NumPy (and copied once
+# more into tf.data: twice this at the peak): the classroom preset's 10,000 pairs are 15.7 MB, and a
+# warm run took 3.99-4.13 CPU-s against 4.14-4.26 with a gather in the graph for every batch
+# (BENCHMARKS.md, "The 90 s target met"). A larger epoch (the cnn preset's 40,000 pairs: 63 MB; up to
+# 2,000,000 pairs: 3 GB) is gathered batch by batch in the graph.
+PAIR_IMAGES_GATHERED_AHEAD = 32 * 2**20
 
 
-def pair_dataset(images, pairs, batch_size: int, shuffle_seed: int | None = None):
+def pair_dataset(
+    images, pairs, batch_size: int, shuffle_seed: int | None = None, tensors: dict | None = None
+):
     """A tf.data pipeline of the pairs' uint8 images, in batches, in a seeded shuffled order.
 
     A small epoch (at most ``PAIR_IMAGES_GATHERED_AHEAD`` bytes of pair images) is gathered once in
     NumPy; a larger one is gathered batch by batch with ``tf.gather`` from one image tensor, so no
     pair array of its images ever exists. Both give the same batches in the same order: tf.data's
     shuffle of the same seed and length, taken once as a permutation for the first. Labels stay
-    (n, 1), like the model output.
+    (n, 1), like the model output. ``images``: a NumPy array; ``tensors``: where the image tensor
+    of the second way is kept between a training's epochs (made once, not once an epoch).
     """
     import tensorflow as tf
 
@@ -208,7 +212,7 @@ def pair_dataset(images, pairs, batch_size: int, shuffle_seed: int | None = None
     # No autotuning: its background thread made one `fit` in three wait 4-5 s at its end with
     # the CPU idle (each epoch is one `fit` on a fresh pipeline), costing ~15% of a CNN run.
     options.autotune.enabled = False
-    if 2 * n * int(np.prod(images.shape[1:])) <= PAIR_IMAGES_GATHERED_AHEAD:
+    if 2 * n * int(np.prod(images.shape[1:])) * images.dtype.itemsize <= PAIR_IMAGES_GATHERED_AHEAD:
         order = np.arange(n)
         if shuffle_seed is not None and n:
             shuffled = tf.data.Dataset.range(n).shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=False)
@@ -217,7 +221,10 @@ def pair_dataset(images, pairs, batch_size: int, shuffle_seed: int | None = None
         i, j = pairs.i[order], pairs.j[order]
         ds = tf.data.Dataset.from_tensor_slices(((images[i], images[j]), pairs.label[order]))
         return ds.batch(batch_size).with_options(options)
-    images = tf.constant(images)  # the one copy the epoch's batches are gathered from
+    tensors = {} if tensors is None else tensors
+    if "images" not in tensors:
+        tensors["images"] = tf.constant(images)  # the one copy the batches are gathered from
+    images = tensors["images"]
     ds = tf.data.Dataset.from_tensor_slices((pairs.i, pairs.j, pairs.label))
     if shuffle_seed is not None:
         ds = ds.shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=False)
@@ -411,10 +418,11 @@ class TrainingJob(JobState, ThreadedJob):
         steps = math.ceil(len(train_pairs) / c.batch_size)
         self._set_status(Status.RUNNING, steps_per_epoch=steps)
         callback = _JobCallback(self)
+        tensors: dict = {}  # the training images as one tensor, where an epoch is gathered in the graph
         for epoch in range(c.epochs):
             if epoch > 0 and c.resample_pairs:
                 train_pairs = pairs_for(c.pair_protocol, ds.train.y, c.pairs_per_epoch, rng)
-            data = pair_dataset(ds.train.x, train_pairs, c.batch_size, shuffle_seed=c.seed + epoch)
+            data = pair_dataset(ds.train.x, train_pairs, c.batch_size, c.seed + epoch, tensors)
             self._fit_started = time.perf_counter()
             model.fit(
                 data, epochs=epoch + 1, initial_epoch=epoch, verbose=0, callbacks=[callback], shuffle=False

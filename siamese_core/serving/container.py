@@ -244,21 +244,22 @@ def may_start(
 
 
 # ---- one core each ------------------------------------------------------------------------------------
-def cores_to_pin(processes: int, threads: int) -> tuple[int, ...]:
+def cores_to_pin(processes: int, threads: int, cpus: float) -> tuple[int, ...]:
     """The cores to keep the training processes on, one each, or none.
 
     Only where the server may run on exactly as many cores as it runs training processes of one
-    thread each (a 2-core machine, or a container given two cores of its own): the scheduler then
-    moved each process's threads between the two cores, beside the web server, and a class of 30
-    took ~3% more CPU for its trainings (BENCHMARKS.md, "The 90 s target met"). Where the server may use
+    thread each, and no CPU quota gives it less than those cores (a 2-core machine, or a container
+    given two cores of its own): a class of 30 on two cores then took 136.2-136.8 CPU-s of the
+    model service, against 139.0-143.5 with the scheduler moving each process's threads between the
+    cores beside the web server (BENCHMARKS.md, "The 90 s target met"). Where the server may use
     more cores than that (a laptop, or a CPU quota on a larger machine shared with other
     containers), the scheduler places them: a pinned process would wait for its one core while
-    others are free."""
+    others are free. ``cpus``: the CPU quota, in cores (:attr:`Limits.cpus`)."""
     try:
         allowed = sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not Linux
         return ()
-    if processes < 2 or threads != 1 or len(allowed) != processes:
+    if processes < 2 or threads != 1 or len(allowed) != processes or cpus + 1e-9 < len(allowed):
         return ()
     return tuple(allowed)
 
@@ -275,7 +276,11 @@ def keep_to_core(core: int | None) -> None:
     """Keep every thread of this process, and those it starts later, on ``core`` (None: anywhere)."""
     if core is None or not hasattr(os, "sched_setaffinity"):
         return
-    for task in os.listdir("/proc/self/task"):
+    try:
+        tasks = [int(task) for task in os.listdir("/proc/self/task")]
+    except OSError:  # no /proc: this thread, and those it starts
+        tasks = [0]
+    for task in tasks:
         # a thread that ended meanwhile, or a core no longer allowed: left as it is
         with contextlib.suppress(OSError):
-            os.sched_setaffinity(int(task), {core})
+            os.sched_setaffinity(task, {core})

@@ -165,7 +165,7 @@ class WorkerPool:
         # one core each when there are enough: two trainings on two cores, no oversubscription
         self.threads_per_worker = threads_per_worker or max(1, cores // max(size, 1))
         self.warm_up = warm_up and size > 0  # a worker that never trains needs no training warm-up
-        self.pinned = cores_to_pin(size, self.threads_per_worker)  # one core each, or () where not
+        self.pinned = cores_to_pin(size, self.threads_per_worker, read_limits().cpus)  # one core each, or ()
         self._lock = threading.RLock()
         self._queue: deque[RemoteJob] = deque()
         self._workers: list[_Worker] = []

@@ -157,7 +157,7 @@ class ProcessTemplate:
         self._sock: socket.socket | None = None
         self._process: subprocess.Popen | None = None
         self._ready = False
-        self._unsent: deque[tuple[ForkedProcess, socket.socket, int, bool]] = deque()
+        self._unsent: deque[tuple[ForkedProcess, socket.socket, int, bool, int | None]] = deque()
         self._unanswered: deque[ForkedProcess] = deque()  # asked, "started" not received yet
         self._forked: dict[int, ForkedProcess] = {}
         self.failures = 0  # templates that ended before they were ready, in a row
@@ -266,8 +266,8 @@ class ProcessTemplate:
                 self.failures += 1
             if self._sock is sock:
                 self._sock = None
-            failed = list(self._unanswered) + [p for p, s, _, _ in self._unsent]
-            for _, s, _, _ in self._unsent:
+            failed = list(self._unanswered) + [p for p, *_ in self._unsent]
+            for _, s, *_ in self._unsent:
                 s.close()
             self._unsent.clear()
             self._unanswered.clear()

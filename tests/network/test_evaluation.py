@@ -172,6 +172,7 @@ def test_models_of_one_architecture_share_one_trace_and_keep_their_own_weights(r
     shared = E._shared_forward(first)
     assert shared is E._shared_forward(second) and not shared.refused
     traces = shared._fn.experimental_get_tracing_count()
+    assert traces >= 1  # the first model ran on the shared function
     second_out = np.asarray(E.forward(second)([x[:20], x[20:]]))
     assert shared._fn.experimental_get_tracing_count() == traces  # the second model traced nothing
     assert not np.allclose(first_out, second_out)  # two models, two sets of weights
@@ -185,10 +186,30 @@ def test_models_of_one_architecture_share_one_trace_and_keep_their_own_weights(r
     assert E._shared_forward(unshared) is not shared
 
 
-def test_a_trace_that_keeps_a_variable_of_its_own_is_not_shared(rng):
-    """A layer with state outside its weights (a variable Keras does not track) would make the
-    shared trace run the first model's state for every model: the trace is refused, and each
-    model gets a function of its own, with its own numbers."""
+def test_a_layer_with_state_outside_its_variables_and_config_is_not_shared(rng):
+    """An adapted ``Normalization`` keeps its statistics as tensors, in neither its variables nor
+    its config (a student may upload any Siamese ``.keras`` file): two such models share no
+    trace, and each runs with its own statistics (a shared trace gave the second model the
+    first one's: the review of this change)."""
+    from siamese_core.network._keras import keras
+
+    def model(data):
+        normalise = keras.layers.Normalization(name="normalise")
+        normalise.adapt(data)
+        inp = keras.Input((3,), name="values")
+        return keras.Model(inp, normalise(inp), name="normalised")
+
+    x = rng.normal(size=(4, 3)).astype("float32")
+    a, b = model(rng.normal(0.0, 1.0, (50, 3))), model(rng.normal(5.0, 3.0, (50, 3)))
+    assert E._architecture(a) is None
+    for m in (a, b):
+        np.testing.assert_allclose(np.asarray(E.forward(m)(x)), np.asarray(m(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_a_trace_that_keeps_a_variable_of_its_own_is_refused(rng):
+    """The second guard: a trace that captured a variable (state Keras does not track) would run
+    the first model's state for every model; it is refused (and its models get functions of their
+    own)."""
     import tensorflow as tf
 
     from siamese_core.network._keras import keras
@@ -201,17 +222,13 @@ def test_a_trace_that_keeps_a_variable_of_its_own_is_not_shared(rng):
         def call(self, x):
             return x * self.untracked
 
-    def model(scale):
-        keras.utils.set_random_seed(0)
-        inp = keras.Input((3,), name="values")
-        dense = keras.layers.Dense(2, name="dense")(inp)
-        built = keras.Model(inp, Scaled(name="scaled")(dense), name="scaled_model")
-        built.get_layer("scaled").untracked.assign(scale)
-        return built
-
-    a, b = model(1.0), model(3.0)  # one config (the scale is in no config), two states
+    inp = keras.Input((3,), name="values")
+    model = keras.Model(inp, Scaled(name="scaled")(keras.layers.Dense(2, name="dense")(inp)))
+    shared = E._SharedForward()
     x = rng.normal(size=(4, 3)).astype("float32")
-    out_a = np.asarray(E.forward(a)(x))
-    assert E._shared_forward(a) is E._shared_forward(b) and E._shared_forward(a).refused
-    out_b = np.asarray(E.forward(b)(x))
-    np.testing.assert_allclose(out_b, 3.0 * out_a, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(shared(model, x)), np.asarray(model(x)), rtol=1e-6)
+    assert shared.refused
+    plain = keras.Model(inp, keras.layers.Dense(2, name="other")(inp))
+    other = E._SharedForward()
+    other(plain, x)
+    assert not other.refused

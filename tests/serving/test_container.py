@@ -143,22 +143,23 @@ def test_a_processs_memory_mark_is_its_share_of_the_container(memory_mb, cpus, m
 
 
 @pytest.mark.parametrize(
-    ("allowed", "processes", "threads", "pinned"),
+    ("allowed", "processes", "threads", "cpus", "pinned"),
     [
-        ({0, 1}, 2, 1, (0, 1)),  # a 2-core machine or a container with two cores of its own
-        ({2, 5}, 2, 1, (2, 5)),  # its own two cores, whichever they are
-        ({0, 1, 2, 3}, 2, 1, ()),  # a laptop, or a quota on a larger machine: the scheduler places them
-        ({0, 1}, 1, 1, ()),  # one process (a 1-core quota): nothing to keep apart
-        ({0, 1, 2, 3}, 2, 2, ()),  # two threads each
+        ({0, 1}, 2, 1, 2.0, (0, 1)),  # a 2-core machine or a container with two cores of its own
+        ({2, 5}, 2, 1, 2.0, (2, 5)),  # its own two cores, whichever they are
+        ({0, 1, 2, 3}, 2, 1, 2.0, ()),  # a quota on a larger machine, or a laptop: the scheduler places them
+        ({0, 1}, 1, 1, 1.0, ()),  # one process (a 1-core quota): nothing to keep apart
+        ({0, 1}, 2, 1, 1.5, ()),  # a quota below its cores: they are not all its own
+        ({0, 1, 2, 3}, 2, 2, 4.0, ()),  # two threads each
     ],
 )
 def test_training_processes_are_kept_one_a_core_only_where_the_cores_are_theirs(
-    monkeypatch, allowed, processes, threads, pinned
+    monkeypatch, allowed, processes, threads, cpus, pinned
 ):
     from siamese_core.serving import container
 
     monkeypatch.setattr(container.os, "sched_getaffinity", lambda _pid: allowed)
-    assert container.cores_to_pin(processes, threads) == pinned
+    assert container.cores_to_pin(processes, threads, cpus) == pinned
 
 
 def test_a_new_process_takes_the_core_the_others_leave():
@@ -195,26 +196,27 @@ def test_a_pool_on_two_cores_of_its_own_keeps_each_training_process_on_one(monke
     from siamese_core.serving.registry import PRETRAINED
     from siamese_core.tasks import ModelCall
 
-    if len(os.sched_getaffinity(0)) < 2:
+    cores = tuple(sorted(os.sched_getaffinity(0))[:2])
+    if len(cores) < 2:
         pytest.skip("one core here: nothing to pin to two")
-    monkeypatch.setattr(pool_module, "cores_to_pin", lambda processes, threads: (0, 1))
+    monkeypatch.setattr(pool_module, "cores_to_pin", lambda processes, threads, cpus: cores)
     pool = WorkerPool(2, warm_up=False, threads_per_worker=1)
     try:
         deadline = time.monotonic() + 120
         while len([w for w in pool._workers if w.ready.is_set()]) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
+        assert all(w.ready.is_set() for w in pool._workers) and len(pool._workers) == 2
         pretrained = ModelRef(PRETRAINED, ModelFacts(0, "", 0))
         pool.call(ModelCall.FACTS.value, dict(model=pretrained))  # TensorFlow's threads have started
-        assert sorted(w.core for w in pool._workers) == [0, 1]
+        assert sorted(w.core for w in pool._workers) == list(cores)
         for worker in pool._workers:
             assert _cores_of(worker.pid) == {str(worker.core)}
-        gone = next(w for w in pool._workers if w.core == 1)
+        gone = next(w for w in pool._workers if w.core == cores[1])
         os.kill(gone.pid, signal.SIGKILL)
-        while time.monotonic() < deadline:
-            fresh = [w for w in pool._workers if w is not gone and w.core == 1 and w.ready.is_set()]
-            if fresh:
-                break
+        fresh = []
+        while not fresh and time.monotonic() < deadline:
+            fresh = [w for w in pool._workers if w is not gone and w.core == cores[1] and w.ready.is_set()]
             time.sleep(0.2)
-        assert fresh and _cores_of(fresh[0].pid) == {"1"}
+        assert fresh and _cores_of(fresh[0].pid) == {str(cores[1])}
     finally:
         pool.shutdown()

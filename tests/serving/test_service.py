@@ -189,7 +189,7 @@ def test_a_call_goes_to_the_process_that_has_its_model_already():
         holder = [w for w in pool._workers if ref.handle in w.loaded]
         assert len(holder) == 1
         other = next(w for w in pool._workers if w is not holder[0])
-        other.ready.wait(120)
+        assert other.ready.wait(120)
         with pool._lock:
             pool._workers.sort(key=lambda w: w is holder[0])  # the other one first: ties went to it
         for _ in range(3):
