@@ -200,7 +200,7 @@ def forward(model):
     arguments (Keras's ``stateless_call``): a model the service has just loaded (a student's
     new training, on the process answering their Compare) runs at once, where tracing a
     function of its own cost ~65-85 ms of CPU per model and input shape (BENCHMARKS.md,
-    "The 90 s target met"). A model with a layer outside the app's own kinds, whose
+    "One trace per architecture"). A model with a layer outside the app's own kinds, whose
     architecture cannot be told from its config, that runs under a ``tf.distribute`` strategy,
     or whose trace kept a variable of its own gets a function of its own.
 

@@ -188,7 +188,7 @@ PREFETCH_BATCHES = 2  # batches made ahead while the model trains on one (an epo
 # An epoch whose pair images take at most this many bytes is gathered ahead, in NumPy (and copied once
 # more into tf.data: twice this at the peak): the classroom preset's 10,000 pairs are 15.7 MB, and a
 # warm run took 3.99-4.13 CPU-s against 4.14-4.26 with a gather in the graph for every batch
-# (BENCHMARKS.md, "The 90 s target met"). A larger epoch (the cnn preset's 40,000 pairs: 63 MB; up to
+# (BENCHMARKS.md, "One trace per architecture"). A larger epoch (the cnn preset's 40,000 pairs: 63 MB; up to
 # 2,000,000 pairs: 3 GB) is gathered batch by batch in the graph.
 PAIR_IMAGES_GATHERED_AHEAD = 32 * 2**20
 

@@ -251,7 +251,7 @@ def cores_to_pin(processes: int, threads: int, cpus: float) -> tuple[int, ...]:
     thread each, and no CPU quota gives it less than those cores (a 2-core machine, or a container
     given two cores of its own): a class of 30 on two cores then took 136.2-136.8 CPU-s of the
     model service, against 139.0-143.5 with the scheduler moving each process's threads between the
-    cores beside the web server (BENCHMARKS.md, "The 90 s target met"). Where the server may use
+    cores beside the web server (BENCHMARKS.md, "One trace per architecture"). Where the server may use
     more cores than that (a laptop, or a CPU quota on a larger machine shared with other
     containers), the scheduler places them: a pinned process would wait for its one core while
     others are free. ``cpus``: the CPU quota, in cores (:attr:`Limits.cpus`)."""
