@@ -252,15 +252,15 @@ class _SharedForward:
         return self._local.template.stateless_call(trainable, non_trainable, inputs, training=False)[0]
 
     def __call__(self, model, inputs):
-        import tensorflow as tf
-
         trainable = [v.value for v in model.trainable_variables]
         non_trainable = [v.value for v in model.non_trainable_variables]
         self._local.template = model
         try:
             traces = self._fn.experimental_get_tracing_count()
             out = self._fn(trainable, non_trainable, inputs)
-            if self._fn.experimental_get_tracing_count() != traces:
+            if self._fn.experimental_get_tracing_count() != traces:  # traced now: check what it kept
+                import tensorflow as tf
+
                 concrete = self._fn.get_concrete_function(trainable, non_trainable, inputs)
                 if any(t.dtype == tf.resource for t in concrete.captured_inputs):
                     self.refused = True  # right for this model (traced with it), not for others

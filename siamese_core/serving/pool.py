@@ -28,7 +28,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -78,12 +77,12 @@ from siamese_core.serving.protocol import (
     Ready,
     RunTask,
     Synced,
-    Train,
     decode,
     model_refs,
 )
 from siamese_core.serving.registry import ModelGone, ModelRegistry
 from siamese_core.serving.retirement import DEFAULT_MAX_JOBS, Retirement
+from siamese_core.serving.worker_handle import PendingCall, WorkerHandle
 
 DEFAULT_MEMORY_MARK_MB = MEMORY_MARK_MB  # a worker is replaced past this, or DEFAULT_MAX_JOBS jobs
 CALL_TIMEOUT_SECONDS = 120.0  # a page's call that takes longer fails with a sentence
@@ -92,40 +91,6 @@ ALIVE_CHECK_SECONDS = 2.0  # how often the pool asks whether queued and running 
 
 
 # ---- the pool ----------------------------------------------------------------------------------------------
-@dataclass
-class _Worker:
-    process: subprocess.Popen | template.ForkedProcess
-    conn: Connection
-    send_lock: threading.Lock = field(default_factory=threading.Lock)
-    ready: threading.Event = field(default_factory=threading.Event)
-    job: RemoteJob | None = None
-    jobs_done: int = 0
-    retiring: bool = False
-    started: float = field(default_factory=time.monotonic)
-    loaded: set[str] = field(default_factory=set)  # handles sent to it (it may have let some go)
-    calls: dict[int, _PendingCall] = field(default_factory=dict)  # asked, not answered yet
-    ready_mb: float = 0.0  # its size (PSS) when it became ready
-    core: int | None = None  # the one core it runs on (container.cores_to_pin), or None: any
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def send(self, message: Train | RunTask | Call | Control | Exit) -> bool:
-        try:
-            with self.send_lock:
-                self.conn.send(message)
-            return True
-        except (OSError, EOFError, ValueError):
-            return False
-
-
-@dataclass
-class _PendingCall:
-    answered: threading.Event = field(default_factory=threading.Event)
-    answer: Answer | None = None
-
-
 class WorkerPool:
     """The model service: ``max(size, 1)`` worker processes, ``size`` trainings at a time from one
     FIFO queue, and the pages' calls answered by every worker next to its training. With
@@ -168,7 +133,7 @@ class WorkerPool:
         self.pinned = cores_to_pin(size, self.threads_per_worker, read_limits().cpus)  # one core each, or ()
         self._lock = threading.RLock()
         self._queue: deque[RemoteJob] = deque()
-        self._workers: list[_Worker] = []
+        self._workers: list[WorkerHandle] = []
         self._durations: dict[str, deque[float]] = {}
         self.finished = self.recycled = self.crashed = 0
         self._closed = False
@@ -210,7 +175,7 @@ class WorkerPool:
         resend: set[str] = set()
         for _attempt in range(3):  # a worker that let a model go, or died meanwhile: ask again
             worker = self._worker_for_call(deadline, handles)
-            pending = _PendingCall()
+            pending = PendingCall()
             with self._lock:
                 call_id = next(self._call_ids)
                 send = {h for h in handles if h not in worker.loaded} | resend
@@ -241,7 +206,7 @@ class WorkerPool:
     def _register(self, value: ModelBytes | ModelRef, owner: str) -> ModelRef:
         return value if isinstance(value, ModelRef) else self.models.register(value, owner)
 
-    def _worker_for_call(self, deadline: float, handles=()) -> _Worker:
+    def _worker_for_call(self, deadline: float, handles=()) -> WorkerHandle:
         """A ready worker, the one with the fewest calls waiting (an idle one before a training one),
         and of those, one that has the call's models already (loading a student's model again costs
         another process ~50 ms of CPU and its memory)."""
@@ -377,7 +342,7 @@ class WorkerPool:
         return max(self._measured_mb, WORKER_MB)
 
     # ---- inside ------------------------------------------------------------------------------------------
-    def _live(self) -> list[_Worker]:
+    def _live(self) -> list[WorkerHandle]:
         return [w for w in self._workers if not w.retiring and w.process.poll() is None]
 
     def _keep_staffed(self) -> None:
@@ -421,7 +386,7 @@ class WorkerPool:
     def _expected(self, job: RemoteJob) -> float:
         return expected_seconds(self._durations, job.kind)
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self) -> WorkerHandle:
         """A new model process: forked from the template where there is one (ready in a few
         hundredths of a second), else started from nothing (TensorFlow's import first)."""
         parent, child = socket.socketpair()
@@ -433,7 +398,7 @@ class WorkerPool:
             process = self._template.fork(child, self.threads_per_worker, self.warm_up, core)
         else:
             process = template.start_alone(child, self.threads_per_worker, self.warm_up, core)
-        worker = _Worker(process, Connection(parent.detach()), core=core)
+        worker = WorkerHandle(process, Connection(parent.detach()), core=core)
         self._spawned += 1
         threading.Thread(
             target=self._read, args=(worker,), name=f"siamese-pool-{self._spawned}", daemon=True
@@ -490,7 +455,7 @@ class WorkerPool:
             worker.send(Control(job.id, action, argument))
         return False
 
-    def _read(self, worker: _Worker) -> None:
+    def _read(self, worker: WorkerHandle) -> None:
         """One thread per worker: its messages, until it exits or dies."""
         while True:
             try:
@@ -526,7 +491,7 @@ class WorkerPool:
                     self._job_done(worker, message)
         self._worker_gone(worker)
 
-    def _job_done(self, worker: _Worker, done: Done) -> None:
+    def _job_done(self, worker: WorkerHandle, done: Done) -> None:
         job = worker.job
         if job is None or job.id != done.job_id:
             return
@@ -552,7 +517,7 @@ class WorkerPool:
                 if worker.job is None and not worker.retiring and not self._closed:
                     self._retire(worker)
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: WorkerHandle) -> None:
         """Replace a worker (under the lock): the starter starts another as soon as it fits (on a
         small container, once this one has exited and given its memory back)."""
         worker.retiring = True
@@ -560,7 +525,7 @@ class WorkerPool:
         self.recycled += 1
         self._staff_changed()
 
-    def _worker_gone(self, worker: _Worker) -> None:
+    def _worker_gone(self, worker: WorkerHandle) -> None:
         with self._lock:
             calls, worker.calls = worker.calls, {}
         for pending in calls.values():  # no answer: the caller asks another worker at once, not
