@@ -101,12 +101,13 @@ def test_digit_map(active, data) -> tuple[np.ndarray, np.ndarray]:
     with st.spinner(_("Projecting with {method}…").format(method=_(method))):
         xy = project(embeddings, method)
     labels = data.test.y[chosen]
+    seen, not_seen = seen_in_training(False), seen_in_training(True)  # two look-ups, not one a point
     frame = pd.DataFrame(
         {
             "x": xy[:, 0],
             "y": xy[:, 1],
             "digit": [data.class_names[k] for k in labels],
-            "seen in training": [seen_in_training(k in held) for k in labels],
+            "seen in training": [not_seen if k in held else seen for k in labels],
             "picture": ascii_digits(data.test.x[chosen]),
             "position": np.arange(n_points),
         }

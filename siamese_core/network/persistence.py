@@ -14,9 +14,11 @@ import io
 import json
 import os
 import tempfile
+import threading
 import zipfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,17 +47,38 @@ class ModelProblem(ValueError):
         return _(self.message).format(**self.fields)
 
 
+# An uncompiled model of each architecture saved lately, reused to write the next one's file: building
+# it took about half of a classroom model's save (~60 of ~120 ms of CPU), once per training in a
+# class of 30 (BENCHMARKS.md, "A class of 30 at 2.7 GB"). Its architecture is all its file says of
+# it besides the weights (config.json is the same for every seed: tests/network/test_persistence.py).
+_CLEAN_COPIES: dict[tuple, Any] = {}
+_CLEAN_COPIES_KEPT = 4
+_CLEAN_LOCK = threading.Lock()
+
+
+def _architecture(config: SiameseConfig) -> tuple:
+    """What ``build_siamese`` makes differently, by configuration: the layers and their sizes."""
+    c = config
+    return (c.branch, c.head, c.distance, c.shared, c.embedding_dim)
+
+
 def save_model(model, path: str | os.PathLike, config: SiameseConfig | None = None, **meta) -> None:
     """Save ``model`` as .keras (weights only from training: no optimizer state) + metadata."""
     from siamese_core.network._keras import keras
     from siamese_core.network.models import build_siamese
 
     path = Path(path)
-    if config is not None:  # a fresh, uncompiled copy keeps the file small and portable
-        clean = build_siamese(config)
-        clean.set_weights(model.get_weights())
-        model = clean
-    model.save(path)
+    if config is None:
+        model.save(path)
+    else:  # an uncompiled copy with the model's weights keeps the file small and portable
+        key = _architecture(config)
+        with _CLEAN_LOCK:
+            clean = _CLEAN_COPIES.pop(key, None) or build_siamese(config)
+            _CLEAN_COPIES[key] = clean  # the most recent last
+            while len(_CLEAN_COPIES) > _CLEAN_COPIES_KEPT:
+                _CLEAN_COPIES.pop(next(iter(_CLEAN_COPIES)))
+            clean.set_weights(model.get_weights())
+            clean.save(path)
     info = {"config": _config_dict(config), **meta, "keras_version": keras.__version__}
     with zipfile.ZipFile(path, "a") as z:
         z.writestr(META_NAME, json.dumps(info, indent=1, default=str))

@@ -14,6 +14,7 @@ import contextlib
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,16 +131,42 @@ class Shell:
         """Exactly the state a new model of ``config`` starts from: a freshly built model's
         weights and random-seed states (the same seed gives the same numbers), and the optimizer
         as it was before its first step (Adam's step count and moments at zero)."""
-        from siamese_core.network.models import build_siamese
-
-        fresh = build_siamese(config)
-        mine, theirs = self.model.variables, fresh.variables
-        if [v.shape for v in mine] != [v.shape for v in theirs]:
+        mine, theirs = self.model.variables, starting_values(config)
+        if [tuple(v.shape) for v in mine] != [start.shape for start in theirs]:
             raise ValueError("a model shell no longer matches its configuration")
         for v, start in zip(mine, theirs, strict=True):
-            v.assign(start.value)
+            v.assign(start)
         for v, start in zip(self.model.optimizer.variables, self.optimizer_start, strict=True):
             v.assign(start)
+
+
+# A new model's variables (weights and random-seed states) by architecture and seed, the last few kept:
+# a class trains one preset with one seed, and building a model to read them took ~80 ms of the ~4 s
+# of CPU a classroom run takes (BENCHMARKS.md, "A class of 30 at 2.7 GB"). At most a few MB each
+# (the matchnet preset's 3.5 M parameters: 14 MB).
+_STARTS: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
+_STARTS_KEPT = 2
+_STARTS_LOCK = threading.Lock()
+
+
+def starting_values(config: SiameseConfig) -> list[np.ndarray]:
+    """The values of every variable of ``build_siamese(config)``, as a new model has them, with the
+    random seeds set as that build leaves them (``keras.utils.set_random_seed(config.seed)``)."""
+    from siamese_core.network.models import build_siamese
+
+    c = config
+    key = (c.branch, c.head, c.distance, c.shared, c.embedding_dim, c.seed)
+    with _STARTS_LOCK:
+        values = _STARTS.pop(key, None)
+    if values is None:
+        values = [np.array(v.numpy()) for v in build_siamese(config).variables]
+    else:
+        keras.utils.set_random_seed(config.seed)  # what the build does first, as if it had run
+    with _STARTS_LOCK:
+        _STARTS[key] = values
+        while len(_STARTS) > _STARTS_KEPT:
+            _STARTS.popitem(last=False)
+    return values
 
 
 class ModelShells:

@@ -1,5 +1,7 @@
 import io
+import tempfile
 import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -35,6 +37,36 @@ def test_keras_round_trip_gives_the_same_outputs(tmp_path, config):
     loaded, meta = load_model(path)
     assert np.allclose(model.predict_on_batch([X, X[::-1]]), loaded.predict_on_batch([X, X[::-1]]), atol=1e-6)
     assert meta["threshold"] == 0.42 and meta["config"]["branch"] == config.branch
+
+
+def test_files_written_one_after_another_each_hold_their_own_model():
+    """save_model reuses an uncompiled copy per architecture: each file must still hold its own
+    model's weights and seed, never the previous model's, and the same architecture as a fresh
+    build (the seed changes only the weights)."""
+    configs = [SiameseConfig(embedding_dim=8, seed=s) for s in (1, 2)] + [
+        SiameseConfig(embedding_dim=8, seed=3, shared=False)
+    ]
+    models = [build_siamese(c) for c in configs]
+    files = [model_bytes(m, c) for m, c in zip(models, configs, strict=True)]
+    for model, config, data in zip(models, configs, files, strict=True):
+        loaded, meta = load_model_bytes(data)
+        assert meta["config"]["seed"] == config.seed
+        for mine, theirs in zip(model.get_weights(), loaded.get_weights(), strict=True):
+            assert np.array_equal(mine, theirs)
+    assert not np.array_equal(models[0].get_weights()[0], models[1].get_weights()[0])
+    with zipfile.ZipFile(io.BytesIO(files[1])) as z:
+        reused = z.read("config.json")
+    fresh = fresh_config_json(configs[1])
+    assert reused == fresh
+
+
+def fresh_config_json(config) -> bytes:
+    """config.json of a model of ``config`` saved by Keras itself, from a fresh build."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "fresh.keras"
+        build_siamese(config).save(path)
+        with zipfile.ZipFile(path) as z:
+            return z.read("config.json")
 
 
 def test_npz_of_every_variable_by_name_round_trips():

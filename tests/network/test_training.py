@@ -192,7 +192,7 @@ def _history(job):
     ]
 
 
-def test_a_kept_model_shell_trains_exactly_like_a_new_model(small_data):
+def test_a_kept_model_shell_trains_exactly_like_a_new_model(small_data, monkeypatch):
     """A process that keeps its compiled models (the model service) trains the second student
     on the first one's shell: weights, random-seed states and optimizer reset, the traced graph
     kept. Every batch's loss, every epoch's validation and the test report are those of a model
@@ -217,6 +217,17 @@ def test_a_kept_model_shell_trains_exactly_like_a_new_model(small_data):
     assert again.result.test_pair_accuracy == pytest.approx(alone.result.test_pair_accuracy, abs=1e-4)
     for mine, theirs in zip(again.model.get_weights(), alone.model.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+    # a third student with the same seed: the shell starts from the kept starting values, not a build
+    shells.give_back(again.config, again.shell)
+    from siamese_core.network import models
+
+    built, build = [], models.build_siamese
+    monkeypatch.setattr(models, "build_siamese", lambda c: built.append(c) or build(c))
+    third = TrainingJob(config, small_data, probe_per_class=2, shells=shells)
+    third.run()
+    assert shells.reused == 2 and built == []  # nothing was built
+    assert _history(third) == _history(again)
+    assert third.result.test_pair_accuracy == again.result.test_pair_accuracy
 
 
 def test_model_shells_are_lent_once_and_kept_per_shape():

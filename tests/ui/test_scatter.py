@@ -87,3 +87,49 @@ def test_the_map_has_the_traces_plotly_express_made(held):
         assert notes[f"<b>{name}</b>"] == (float(group["x"].median()), float(group["y"].median()))
     ring_chosen_point(figure := scatter_figure(frame, names, bool(held)), frame, 17)
     assert (figure.data[-1].x, figure.data[-1].y) == ((frame["x"][17],), (frame["y"][17],))
+
+
+def reference_cluster_rows(frame: pd.DataFrame) -> list[dict]:
+    """The cluster table's rows as the page made them before, with pandas' groupby."""
+    rows = []
+    for name, group in frame.groupby("digit", observed=True, sort=True):
+        middle = group[["x", "y"]].median()
+        spread = float(np.median(np.hypot(group["x"] - middle["x"], group["y"] - middle["y"])))
+        rows.append(
+            {
+                "digit": name,
+                "points": len(group),
+                "middle x": middle["x"],
+                "middle y": middle["y"],
+                "spread": spread,
+            }
+        )
+    return rows
+
+
+@pytest.mark.parametrize(
+    "names", [[str(k) for k in range(10)], ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal"]]
+)
+def test_the_clusters_in_words_are_those_of_a_groupby(names):
+    """clusters_in_words works digit by digit in NumPy: the same rows, in the same (sorted) order, as
+    pandas' groupby over the page's own frame (its picture column and all)."""
+    from siamese_ui.charts import CLUSTER_COLUMNS, clusters_in_words, header
+
+    data = load_dataset("mnist-5k")
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, len(names), 700)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=700) * 3 + labels,
+            "y": rng.normal(size=700),
+            "digit": [names[k] for k in labels],
+            "seen in training": seen_in_training(False),
+            "picture": ascii_digits(data.test.x[:700]),
+            "position": np.arange(700),
+        }
+    )
+    table, _sentence = clusters_in_words(frame)
+    expected = pd.DataFrame(reference_cluster_rows(frame)).round(3)
+    shown = {m.rpartition("|")[2]: header(m) for m in CLUSTER_COLUMNS}
+    assert table.to_dict("records") == expected.rename(columns=shown).to_dict("records")
+    assert list(table[shown["digit"]]) == sorted(names)
