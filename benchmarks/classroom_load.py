@@ -27,28 +27,60 @@ RESULT = "Test pair accuracy"
 CURVE = "<svg"  # the live charts' first point
 
 
+PSS_EVERY = 4  # PSS on every 4th sample (2 s), RSS on each (0.5 s): see MemoryWatch
+
+
 class MemoryWatch(threading.Thread):
-    """Peak memory of the server and its workers together, every 0.5 s: PSS (shared pages
-    counted once; what the machine really holds) and RSS (the sum a naive monitor shows)."""
+    """Peak memory of the server and every process under it (the template and the model processes
+    it forked) together: RSS (the sum a naive monitor shows) every 0.5 s, and PSS (shared pages
+    counted once; what the machine really holds) every 2 s. Reading a process's PSS
+    (``/proc/PID/smaps_rollup``) walks its page tables in the kernel, ~6 ms of CPU for a
+    TensorFlow process here: every 0.5 s for four processes it took ~5 CPU-s of the class's two
+    cores (BENCHMARKS.md). ``cpu_s``: what this thread itself used."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.peak_pss, self.peak_rss, self.server_pss = pid, 0.0, 0.0, []
+        self.cpu_s = 0.0
         self.done = threading.Event()
 
     def run(self) -> None:
+        started, tick = time.thread_time(), 0
         while not self.done.is_set():
-            pids = [self.pid, *children(self.pid)]
-            self.peak_pss = max(self.peak_pss, sum(pss_mb(p) for p in pids))
+            pids = [self.pid, *descendants(self.pid)]
             self.peak_rss = max(self.peak_rss, sum(rss_mb(p) for p in pids))
-            self.server_pss.append(pss_mb(self.pid))
+            if tick % PSS_EVERY == 0:
+                self.peak_pss = max(self.peak_pss, sum(pss_mb(p) for p in pids))
+                self.server_pss.append(pss_mb(self.pid))
+            tick += 1
+            self.cpu_s = time.thread_time() - started
             time.sleep(0.5)
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid``, children and theirs (one pass over /proc)."""
+    below: dict[int, list[int]] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("PPid:"):
+                    below.setdefault(int(line.split()[1]), []).append(int(status.parent.name))
+                    break
+        except (OSError, ValueError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        kids = below.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
     """CPU time used so far (user + system): the web server's own, the model service's (its
     processes that ended, which the server has waited for, plus those alive now), and this load
-    test's clients, which stand for browsers on other machines but share this machine's cores."""
+    test's clients and its memory sampling, which stand for browsers and a monitor on other machines but
+    share this machine's cores."""
     tick = os.sysconf("SC_CLK_TCK")
 
     def times(pid: int) -> list[int]:
@@ -251,6 +283,7 @@ def _load_test(n_students: int, stagger: float, box) -> dict:
         "compare_responses_while_queued": len(compare_busy),
         "peak_pss_mb_server_and_workers": round(watch.peak_pss),
         "peak_rss_mb_server_and_workers": round(watch.peak_rss),
+        "memory_sampling_cpu_s": round(watch.cpu_s, 1),
         "server_pss_start_end_mb": [round(watch.server_pss[0]), round(watch.server_pss[-1])]
         if watch.server_pss
         else None,
@@ -277,6 +310,8 @@ def load_markdown(results: list[dict]) -> str:
         ("Compare response while students wait in line, p95 (s)", "compare_p95_while_queued_s"),
         ("peak memory, server + workers, PSS (MB)", "peak_pss_mb_server_and_workers"),
         ("peak memory, server + workers, RSS sum (MB)", "peak_rss_mb_server_and_workers"),
+        ("CPU: web server / model service / load test (s)", "cpu_seconds"),
+        ("of the load test's CPU, its memory sampling (s)", "memory_sampling_cpu_s"),
         ("errors", "errors"),
         ("processes killed for memory (OOM)", "oom_kills"),
         ("time the CPU quota held the group back, over the class (s)", "throttled_s"),
@@ -299,6 +334,8 @@ def load_markdown(results: list[dict]) -> str:
                 cells.append(" / ".join(str(r[k]) for k in key))
             elif key == "errors":
                 cells.append(str(len(r["errors"])))
+            elif key == "cpu_seconds":
+                cells.append(" / ".join(str(v) for v in r["cpu_seconds"].values()))
             else:
                 cells.append(str(r.get(key)))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")

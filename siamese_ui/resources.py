@@ -164,11 +164,28 @@ def default_model():
 def worker_pool():
     """The server's worker processes and their queue: every training runs there, never in the
     web server's own memory (siamese_core/serving/pool.py)."""
+    from siamese_core.serving.container import keep_to_core
     from siamese_core.serving.pool import WorkerPool
 
-    return WorkerPool(
+    pool = WorkerPool(
         max_concurrent_trainings(), max_jobs=worker_max_jobs(), memory_mark_mb=worker_memory_mark_mb()
     )
+    if pool.pinned and serving_for_real():
+        # The training processes keep to one core each (container.cores_to_pin: a 2-core container):
+        # the web server keeps to the last of them, beside one training, instead of moving between
+        # the cores. In a class of 30 on two cores its CPU fell from 29.5-31.0 to 26.8-27.5 s (its
+        # caches stay warm; BENCHMARKS.md, "The web server on one core"). Its threads started later
+        # inherit the core.
+        keep_to_core(pool.pinned[-1])
+    return pool
+
+
+def serving_for_real() -> bool:
+    """True in a server started by ``streamlit run``; False under AppTest, whose runtime is a mock
+    in the test's own process (a test must never pin pytest to one core)."""
+    from streamlit import runtime
+
+    return runtime.exists() and type(runtime.get_instance()) is runtime.Runtime
 
 
 @st.cache_resource

@@ -656,3 +656,27 @@ def test_inside_the_twins_on_compare(shared):
     gap = float(np.max(np.abs(emb_a - emb_b)))
     assert gap > 0
     assert any(f"differ by up to **{gap:.4g}**" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_a_page_under_apptest_never_keeps_the_test_process_to_one_core():
+    """The web server keeps to one core beside its pinned training processes (resources.worker_pool);
+    AppTest runs the pages in the test's own process, which must keep every core it has."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    before = os.sched_getaffinity(0)
+    app()
+    assert os.sched_getaffinity(0) == before
+
+    def script():
+        import streamlit as st
+
+        from siamese_ui.resources import serving_for_real
+
+        st.markdown(f"for real: {serving_for_real()}")
+
+    at = AppTest.from_function(script).run()
+    assert [m.value for m in at.markdown] == ["for real: False"]

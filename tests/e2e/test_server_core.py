@@ -1,0 +1,37 @@
+"""The web server of a real ``streamlit run`` keeps to one core where its training processes keep to
+one core each (a container of exactly two cores, like Community Cloud's largest): the last of them,
+for every thread it has and starts (siamese_ui/resources.worker_pool)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from siamese_core.serving.container import cores_to_pin, read_limits
+
+from .conftest import wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def _cores_of(pid: int) -> set[str]:
+    """The cores each thread of a process may run on (Cpus_allowed_list of every task)."""
+    lists = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as status:
+                lists.add(next(line.split()[1] for line in status if line.startswith("Cpus_allowed_list")))
+        except OSError:  # a thread that ended meanwhile
+            continue
+    return lists
+
+
+def test_the_web_server_keeps_to_the_last_training_core(page, server):
+    pinned = cores_to_pin(2, 1, read_limits().cpus)  # as the server's pool of two decides it
+    if not pinned:
+        pytest.skip("not a machine of exactly two cores: nothing is pinned")
+    page.goto(page.base_url + "/compare")  # a page that asks the model service: the pool exists
+    wait_idle(page)
+    page.get_by_role("heading", name="Digit A").wait_for()
+    assert _cores_of(server["proc"].pid) == {str(pinned[-1])}
