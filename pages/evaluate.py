@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -16,7 +15,7 @@ from siamese_core.network.evaluation import (
     roc_curve,
 )
 from siamese_core.tasks import ModelCall
-from siamese_ui.charts import chart
+from siamese_ui.charts import chart, heatmap_figure
 from siamese_ui.formatting import percent
 from siamese_ui.palette import DIFFERENT, GREY, ORANGE, SAME
 from siamese_ui.patches import route_first_deep_link_through_app
@@ -166,9 +165,8 @@ def histograms(report, active, threshold: float) -> None:
             )
     with right:
         matrix = confusion(scores, report.same, threshold)
-        figure = px.imshow(
+        figure = heatmap_figure(
             matrix,
-            color_continuous_scale="Blues",
             x=[_("predicted different"), _("predicted same")],
             y=[_("truly different"), _("truly same")],
             labels=dict(x=_("prediction"), y=_("truth"), color=_("pairs")),

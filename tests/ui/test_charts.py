@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import pytest
 
 from siamese_ui.charts import clusters_in_words, figure_table
 from siamese_ui.svg_chart import Series, series_summary, svg_chart
@@ -122,3 +123,24 @@ def test_a_map_with_no_extent_or_equal_clusters_says_so_and_a_tiny_map_keeps_its
     table, sentence = clusters_in_words(tiny)
     assert table["spread"].tolist() == [0.0004, 0.0008]
     assert sentence.endswith("Tightest: 1 (median distance to its middle 0.0004); loosest: 7 (0.0008).")
+
+
+@pytest.mark.parametrize("matrix", [[[4900, 100], [80, 4920]], [[0, 0], [0, 1]]])
+def test_the_heatmap_is_the_figure_plotly_express_made(matrix):
+    """Evaluate's confusion matrix, built from graph objects: the same figure as ``px.imshow`` (the
+    code the page ran before), to the JSON the browser receives."""
+    import json
+
+    import plotly.express as px
+    import plotly.io as pio
+
+    from siamese_ui.charts import heatmap_figure
+
+    args = dict(
+        x=["predicted different", "predicted same"],
+        y=["truly different", "truly same"],
+        labels=dict(x="prediction", y="truth", color="pairs"),
+    )
+    theirs = px.imshow(np.array(matrix), color_continuous_scale="Blues", **args)
+    mine = heatmap_figure(np.array(matrix), **args)
+    assert json.loads(pio.to_json(mine)) == json.loads(pio.to_json(theirs))
