@@ -110,9 +110,24 @@ class Student:
         elif msg.hash:
             self._cache[msg.hash] = msg
         kind = msg.WhichOneof("type")
-        if kind == "new_session" and self._awaiting_start and not msg.metadata.run.fragment_ids:
-            self._awaiting_start = False  # the run this client asked for has begun
-        elif self._awaiting_start and kind in ("delta", "script_finished", "auto_rerun", "stop_auto_rerun"):
+        if (
+            kind == "new_session"
+            and self._awaiting_start
+            and not msg.metadata.run.fragment_ids
+            and (not self.page_hash or msg.new_session.page_script_hash == self.page_hash)
+        ):
+            # the run this client asked for has begun: not a fragment's, and of the page asked for (a
+            # full run of the page being left, which a fragment's st.rerun began as the student
+            # clicked, can start after the request was sent: a class of 30 saw the Train page's end
+            # as Compare's, once)
+            self._awaiting_start = False
+        elif self._awaiting_start and kind in (
+            "navigation",  # of the page being left: it would set page_hash back to that page
+            "delta",
+            "script_finished",
+            "auto_rerun",
+            "stop_auto_rerun",
+        ):
             # the end of a run begun before this client's request (a fragment's timer went off as the
             # student clicked): its elements belong to the page being left, and its end is not ours
             return

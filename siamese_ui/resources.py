@@ -174,8 +174,8 @@ def worker_pool():
         # The training processes keep to one core each (container.cores_to_pin: a 2-core container):
         # the web server keeps to the last of them, beside one training, instead of moving between
         # the cores. In a class of 30 on two cores its CPU fell from 29.5-31.0 to 26.8-27.5 s (its
-        # caches stay warm; BENCHMARKS.md, "The web server on one core"). Its threads started later
-        # inherit the core.
+        # caches stay warm; BENCHMARKS.md, "The web server on one core, less CPU a training and a
+        # page"). Its threads started later inherit the core.
         keep_to_core(pool.pinned[-1])
     return pool
 

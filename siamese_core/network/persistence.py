@@ -49,8 +49,9 @@ class ModelProblem(ValueError):
 
 # An uncompiled model of each architecture saved lately, reused to write the next one's file: building
 # it took about half of a classroom model's save (~60 of ~120 ms of CPU), once per training in a
-# class of 30 (BENCHMARKS.md, "A class of 30 at 2.7 GB"). Its architecture is all its file says of
-# it besides the weights (config.json is the same for every seed: tests/network/test_persistence.py).
+# class of 30 (BENCHMARKS.md, "The web server on one core, less CPU a training and a page"). Its
+# architecture is all its file says of it besides the weights (config.json is the same for every
+# seed: tests/network/test_persistence.py).
 _CLEAN_COPIES: dict[tuple, Any] = {}
 _CLEAN_COPIES_KEPT = 4
 _CLEAN_LOCK = threading.Lock()

@@ -142,8 +142,8 @@ class Shell:
 
 # A new model's variables (weights and random-seed states) by architecture and seed, the last few kept:
 # a class trains one preset with one seed, and building a model to read them took ~80 ms of the ~4 s
-# of CPU a classroom run takes (BENCHMARKS.md, "A class of 30 at 2.7 GB"). At most a few MB each
-# (the matchnet preset's 3.5 M parameters: 14 MB).
+# of CPU a classroom run takes (BENCHMARKS.md, "The web server on one core, less CPU a training and a
+# page"). At most a few MB each (the matchnet preset's 3.5 M parameters: 14 MB).
 _STARTS: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
 _STARTS_KEPT = 2
 _STARTS_LOCK = threading.Lock()
