@@ -102,13 +102,12 @@ def figure_table(figure) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def heatmap_figure(
-    matrix, x: list[str], y: list[str], labels: dict[str, str], colours: str = "Blues"
-) -> go.Figure:
-    """``px.imshow(matrix, color_continuous_scale=colours, x=x, y=y, labels=labels)`` built from graph
+def heatmap_figure(matrix, x: list[str], y: list[str], labels: dict[str, str]) -> go.Figure:
+    """``px.imshow(matrix, color_continuous_scale="Blues", x=x, y=y, labels=labels)`` built from graph
     objects, the same figure (tests/ui/test_charts.py): Express took ~20 ms of the web server's CPU
-    for a 2 x 2 matrix on a quiet core, on every run of the Evaluate page."""
-    scale = getattr(plotly.colors.sequential, colours)
+    for a 2 x 2 matrix on a quiet core, on every run of the Evaluate page. Blues' nine colours at
+    Express's evenly spaced stops (another scale's stops could differ from Express's in the last digit)."""
+    scale = plotly.colors.sequential.Blues
     stops = np.linspace(0, 1, len(scale))
     hover = "<br>".join(f"{labels[k]}: %{{{k}}}" for k in ("x", "y")) + f"<br>{labels['color']}: %{{z}}"
     return go.Figure(
@@ -157,13 +156,13 @@ def clusters_in_words(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     hundredth wide); a map with no extent says that every point lies at one spot (a collapsed model),
     and clusters equally spread are named as such, not as tightest and loosest."""
     rows = []
-    x, y = frame["x"].to_numpy(dtype=float), frame["y"].to_numpy(dtype=float)
+    x, y = frame["x"].to_numpy(), frame["y"].to_numpy()  # in their own dtype (float32 maps), as pandas
     # in NumPy, digit by digit in sorted order (a groupby's): pandas' groupby took ~20 ms of the web
     # server's CPU per map in a class of 30, twice on every run of the Embeddings page (BENCHMARKS.md)
     codes, names = pd.factorize(frame["digit"], sort=True)
     for k, name in enumerate(names):
         mine = codes == k
-        middle_x, middle_y = float(np.median(x[mine])), float(np.median(y[mine]))
+        middle_x, middle_y = np.median(x[mine]), np.median(y[mine])
         rows.append(
             {
                 "digit": name,

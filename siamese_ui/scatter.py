@@ -99,7 +99,7 @@ def scatter_figure(frame: pd.DataFrame, names: Sequence[str], held_out: bool, he
 def cluster_labels(frame: pd.DataFrame) -> list[dict]:
     """Each digit's name written at the middle of its points: ten colours cannot all stay apart for a
     colour-blind student, the written digit can (the hover names every point's digit too)."""
-    x, y = frame["x"].to_numpy(dtype=float), frame["y"].to_numpy(dtype=float)
+    x, y = frame["x"].to_numpy(), frame["y"].to_numpy()  # in their own dtype (float32 maps), as pandas
     codes, names = pd.factorize(frame["digit"])  # in the order the digits first appear
     return [
         dict(

@@ -6,6 +6,8 @@ data set is held once as uint8 and never copied to float.
 
 from __future__ import annotations
 
+import threading
+
 from siamese_core.config import SiameseConfig
 from siamese_core.network._keras import keras, layers, ops
 
@@ -85,6 +87,13 @@ def build_branch(kind: str, embedding_dim: int, name: str = "branch", prefix: st
     return keras.Model(inp, x, name=name)
 
 
+# Building or loading a model draws every initialiser's seed from Python's global ``random``, which
+# ``build_siamese`` seeds first: a load on a model process's calls thread while its training thread
+# built a model shifted that build's draws, and a seed no longer gave the same starting weights (and
+# training.starting_values keeps them for the next trainings). Both hold this lock.
+BUILD_LOCK = threading.RLock()
+
+
 # ---- the Siamese model -------------------------------------------------------------------
 def build_siamese(config: SiameseConfig) -> keras.Model:
     """Two inputs, one output.
@@ -96,27 +105,28 @@ def build_siamese(config: SiameseConfig) -> keras.Model:
     Output: ``head="distance"`` gives the distance (batch, 1), small = same class;
     ``head="matchnet"`` gives softmax probabilities (batch, 2), column ``SAME`` = same class.
     """
-    keras.utils.set_random_seed(config.seed)
-    input_a = keras.Input(IMAGE_SHAPE, dtype="uint8", name="input_a")
-    input_b = keras.Input(IMAGE_SHAPE, dtype="uint8", name="input_b")
-    if config.shared:
-        branch = build_branch(config.branch, config.embedding_dim, name="branch")
-        emb_a, emb_b = branch(input_a), branch(input_b)
-    else:
-        branch_a = build_branch(config.branch, config.embedding_dim, "branch_a", "a_")
-        branch_b = build_branch(config.branch, config.embedding_dim, "branch_b", "b_")
-        emb_a, emb_b = branch_a(input_a), branch_b(input_b)
-    if config.head == "distance":
-        layer = EuclideanDistance if config.distance == "euclidean" else CosineDistance
-        out = layer(name="distance")([emb_a, emb_b])
-    elif config.head == "matchnet":  # the weight-sharing post's decision network
-        x = layers.Concatenate(name="head_concat")([emb_a, emb_b])
-        x = layers.Dense(1024, activation="relu", name="head_fc_1")(x)
-        x = layers.Dense(1024, activation="relu", name="head_fc_2")(x)
-        out = layers.Dense(2, activation="softmax", name="match_probability")(x)
-    else:
-        raise ValueError(f"unknown head {config.head!r}")
-    return keras.Model([input_a, input_b], out, name="siamese")
+    with BUILD_LOCK:
+        keras.utils.set_random_seed(config.seed)
+        input_a = keras.Input(IMAGE_SHAPE, dtype="uint8", name="input_a")
+        input_b = keras.Input(IMAGE_SHAPE, dtype="uint8", name="input_b")
+        if config.shared:
+            branch = build_branch(config.branch, config.embedding_dim, name="branch")
+            emb_a, emb_b = branch(input_a), branch(input_b)
+        else:
+            branch_a = build_branch(config.branch, config.embedding_dim, "branch_a", "a_")
+            branch_b = build_branch(config.branch, config.embedding_dim, "branch_b", "b_")
+            emb_a, emb_b = branch_a(input_a), branch_b(input_b)
+        if config.head == "distance":
+            layer = EuclideanDistance if config.distance == "euclidean" else CosineDistance
+            out = layer(name="distance")([emb_a, emb_b])
+        elif config.head == "matchnet":  # the weight-sharing post's decision network
+            x = layers.Concatenate(name="head_concat")([emb_a, emb_b])
+            x = layers.Dense(1024, activation="relu", name="head_fc_1")(x)
+            x = layers.Dense(1024, activation="relu", name="head_fc_2")(x)
+            out = layers.Dense(2, activation="softmax", name="match_probability")(x)
+        else:
+            raise ValueError(f"unknown head {config.head!r}")
+        return keras.Model([input_a, input_b], out, name="siamese")
 
 
 def branches_of(model: keras.Model) -> list[keras.Model]:

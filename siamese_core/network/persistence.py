@@ -132,6 +132,7 @@ def load_model(path: str | os.PathLike):
         models,  # noqa: F401  (registers the custom classes)
     )
     from siamese_core.network._keras import keras
+    from siamese_core.network.models import BUILD_LOCK
 
     path = Path(path)
     if path.stat().st_size > MAX_MODEL_BYTES:
@@ -139,7 +140,8 @@ def load_model(path: str | os.PathLike):
     if not zipfile.is_zipfile(path):
         raise ModelProblem(N_("This is not a .keras model file (it is not a valid zip archive)."))
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        with BUILD_LOCK:  # its layers draw seeds from Python's random: see models.BUILD_LOCK
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:
         text = str(exc)
         if "Lambda" in text or "safe_mode" in text or "lambda" in text:

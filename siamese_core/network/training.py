@@ -152,7 +152,7 @@ _STARTS_LOCK = threading.Lock()
 def starting_values(config: SiameseConfig) -> list[np.ndarray]:
     """The values of every variable of ``build_siamese(config)``, as a new model has them, with the
     random seeds set as that build leaves them (``keras.utils.set_random_seed(config.seed)``)."""
-    from siamese_core.network.models import build_siamese
+    from siamese_core.network.models import BUILD_LOCK, build_siamese
 
     c = config
     key = (c.branch, c.head, c.distance, c.shared, c.embedding_dim, c.seed)
@@ -160,8 +160,11 @@ def starting_values(config: SiameseConfig) -> list[np.ndarray]:
         values = _STARTS.pop(key, None)
     if values is None:
         values = [np.array(v.numpy()) for v in build_siamese(config).variables]
+        for value in values:
+            value.flags.writeable = False  # kept for the next trainings: read, never changed
     else:
-        keras.utils.set_random_seed(config.seed)  # what the build does first, as if it had run
+        with BUILD_LOCK:
+            keras.utils.set_random_seed(config.seed)  # what the build does first, as if it had run
     with _STARTS_LOCK:
         _STARTS[key] = values
         while len(_STARTS) > _STARTS_KEPT:

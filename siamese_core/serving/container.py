@@ -166,8 +166,25 @@ def _stat(folder: Path, *names: str) -> int:
     return next((int(values[name]) for name in names if name in values), 0)
 
 
+_CORES_AT_START: tuple[int, ...] | None = None
+
+
+def allowed_cores() -> tuple[int, ...]:
+    """The cores this process may run on, as they were the first time it asked: the web server keeps
+    itself to one of them later (siamese_ui/resources.worker_pool), and a pool made again afterwards
+    (new code deployed under a running server, a cleared cache) must plan from the machine's cores,
+    not from that one."""
+    global _CORES_AT_START
+    if _CORES_AT_START is None:
+        try:
+            _CORES_AT_START = tuple(sorted(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):  # not Linux
+            _CORES_AT_START = tuple(range(os.cpu_count() or 1))
+    return _CORES_AT_START
+
+
 def _machine_cpus() -> float:
-    return float(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return float(len(allowed_cores()))
 
 
 def read_limits(
@@ -255,13 +272,12 @@ def cores_to_pin(processes: int, threads: int, cpus: float) -> tuple[int, ...]:
     more cores than that (a laptop, or a CPU quota on a larger machine shared with other
     containers), the scheduler places them: a pinned process would wait for its one core while
     others are free. ``cpus``: the CPU quota, in cores (:attr:`Limits.cpus`)."""
-    try:
-        allowed = sorted(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not Linux
+    if not hasattr(os, "sched_getaffinity"):  # not Linux: nothing can be pinned
         return ()
+    allowed = allowed_cores()
     if processes < 2 or threads != 1 or len(allowed) != processes or cpus + 1e-9 < len(allowed):
         return ()
-    return tuple(allowed)
+    return allowed
 
 
 def core_for(pinned: tuple[int, ...], taken: list[int]) -> int | None:

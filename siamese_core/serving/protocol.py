@@ -169,11 +169,13 @@ def load_keras(data: bytes):
         models,  # noqa: F401  (registers the custom classes)
     )
     from siamese_core.network._keras import keras
+    from siamese_core.network.models import BUILD_LOCK
 
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "model.keras"
         path.write_bytes(data)
-        return keras.saving.load_model(path, compile=False, safe_mode=True)
+        with BUILD_LOCK:  # its layers draw seeds from Python's random: see models.BUILD_LOCK
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
 def _is_keras_model(value: Any) -> bool:

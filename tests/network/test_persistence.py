@@ -122,3 +122,25 @@ def test_the_pretrained_default_loads_and_separates_digits(small_data):
     # the embedded digits were left out of its training, so this is a fair test
     report = evaluate(model, small_data, meta["threshold"])
     assert report.accuracy > 0.95
+
+
+def test_a_load_waits_for_a_build_in_progress():
+    """Loading a model draws its layers' seeds from Python's random, which a build has just seeded:
+    a load on a model process's calls thread must not run inside a training thread's build
+    (models.BUILD_LOCK), or that seed no longer gives the same starting weights."""
+    import threading
+
+    from siamese_core.network.models import BUILD_LOCK
+    from siamese_core.serving.protocol import load_keras
+
+    config = SiameseConfig(embedding_dim=8)
+    data = model_bytes(build_siamese(config), config)
+    done = threading.Event()
+    with BUILD_LOCK:  # a build in progress on this thread
+        loader = threading.Thread(target=lambda: (load_keras(data), done.set()), daemon=True)
+        loader.start()
+        assert not done.wait(1.0)  # the load waits
+        alone = [w.copy() for w in build_siamese(config.replace(seed=4)).get_weights()]  # re-entrant
+    assert done.wait(60)
+    for mine, theirs in zip(build_siamese(config.replace(seed=4)).get_weights(), alone, strict=True):
+        assert np.array_equal(mine, theirs)

@@ -159,7 +159,20 @@ def test_training_processes_are_kept_one_a_core_only_where_the_cores_are_theirs(
     from siamese_core.serving import container
 
     monkeypatch.setattr(container.os, "sched_getaffinity", lambda _pid: allowed)
+    monkeypatch.setattr(container, "_CORES_AT_START", None)  # read them again, from the line above
     assert container.cores_to_pin(processes, threads, cpus) == pinned
+
+
+def test_the_cores_are_those_the_process_had_first(monkeypatch):
+    """The web server keeps itself to one core once its pool is made: a pool made again later (new
+    code under a running server) still plans from the cores the server started with."""
+    from siamese_core.serving import container
+
+    monkeypatch.setattr(container, "_CORES_AT_START", None)
+    monkeypatch.setattr(container.os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert container.cores_to_pin(2, 1, 2.0) == (0, 1) and container._machine_cpus() == 2.0
+    monkeypatch.setattr(container.os, "sched_getaffinity", lambda _pid: {1})  # the server, kept to core 1
+    assert container.cores_to_pin(2, 1, 2.0) == (0, 1) and container._machine_cpus() == 2.0
 
 
 def test_a_new_process_takes_the_core_the_others_leave():

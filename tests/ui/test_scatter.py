@@ -10,7 +10,7 @@ import pytest
 
 from siamese_core.network.data import load_dataset
 from siamese_ui.pictures import ascii_digits
-from siamese_ui.scatter import OPACITY, ring_chosen_point, scatter_figure, seen_in_training
+from siamese_ui.scatter import OPACITY, cluster_labels, ring_chosen_point, scatter_figure, seen_in_training
 
 
 def reference_ascii_digit(x: np.ndarray) -> str:
@@ -107,10 +107,11 @@ def reference_cluster_rows(frame: pd.DataFrame) -> list[dict]:
     return rows
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])  # a model's embeddings are float32
 @pytest.mark.parametrize(
     "names", [[str(k) for k in range(10)], ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal"]]
 )
-def test_the_clusters_in_words_are_those_of_a_groupby(names):
+def test_the_clusters_in_words_are_those_of_a_groupby(names, dtype):
     """clusters_in_words works digit by digit in NumPy: the same rows, in the same (sorted) order, as
     pandas' groupby over the page's own frame (its picture column and all)."""
     from siamese_ui.charts import CLUSTER_COLUMNS, clusters_in_words, header
@@ -120,8 +121,8 @@ def test_the_clusters_in_words_are_those_of_a_groupby(names):
     labels = rng.integers(0, len(names), 700)
     frame = pd.DataFrame(
         {
-            "x": rng.normal(size=700) * 3 + labels,
-            "y": rng.normal(size=700),
+            "x": (rng.normal(size=700) * 3 + labels).astype(dtype),
+            "y": rng.normal(size=700).astype(dtype),
             "digit": [names[k] for k in labels],
             "seen in training": seen_in_training(False),
             "picture": ascii_digits(data.test.x[:700]),
@@ -133,3 +134,6 @@ def test_the_clusters_in_words_are_those_of_a_groupby(names):
     shown = {m.rpartition("|")[2]: header(m) for m in CLUSTER_COLUMNS}
     assert table.to_dict("records") == expected.rename(columns=shown).to_dict("records")
     assert list(table[shown["digit"]]) == sorted(names)
+    labels_now = {n["text"]: (n["x"], n["y"]) for n in cluster_labels(frame)}
+    for name, group in frame.groupby("digit", observed=True, sort=False):  # the labels as they were made
+        assert labels_now[f"<b>{name}</b>"] == (float(np.median(group["x"])), float(np.median(group["y"])))
