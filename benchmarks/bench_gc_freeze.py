@@ -10,7 +10,7 @@ The worker collects after every job (``memory.release_free_memory``); Python col
 import gc
 import time
 
-from siamese_core.network.training import ModelShells
+from siamese_core.network.shells import ModelShells
 from siamese_core.serving.worker import _warm_up, import_model_code
 
 

@@ -1,4 +1,4 @@
-"""Trainings on a kept compiled model (``training.ModelShells``) against a new model each time.
+"""Trainings on a kept compiled model (``shells.ModelShells``) against a new model each time.
 
     mkdir -p ~/.keras/datasets && cp ../shared/data/mnist.npz ~/.keras/datasets/   # full MNIST offline
     python benchmarks/bench_shells.py [--json PATH]
@@ -34,7 +34,8 @@ tf.config.threading.set_inter_op_parallelism_threads(1)
 from siamese_core.config import PRESETS
 from siamese_core.network.data import load_dataset
 from siamese_core.network.persistence import model_bytes
-from siamese_core.network.training import ModelShells, TrainingJob
+from siamese_core.network.shells import ModelShells
+from siamese_core.network.training import TrainingJob
 from siamese_core.serving.memory import pss_mb, release_free_memory
 
 preset = PRESETS["classroom"]

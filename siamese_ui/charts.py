@@ -110,6 +110,7 @@ def heatmap_figure(matrix, x: list[str], y: list[str], labels: dict[str, str]) -
     scale = plotly.colors.sequential.Blues
     stops = np.linspace(0, 1, len(scale))
     hover = "<br>".join(f"{labels[k]}: %{{{k}}}" for k in ("x", "y")) + f"<br>{labels['color']}: %{{z}}"
+    axis = dict(domain=[0.0, 1.0], constrain="domain")  # both axes: square cells filling the width
     return go.Figure(
         go.Heatmap(
             z=np.asarray(matrix),
@@ -122,20 +123,8 @@ def heatmap_figure(matrix, x: list[str], y: list[str], labels: dict[str, str]) -
             hovertemplate=hover + "<extra></extra>",
         ),
         layout=dict(
-            xaxis=dict(
-                anchor="y",
-                domain=[0.0, 1.0],
-                scaleanchor="y",
-                constrain="domain",
-                title=dict(text=labels["x"]),
-            ),
-            yaxis=dict(
-                anchor="x",
-                domain=[0.0, 1.0],
-                autorange="reversed",
-                constrain="domain",
-                title=dict(text=labels["y"]),
-            ),
+            xaxis=dict(axis, anchor="y", scaleanchor="y", title=dict(text=labels["x"])),
+            yaxis=dict(axis, anchor="x", autorange="reversed", title=dict(text=labels["y"])),
             coloraxis=dict(
                 colorbar=dict(title=dict(text=labels["color"])),
                 colorscale=[[float(stop), colour] for stop, colour in zip(stops, scale, strict=True)],

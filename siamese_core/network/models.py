@@ -90,11 +90,18 @@ def build_branch(kind: str, embedding_dim: int, name: str = "branch", prefix: st
 # Building or loading a model draws every initialiser's seed from Python's global ``random``, which
 # ``build_siamese`` seeds first: a load on a model process's calls thread while its training thread
 # built a model shifted that build's draws, and a seed no longer gave the same starting weights (and
-# training.starting_values keeps them for the next trainings). Both hold this lock.
+# shells.starting_values keeps them for the next trainings). Both hold this lock.
 BUILD_LOCK = threading.RLock()
 
 
 # ---- the Siamese model -------------------------------------------------------------------
+def architecture(config: SiameseConfig) -> tuple:
+    """What :func:`build_siamese` builds differently by configuration: its layers and their sizes
+    (the seed changes only the weights)."""
+    c = config
+    return (c.branch, c.head, c.distance, c.shared, c.embedding_dim)
+
+
 def build_siamese(config: SiameseConfig) -> keras.Model:
     """Two inputs, one output.
 

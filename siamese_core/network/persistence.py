@@ -57,22 +57,16 @@ _CLEAN_COPIES_KEPT = 4
 _CLEAN_LOCK = threading.Lock()
 
 
-def _architecture(config: SiameseConfig) -> tuple:
-    """What ``build_siamese`` makes differently, by configuration: the layers and their sizes."""
-    c = config
-    return (c.branch, c.head, c.distance, c.shared, c.embedding_dim)
-
-
 def save_model(model, path: str | os.PathLike, config: SiameseConfig | None = None, **meta) -> None:
     """Save ``model`` as .keras (weights only from training: no optimizer state) + metadata."""
     from siamese_core.network._keras import keras
-    from siamese_core.network.models import build_siamese
+    from siamese_core.network.models import architecture, build_siamese
 
     path = Path(path)
     if config is None:
         model.save(path)
     else:  # an uncompiled copy with the model's weights keeps the file small and portable
-        key = _architecture(config)
+        key = architecture(config)
         with _CLEAN_LOCK:
             clean = _CLEAN_COPIES.pop(key, None) or build_siamese(config)
             _CLEAN_COPIES[key] = clean  # the most recent last

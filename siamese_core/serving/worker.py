@@ -343,7 +343,7 @@ def worker_main(fd: int, threads: int, warm_up: bool, core: int | None = None) -
     import_model_code()  # at once where forked from the template, which has imported it
     import tensorflow as tf
 
-    from siamese_core.network.training import ModelShells
+    from siamese_core.network.shells import ModelShells
 
     side.shells = ModelShells()
 

@@ -7,14 +7,8 @@ import pytest
 
 from siamese_core.config import SiameseConfig
 from siamese_core.jobs import Status
-from siamese_core.network.training import (
-    ABANDONED,
-    ModelShells,
-    TrainingJob,
-    pair_dataset,
-    shell_key,
-    with_grace,
-)
+from siamese_core.network.shells import ModelShells, shell_key
+from siamese_core.network.training import ABANDONED, TrainingJob, pair_dataset, with_grace
 
 FAILED, FINISHED, PAUSED, STOPPED = Status.FAILED, Status.FINISHED, Status.PAUSED, Status.STOPPED
 

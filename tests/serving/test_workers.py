@@ -320,7 +320,7 @@ def test_two_students_trainings_run_apart_and_come_back_with_their_models():
 
 def test_a_second_training_of_one_shape_in_a_worker_is_the_first_ones_twin(pool):
     """The model process keeps a finished training's compiled model for the next training of the
-    same shape (training.ModelShells): a student who trains again with the same seed gets exactly
+    same shape (shells.ModelShells): a student who trains again with the same seed gets exactly
     the first run's numbers and weights, after a stopped run of another seed used the shell."""
     data = load_dataset("mnist-5k", 0, (), TINY.val_size)
     runs = []
